@@ -1,0 +1,8 @@
+//! Jupyter's rules, re-implemented: search paths, kernelspec discovery, launch-time
+//! resolution, and whose view of the kernels is used.
+
+pub mod config;
+pub mod kernelspec;
+pub mod launch;
+pub mod paths;
+pub mod view;

@@ -1,0 +1,139 @@
+//! Python environments: what kind each is and what it holds, decided from disk first.
+//!
+//! Classification rules (python-environments.md §1c): `pyvenv.cfg` beside or above the
+//! interpreter → a virtual environment (`uv = …` key → uv, `virtualenv = …` → virtualenv,
+//! else stdlib venv; location tells poetry/pipx apart); `conda-meta/` → conda (`pixi` marker →
+//! pixi, `frozen` → frozen); otherwise a base install, whose version comes from the getpath
+//! landmark `lib/python3.X/os.py`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::python::version::PythonVersion;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum EnvKind {
+    /// `python -m venv`
+    Venv,
+    Virtualenv,
+    UvVenv,
+    /// A venv made by poetry (in its cache dir).
+    Poetry,
+    /// A pipx application venv.
+    Pipx,
+    /// A conda environment other than a root prefix.
+    Conda,
+    /// A conda/mamba root ("base") prefix.
+    CondaBase,
+    Pixi,
+    /// A pyenv-installed interpreter (`$PYENV_ROOT/versions/X`).
+    Pyenv,
+    /// A uv-managed interpreter (`~/.local/share/uv/python/cpython-…`).
+    UvManaged,
+    /// The OS's Python (`/usr`), Homebrew, python.org framework, …
+    System,
+    /// A base install kip could not attribute (e.g. `/opt/python3.12`).
+    Base,
+}
+
+impl EnvKind {
+    pub fn is_virtual(self) -> bool {
+        matches!(
+            self,
+            EnvKind::Venv | EnvKind::Virtualenv | EnvKind::UvVenv | EnvKind::Poetry | EnvKind::Pipx
+        )
+    }
+
+    pub fn is_conda_like(self) -> bool {
+        matches!(self, EnvKind::Conda | EnvKind::CondaBase | EnvKind::Pixi)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EnvKind::Venv => "venv",
+            EnvKind::Virtualenv => "virtualenv",
+            EnvKind::UvVenv => "uv-venv",
+            EnvKind::Poetry => "poetry",
+            EnvKind::Pipx => "pipx",
+            EnvKind::Conda => "conda",
+            EnvKind::CondaBase => "conda-base",
+            EnvKind::Pixi => "pixi",
+            EnvKind::Pyenv => "pyenv",
+            EnvKind::UvManaged => "uv-managed",
+            EnvKind::System => "system",
+            EnvKind::Base => "base",
+        }
+    }
+}
+
+/// Whether user site-packages is on `sys.path` for this environment's interpreter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UserSite {
+    pub enabled: bool,
+    /// `<userbase>/lib/pythonX.Y/site-packages` for this version, whether or not it exists.
+    pub path: Option<PathBuf>,
+}
+
+/// How a fact was established: read from files, or reported by the interpreter itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Evidence {
+    Disk,
+    Probe,
+}
+
+/// One Python environment (a prefix with an interpreter).
+#[derive(Clone, Debug, Serialize)]
+pub struct Environment {
+    /// `sys.prefix`.
+    pub prefix: PathBuf,
+    pub kind: EnvKind,
+    /// The environment's own interpreter (`bin/python3`, or the path it was found by).
+    pub interpreter: PathBuf,
+    pub version: Option<PythonVersion>,
+    /// `sys.base_prefix` (for a venv: the base install; else the prefix itself).
+    pub base_prefix: Option<PathBuf>,
+    /// For venvs: `pyvenv.cfg` `home`, the directory of the base interpreter.
+    pub venv_home: Option<PathBuf>,
+    pub site_packages: Vec<PathBuf>,
+    pub user_site: UserSite,
+    pub has_pip: bool,
+    pub has_ipykernel: bool,
+    pub has_uv: bool,
+    /// The PEP 668 `EXTERNALLY-MANAGED` marker that applies, if any.
+    pub externally_managed: Option<PathBuf>,
+    /// Can this user write into the (first) site-packages directory?
+    pub writable: bool,
+    /// conda-meta/frozen (CEP 22): must not be modified.
+    pub frozen: bool,
+    /// Conda env name (the directory name under an envs dir) or pixi environment name.
+    pub name: Option<String>,
+    /// pixi: the manifest from `conda-meta/pixi`.
+    pub pixi_manifest: Option<PathBuf>,
+    /// Something is wrong with it (e.g. a venv whose `home` is gone); human-readable.
+    pub problems: Vec<String>,
+    pub evidence: Evidence,
+}
+
+impl Environment {
+    pub fn is_virtual(&self) -> bool {
+        self.kind.is_virtual()
+    }
+
+    /// The directory holding the env's console scripts.
+    pub fn scripts_dir(&self) -> PathBuf {
+        self.prefix.join("bin")
+    }
+}
+
+/// Paths of the pieces of an environment, for callers that only need a quick answer.
+pub fn prefix_of_interpreter(python: &Path) -> Option<PathBuf> {
+    let dir = python.parent()?;
+    if dir.file_name().is_some_and(|n| n == "bin" || n == "Scripts") {
+        dir.parent().map(Path::to_path_buf)
+    } else {
+        Some(dir.to_path_buf())
+    }
+}

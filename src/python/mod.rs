@@ -1,0 +1,4 @@
+//! Python interpreters and environments.
+
+pub mod environment;
+pub mod version;

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Provision the test toolbox once, from PyPI, and cache it.
+#
+#   tests/toolbox/provision.sh [DIR]     (default: $KIP_TOOLBOX or <repo>/target/kip-toolbox)
+#
+# Result (DIR):
+#   base-python          symlink to the pyenv CPython 3.11 every toolbox venv is built on
+#   venv/                the Jupyter toolbox: jupyter_client 8.10.0, jupyter_core 5.9.1,
+#                        ipykernel 7.4.0, uv, virtualenv (bin/jupyter, bin/uv, bin/virtualenv)
+#   wheels/              a wheelhouse so tests build envs offline with
+#                        `uv pip install --offline --no-index --find-links wheels/`
+#   conda-fixture/       ../shared/conda-fixture built once (channel, fixture-conda)
+#   READY                written last; its presence means the toolbox is complete
+#
+# Idempotent and safe to run concurrently (flock on DIR.lock).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+TB="${1:-${KIP_TOOLBOX:-$REPO/target/kip-toolbox}}"
+STAMP="toolbox-v3"   # bump when the pins below change
+
+mkdir -p "$(dirname "$TB")"
+exec 9>"$TB.lock"
+flock 9
+
+if [ -f "$TB/READY" ] && [ "$(cat "$TB/READY")" = "$STAMP" ]; then
+  exit 0
+fi
+rm -rf "$TB"
+mkdir -p "$TB"
+log() { printf '[toolbox] %s\n' "$*" >&2; }
+
+PYENV_ROOT_REAL="${PYENV_ROOT:-$HOME/.pyenv}"
+pick() {  # newest installed pyenv CPython X.Y
+  local v
+  v=$(ls -1 "$PYENV_ROOT_REAL/versions" 2>/dev/null | grep -E "^$1\.[0-9]+$" | sort -V | tail -n1 || true)
+  [ -n "$v" ] && echo "$PYENV_ROOT_REAL/versions/$v/bin/python$1"
+}
+BASE="$(pick 3.11)"
+[ -n "$BASE" ] && [ -x "$BASE" ] || { log "no pyenv CPython 3.11 under $PYENV_ROOT_REAL"; exit 1; }
+ln -s "$BASE" "$TB/base-python"
+
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
+log "venv on $BASE"
+"$BASE" -m venv "$TB/venv"
+"$TB/venv/bin/python" -m pip install -q \
+  "uv==0.13.9" "virtualenv==20.31.2" \
+  "jupyter_client==8.10.0" "jupyter_core==5.9.1" "ipykernel==7.4.0"
+
+log "wheelhouse"
+W="$TB/wheels"
+mkdir -p "$W"
+dl() { "$TB/venv/bin/python" -m pip download -q --only-binary=:all: -d "$W" "$@"; }
+# kernels on 3.11+ get ipykernel 7.4.0; 3.8-3.10 get 6.29.5 (see the developers' guide)
+for v in 3.11 3.12 3.13; do dl --python-version "$v" "ipykernel==7.4.0" pip; done
+for v in 3.8 3.9 3.10; do dl --python-version "$v" "ipykernel==6.29.5" pip; done
+dl --python-version 3.7 "pip<24.1"
+# small real packages the doctor/notebook tests import
+for v in 3.11 3.12; do dl --python-version "$v" PyYAML beautifulsoup4 python-dateutil six; done
+# the toolbox's own packages, so a test can build a Jupyter env offline
+"$TB/venv/bin/python" -m pip download -q --only-binary=:all: -d "$W" \
+  "jupyter_client==8.10.0" "jupyter_core==5.9.1" "ipykernel==7.4.0" "uv==0.13.9" "virtualenv==20.31.2"
+
+if [ -d "$REPO/../shared/conda-fixture" ]; then
+  log "conda fixture"
+  FIXTURE_PYTHON="$BASE" bash "$REPO/../shared/conda-fixture/build-fixture.sh" "$TB/conda-fixture" >"$TB/conda-fixture.log" 2>&1 \
+    || { log "conda fixture failed; see $TB/conda-fixture.log"; tail -20 "$TB/conda-fixture.log" >&2; exit 1; }
+fi
+
+echo "$STAMP" >"$TB/READY"
+log "ready: $TB"
