@@ -13,3 +13,4 @@ pub mod jupyter;
 pub mod pyjson;
 pub mod render;
 pub mod shell;
+pub mod install;

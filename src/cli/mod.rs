@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use crate::context::Context;
 
 pub mod envs;
+pub mod install;
 pub mod kernels;
 pub mod which;
 
@@ -45,6 +46,8 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         jupyter: Option<PathBuf>,
     },
+    /// Install into exactly the environment a kernel (or other target) runs, then prove the import.
+    Install(Box<InstallCli>),
     /// Every PATH match of python/pip/conda/jupyter/… and the interpreter each runs.
     Which {
         /// Commands to look up (default: python python3 pip pip3 conda mamba micromamba jupyter ipython uv).
@@ -52,6 +55,125 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// TARGET flags shared by install, uninstall, list, why and doctor.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct TargetFlags {
+    /// The kernel whose environment to use (its exact name as `kip kernels` shows it).
+    #[arg(long, value_name = "NAME")]
+    pub kernel: Option<String>,
+    /// An interpreter path, or a version request such as 3.12.
+    #[arg(long, value_name = "PATH_OR_VERSION")]
+    pub python: Option<String>,
+    /// An environment prefix.
+    #[arg(long, value_name = "DIR")]
+    pub prefix: Option<PathBuf>,
+    /// A path (if it contains / or exists), else a conda env name, then a pyenv version.
+    #[arg(long, value_name = "NAME_OR_DIR")]
+    pub env: Option<String>,
+    /// The kernel named in this notebook's metadata.kernelspec.name.
+    #[arg(long, value_name = "FILE.ipynb")]
+    pub notebook: Option<PathBuf>,
+    /// Whose view of the kernels: a `jupyter` command, or a Python whose env has Jupyter.
+    #[arg(long, value_name = "PATH")]
+    pub jupyter: Option<PathBuf>,
+}
+
+impl TargetFlags {
+    pub fn target_args(&self) -> crate::install::target::TargetArgs {
+        crate::install::target::TargetArgs {
+            kernel: self.kernel.clone(),
+            python: self.python.clone(),
+            prefix: self.prefix.clone(),
+            env: self.env.clone(),
+            notebook: self.notebook.clone(),
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct InstallCli {
+    /// Requirements (PEP 508, local paths, URLs). Import names are mapped (sklearn → scikit-learn).
+    #[arg(value_name = "SPEC")]
+    pub specs: Vec<String>,
+    #[command(flatten)]
+    pub target: TargetFlags,
+    /// Which installer (auto: conda family for conda envs, uv when available, else pip).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub installer: crate::install::plan::InstallerChoice,
+    /// Print the exact commands and the target; run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long)]
+    pub json: bool,
+    /// Upgrade the named packages.
+    #[arg(short = 'U', long)]
+    pub upgrade: bool,
+    /// Editable install of a local project.
+    #[arg(short = 'e', long = "editable", value_name = "PATH")]
+    pub editable: Vec<PathBuf>,
+    #[arg(long)]
+    pub pre: bool,
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Constraints file.
+    #[arg(short = 'c', long = "constraint", value_name = "FILE")]
+    pub constraints: Vec<PathBuf>,
+    /// Requirements file, read by pip/uv as pip reads it.
+    #[arg(short = 'r', long = "requirement", value_name = "FILE")]
+    pub requirements: Vec<PathBuf>,
+    #[arg(long, value_name = "URL")]
+    pub index_url: Option<String>,
+    #[arg(long, value_name = "URL")]
+    pub extra_index_url: Vec<String>,
+    #[arg(long, value_name = "URL_OR_DIR")]
+    pub find_links: Vec<String>,
+    #[arg(long)]
+    pub no_index: bool,
+    /// Install names exactly as typed (no import-name mapping).
+    #[arg(long)]
+    pub exact: bool,
+    /// Allow changing conda-owned packages from PyPI, and other confirmations.
+    #[arg(long)]
+    pub yes: bool,
+    /// Forwarded to pip/uv only because you typed it (PEP 668).
+    #[arg(long)]
+    pub break_system_packages: bool,
+    /// Raw arguments for the installer, after `--`.
+    #[arg(last = true, value_name = "ARGS")]
+    pub raw: Vec<String>,
+}
+
+impl InstallCli {
+    fn into_args(self) -> install::InstallArgs {
+        install::InstallArgs {
+            specs: self.specs,
+            target: self.target.target_args(),
+            jupyter: self.target.jupyter,
+            installer: Some(self.installer),
+            options: crate::install::commands::InstallOptions {
+                upgrade: self.upgrade,
+                editable: self.editable,
+                pre: self.pre,
+                no_deps: self.no_deps,
+                constraints: self.constraints,
+                requirement_files: self.requirements,
+                index: crate::install::index::IndexFlags {
+                    index_url: self.index_url,
+                    extra_index_urls: self.extra_index_url,
+                    find_links: self.find_links,
+                    no_index: self.no_index,
+                },
+                break_system_packages: self.break_system_packages,
+                dry_run: self.dry_run,
+                raw: self.raw,
+            },
+            exact: self.exact,
+            yes: self.yes,
+            json: self.json,
+        }
+    }
 }
 
 /// Parse, run, and return the exit code. Usage errors exit 2.
@@ -82,6 +204,7 @@ pub fn main() -> i32 {
             envs::run(&ctx, json, &users)
         }
         Command::Which { commands, json } => which::run(&ctx, &commands, json),
+        Command::Install(i) => install::run(&ctx, &(*i).into_args()),
     };
     match result {
         Ok(code) => code,

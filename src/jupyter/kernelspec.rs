@@ -534,7 +534,7 @@ fn provisioner_gate(
             }
         }
     }
-    if rules.provisioners.iter().any(|p| *p == name) {
+    if rules.provisioners.contains(&name) {
         Ok(spec)
     } else {
         Err(SpecProblem::ProvisionerUnavailable {

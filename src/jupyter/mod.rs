@@ -5,4 +5,5 @@ pub mod config;
 pub mod kernelspec;
 pub mod launch;
 pub mod paths;
+pub mod runtime;
 pub mod view;

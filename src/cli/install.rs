@@ -1,0 +1,607 @@
+//! `kip install SPEC… [TARGET]`: install into exactly the target's environment with the
+//! installer it wants, prove the import, and name the kernels that must restart.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::install::commands::{self, CondaTool, InstallOptions};
+use crate::install::index::{self, IndexFlags};
+use crate::install::lock::EnvLock;
+use crate::install::names;
+use crate::install::plan::{self, InstallerChoice, Plan, PlanInput, Refusal, Step, Tools};
+use crate::install::requirement::{self, Requirement};
+use crate::install::run::{self, Outcome};
+use crate::install::target::{self, Target, TargetArgs, TargetError};
+use crate::install::verify::{self, ImportResult};
+use crate::jupyter::runtime;
+use crate::jupyter::view;
+use crate::platform;
+use crate::process;
+use crate::python::{classify, site};
+
+/// Everything `kip install` was given.
+#[derive(Clone, Debug, Default)]
+pub struct InstallArgs {
+    pub specs: Vec<String>,
+    pub target: TargetArgs,
+    pub jupyter: Option<PathBuf>,
+    pub installer: Option<InstallerChoice>,
+    pub options: InstallOptions,
+    pub exact: bool,
+    pub yes: bool,
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct Report {
+    target: TargetReport,
+    installer: String,
+    index: String,
+    requested: Vec<String>,
+    renamed: Vec<Renamed>,
+    commands: Vec<String>,
+    dry_run: bool,
+    installed_from: Vec<Source>,
+    proof: Vec<ImportResult>,
+    restart: Vec<RunningKernel>,
+    ok: bool,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TargetReport {
+    python: PathBuf,
+    prefix: PathBuf,
+    kind: &'static str,
+    kernel: Option<String>,
+    why: String,
+}
+
+#[derive(Serialize)]
+struct Renamed {
+    typed: String,
+    installed: String,
+    why: String,
+}
+
+#[derive(Serialize)]
+struct Source {
+    requirement: String,
+    from: &'static str,
+}
+
+#[derive(Serialize)]
+struct RunningKernel {
+    pid: i32,
+    kernel: Option<String>,
+    connection_file: Option<PathBuf>,
+}
+
+fn say(json: bool, msg: &str) {
+    // stdout stays clean for --json; progress always goes to stderr.
+    let _ = json;
+    eprintln!("{msg}");
+}
+
+pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
+    if args.specs.is_empty() && args.options.requirement_files.is_empty() && args.options.editable.is_empty() {
+        eprintln!("kip install: nothing to install (give a requirement, -r FILE or -e PATH)");
+        return Ok(2);
+    }
+    // Parse every requirement before anything runs: bad input exits 2.
+    let mut reqs: Vec<Requirement> = Vec::new();
+    for s in &args.specs {
+        match requirement::parse(s, &ctx.cwd) {
+            Ok(r) => reqs.push(r),
+            Err(e) => {
+                eprintln!("kip install: {e}");
+                return Ok(2);
+            }
+        }
+    }
+    let view = view::select(ctx, args.jupyter.as_deref())?;
+    let target = match target::resolve(ctx, &view, &args.target) {
+        Ok(t) => t,
+        Err(TargetError::Usage(m)) => {
+            eprintln!("kip install: {m}");
+            return Ok(2);
+        }
+        Err(TargetError::NotFound(m)) => {
+            eprintln!("kip install: {m}");
+            return Ok(1);
+        }
+    };
+    say(args.json, &format!("target: {} ({})", target.env.prefix.display(), target.why));
+
+    let mut renamed = Vec::new();
+    if !args.exact {
+        let local = local_metadata(ctx, &target);
+        for r in reqs.iter_mut() {
+            if let Requirement::Named { name, .. } = r {
+                let m = names::map_import(name, &local);
+                if m.renames() && !matches!(m.source, names::MappingSource::Assumed) {
+                    say(args.json, &m.explain());
+                    renamed.push(Renamed { typed: name.clone(), installed: m.distribution.clone(), why: m.explain() });
+                    *r = r.with_name(&m.distribution);
+                }
+            }
+        }
+    }
+
+    let tools = find_tools(ctx, &target);
+    let (uv_index_args, index_desc) = index_settings(ctx, &target, &args.options.index, tools.uv.is_some());
+    let choice = args.installer.unwrap_or(InstallerChoice::Auto);
+    let em_message = target.env.externally_managed.as_deref().map(externally_managed_message);
+    let input = PlanInput {
+        env: &target.env,
+        python: &target.python,
+        requirements: &reqs,
+        options: &args.options,
+        choice,
+        tools: &tools,
+        uv_index_args: &uv_index_args,
+        externally_managed_message: em_message,
+    };
+    let mut report = Report {
+        target: TargetReport {
+            python: target.python.clone(),
+            prefix: target.env.prefix.clone(),
+            kind: target.env.kind.as_str(),
+            kernel: target.kernel.clone(),
+            why: target.why.clone(),
+        },
+        installer: String::new(),
+        index: index_desc.clone(),
+        requested: reqs.iter().map(|r| r.installer_arg()).collect(),
+        renamed,
+        commands: Vec::new(),
+        dry_run: args.options.dry_run,
+        installed_from: Vec::new(),
+        proof: Vec::new(),
+        restart: Vec::new(),
+        ok: false,
+        error: None,
+    };
+    let plan = match plan::plan(&input) {
+        Ok(p) => p,
+        Err(refusal) => {
+            let msg = refusal_message(&refusal, &target, &report.requested);
+            eprintln!("kip install: {msg}");
+            report.error = Some(msg);
+            finish(args.json, &report);
+            return Ok(1);
+        }
+    };
+    report.installer = plan.primary.installer.to_string();
+    say(args.json, &index_desc);
+    warn_project_owned(&target);
+    for n in &plan.notes {
+        say(args.json, n);
+    }
+    let mut steps: Vec<&Step> = Vec::new();
+    if let Some(b) = &plan.bootstrap {
+        steps.push(b);
+    }
+    steps.push(&plan.primary);
+    report.commands = steps.iter().map(|s| commands::shell_line(&s.argv)).collect();
+    if let Some(fb) = &plan.pypi_fallback {
+        if !fb.direct.is_empty() {
+            report.commands.push(commands::shell_line(&fb.step(&target.python, &fb.direct, &args.options).argv));
+        }
+    }
+    if args.options.dry_run {
+        say(args.json, "dry run: would run");
+        for c in &report.commands {
+            if args.json {
+                eprintln!("  {c}");
+            } else {
+                println!("  {c}");
+            }
+        }
+        report.ok = true;
+        finish(args.json, &report);
+        return Ok(0);
+    }
+
+    let _lock = EnvLock::acquire(&target.env.prefix, |p| {
+        eprintln!("waiting for another kip install in this environment ({})", p.display())
+    })
+    .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", target.env.prefix.display()))?;
+
+    match execute(ctx, args, &target, &plan, &reqs, &mut report) {
+        Ok(None) => {}
+        Ok(Some(code)) => {
+            finish(args.json, &report);
+            return Ok(code);
+        }
+        Err(e) => return Err(e),
+    }
+
+    // Prove it.
+    let modules = modules_to_prove(&target, &reqs);
+    let env = target.kernel_env.clone().unwrap_or_else(|| ctx.vars.clone());
+    match verify::prove_imports(&target.python, &env, &modules, process::import_timeout(&ctx.vars)) {
+        Ok(results) => report.proof = results,
+        Err(e) => report.error = Some(e.to_string()),
+    }
+    let failed: Vec<&ImportResult> = report.proof.iter().filter(|r| !r.ok).collect();
+    for r in &report.proof {
+        if r.ok {
+            say(args.json, &format!("import {}: ok", r.module));
+        } else {
+            say(args.json, &format!("import {}: FAILED ({})", r.module, r.error.as_deref().unwrap_or("?")));
+        }
+    }
+    report.restart = restart_list(ctx, &target);
+    for k in &report.restart {
+        say(
+            args.json,
+            &format!(
+                "restart kernel {} (pid {}) to see the change",
+                k.kernel.as_deref().unwrap_or("?"),
+                k.pid
+            ),
+        );
+    }
+    report.ok = failed.is_empty() && report.error.is_none();
+    finish(args.json, &report);
+    Ok(if report.ok { 0 } else { 1 })
+}
+
+/// Run the plan's steps; `Ok(Some(code))` ends the command early with that exit code.
+fn execute(ctx: &Context, args: &InstallArgs, target: &Target, plan: &Plan, reqs: &[Requirement], report: &mut Report) -> anyhow::Result<Option<i32>> {
+    let env = installer_env(ctx);
+    if let Some(b) = &plan.bootstrap {
+        if let Some(code) = run_step(b, &env, false, report)?.0 {
+            return Ok(Some(code));
+        }
+    }
+    let conda = plan.pypi_fallback.is_some();
+    let (outcome, out) = run_step(&plan.primary, &env, conda, report)?;
+    let mut missing: Vec<String> = Vec::new();
+    if let Some(code) = outcome {
+        let tool = CondaTool::from_exe(Path::new(&plan.primary.argv[0]));
+        match tool.and_then(|t| commands::parse_conda_not_found(t, &out.stdout, &out.stderr)) {
+            Some(names) if conda => {
+                eprintln!("not in the conda channels: {} — installing from PyPI instead", names.join(", "));
+                missing = names;
+                // The channel lacked some names: conda installed nothing. Retry the rest.
+                let rest: Vec<String> = reqs
+                    .iter()
+                    .filter_map(|r| requirement::to_conda_spec(r).filter(|_| !missing.iter().any(|m| r.name().is_some_and(|n| names::normalize_dist_name(m) == n))))
+                    .collect();
+                if !rest.is_empty() {
+                    let (t, exe) = (tool.unwrap_or(CondaTool::Conda), PathBuf::from(&plan.primary.argv[0]));
+                    let step = Step { installer: t.name(), argv: commands::conda_install(t, &exe, &target.env.prefix, &rest, &args.options), purpose: "from the conda channels, by prefix".into() };
+                    if let Some(code) = run_step(&step, &env, true, report)?.0 {
+                        return Ok(Some(code));
+                    }
+                }
+            }
+            _ => return Ok(Some(code)),
+        }
+    }
+    for r in reqs {
+        if conda && requirement::to_conda_spec(r).is_some() && !missing.iter().any(|m| r.name().is_some_and(|n| names::normalize_dist_name(m) == n)) {
+            report.installed_from.push(Source { requirement: r.installer_arg(), from: "conda" });
+        }
+    }
+    if let Some(fb) = &plan.pypi_fallback {
+        let mut pypi: Vec<String> = fb.direct.clone();
+        for r in reqs {
+            if r.name().is_some_and(|n| missing.iter().any(|m| names::normalize_dist_name(m) == n)) {
+                pypi.push(r.installer_arg());
+            }
+        }
+        if !pypi.is_empty() {
+            let conda_owned = conda_owned(&target.env.prefix, &pypi);
+            if !conda_owned.is_empty() && !args.yes {
+                eprintln!(
+                    "kip install: installing {} from PyPI would replace conda-owned {}; re-run with --yes to allow it",
+                    pypi.join(" "),
+                    conda_owned.join(", ")
+                );
+                return Ok(Some(1));
+            }
+            let step = fb.step(&target.python, &pypi, &args.options);
+            if let Some(code) = run_step(&step, &env, false, report)?.0 {
+                return Ok(Some(code));
+            }
+            for p in pypi {
+                report.installed_from.push(Source { requirement: p, from: "pypi" });
+            }
+        }
+    } else {
+        for r in reqs {
+            report.installed_from.push(Source { requirement: r.installer_arg(), from: "pypi" });
+        }
+    }
+    Ok(None)
+}
+
+/// Run one step; returns the exit code to end with when it failed.
+fn run_step(step: &Step, env: &crate::envvars::EnvVars, capture: bool, report: &mut Report) -> anyhow::Result<(Option<i32>, run::Output)> {
+    eprintln!("running: {}", commands::shell_line(&step.argv));
+    let (outcome, out) = run::run_installer(&step.argv, env, capture)
+        .map_err(|e| anyhow::anyhow!("could not start {}: {e}", step.argv[0].to_string_lossy()))?;
+    if capture && !out.stdout.is_empty() && !out.stdout.trim_start().starts_with('{') {
+        print!("{}", out.stdout);
+    }
+    match outcome {
+        Outcome::Success => Ok((None, out)),
+        Outcome::Interrupted => {
+            report.error = Some("interrupted".into());
+            eprintln!("kip install: interrupted; the installer was stopped");
+            Ok((Some(130), out))
+        }
+        Outcome::Failed { code, signal } => {
+            let msg = match (code, signal) {
+                (Some(c), _) => format!("{} failed with exit code {c}", step.installer),
+                (None, Some(s)) => format!("{} was killed by signal {s}", step.installer),
+                _ => format!("{} failed", step.installer),
+            };
+            eprintln!("kip install: {msg}");
+            report.error = Some(msg);
+            Ok((Some(1), out))
+        }
+    }
+}
+
+/// The installer's environment: kip's own, minus variables that would redirect the install
+/// into another environment (uv honours VIRTUAL_ENV/CONDA_PREFIX only without `--python`,
+/// but pip's `PIP_TARGET`/`PIP_PREFIX`/`PIP_USER` would move files elsewhere).
+fn installer_env(ctx: &Context) -> crate::envvars::EnvVars {
+    let mut env = ctx.vars.clone();
+    for k in ["PIP_TARGET", "PIP_PREFIX", "PIP_USER", "PIP_REQUIRE_VIRTUALENV", "PYTHONHOME"] {
+        env.remove(k);
+    }
+    env
+}
+
+fn finish(json: bool, report: &Report) {
+    if json {
+        if let Ok(s) = serde_json::to_string_pretty(report) {
+            println!("{s}");
+        }
+    }
+}
+
+/// Top-level modules of the installed distributions (after the install), from their metadata.
+fn modules_to_prove(target: &Target, reqs: &[Requirement]) -> Vec<String> {
+    let mut modules = Vec::new();
+    for sp in &target.env.site_packages {
+        for d in site::installed_distributions(sp) {
+            if reqs.iter().any(|r| r.name().is_some_and(|n| n == d.normalized_name)) {
+                for m in d.top_level {
+                    if !m.starts_with('_') && !modules.contains(&m) {
+                        modules.push(m);
+                    }
+                }
+            }
+        }
+    }
+    modules
+}
+
+/// Running kernels whose interpreter belongs to the target environment.
+fn restart_list(ctx: &Context, target: &Target) -> Vec<RunningKernel> {
+    runtime::running_kernels()
+        .into_iter()
+        .filter(|k| {
+            classify::classify_interpreter(ctx, &k.interpreter).is_some_and(|e| e.prefix == target.env.prefix)
+        })
+        .map(|k| RunningKernel { pid: k.pid, kernel: k.kernel_name, connection_file: k.connection_file })
+        .collect()
+}
+
+/// `(top-level, distribution, where)` seen in the target's and other local environments.
+fn local_metadata(ctx: &Context, target: &Target) -> Vec<(String, String, PathBuf)> {
+    let mut out = Vec::new();
+    let mut dirs: Vec<PathBuf> = target.env.site_packages.clone();
+    for f in crate::python::discovery::discover(ctx, &[]) {
+        dirs.extend(f.env.site_packages);
+    }
+    dirs.dedup();
+    for d in dirs {
+        for dist in site::installed_distributions(&d) {
+            for t in &dist.top_level {
+                out.push((t.clone(), dist.name.clone(), dist.dist_info.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// uv, the conda family and pixi, looked up for this target.
+fn find_tools(ctx: &Context, target: &Target) -> Tools {
+    let on_path = |name: &str| crate::jupyter::launch::find_on_path(name, &ctx.vars, &ctx.cwd);
+    let uv = ctx
+        .vars
+        .get_nonempty("KIP_UV")
+        .map(PathBuf::from)
+        .filter(|p| p.exists())
+        .or_else(|| on_path("uv"))
+        .or_else(|| Some(platform::scripts_dir(ctx.os, &target.env.prefix, false).join("uv")).filter(|p| p.exists()))
+        .or_else(|| ctx.home().map(|h| h.join(".local/bin/uv")).filter(|p| p.exists()));
+    let mut conda = None;
+    if target.env.kind.is_conda_like() {
+        let candidates: Vec<PathBuf> = [
+            ctx.vars.get_nonempty("CONDA_EXE").map(PathBuf::from),
+            ctx.vars.get_nonempty("MAMBA_EXE").map(PathBuf::from),
+            root_prefix_conda(&target.env.prefix),
+            on_path("conda"),
+            on_path("mamba"),
+            on_path("micromamba"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        for c in candidates {
+            if c.exists() {
+                if let Some(t) = CondaTool::from_exe(&c) {
+                    conda = Some((t, c));
+                    break;
+                }
+            }
+        }
+    }
+    Tools { uv, conda, pixi: on_path("pixi") }
+}
+
+/// `<root>/bin/conda` for an env under `<root>/envs/NAME`.
+fn root_prefix_conda(prefix: &Path) -> Option<PathBuf> {
+    let envs = prefix.parent()?;
+    if envs.file_name()? != "envs" {
+        return None;
+    }
+    let root = envs.parent()?;
+    ["conda", "mamba"].iter().map(|n| root.join("bin").join(n)).find(|p| p.exists())
+}
+
+fn index_settings(ctx: &Context, target: &Target, flags: &IndexFlags, have_uv: bool) -> (Vec<String>, String) {
+    let home = ctx.home().unwrap_or_else(|| PathBuf::from("/"));
+    let xdg = ctx.vars.get_nonempty("XDG_CONFIG_HOME").map(PathBuf::from);
+    let pcf = ctx.vars.get_nonempty("PIP_CONFIG_FILE").map(PathBuf::from);
+    let files: Vec<(PathBuf, String)> = index::pip_config_files(&home, xdg.as_deref(), &target.env.prefix, pcf.as_deref())
+        .into_iter()
+        .filter_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
+        .collect();
+    let pip_env: Vec<(String, String)> = ctx
+        .vars
+        .iter()
+        .filter_map(|(k, v)| {
+            let k = k.to_str()?;
+            k.starts_with("PIP_").then(|| (k.to_string(), v.to_string_lossy().into_owned()))
+        })
+        .collect();
+    let uv_env: Vec<(String, String)> = ctx
+        .vars
+        .iter()
+        .filter_map(|(k, v)| {
+            let k = k.to_str()?;
+            k.starts_with("UV_").then(|| (k.to_string(), v.to_string_lossy().into_owned()))
+        })
+        .collect();
+    let settings = index::from_pip_config(&pip_env, &files);
+    if have_uv {
+        let uv_toml = uv_toml_sets_index(ctx);
+        index::uv_args(&settings, &uv_env, uv_toml, flags)
+    } else {
+        (Vec::new(), index::describe_for_pip(&settings, flags))
+    }
+}
+
+/// Does a uv.toml that uv would read configure an index? (`UV_NO_CONFIG` disables them.)
+fn uv_toml_sets_index(ctx: &Context) -> bool {
+    if ctx.vars.get("UV_NO_CONFIG").is_some() {
+        return false;
+    }
+    let mut files = Vec::new();
+    if let Some(f) = ctx.vars.get_nonempty("UV_CONFIG_FILE") {
+        files.push(PathBuf::from(f));
+    }
+    let cfg = ctx
+        .vars
+        .get_nonempty("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| ctx.home().map(|h| h.join(".config")));
+    if let Some(c) = cfg {
+        files.push(c.join("uv/uv.toml"));
+    }
+    files.push(PathBuf::from("/etc/uv/uv.toml"));
+    files.iter().any(|f| {
+        std::fs::read_to_string(f)
+            .map(|t| t.lines().any(|l| {
+                let l = l.trim_start();
+                l.starts_with("index-url") || l.starts_with("extra-index-url") || l.starts_with("[[index]]") || l.starts_with("find-links") || l.starts_with("no-index")
+            }))
+            .unwrap_or(false)
+    })
+}
+
+fn externally_managed_message(marker: &Path) -> String {
+    let text = std::fs::read_to_string(marker).unwrap_or_default();
+    let mut in_section = false;
+    let mut msg = String::new();
+    let mut collecting = false;
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            in_section = t == "[externally-managed]";
+            collecting = false;
+            continue;
+        }
+        if !in_section {
+            continue;
+        }
+        if let Some(v) = t.strip_prefix("Error").and_then(|r| r.trim_start().strip_prefix('=')) {
+            msg = v.trim().to_string();
+            collecting = true;
+        } else if collecting && (line.starts_with(' ') || line.starts_with('\t')) {
+            msg.push('\n');
+            msg.push_str(t);
+        } else {
+            collecting = false;
+        }
+    }
+    if msg.is_empty() {
+        format!("marker {}", marker.display())
+    } else {
+        msg
+    }
+}
+
+fn refusal_message(r: &Refusal, target: &Target, reqs: &[String]) -> String {
+    match r {
+        Refusal::ExternallyManaged { prefix, marker, message } => format!(
+            "{} is externally managed (PEP 668, {}):\n{message}\n\nWhy: installing into the system Python can break the OS's own tools, so pip and uv refuse, and kip never works around it silently.\n{}",
+            prefix.display(),
+            marker.display(),
+            plan::venv_way_out(&target.python, reqs)
+        ),
+        Refusal::NotWritable { dir } => format!(
+            "{} is not writable by this user, so the install would fail. Never use sudo for this: create a venv you own (`uv venv DIR` or `python3 -m venv DIR`) and register it with `kip kernel add DIR`",
+            dir.display()
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// Warn when a project lock file owns the target venv: `uv sync` / `poetry install --sync`
+/// would remove what kip installs.
+fn warn_project_owned(target: &Target) {
+    let Some(project) = target.env.prefix.parent() else { return };
+    if !project.join("pyproject.toml").is_file() {
+        return;
+    }
+    if project.join("uv.lock").is_file() {
+        eprintln!(
+            "warning: {} belongs to the uv project at {}; a later `uv sync` will remove packages installed this way. To keep them: `uv add --project {} PKG`",
+            target.env.prefix.display(),
+            project.display(),
+            project.display()
+        );
+    } else if project.join("poetry.lock").is_file() {
+        eprintln!(
+            "warning: {} belongs to the poetry project at {}; `poetry install --sync` will remove packages installed this way. To keep them: `poetry add PKG` in {}",
+            target.env.prefix.display(),
+            project.display(),
+            project.display()
+        );
+    }
+}
+
+/// Distributions among `reqs` that conda owns in `prefix` (a `conda-meta/<name>-*.json`).
+fn conda_owned(prefix: &Path, reqs: &[String]) -> Vec<String> {
+    let Ok(rd) = std::fs::read_dir(prefix.join("conda-meta")) else { return Vec::new() };
+    let records: Vec<String> = rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    reqs.iter()
+        .filter_map(|r| requirement::parse(r, Path::new("/")).ok()?.name())
+        .filter(|n| {
+            let c = names::conda_name(n);
+            records.iter().any(|f| f.strip_prefix(&format!("{c}-")).is_some_and(|rest| rest.starts_with(|ch: char| ch.is_ascii_digit())))
+        })
+        .collect()
+}

@@ -1,0 +1,347 @@
+//! Which environment an action targets (PRODUCT.md "TARGET" and "When no target is given").
+//!
+//! Inside a Jupyter kernel the answer must never be a prompt: `!` commands in a notebook run on
+//! a pseudo-terminal nobody can answer, so the kernel check comes before any terminal check.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use crate::cli::kernels::{resolve_all, ResolvedKernel};
+use crate::context::Context;
+use crate::envvars::EnvVars;
+use crate::jupyter::launch::{self, KernelInterpreter};
+use crate::jupyter::runtime;
+use crate::jupyter::view::{self, JupyterView};
+use crate::python::classify;
+use crate::python::discovery;
+use crate::python::environment::{EnvKind, Environment};
+use crate::python::version::VersionRequest;
+
+/// What the user asked for on the command line.
+#[derive(Clone, Debug, Default)]
+pub struct TargetArgs {
+    pub kernel: Option<String>,
+    pub python: Option<String>,
+    pub prefix: Option<PathBuf>,
+    pub env: Option<String>,
+    pub notebook: Option<PathBuf>,
+}
+
+impl TargetArgs {
+    pub fn is_empty(&self) -> bool {
+        self.kernel.is_none()
+            && self.python.is_none()
+            && self.prefix.is_none()
+            && self.env.is_none()
+            && self.notebook.is_none()
+    }
+}
+
+/// The chosen environment and why.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// The interpreter to install with and to prove imports with.
+    pub python: PathBuf,
+    pub env: Environment,
+    /// The kernel, when the target is one.
+    pub kernel: Option<String>,
+    /// The environment the kernel process runs with (kernel.json `env` applied), for the
+    /// import proof; `None` for a plain interpreter.
+    pub kernel_env: Option<EnvVars>,
+    /// One sentence for stderr: which target and why.
+    pub why: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    NotFound(String),
+}
+
+/// Names kip refuses outright for an existing kernel (PRODUCT.md: `/`, NUL, `.`, `..`).
+pub fn check_kernel_name(name: &str) -> Result<(), TargetError> {
+    if name.is_empty() || name.contains('/') || name.contains('\0') || name == "." || name == ".." {
+        return Err(TargetError::Usage(format!(
+            "invalid kernel name {name:?}: kernel names cannot be empty, contain '/' or NUL, or be '.' or '..'"
+        )));
+    }
+    Ok(())
+}
+
+fn choices(kernels: &[ResolvedKernel]) -> String {
+    if kernels.is_empty() {
+        return "no kernels are installed; use --python PATH, --prefix DIR or --env NAME".into();
+    }
+    let names: Vec<String> = kernels
+        .iter()
+        .map(|k| format!("  --kernel {}", shell_word(&k.entry.found.name.to_string_lossy())))
+        .collect();
+    format!("choose one of:\n{}", names.join("\n"))
+}
+
+fn shell_word(s: &str) -> String {
+    shlex::try_quote(s).map(|c| c.into_owned()).unwrap_or_else(|_| s.to_string())
+}
+
+/// Resolve the target of an install-like command.
+pub fn resolve(ctx: &Context, view: &JupyterView, args: &TargetArgs) -> Result<Target, TargetError> {
+    let listing = view::list_kernels(ctx, view);
+    let kernels = resolve_all(ctx, view, &listing);
+    if let Some(nb) = &args.notebook {
+        return from_notebook(ctx, view, &kernels, nb);
+    }
+    if let Some(name) = &args.kernel {
+        return from_kernel(ctx, &kernels, name, "--kernel");
+    }
+    if let Some(p) = &args.prefix {
+        let p = absolute(ctx, p);
+        let env = classify::classify_prefix(ctx, &p).ok_or_else(|| {
+            TargetError::NotFound(format!("--prefix {}: no Python environment there", p.display()))
+        })?;
+        return Ok(plain(env, format!("--prefix {}", p.display())));
+    }
+    if let Some(py) = &args.python {
+        return from_python(ctx, py);
+    }
+    if let Some(e) = &args.env {
+        return from_env(ctx, e);
+    }
+    // No target: inside a kernel first, never a prompt there.
+    let inside = ctx.vars.get("JPY_PARENT_PID").is_some();
+    if let Some(k) = runtime::enclosing_kernel() {
+        return from_running_kernel(ctx, &kernels, &k);
+    }
+    if inside {
+        return Err(TargetError::Usage(format!(
+            "kip runs inside a Jupyter kernel (JPY_PARENT_PID is set) but could not identify it; {}",
+            choices(&kernels)
+        )));
+    }
+    if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && !kernels.is_empty() {
+        return pick(ctx, &kernels);
+    }
+    Err(TargetError::Usage(format!("no target given; {}", choices(&kernels))))
+}
+
+fn absolute(ctx: &Context, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        ctx.cwd.join(p)
+    }
+}
+
+fn plain(env: Environment, why: String) -> Target {
+    Target {
+        python: env.interpreter.clone(),
+        env,
+        kernel: None,
+        kernel_env: None,
+        why,
+    }
+}
+
+fn from_kernel(ctx: &Context, kernels: &[ResolvedKernel], name: &str, how: &str) -> Result<Target, TargetError> {
+    check_kernel_name(name)?;
+    let k = kernels
+        .iter()
+        .find(|k| k.entry.found.name.to_string_lossy() == name)
+        .or_else(|| {
+            let lower = name.to_lowercase();
+            kernels.iter().find(|k| k.entry.found.name.to_string_lossy() == lower)
+        })
+        .ok_or_else(|| TargetError::NotFound(format!("no kernel named {name:?}; {}", choices(kernels))))?;
+    let spec = k.entry.spec.as_ref().map_err(|p| {
+        TargetError::NotFound(format!("kernel {name:?} cannot be loaded by Jupyter: {p}"))
+    })?;
+    let python = match &k.interpreter {
+        KernelInterpreter::Resolved { python, exists: true, .. } => python.clone(),
+        KernelInterpreter::Resolved { python, .. } => {
+            return Err(TargetError::NotFound(format!(
+                "kernel {name:?} runs {}, which does not exist (deleted environment?); run `kip kernel fix {name} --yes` to remove it",
+                python.display()
+            )))
+        }
+        KernelInterpreter::Unresolved { why } => {
+            return Err(TargetError::NotFound(format!(
+                "cannot tell which Python kernel {name:?} runs ({why}); use --python PATH"
+            )))
+        }
+    };
+    let env = classify::classify_interpreter(ctx, &python).ok_or_else(|| {
+        TargetError::NotFound(format!("kernel {name:?} runs {}, which kip does not recognise as a Python", python.display()))
+    })?;
+    let kernel_env = launch::kernel_environment(&ctx.vars, spec);
+    Ok(Target {
+        python,
+        env,
+        kernel: Some(name.to_string()),
+        kernel_env: Some(kernel_env),
+        why: format!("{how} {name}"),
+    })
+}
+
+fn from_running_kernel(ctx: &Context, kernels: &[ResolvedKernel], k: &runtime::KernelProcess) -> Result<Target, TargetError> {
+    let env = classify::classify_interpreter(ctx, &k.interpreter).ok_or_else(|| {
+        TargetError::NotFound(format!(
+            "kip runs inside kernel process {} whose interpreter {} is not a recognisable Python; {}",
+            k.pid,
+            k.interpreter.display(),
+            choices(kernels)
+        ))
+    })?;
+    // Cross-check with the connection file's kernel_name: prefer the kernelspec's env block.
+    let named = k.kernel_name.as_deref().and_then(|n| {
+        kernels.iter().find(|rk| {
+            rk.entry.found.name.to_string_lossy() == n
+                && rk.interpreter.python().and_then(|p| classify::classify_interpreter(ctx, p)).map(|e| e.prefix)
+                    == Some(env.prefix.clone())
+        })
+    });
+    let kernel_env = named
+        .and_then(|rk| rk.entry.spec.as_ref().ok())
+        .map(|spec| launch::kernel_environment(&ctx.vars, spec));
+    Ok(Target {
+        python: k.interpreter.clone(),
+        kernel: k.kernel_name.clone(),
+        why: format!(
+            "running inside kernel {} (pid {}), whose Python is {}",
+            k.kernel_name.as_deref().unwrap_or("?"),
+            k.pid,
+            k.interpreter.display()
+        ),
+        env,
+        kernel_env,
+    })
+}
+
+fn from_notebook(ctx: &Context, view: &JupyterView, kernels: &[ResolvedKernel], nb: &Path) -> Result<Target, TargetError> {
+    let path = absolute(ctx, nb);
+    let notebook = crate::notebook::ipynb::read(&path).map_err(|e| TargetError::Usage(e.to_string()))?;
+    let name = notebook.kernel_name.clone().ok_or_else(|| {
+        TargetError::NotFound(format!("{} has no metadata.kernelspec.name; use --kernel", path.display()))
+    })?;
+    if kernels.iter().any(|k| k.entry.found.name.to_string_lossy() == name) {
+        return from_kernel(ctx, kernels, &name, &format!("--notebook {} →", nb.display()));
+    }
+    if let Some(nc) = crate::notebook::ipynb::nb_conda_env(&name) {
+        let env_name = nc.env_name.unwrap_or_else(|| "base".into());
+        let _ = view;
+        return from_env(ctx, &env_name).map(|mut t| {
+            t.why = format!("--notebook {}: nb_conda_kernels name {name} → conda env {env_name}", nb.display());
+            t
+        });
+    }
+    Err(TargetError::NotFound(format!(
+        "{}: kernel {name:?} (metadata.kernelspec.name) is not installed here; {}",
+        path.display(),
+        choices(kernels)
+    )))
+}
+
+/// `--python PATH_OR_VERSION`, as uv reads it.
+fn from_python(ctx: &Context, py: &str) -> Result<Target, TargetError> {
+    if let Some(req) = VersionRequest::parse(py) {
+        let found = discovery::discover(ctx, &[]);
+        let mut best: Option<Environment> = None;
+        for f in found {
+            let base = !f.env.is_virtual() && !f.env.kind.is_conda_like();
+            if base
+                && f.env.version.is_some_and(|v| req.matches(&v))
+                && best.as_ref().is_none_or(|b| f.env.version > b.version)
+            {
+                best = Some(f.env);
+            }
+        }
+        return best
+            .map(|env| plain(env.clone(), format!("--python {py} → {}", env.interpreter.display())))
+            .ok_or_else(|| TargetError::NotFound(format!("no Python {py} found (see `kip envs`)")));
+    }
+    let p = absolute(ctx, Path::new(py));
+    let env = classify::classify_interpreter(ctx, &p)
+        .ok_or_else(|| TargetError::NotFound(format!("--python {py}: not a Python interpreter")))?;
+    Ok(Target {
+        python: p.clone(),
+        env,
+        kernel: None,
+        kernel_env: None,
+        why: format!("--python {}", p.display()),
+    })
+}
+
+/// `--env NAME_OR_DIR`: a path if it contains `/` or exists; else a conda/mamba env name, then
+/// a pyenv version name.
+fn from_env(ctx: &Context, e: &str) -> Result<Target, TargetError> {
+    let as_path = absolute(ctx, Path::new(e));
+    if e.contains('/') || as_path.exists() {
+        let env = classify::classify_prefix(ctx, &as_path)
+            .ok_or_else(|| TargetError::NotFound(format!("--env {e}: no Python environment at {}", as_path.display())))?;
+        return Ok(plain(env, format!("--env {}", as_path.display())));
+    }
+    let found = discovery::discover(ctx, &[]);
+    let conda = found
+        .iter()
+        .find(|f| f.env.kind.is_conda_like() && f.env.name.as_deref() == Some(e));
+    let pyenv = found.iter().find(|f| {
+        f.env.kind == EnvKind::Pyenv && f.env.prefix.file_name().is_some_and(|n| n == e)
+    });
+    match conda.or(pyenv) {
+        Some(f) => Ok(plain(f.env.clone(), format!("--env {e} → {}", f.env.prefix.display()))),
+        None => Err(TargetError::NotFound(format!(
+            "--env {e}: no conda env or pyenv version named {e:?} (see `kip envs`)"
+        ))),
+    }
+}
+
+/// The interactive picker: kernels with their environments, the active env preselected.
+fn pick(ctx: &Context, kernels: &[ResolvedKernel]) -> Result<Target, TargetError> {
+    let active = ctx
+        .vars
+        .get_nonempty("VIRTUAL_ENV")
+        .or_else(|| ctx.vars.get_nonempty("CONDA_PREFIX"))
+        .map(PathBuf::from);
+    let mut default = 0;
+    let items: Vec<String> = kernels
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let env = k.interpreter.python().and_then(|p| classify::classify_interpreter(ctx, p));
+            if let (Some(a), Some(e)) = (&active, &env) {
+                if *a == e.prefix {
+                    default = i;
+                }
+            }
+            format!(
+                "{}  ({})",
+                k.entry.found.name,
+                env.map(|e| e.prefix.display().to_string()).unwrap_or_else(|| "?".into())
+            )
+        })
+        .collect();
+    let choice = dialoguer::Select::new()
+        .with_prompt("Install into which kernel's environment?")
+        .items(&items)
+        .default(default)
+        .interact_opt()
+        .map_err(|e| TargetError::Usage(format!("picker failed: {e}")))?
+        .ok_or_else(|| TargetError::Usage("nothing chosen".into()))?;
+    let name = kernels[choice].entry.found.name.to_string_lossy();
+    from_kernel(ctx, kernels, &name, "picked kernel")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dangerous_names_are_refused() {
+        for bad in ["", "a/b", "../x", ".", "..", "a\0b"] {
+            assert!(check_kernel_name(bad).is_err(), "{bad:?}");
+        }
+        for ok in ["with space", ".hidden", "Py3", "k\u{e9}"] {
+            assert!(check_kernel_name(ok).is_ok(), "{ok:?}");
+        }
+    }
+}

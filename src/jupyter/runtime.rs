@@ -1,0 +1,178 @@
+//! Running kernels, found from the process table — not from the runtime dir, because a kernel
+//! started by a bare `KernelManager`, nbclient or papermill keeps its connection file in a temp
+//! dir (jupyter-kernelspec-rules.md §5).
+//!
+//! The environment of a kernel is read from its `argv[0]` *as launched* (`/proc/PID/cmdline`):
+//! `/proc/PID/exe` resolves a venv's `bin/python` symlink to the base interpreter, which is
+//! exactly the wrong environment.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::envvars::EnvVars;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct KernelProcess {
+    pub pid: i32,
+    pub argv: Vec<String>,
+    /// The interpreter as launched (made absolute against the process's cwd when relative).
+    pub interpreter: PathBuf,
+    /// The `-f` connection file.
+    pub connection_file: Option<PathBuf>,
+    /// `kernel_name` from the connection file (jupyter_client writes it).
+    pub kernel_name: Option<String>,
+    /// `JPY_PARENT_PID`: the server that started it.
+    pub server_pid: Option<i32>,
+}
+
+/// Is this command line an ipykernel kernel (`-m ipykernel_launcher`, `-m ipykernel`, or the
+/// `ipykernel_launcher.py` script)?
+pub fn is_ipykernel_argv(argv: &[String]) -> bool {
+    argv.windows(2)
+        .any(|w| w[0] == "-m" && (w[1] == "ipykernel_launcher" || w[1] == "ipykernel"))
+        || argv.iter().any(|a| a.ends_with("ipykernel_launcher.py"))
+}
+
+/// The `-f FILE` / `-f=FILE` / `--f=FILE` argument.
+pub fn connection_file_arg(argv: &[String]) -> Option<PathBuf> {
+    let mut it = argv.iter();
+    while let Some(a) = it.next() {
+        if a == "-f" || a == "--f" {
+            return it.next().map(PathBuf::from);
+        }
+        if let Some(v) = a.strip_prefix("-f=").or_else(|| a.strip_prefix("--f=")) {
+            return Some(PathBuf::from(v));
+        }
+    }
+    None
+}
+
+/// `kernel_name` from a connection file.
+pub fn kernel_name_of(connection_file: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(connection_file).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v.get("kernel_name")?
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+fn read_cmdline(pid: i32) -> Option<Vec<String>> {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    if raw.is_empty() {
+        return None;
+    }
+    Some(
+        raw.split(|b| *b == 0)
+            .filter(|s| !s.is_empty())
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .collect(),
+    )
+}
+
+/// The parent pid from `/proc/PID/stat` (the field after the parenthesised command name).
+pub fn parent_pid(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The environment of a process (readable for our own user's processes).
+pub fn process_environ(pid: i32) -> Option<EnvVars> {
+    std::fs::read(format!("/proc/{pid}/environ"))
+        .ok()
+        .map(|b| EnvVars::from_environ_block(&b))
+}
+
+fn kernel_process(pid: i32) -> Option<KernelProcess> {
+    let argv = read_cmdline(pid)?;
+    if !is_ipykernel_argv(&argv) {
+        return None;
+    }
+    let first = PathBuf::from(argv.first()?);
+    let interpreter = if first.is_absolute() {
+        first
+    } else {
+        let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
+        match (first.components().count() > 1, cwd) {
+            (true, Some(c)) => c.join(first),
+            _ => first,
+        }
+    };
+    let connection_file = connection_file_arg(&argv);
+    let kernel_name = connection_file.as_deref().and_then(kernel_name_of);
+    let server_pid = process_environ(pid)
+        .and_then(|e| e.get_str("JPY_PARENT_PID").and_then(|v| v.parse().ok()));
+    Some(KernelProcess {
+        pid,
+        argv,
+        interpreter,
+        connection_file,
+        kernel_name,
+        server_pid,
+    })
+}
+
+/// Every ipykernel process on this machine that we can see.
+pub fn running_kernels() -> Vec<KernelProcess> {
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut out: Vec<KernelProcess> = rd
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(kernel_process)
+        .collect();
+    out.sort_by_key(|k| k.pid);
+    out
+}
+
+/// The kernel this process runs inside: the nearest ipykernel ancestor.
+pub fn enclosing_kernel() -> Option<KernelProcess> {
+    let mut pid = std::process::id() as i32;
+    for _ in 0..64 {
+        pid = parent_pid(pid)?;
+        if pid <= 1 {
+            return None;
+        }
+        if let Some(k) = kernel_process(pid) {
+            return Some(k);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn recognises_kernel_command_lines() {
+        assert!(is_ipykernel_argv(&s(&["/v/bin/python", "-m", "ipykernel_launcher", "-f", "/r/k.json"])));
+        assert!(is_ipykernel_argv(&s(&["python", "-Xfrozen_modules=off", "-m", "ipykernel", "-f", "x"])));
+        assert!(!is_ipykernel_argv(&s(&["python", "-m", "pip"])));
+        assert_eq!(
+            connection_file_arg(&s(&["p", "-m", "ipykernel_launcher", "-f", "/r/k.json"])),
+            Some(PathBuf::from("/r/k.json"))
+        );
+        assert_eq!(connection_file_arg(&s(&["p", "--f=/r/x.json"])), Some(PathBuf::from("/r/x.json")));
+    }
+
+    #[test]
+    fn reads_kernel_name_and_parent() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("kernel-1.json");
+        std::fs::write(&f, r#"{"shell_port": 1, "kernel_name": "myenv"}"#).unwrap();
+        assert_eq!(kernel_name_of(&f).as_deref(), Some("myenv"));
+        std::fs::write(&f, r#"{"kernel_name": ""}"#).unwrap();
+        assert_eq!(kernel_name_of(&f), None);
+        let me = std::process::id() as i32;
+        assert!(parent_pid(me).is_some());
+        assert!(process_environ(me).is_some());
+    }
+}
