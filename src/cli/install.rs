@@ -10,14 +10,14 @@ use crate::install::commands::{self, CondaTool, InstallOptions};
 use crate::install::index::{self, IndexFlags};
 use crate::install::lock::EnvLock;
 use crate::install::names;
-use crate::install::plan::{self, InstallerChoice, Plan, PlanInput, Refusal, Step, Tools};
+use crate::install::plan::{self, InstallerChoice, Plan, PlanInput, Refusal, Step};
+use crate::install::tools;
 use crate::install::requirement::{self, Requirement};
 use crate::install::run::{self, Outcome};
 use crate::install::target::{self, Target, TargetArgs, TargetError};
 use crate::install::verify::{self, ImportResult};
 use crate::jupyter::runtime;
 use crate::jupyter::view;
-use crate::platform;
 use crate::process;
 use crate::python::{classify, site};
 
@@ -130,7 +130,7 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
         }
     }
 
-    let tools = find_tools(ctx, &target);
+    let tools = tools::find_tools(ctx, &target.env);
     let (uv_index_args, index_desc) = index_settings(ctx, &target, &args.options.index, tools.uv.is_some());
     let choice = args.installer.unwrap_or(InstallerChoice::Auto);
     let em_message = target.env.externally_managed.as_deref().map(externally_managed_message);
@@ -412,52 +412,6 @@ fn local_metadata(ctx: &Context, target: &Target) -> Vec<(String, String, PathBu
         }
     }
     out
-}
-
-/// uv, the conda family and pixi, looked up for this target.
-fn find_tools(ctx: &Context, target: &Target) -> Tools {
-    let on_path = |name: &str| crate::jupyter::launch::find_on_path(name, &ctx.vars, &ctx.cwd);
-    let uv = ctx
-        .vars
-        .get_nonempty("KIP_UV")
-        .map(PathBuf::from)
-        .filter(|p| p.exists())
-        .or_else(|| on_path("uv"))
-        .or_else(|| Some(platform::scripts_dir(ctx.os, &target.env.prefix, false).join("uv")).filter(|p| p.exists()))
-        .or_else(|| ctx.home().map(|h| h.join(".local/bin/uv")).filter(|p| p.exists()));
-    let mut conda = None;
-    if target.env.kind.is_conda_like() {
-        let candidates: Vec<PathBuf> = [
-            ctx.vars.get_nonempty("CONDA_EXE").map(PathBuf::from),
-            ctx.vars.get_nonempty("MAMBA_EXE").map(PathBuf::from),
-            root_prefix_conda(&target.env.prefix),
-            on_path("conda"),
-            on_path("mamba"),
-            on_path("micromamba"),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        for c in candidates {
-            if c.exists() {
-                if let Some(t) = CondaTool::from_exe(&c) {
-                    conda = Some((t, c));
-                    break;
-                }
-            }
-        }
-    }
-    Tools { uv, conda, pixi: on_path("pixi") }
-}
-
-/// `<root>/bin/conda` for an env under `<root>/envs/NAME`.
-fn root_prefix_conda(prefix: &Path) -> Option<PathBuf> {
-    let envs = prefix.parent()?;
-    if envs.file_name()? != "envs" {
-        return None;
-    }
-    let root = envs.parent()?;
-    ["conda", "mamba"].iter().map(|n| root.join("bin").join(n)).find(|p| p.exists())
 }
 
 fn index_settings(ctx: &Context, target: &Target, flags: &IndexFlags, have_uv: bool) -> (Vec<String>, String) {

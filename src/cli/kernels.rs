@@ -27,7 +27,7 @@ pub fn resolve_all(ctx: &Context, view: &JupyterView, listing: &KernelListing) -
         .iter()
         .map(|e| {
             let interpreter = match &e.spec {
-                Ok(spec) => launch::resolve_interpreter(ctx, view, spec, &e.found.resource_dir, &ctx.vars),
+                Ok(spec) => launch::resolve_interpreter(ctx, view, spec, &e.found.resource_dir, &view.server_env),
                 Err(p) => KernelInterpreter::Unresolved { why: p.to_string() },
             };
             ResolvedKernel { entry: e.clone(), interpreter }

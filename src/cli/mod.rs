@@ -10,6 +10,8 @@ use crate::context::Context;
 pub mod envs;
 pub mod install;
 pub mod kernels;
+pub mod list;
+pub mod uninstall;
 pub mod which;
 
 #[derive(Parser, Debug)]
@@ -48,6 +50,24 @@ pub enum Command {
     },
     /// Install into exactly the environment a kernel (or other target) runs, then prove the import.
     Install(Box<InstallCli>),
+    /// Remove distributions from the target (conda remove for conda-owned ones, uv/pip otherwise).
+    Uninstall {
+        #[arg(value_name = "NAME", required = true)]
+        names: Vec<String>,
+        #[command(flatten)]
+        target: TargetFlags,
+        #[arg(long)]
+        break_system_packages: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Installed distributions of the target, and who installed each (conda, pip, uv).
+    List {
+        #[command(flatten)]
+        target: TargetFlags,
+        #[arg(long)]
+        json: bool,
+    },
     /// Every PATH match of python/pip/conda/jupyter/… and the interpreter each runs.
     Which {
         /// Commands to look up (default: python python3 pip pip3 conda mamba micromamba jupyter ipython uv).
@@ -205,6 +225,24 @@ pub fn main() -> i32 {
         }
         Command::Which { commands, json } => which::run(&ctx, &commands, json),
         Command::Install(i) => install::run(&ctx, &(*i).into_args()),
+        Command::Uninstall {
+            names,
+            target,
+            break_system_packages,
+            json,
+        } => uninstall::run(
+            &ctx,
+            &uninstall::UninstallArgs {
+                names,
+                target: target.target_args(),
+                jupyter: target.jupyter,
+                break_system_packages,
+                json,
+            },
+        ),
+        Command::List { target, json } => {
+            list::run(&ctx, &target.target_args(), target.jupyter.as_deref(), json)
+        }
     };
     match result {
         Ok(code) => code,

@@ -24,6 +24,7 @@ pub mod plan;
 pub mod requirement;
 pub mod run;
 pub mod target;
+pub mod tools;
 pub mod verify;
 
 pub use commands::{CondaTool, InstallOptions};

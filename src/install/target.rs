@@ -93,7 +93,7 @@ pub fn resolve(ctx: &Context, view: &JupyterView, args: &TargetArgs) -> Result<T
         return from_notebook(ctx, view, &kernels, nb);
     }
     if let Some(name) = &args.kernel {
-        return from_kernel(ctx, &kernels, name, "--kernel");
+        return from_kernel(ctx, view, &kernels, name, "--kernel");
     }
     if let Some(p) = &args.prefix {
         let p = absolute(ctx, p);
@@ -111,7 +111,7 @@ pub fn resolve(ctx: &Context, view: &JupyterView, args: &TargetArgs) -> Result<T
     // No target: inside a kernel first, never a prompt there.
     let inside = ctx.vars.get("JPY_PARENT_PID").is_some();
     if let Some(k) = runtime::enclosing_kernel() {
-        return from_running_kernel(ctx, &kernels, &k);
+        return from_running_kernel(ctx, view, &kernels, &k);
     }
     if inside {
         return Err(TargetError::Usage(format!(
@@ -120,7 +120,7 @@ pub fn resolve(ctx: &Context, view: &JupyterView, args: &TargetArgs) -> Result<T
         )));
     }
     if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && !kernels.is_empty() {
-        return pick(ctx, &kernels);
+        return pick(ctx, view, &kernels);
     }
     Err(TargetError::Usage(format!("no target given; {}", choices(&kernels))))
 }
@@ -143,7 +143,7 @@ fn plain(env: Environment, why: String) -> Target {
     }
 }
 
-fn from_kernel(ctx: &Context, kernels: &[ResolvedKernel], name: &str, how: &str) -> Result<Target, TargetError> {
+fn from_kernel(ctx: &Context, view: &JupyterView, kernels: &[ResolvedKernel], name: &str, how: &str) -> Result<Target, TargetError> {
     check_kernel_name(name)?;
     let k = kernels
         .iter()
@@ -173,7 +173,7 @@ fn from_kernel(ctx: &Context, kernels: &[ResolvedKernel], name: &str, how: &str)
     let env = classify::classify_interpreter(ctx, &python).ok_or_else(|| {
         TargetError::NotFound(format!("kernel {name:?} runs {}, which kip does not recognise as a Python", python.display()))
     })?;
-    let kernel_env = launch::kernel_environment(&ctx.vars, spec);
+    let kernel_env = launch::kernel_environment(&view.server_env, spec);
     Ok(Target {
         python,
         env,
@@ -183,7 +183,7 @@ fn from_kernel(ctx: &Context, kernels: &[ResolvedKernel], name: &str, how: &str)
     })
 }
 
-fn from_running_kernel(ctx: &Context, kernels: &[ResolvedKernel], k: &runtime::KernelProcess) -> Result<Target, TargetError> {
+fn from_running_kernel(ctx: &Context, view: &JupyterView, kernels: &[ResolvedKernel], k: &runtime::KernelProcess) -> Result<Target, TargetError> {
     let env = classify::classify_interpreter(ctx, &k.interpreter).ok_or_else(|| {
         TargetError::NotFound(format!(
             "kip runs inside kernel process {} whose interpreter {} is not a recognisable Python; {}",
@@ -202,7 +202,7 @@ fn from_running_kernel(ctx: &Context, kernels: &[ResolvedKernel], k: &runtime::K
     });
     let kernel_env = named
         .and_then(|rk| rk.entry.spec.as_ref().ok())
-        .map(|spec| launch::kernel_environment(&ctx.vars, spec));
+        .map(|spec| launch::kernel_environment(&view.server_env, spec));
     Ok(Target {
         python: k.interpreter.clone(),
         kernel: k.kernel_name.clone(),
@@ -224,11 +224,10 @@ fn from_notebook(ctx: &Context, view: &JupyterView, kernels: &[ResolvedKernel], 
         TargetError::NotFound(format!("{} has no metadata.kernelspec.name; use --kernel", path.display()))
     })?;
     if kernels.iter().any(|k| k.entry.found.name.to_string_lossy() == name) {
-        return from_kernel(ctx, kernels, &name, &format!("--notebook {} →", nb.display()));
+        return from_kernel(ctx, view, kernels, &name, &format!("--notebook {} →", nb.display()));
     }
     if let Some(nc) = crate::notebook::ipynb::nb_conda_env(&name) {
         let env_name = nc.env_name.unwrap_or_else(|| "base".into());
-        let _ = view;
         return from_env(ctx, &env_name).map(|mut t| {
             t.why = format!("--notebook {}: nb_conda_kernels name {name} → conda env {env_name}", nb.display());
             t
@@ -296,7 +295,7 @@ fn from_env(ctx: &Context, e: &str) -> Result<Target, TargetError> {
 }
 
 /// The interactive picker: kernels with their environments, the active env preselected.
-fn pick(ctx: &Context, kernels: &[ResolvedKernel]) -> Result<Target, TargetError> {
+fn pick(ctx: &Context, view: &JupyterView, kernels: &[ResolvedKernel]) -> Result<Target, TargetError> {
     let active = ctx
         .vars
         .get_nonempty("VIRTUAL_ENV")
@@ -328,7 +327,7 @@ fn pick(ctx: &Context, kernels: &[ResolvedKernel]) -> Result<Target, TargetError
         .map_err(|e| TargetError::Usage(format!("picker failed: {e}")))?
         .ok_or_else(|| TargetError::Usage("nothing chosen".into()))?;
     let name = kernels[choice].entry.found.name.to_string_lossy();
-    from_kernel(ctx, kernels, &name, "picked kernel")
+    from_kernel(ctx, view, kernels, &name, "picked kernel")
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::context::Context;
+use crate::envvars::EnvVars;
+use crate::jupyter::runtime;
 use crate::jupyter::config::JupyterConfig;
 use crate::jupyter::kernelspec::{self, DiscoveryRules, KernelListing, NativeKernel};
 use crate::jupyter::paths::{self, pjoin, DataDir, DirOrigin, JupyterPython};
@@ -46,6 +48,9 @@ pub struct JupyterView {
     pub server_script: Option<PathBuf>,
     pub launcher: Option<JupyterPythonFacts>,
     pub config: JupyterConfig,
+    /// The environment of the server process: kip's own outside a kernel, the server's
+    /// `/proc/<pid>/environ` inside one. Kernels inherit it (their `!` commands see its PATH).
+    pub server_env: EnvVars,
     /// Things the user should know about this view (e.g. a `jupyter_config.py` kip cannot read).
     pub notes: Vec<String>,
 }
@@ -57,9 +62,46 @@ impl JupyterView {
     }
 }
 
-/// Choose the Jupyter: `--jupyter` if given, else `jupyter` on PATH, else none.
+/// The Jupyter server that started the kernel kip runs in (`JPY_PARENT_PID`), when that
+/// process is a Jupyter server: (its `jupyter` command, its environment, a description).
+fn parent_server(ctx: &Context) -> Option<(PathBuf, EnvVars, String)> {
+    let pid: i32 = ctx.vars.get_str("JPY_PARENT_PID")?.trim().parse().ok()?;
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let argv: Vec<String> = raw
+        .split(|b| *b == 0)
+        .filter(|s| !s.is_empty())
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect();
+    // `python /env/bin/jupyter-lab …` (a script run through its shebang) or the script itself.
+    let script = argv
+        .iter()
+        .take(2)
+        .map(PathBuf::from)
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("jupyter"))
+        })?;
+    let jupyter = script.parent()?.join("jupyter");
+    let env = runtime::process_environ(pid).unwrap_or_else(|| ctx.vars.clone());
+    Some((
+        jupyter,
+        env,
+        format!("the Jupyter server that started this kernel (pid {pid}, {})", script.display()),
+    ))
+}
+
+/// Choose the Jupyter: `--jupyter` if given, else (inside a kernel) the server that started
+/// it, else `jupyter` on PATH, else none.
 pub fn select(ctx: &Context, explicit: Option<&Path>) -> anyhow::Result<JupyterView> {
-    let (jupyter, how) = match explicit {
+    let parent = if explicit.is_none() { parent_server(ctx) } else { None };
+    let server_env = parent
+        .as_ref()
+        .map(|(_, env, _)| env.clone())
+        .unwrap_or_else(|| ctx.vars.clone());
+    let (jupyter, how) = match (explicit, parent) {
+        (None, Some((j, _, how))) if j.exists() => (Some(j), how),
+        _ => match explicit {
         Some(p) => {
             let p = if p.is_absolute() {
                 p.to_path_buf()
@@ -84,6 +126,7 @@ pub fn select(ctx: &Context, explicit: Option<&Path>) -> anyhow::Result<JupyterV
                 "no `jupyter` on PATH: only the user and system data dirs are searched".to_string(),
             ),
         },
+        },
     };
     let mut view = JupyterView {
         how,
@@ -93,6 +136,7 @@ pub fn select(ctx: &Context, explicit: Option<&Path>) -> anyhow::Result<JupyterV
         server_script: None,
         launcher: None,
         config: JupyterConfig::default(),
+        server_env,
         notes: Vec::new(),
     };
     if let Some(j) = jupyter {
