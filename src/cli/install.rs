@@ -30,6 +30,8 @@ pub struct InstallArgs {
     pub installer: Option<InstallerChoice>,
     pub options: InstallOptions,
     pub exact: bool,
+    /// `--missing`: add the notebook's missing imports to the requirements.
+    pub missing: bool,
     pub yes: bool,
     pub json: bool,
 }
@@ -86,6 +88,36 @@ fn say(json: bool, msg: &str) {
 }
 
 pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
+    let mut args = args.clone();
+    if args.missing {
+        let Some(nb) = args.target.notebook.clone() else {
+            eprintln!("kip install: --missing needs --notebook FILE.ipynb");
+            return Ok(2);
+        };
+        let view = view::select(ctx, args.jupyter.as_deref())?;
+        let missing = match crate::cli::doctor::missing_distributions(ctx, &view, &nb) {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("kip install: {e}");
+                return Ok(2);
+            }
+        };
+        if missing.is_empty() {
+            eprintln!("{}: every import is already importable in its kernel", nb.display());
+            return Ok(0);
+        }
+        for (module, dist, assumed) in &missing {
+            if *assumed {
+                eprintln!("{module}: no known distribution provides it; assuming the distribution is named \"{dist}\"");
+            } else if module != dist {
+                eprintln!("{module}: provided by \"{dist}\"");
+            }
+            args.specs.push(dist.clone());
+        }
+        // The names were mapped already; keep them exactly.
+        args.exact = true;
+    }
+    let args = &args;
     if args.specs.is_empty() && args.options.requirement_files.is_empty() && args.options.editable.is_empty() {
         eprintln!("kip install: nothing to install (give a requirement, -r FILE or -e PATH)");
         return Ok(2);
@@ -117,7 +149,7 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
 
     let mut renamed = Vec::new();
     if !args.exact {
-        let local = local_metadata(ctx, &target);
+        let local = crate::doctor::notebook::local_metadata(ctx);
         for r in reqs.iter_mut() {
             if let Requirement::Named { name, .. } = r {
                 let m = names::map_import(name, &local);
@@ -394,24 +426,6 @@ fn restart_list(ctx: &Context, target: &Target) -> Vec<RunningKernel> {
         })
         .map(|k| RunningKernel { pid: k.pid, kernel: k.kernel_name, connection_file: k.connection_file })
         .collect()
-}
-
-/// `(top-level, distribution, where)` seen in the target's and other local environments.
-fn local_metadata(ctx: &Context, target: &Target) -> Vec<(String, String, PathBuf)> {
-    let mut out = Vec::new();
-    let mut dirs: Vec<PathBuf> = target.env.site_packages.clone();
-    for f in crate::python::discovery::discover(ctx, &[]) {
-        dirs.extend(f.env.site_packages);
-    }
-    dirs.dedup();
-    for d in dirs {
-        for dist in site::installed_distributions(&d) {
-            for t in &dist.top_level {
-                out.push((t.clone(), dist.name.clone(), dist.dist_info.clone()));
-            }
-        }
-    }
-    out
 }
 
 fn index_settings(ctx: &Context, target: &Target, flags: &IndexFlags, have_uv: bool) -> (Vec<String>, String) {

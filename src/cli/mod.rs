@@ -7,8 +7,10 @@ use clap::{Parser, Subcommand};
 
 use crate::context::Context;
 
+pub mod doctor;
 pub mod envs;
 pub mod install;
+pub mod kernel;
 pub mod kernels;
 pub mod list;
 pub mod uninstall;
@@ -50,6 +52,25 @@ pub enum Command {
     },
     /// Install into exactly the environment a kernel (or other target) runs, then prove the import.
     Install(Box<InstallCli>),
+    /// Find every leak (kernels, environments, PATH commands, a notebook's imports), explain it, and print the fix.
+    Doctor {
+        /// A notebook whose kernel and imports to check.
+        #[arg(value_name = "NOTEBOOK")]
+        notebook: Option<PathBuf>,
+        #[command(flatten)]
+        target: TargetFlags,
+        #[arg(long)]
+        json: bool,
+        /// Apply the fixes marked automatic, then check again.
+        #[arg(long)]
+        fix: bool,
+        /// Allow destructive fixes (removing a kernel whose interpreter is gone).
+        #[arg(long, requires = "fix")]
+        yes: bool,
+    },
+    /// Register, repair, remove and inspect kernelspecs.
+    #[command(subcommand)]
+    Kernel(kernel::KernelCommand),
     /// Remove distributions from the target (conda remove for conda-owned ones, uv/pip otherwise).
     Uninstall {
         #[arg(value_name = "NAME", required = true)]
@@ -154,6 +175,9 @@ pub struct InstallCli {
     /// Install names exactly as typed (no import-name mapping).
     #[arg(long)]
     pub exact: bool,
+    /// With --notebook: install the distribution of every import the notebook's kernel lacks.
+    #[arg(long, requires = "notebook")]
+    pub missing: bool,
     /// Allow changing conda-owned packages from PyPI, and other confirmations.
     #[arg(long)]
     pub yes: bool,
@@ -190,6 +214,7 @@ impl InstallCli {
                 raw: self.raw,
             },
             exact: self.exact,
+            missing: self.missing,
             yes: self.yes,
             json: self.json,
         }
@@ -240,6 +265,24 @@ pub fn main() -> i32 {
                 json,
             },
         ),
+        Command::Doctor {
+            notebook,
+            target,
+            json,
+            fix,
+            yes,
+        } => doctor::run(
+            &ctx,
+            &doctor::DoctorArgs {
+                notebook,
+                target: target.target_args(),
+                jupyter: target.jupyter,
+                json,
+                fix,
+                yes,
+            },
+        ),
+        Command::Kernel(k) => kernel::run(&ctx, k),
         Command::List { target, json } => {
             list::run(&ctx, &target.target_args(), target.jupyter.as_deref(), json)
         }

@@ -1,0 +1,188 @@
+//! Findings: the stable ids, severities and automatic flags of PRODUCT.md's catalog, and the
+//! shape `kip doctor --json` prints.
+
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// Every finding id kip reports. The string forms are a stable contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingId {
+    KernelSpecInvalid,
+    KernelInterpreterMissing,
+    KernelIpykernelMissing,
+    KernelRelativePython,
+    KernelShadowed,
+    KernelShellMismatch,
+    KernelEnvPythonpath,
+    KernelWrapperUnresolved,
+    EnvExternallyManaged,
+    EnvNoPip,
+    EnvSiteNotWritable,
+    EnvUserSiteShadowing,
+    EnvBrokenScript,
+    EnvVenvBaseMissing,
+    EnvCondaPipMixed,
+    ShellPipPythonMismatch,
+    ShellJupyterPythonMismatch,
+    ShellShim,
+    NotebookKernelMissing,
+    NotebookImportMissing,
+    NotebookLocalShadowing,
+}
+
+impl FindingId {
+    pub const ALL: [FindingId; 21] = [
+        FindingId::KernelSpecInvalid,
+        FindingId::KernelInterpreterMissing,
+        FindingId::KernelIpykernelMissing,
+        FindingId::KernelRelativePython,
+        FindingId::KernelShadowed,
+        FindingId::KernelShellMismatch,
+        FindingId::KernelEnvPythonpath,
+        FindingId::KernelWrapperUnresolved,
+        FindingId::EnvExternallyManaged,
+        FindingId::EnvNoPip,
+        FindingId::EnvSiteNotWritable,
+        FindingId::EnvUserSiteShadowing,
+        FindingId::EnvBrokenScript,
+        FindingId::EnvVenvBaseMissing,
+        FindingId::EnvCondaPipMixed,
+        FindingId::ShellPipPythonMismatch,
+        FindingId::ShellJupyterPythonMismatch,
+        FindingId::ShellShim,
+        FindingId::NotebookKernelMissing,
+        FindingId::NotebookImportMissing,
+        FindingId::NotebookLocalShadowing,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingId::KernelSpecInvalid => "kernel-spec-invalid",
+            FindingId::KernelInterpreterMissing => "kernel-interpreter-missing",
+            FindingId::KernelIpykernelMissing => "kernel-ipykernel-missing",
+            FindingId::KernelRelativePython => "kernel-relative-python",
+            FindingId::KernelShadowed => "kernel-shadowed",
+            FindingId::KernelShellMismatch => "kernel-shell-mismatch",
+            FindingId::KernelEnvPythonpath => "kernel-env-pythonpath",
+            FindingId::KernelWrapperUnresolved => "kernel-wrapper-unresolved",
+            FindingId::EnvExternallyManaged => "env-externally-managed",
+            FindingId::EnvNoPip => "env-no-pip",
+            FindingId::EnvSiteNotWritable => "env-site-not-writable",
+            FindingId::EnvUserSiteShadowing => "env-user-site-shadowing",
+            FindingId::EnvBrokenScript => "env-broken-script",
+            FindingId::EnvVenvBaseMissing => "env-venv-base-missing",
+            FindingId::EnvCondaPipMixed => "env-conda-pip-mixed",
+            FindingId::ShellPipPythonMismatch => "shell-pip-python-mismatch",
+            FindingId::ShellJupyterPythonMismatch => "shell-jupyter-python-mismatch",
+            FindingId::ShellShim => "shell-shim",
+            FindingId::NotebookKernelMissing => "notebook-kernel-missing",
+            FindingId::NotebookImportMissing => "notebook-import-missing",
+            FindingId::NotebookLocalShadowing => "notebook-local-shadowing",
+        }
+    }
+
+    /// The catalog's severity (some findings downgrade by context: a guarded import is a
+    /// warning; PEP 668 is an error when an install into it is asked).
+    pub fn default_severity(self) -> Severity {
+        use FindingId::*;
+        match self {
+            KernelSpecInvalid | KernelInterpreterMissing | KernelIpykernelMissing | EnvVenvBaseMissing
+            | NotebookKernelMissing | NotebookImportMissing => Severity::Error,
+            KernelRelativePython | KernelShadowed | KernelShellMismatch | KernelEnvPythonpath
+            | EnvSiteNotWritable | EnvUserSiteShadowing | EnvBrokenScript | ShellPipPythonMismatch
+            | ShellJupyterPythonMismatch | NotebookLocalShadowing => Severity::Warning,
+            KernelWrapperUnresolved | EnvExternallyManaged | EnvNoPip | EnvCondaPipMixed | ShellShim => {
+                Severity::Info
+            }
+        }
+    }
+
+    /// May `--fix` apply the fix? (`kernel-interpreter-missing` only removes with `--yes`.)
+    pub fn automatic(self) -> bool {
+        matches!(
+            self,
+            FindingId::KernelInterpreterMissing
+                | FindingId::KernelIpykernelMissing
+                | FindingId::KernelRelativePython
+                | FindingId::KernelShellMismatch
+        )
+    }
+}
+
+/// The fix of a finding: the exact command or edit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    pub text: String,
+    pub automatic: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub id: FindingId,
+    pub severity: Severity,
+    /// A kernel name, an env prefix, a command, a notebook.
+    pub subject: String,
+    pub message: String,
+    pub explanation: String,
+    pub fix: Fix,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub module: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<String>,
+}
+
+impl Finding {
+    pub fn new(id: FindingId, subject: impl Into<String>, message: impl Into<String>, explanation: impl Into<String>, fix: impl Into<String>) -> Finding {
+        Finding {
+            id,
+            severity: id.default_severity(),
+            subject: subject.into(),
+            message: message.into(),
+            explanation: explanation.into(),
+            fix: Fix { text: fix.into(), automatic: id.automatic() },
+            module: None,
+            distribution: None,
+        }
+    }
+
+    pub fn with_severity(mut self, s: Severity) -> Finding {
+        self.severity = s;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_is_stable() {
+        let ids: Vec<&str> = FindingId::ALL.iter().map(|i| i.as_str()).collect();
+        assert_eq!(ids.len(), 21);
+        for id in FindingId::ALL {
+            let json = serde_json::to_string(&id).unwrap();
+            assert_eq!(json, format!("\"{}\"", id.as_str()));
+        }
+        assert_eq!(FindingId::KernelShadowed.default_severity(), Severity::Warning);
+        assert!(FindingId::KernelRelativePython.automatic());
+        assert!(!FindingId::KernelShadowed.automatic());
+    }
+}

@@ -1,0 +1,200 @@
+//! Kernel checks: everything about one kernelspec and what it launches.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::kernels::ResolvedKernel;
+use crate::context::Context;
+use crate::doctor::finding::{Finding, FindingId};
+use crate::envvars::EnvVars;
+use crate::jupyter::kernelspec::KernelSpec;
+use crate::jupyter::launch::{self, KernelInterpreter};
+use crate::jupyter::paths::pathlib_str;
+use crate::jupyter::view::JupyterView;
+use crate::python::classify;
+use crate::python::environment::Environment;
+use crate::python::site;
+use crate::shell::which;
+
+fn q(name: &str) -> String {
+    shlex::try_quote(name).map(|c| c.into_owned()).unwrap_or_else(|_| name.to_string())
+}
+
+/// Is `argv[0]` one of the names jupyter_client replaces with its own interpreter?
+pub fn is_swapped_name(view: &JupyterView, argv0: &str) -> bool {
+    let versioned = view
+        .launcher_python()
+        .and_then(|l| l.version)
+        .map(|v| format!("python{}.{}", v.major, v.minor));
+    argv0 == "python" || argv0 == "python3" || versioned.as_deref() == Some(argv0)
+}
+
+/// Is this kernelspec inside the launching Jupyter's own environment (the normal native
+/// kernel, where the swap is what ipykernel intends)?
+pub fn in_jupyter_env(view: &JupyterView, resource_dir: &Path) -> bool {
+    let Some(l) = view.launcher_python() else { return false };
+    let own = pathlib_str(&l.paths.sys_prefix.join("share/jupyter/kernels"));
+    pathlib_str(resource_dir).starts_with(own)
+}
+
+/// The environment whose `share/jupyter/kernels` holds this spec, if it is a Python env.
+pub fn owning_env(ctx: &Context, resource_dir: &Path) -> Option<Environment> {
+    let kernels = resource_dir.parent()?;
+    let jupyter = kernels.parent()?;
+    let share = jupyter.parent()?;
+    if kernels.file_name()? != "kernels" || jupyter.file_name()? != "jupyter" || share.file_name()? != "share" {
+        return None;
+    }
+    classify::classify_prefix(ctx, share.parent()?)
+}
+
+/// The absolute interpreter `kernel-relative-python`'s fix writes: the interpreter of the env
+/// whose `share/jupyter/kernels` holds the spec; for a spec elsewhere, what it resolves to now.
+pub fn relative_python_target(ctx: &Context, k: &ResolvedKernel) -> Option<PathBuf> {
+    if let Some(env) = owning_env(ctx, &k.entry.found.resource_dir) {
+        return Some(env.interpreter);
+    }
+    k.interpreter.python().map(Path::to_path_buf)
+}
+
+/// Which interpreter a command name reaches on `env`'s PATH: a Python itself, a script's
+/// shebang interpreter, or a pyenv shim's resolution.
+pub fn command_interpreter(ctx: &Context, env: &EnvVars, name: &str) -> Option<PathBuf> {
+    let found = launch::find_on_path(name, env, &ctx.cwd)?;
+    which::interpreter_of(ctx, env, &found)
+}
+
+/// Does `a` belong to the same environment as `b`?
+fn same_env(ctx: &Context, a: &Path, b: &Environment) -> bool {
+    classify::classify_interpreter(ctx, a).is_some_and(|e| e.prefix == b.prefix)
+}
+
+/// Is module `m` importable by this env, judged from disk?
+pub fn importable_from_disk(ctx: &Context, env: &Environment, module: &str) -> bool {
+    site::find_top_level(&site::sys_path_dirs(ctx, env), module).is_some()
+}
+
+pub fn check_kernel(ctx: &Context, view: &JupyterView, k: &ResolvedKernel, out: &mut Vec<Finding>) {
+    let name = k.entry.found.name.to_string_lossy();
+    let path = k.entry.found.resource_dir.join("kernel.json");
+    let spec: &KernelSpec = match &k.entry.spec {
+        Err(p) => {
+            out.push(Finding::new(
+                FindingId::KernelSpecInvalid,
+                &name,
+                format!("kernel \"{name}\": {p}"),
+                "Jupyter skips a kernelspec it cannot load, so this kernel is missing from every notebook's kernel list.",
+                format!("fix or delete {}; to remove the kernel: kip kernel remove {} --yes", path.display(), q(&name)),
+            ));
+            return;
+        }
+        Ok(s) => s,
+    };
+    if spec.argv.is_empty() {
+        out.push(Finding::new(
+            FindingId::KernelSpecInvalid,
+            &name,
+            format!("kernel \"{name}\": argv in \"{}\" is empty", path.display()),
+            "Jupyter cannot start a kernel without a command.",
+            format!("re-register the environment: kip kernel add ENV --name {} --force", q(&name)),
+        ));
+        return;
+    }
+    for (key, _) in spec.env_strings() {
+        if key == "PYTHONPATH" || key == "PYTHONHOME" {
+            out.push(Finding::new(
+                FindingId::KernelEnvPythonpath,
+                &name,
+                format!("kernel \"{name}\" sets \"{key}\" in its env"),
+                format!("{key} puts other directories ahead of the environment's own site-packages (or replaces its standard library), so imports can come from somewhere other than the kernel's environment."),
+                format!("remove \"{key}\" from the \"env\" block of {}", path.display()),
+            ));
+        }
+    }
+    let argv0 = spec.argv_strings().and_then(|a| a.first().cloned()).unwrap_or_default();
+    if !k.entry.found.native && is_swapped_name(view, &argv0) && !in_jupyter_env(view, &k.entry.found.resource_dir) {
+        let target = relative_python_target(ctx, k);
+        let launcher = view.launcher_python().map(|l| l.executable.display().to_string()).unwrap_or_else(|| "the Jupyter's Python".into());
+        out.push(Finding::new(
+            FindingId::KernelRelativePython,
+            &name,
+            format!("kernel \"{name}\" launches a bare \"{argv0}\""),
+            format!(
+                "jupyter_client replaces a bare `{argv0}` with the Jupyter server's own interpreter ({launcher}), so this kernel runs that Python{}, and packages installed into its intended environment are not importable.",
+                target.as_ref().map(|t| format!(" instead of {}", t.display())).unwrap_or_default()
+            ),
+            format!("kip kernel fix {} (writes the absolute interpreter{})", q(&name), target.map(|t| format!(" {}", t.display())).unwrap_or_default()),
+        ));
+    }
+    for hidden in &k.entry.shadows {
+        out.push(Finding::new(
+            FindingId::KernelShadowed,
+            &name,
+            format!("kernel \"{name}\" at \"{}\" is hidden by \"{}\"", hidden.resource_dir.display(), k.entry.found.resource_dir.display()),
+            "Jupyter uses the first kernelspec of a name on its path; the other one is never launched, so a notebook asking for this name gets the winner's environment.",
+            format!(
+                "remove the one you do not want (kip kernel remove {} removes the winner at {}), or give the hidden one its own name: kip kernel add <its env> --name <new-name>",
+                q(&name),
+                k.entry.found.resource_dir.display()
+            ),
+        ));
+    }
+    match &k.interpreter {
+        KernelInterpreter::Unresolved { why } => {
+            out.push(Finding::new(
+                FindingId::KernelWrapperUnresolved,
+                &name,
+                format!("cannot tell which Python kernel \"{name}\" runs"),
+                format!("{why}. kip cannot check its packages or target it by name."),
+                format!("target it with --python PATH, or re-register with an absolute interpreter: kip kernel add ENV --name {} --force", q(&name)),
+            ));
+        }
+        KernelInterpreter::Resolved { python, exists: false, .. } => {
+            out.push(Finding::new(
+                FindingId::KernelInterpreterMissing,
+                &name,
+                format!("kernel \"{name}\" runs \"{}\", which does not exist", python.display()),
+                "The environment was deleted or moved (or a symlink in it is broken), so the kernel cannot start.",
+                format!("kip kernel remove {} --yes (or recreate the environment and run kip kernel add)", q(&name)),
+            ));
+        }
+        KernelInterpreter::Resolved { python, .. } => {
+            let Some(env) = classify::classify_interpreter(ctx, python) else { return };
+            if !importable_from_disk(ctx, &env, "ipykernel") {
+                out.push(Finding::new(
+                    FindingId::KernelIpykernelMissing,
+                    &name,
+                    format!("kernel \"{name}\": \"{}\" cannot import \"ipykernel\"", python.display()),
+                    "Jupyter starts Python kernels with `python -m ipykernel_launcher`; without ipykernel the kernel dies at start (\"No module named ipykernel_launcher\").",
+                    format!("kip install ipykernel --kernel {}", q(&name)),
+                ));
+            }
+            check_shell(ctx, view, k, spec, &env, &name, out);
+        }
+    }
+}
+
+/// `kernel-shell-mismatch`: inside the kernel, `!pip` / `!python` run what the kernel's PATH
+/// finds (the server's PATH with the kernel.json `env` applied).
+fn check_shell(ctx: &Context, view: &JupyterView, _k: &ResolvedKernel, spec: &KernelSpec, env: &Environment, name: &str, out: &mut Vec<Finding>) {
+    let kenv = launch::kernel_environment(&view.server_env, spec);
+    let mut wrong = Vec::new();
+    for cmd in ["pip", "python"] {
+        if let Some(interp) = command_interpreter(ctx, &kenv, cmd) {
+            if !same_env(ctx, &interp, env) {
+                wrong.push(format!("!{cmd} reaches {}", interp.display()));
+            }
+        }
+    }
+    if !wrong.is_empty() {
+        out.push(Finding::new(
+            FindingId::KernelShellMismatch,
+            name,
+            format!("inside kernel \"{name}\", {}", wrong.join(" and ")),
+            format!(
+                "`!pip install` in a notebook runs the first `pip` on the kernel's PATH, which belongs to another environment than the kernel's ({}), so what it installs is not importable in this kernel.",
+                env.prefix.display()
+            ),
+            format!("kip kernel fix {} (adds the activation env: PATH, VIRTUAL_ENV/CONDA_PREFIX; seeds pip)", q(name)),
+        ));
+    }
+}

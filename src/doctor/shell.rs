@@ -1,0 +1,52 @@
+//! Shell checks: what `python`, `pip` and the Jupyter server on PATH really run.
+
+use crate::context::Context;
+use crate::doctor::finding::{Finding, FindingId};
+use crate::doctor::kernels::command_interpreter;
+use crate::jupyter::view::JupyterView;
+use crate::python::{classify, pyenv};
+
+pub fn check_shell(ctx: &Context, view: &JupyterView, out: &mut Vec<Finding>) {
+    let env = &ctx.vars;
+    let python = command_interpreter(ctx, env, "python").or_else(|| command_interpreter(ctx, env, "python3"));
+    let prefix_of = |p: &std::path::Path| classify::classify_interpreter(ctx, p).map(|e| e.prefix);
+    if let (Some(pip), Some(py)) = (command_interpreter(ctx, env, "pip"), python.as_ref()) {
+        if prefix_of(&pip) != prefix_of(py) {
+            out.push(Finding::new(
+                FindingId::ShellPipPythonMismatch,
+                "pip",
+                format!("\"pip\" on PATH installs into \"{}\", but \"python\" on PATH is \"{}\"", pip.display(), py.display()),
+                "`pip install X` then `python -c 'import X'` fails: the two commands belong to different Pythons.",
+                format!("use `{} -m pip install …` (or kip install … --python {})", py.display(), py.display()),
+            ));
+        }
+    }
+    if let (Some(server), Some(py)) = (view.launcher_python(), python.as_ref()) {
+        if prefix_of(&server.executable) != prefix_of(py) {
+            out.push(Finding::new(
+                FindingId::ShellJupyterPythonMismatch,
+                "jupyter",
+                format!("the Jupyter on PATH runs \"{}\", but \"python\" on PATH is \"{}\"", server.executable.display(), py.display()),
+                "A kernelspec with a bare `python` runs the Jupyter's interpreter, and `python -m pip install` in this shell installs somewhere else.",
+                "install per kernel with kip install X --kernel NAME, and give kernels absolute interpreters: kip kernel fix --all".to_string(),
+            ));
+        }
+    }
+    for name in ["python", "python3"] {
+        let Some(found) = crate::jupyter::launch::find_on_path(name, env, &ctx.cwd) else { continue };
+        if pyenv::shim_root(&found).is_some() {
+            let r = pyenv::resolve_shim(ctx, &found, name);
+            out.push(Finding::new(
+                FindingId::ShellShim,
+                name,
+                format!("\"{name}\" is a pyenv shim: {}", r.why),
+                "A shim picks its Python from PYENV_VERSION, the nearest .python-version, or the global version — so the same command runs different Pythons in different directories, and a kernelspec pointing at a shim changes with the notebook's folder.",
+                format!(
+                    "register the resolved interpreter, not the shim: kip kernel add {}",
+                    r.executable.map(|e| e.display().to_string()).unwrap_or_else(|| "<pyenv which python>".into())
+                ),
+            ));
+            break;
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Writing kernelspecs safely (PRODUCT.md): every file is written atomically (temp file in the
+//! same directory + rename); a kernel.json kip changes is first backed up beside it as
+//! `kernel.json.kip-bak-<timestamp>` (a file, never a directory Jupyter would list); a new
+//! kernel directory is staged outside `kernels/` and renamed in. A crash leaves the old file
+//! or the new one, never a torn one.
+//!
+//! Fault points for tests (`KIP_FAULT`): `after-temp-write` (the temp file is written and
+//! synced, the rename has not happened) and `after-backup` (the backup exists, the new file
+//! is not written) make kip SIGKILL itself there, exactly as an external `kill -9` would.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Die at a named fault point when `KIP_FAULT` names it.
+pub fn fault_point(name: &str) {
+    if std::env::var("KIP_FAULT").is_ok_and(|v| v == name) {
+        // SAFETY: sending SIGKILL to ourselves; nothing after this runs.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGKILL);
+        }
+    }
+}
+
+/// Write `bytes` to `path` atomically.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.kip-tmp-"))
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    fault_point("after-temp-write");
+    tmp.persist(path).map_err(|e| e.error)?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// `kernel.json.kip-bak-<UTC timestamp>` beside `kernel_json`, copied atomically.
+pub fn backup(kernel_json: &Path) -> std::io::Result<PathBuf> {
+    let bytes = std::fs::read(kernel_json)?;
+    let stamp = timestamp();
+    let mut dest = kernel_json.with_file_name(format!("kernel.json.kip-bak-{stamp}"));
+    let mut n = 1;
+    while dest.exists() {
+        dest = kernel_json.with_file_name(format!("kernel.json.kip-bak-{stamp}-{n}"));
+        n += 1;
+    }
+    write_atomic(&dest, &bytes)?;
+    fault_point("after-backup");
+    Ok(dest)
+}
+
+/// Replace an existing kernel.json: back it up, then write the new content atomically.
+pub fn replace_kernel_json(kernel_json: &Path, new: &[u8]) -> std::io::Result<PathBuf> {
+    let bak = backup(kernel_json)?;
+    write_atomic(kernel_json, new)?;
+    Ok(bak)
+}
+
+/// `YYYYMMDDTHHMMSSZ` (UTC), from the system clock.
+pub fn timestamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days as i64);
+    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, (rem % 3600) / 60, rem % 60)
+}
+
+/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Install a fully prepared kernel directory: `files` are written into a staging directory
+/// beside `kernels_dir` (so Jupyter never lists a half-written kernel), which is then renamed
+/// to `kernels_dir/name`. An existing directory there is moved aside first and deleted after.
+pub fn install_kernel_dir(kernels_dir: &Path, name: &str, files: &[(String, Vec<u8>)]) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(kernels_dir)?;
+    let parent = kernels_dir.parent().unwrap_or(kernels_dir);
+    let stage = tempfile::Builder::new().prefix(".kip-staging-").tempdir_in(parent)?;
+    let staged = stage.path().join(name);
+    std::fs::create_dir(&staged)?;
+    for (fname, bytes) in files {
+        write_atomic(&staged.join(fname), bytes)?;
+    }
+    let dest = kernels_dir.join(name);
+    let old = stage.path().join("old");
+    let had_old = dest.exists();
+    if had_old {
+        std::fs::rename(&dest, &old)?;
+    }
+    fault_point("before-kernel-rename");
+    std::fs::rename(&staged, &dest)?;
+    if had_old {
+        let _ = std::fs::remove_dir_all(&old);
+    }
+    Ok(dest)
+}
+
+/// Remove a kernel directory: renamed out of `kernels/` first (one atomic step for Jupyter),
+/// then deleted. A symlinked kernel dir loses only the link.
+pub fn remove_kernel_dir(dir: &Path) -> std::io::Result<()> {
+    if std::fs::symlink_metadata(dir)?.file_type().is_symlink() {
+        return std::fs::remove_file(dir);
+    }
+    let kernels = dir.parent().unwrap_or(Path::new("."));
+    let parent = kernels.parent().unwrap_or(kernels);
+    let trash = tempfile::Builder::new().prefix(".kip-removing-").tempdir_in(parent)?;
+    std::fs::rename(dir, trash.path().join("k"))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replace_backs_up_and_writes() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("kernel.json");
+        std::fs::write(&f, b"old").unwrap();
+        let bak = replace_kernel_json(&f, b"new").unwrap();
+        assert_eq!(std::fs::read(&f).unwrap(), b"new");
+        assert_eq!(std::fs::read(&bak).unwrap(), b"old");
+        assert!(bak.file_name().unwrap().to_string_lossy().starts_with("kernel.json.kip-bak-"));
+        // No temp files left behind.
+        let names: Vec<_> = std::fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn kernel_dirs_are_staged_and_replaced() {
+        let d = tempfile::tempdir().unwrap();
+        let k = d.path().join("kernels");
+        let dest = install_kernel_dir(&k, "a", &[("kernel.json".into(), b"{}".to_vec())]).unwrap();
+        assert_eq!(std::fs::read(dest.join("kernel.json")).unwrap(), b"{}");
+        install_kernel_dir(&k, "a", &[("kernel.json".into(), b"{\"x\":1}".to_vec())]).unwrap();
+        assert_eq!(std::fs::read(dest.join("kernel.json")).unwrap(), b"{\"x\":1}");
+        // Nothing but the kernel in kernels/, no staging dirs left in the parent.
+        assert_eq!(std::fs::read_dir(&k).unwrap().count(), 1);
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+        remove_kernel_dir(&dest).unwrap();
+        assert!(!dest.exists());
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn timestamps_are_utc_civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_454), (2026, 1, 1));
+        assert_eq!(timestamp().len(), 16);
+    }
+}
