@@ -15,6 +15,7 @@ pub mod kernels;
 pub mod list;
 pub mod uninstall;
 pub mod which;
+pub mod why;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -84,6 +85,14 @@ pub enum Command {
     },
     /// Installed distributions of the target, and who installed each (conda, pip, uv).
     List {
+        #[command(flatten)]
+        target: TargetFlags,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Can the target import MODULE, and from where? If not, where else is it installed?
+    Why {
+        module: String,
         #[command(flatten)]
         target: TargetFlags,
         #[arg(long)]
@@ -283,6 +292,7 @@ pub fn main() -> i32 {
             },
         ),
         Command::Kernel(k) => kernel::run(&ctx, k),
+        Command::Why { module, target, json } => why::run(&ctx, &module, &target.target_args(), target.jupyter.as_deref(), json),
         Command::List { target, json } => {
             list::run(&ctx, &target.target_args(), target.jupyter.as_deref(), json)
         }
