@@ -3,16 +3,17 @@
 //!
 //! Data flows one way: discover → model → decide → act → render (docs/ARCHITECTURE.md).
 
-pub mod envvars;
-pub mod platform;
-pub mod process;
-pub mod python;
 pub mod cli;
 pub mod context;
 pub mod doctor;
+pub mod envvars;
+pub mod install;
 pub mod jupyter;
 pub mod kernel;
+pub mod notebook;
+pub mod platform;
+pub mod process;
 pub mod pyjson;
+pub mod python;
 pub mod render;
 pub mod shell;
-pub mod install;

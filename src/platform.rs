@@ -245,7 +245,10 @@ pub fn python_candidates(os: Os, prefix: &Path, conda: bool) -> Vec<PathBuf> {
             os.join(prefix, &["Scripts", "python.exe"]),
             os.join(prefix, &["python.exe"]),
         ],
-        _ => vec![prefix.join("bin").join("python3"), prefix.join("bin").join("python")],
+        _ => vec![
+            prefix.join("bin").join("python3"),
+            prefix.join("bin").join("python"),
+        ],
     }
 }
 
@@ -427,7 +430,10 @@ mod tests {
         );
         assert_eq!(
             site_packages_dirs(Os::Windows, Path::new("C:\\e"), 3, 12),
-            vec![PathBuf::from("C:\\e"), PathBuf::from("C:\\e\\Lib\\site-packages")]
+            vec![
+                PathBuf::from("C:\\e"),
+                PathBuf::from("C:\\e\\Lib\\site-packages")
+            ]
         );
     }
 }

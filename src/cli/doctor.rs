@@ -23,25 +23,42 @@ pub struct DoctorArgs {
 }
 
 /// Run every check once.
-pub fn diagnose(ctx: &Context, view: &JupyterView, args: &DoctorArgs) -> Result<(Report, Vec<ResolvedKernel>), TargetError> {
+pub fn diagnose(
+    ctx: &Context,
+    view: &JupyterView,
+    args: &DoctorArgs,
+) -> Result<(Report, Vec<ResolvedKernel>), TargetError> {
     let listing = view::list_kernels(ctx, view);
     let mut kernels = resolve_all(ctx, view, &listing);
     let mut findings: Vec<Finding> = Vec::new();
     let mut checked = Checked::default();
     let mut envs: Vec<Environment> = Vec::new();
 
-    let focus = if args.target.is_empty() { None } else { Some(target::resolve(ctx, view, &args.target)?) };
+    let focus = if args.target.is_empty() {
+        None
+    } else {
+        Some(target::resolve(ctx, view, &args.target)?)
+    };
     if let Some(t) = &focus {
         kernels.retain(|k| match &t.kernel {
             Some(n) => k.entry.found.name.to_string_lossy() == *n,
-            None => k.interpreter.python().and_then(|p| classify::classify_interpreter(ctx, p)).is_some_and(|e| e.prefix == t.env.prefix),
+            None => k
+                .interpreter
+                .python()
+                .and_then(|p| classify::classify_interpreter(ctx, p))
+                .is_some_and(|e| e.prefix == t.env.prefix),
         });
         envs.push(t.env.clone());
     }
     for k in &kernels {
         checked.kernels.push(k.entry.found.name.to_string_lossy());
         doctor::kernels::check_kernel(ctx, view, k, &mut findings);
-        if let Some(env) = k.interpreter.python().filter(|p| p.exists()).and_then(|p| classify::classify_interpreter(ctx, p)) {
+        if let Some(env) = k
+            .interpreter
+            .python()
+            .filter(|p| p.exists())
+            .and_then(|p| classify::classify_interpreter(ctx, p))
+        {
             if !envs.iter().any(|e| e.prefix == env.prefix) {
                 envs.push(env);
             }
@@ -66,7 +83,8 @@ pub fn diagnose(ctx: &Context, view: &JupyterView, args: &DoctorArgs) -> Result<
     }
     if let Some(nb) = &args.notebook {
         checked.notebooks.push(nb.display().to_string());
-        doctor::notebook::check_notebook(ctx, view, &kernels, nb, &mut findings).map_err(TargetError::Usage)?;
+        doctor::notebook::check_notebook(ctx, view, &kernels, nb, &mut findings)
+            .map_err(TargetError::Usage)?;
     }
     Ok((Report::new(checked, findings), kernels))
 }
@@ -97,17 +115,31 @@ pub fn run(ctx: &Context, args: &DoctorArgs) -> anyhow::Result<i32> {
 }
 
 /// Apply the automatic fixes, each printed first; destructive ones only with `--yes`.
-fn apply_fixes(ctx: &Context, view: &JupyterView, report: &Report, kernels: &[ResolvedKernel], yes: bool) -> anyhow::Result<usize> {
+fn apply_fixes(
+    ctx: &Context,
+    view: &JupyterView,
+    report: &Report,
+    kernels: &[ResolvedKernel],
+    yes: bool,
+) -> anyhow::Result<usize> {
     let mut names: Vec<String> = Vec::new();
     for f in &report.findings {
         if !f.fix.automatic {
             if f.severity != Severity::Info {
-                eprintln!("not applied (needs a decision): {} — {}", f.id.as_str(), f.fix.text);
+                eprintln!(
+                    "not applied (needs a decision): {} — {}",
+                    f.id.as_str(),
+                    f.fix.text
+                );
             }
             continue;
         }
         if f.id == FindingId::KernelInterpreterMissing && !yes {
-            eprintln!("not applied without --yes: {} — {}", f.id.as_str(), f.fix.text);
+            eprintln!(
+                "not applied without --yes: {} — {}",
+                f.id.as_str(),
+                f.fix.text
+            );
             continue;
         }
         if !names.contains(&f.subject) {
@@ -117,7 +149,10 @@ fn apply_fixes(ctx: &Context, view: &JupyterView, report: &Report, kernels: &[Re
     let mut applied = 0;
     for n in names {
         eprintln!("fixing kernel {n}");
-        let k: Vec<&ResolvedKernel> = kernels.iter().filter(|k| k.entry.found.name.to_string_lossy() == n).collect();
+        let k: Vec<&ResolvedKernel> = kernels
+            .iter()
+            .filter(|k| k.entry.found.name.to_string_lossy() == n)
+            .collect();
         for k in k {
             if crate::cli::kernel::fix_one(ctx, view, k, yes, false)?.changed {
                 applied += 1;
@@ -158,7 +193,16 @@ fn render_report(view: &JupyterView, report: &Report, json: bool) -> anyhow::Res
             };
             writeln!(out, "  {sev} [{}] {}", f.id.as_str(), f.message)?;
             writeln!(out, "    why: {}", f.explanation)?;
-            writeln!(out, "    fix: {}{}", f.fix.text, if f.fix.automatic { "  (kip doctor --fix)" } else { "" })?;
+            writeln!(
+                out,
+                "    fix: {}{}",
+                f.fix.text,
+                if f.fix.automatic {
+                    "  (kip doctor --fix)"
+                } else {
+                    ""
+                }
+            )?;
         }
     }
     let s = &report.summary;
@@ -174,7 +218,11 @@ fn render_report(view: &JupyterView, report: &Report, json: bool) -> anyhow::Res
 
 /// For `kip install --notebook NB --missing`: the distributions of every
 /// `notebook-import-missing` finding.
-pub fn missing_distributions(ctx: &Context, view: &JupyterView, nb: &Path) -> Result<Vec<(String, String, bool)>, String> {
+pub fn missing_distributions(
+    ctx: &Context,
+    view: &JupyterView,
+    nb: &Path,
+) -> Result<Vec<(String, String, bool)>, String> {
     let listing = view::list_kernels(ctx, view);
     let kernels = resolve_all(ctx, view, &listing);
     let mut findings = Vec::new();

@@ -11,10 +11,10 @@ use crate::install::index::{self, IndexFlags};
 use crate::install::lock::EnvLock;
 use crate::install::names;
 use crate::install::plan::{self, InstallerChoice, Plan, PlanInput, Refusal, Step};
-use crate::install::tools;
 use crate::install::requirement::{self, Requirement};
 use crate::install::run::{self, Outcome};
 use crate::install::target::{self, Target, TargetArgs, TargetError};
+use crate::install::tools;
 use crate::install::verify::{self, ImportResult};
 use crate::jupyter::runtime;
 use crate::jupyter::view;
@@ -103,7 +103,10 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
             }
         };
         if missing.is_empty() {
-            eprintln!("{}: every import is already importable in its kernel", nb.display());
+            eprintln!(
+                "{}: every import is already importable in its kernel",
+                nb.display()
+            );
             return Ok(0);
         }
         for (module, dist, assumed) in &missing {
@@ -118,7 +121,10 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
         args.exact = true;
     }
     let args = &args;
-    if args.specs.is_empty() && args.options.requirement_files.is_empty() && args.options.editable.is_empty() {
+    if args.specs.is_empty()
+        && args.options.requirement_files.is_empty()
+        && args.options.editable.is_empty()
+    {
         eprintln!("kip install: nothing to install (give a requirement, -r FILE or -e PATH)");
         return Ok(2);
     }
@@ -145,7 +151,10 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
             return Ok(1);
         }
     };
-    say(args.json, &format!("target: {} ({})", target.env.prefix.display(), target.why));
+    say(
+        args.json,
+        &format!("target: {} ({})", target.env.prefix.display(), target.why),
+    );
 
     let mut renamed = Vec::new();
     if !args.exact {
@@ -155,7 +164,11 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
                 let m = names::map_import(name, &local);
                 if m.renames() && !matches!(m.source, names::MappingSource::Assumed) {
                     say(args.json, &m.explain());
-                    renamed.push(Renamed { typed: name.clone(), installed: m.distribution.clone(), why: m.explain() });
+                    renamed.push(Renamed {
+                        typed: name.clone(),
+                        installed: m.distribution.clone(),
+                        why: m.explain(),
+                    });
                     *r = r.with_name(&m.distribution);
                 }
             }
@@ -163,9 +176,14 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
     }
 
     let tools = tools::find_tools(ctx, &target.env);
-    let (uv_index_args, index_desc) = index_settings(ctx, &target, &args.options.index, tools.uv.is_some());
+    let (uv_index_args, index_desc) =
+        index_settings(ctx, &target, &args.options.index, tools.uv.is_some());
     let choice = args.installer.unwrap_or(InstallerChoice::Auto);
-    let em_message = target.env.externally_managed.as_deref().map(externally_managed_message);
+    let em_message = target
+        .env
+        .externally_managed
+        .as_deref()
+        .map(externally_managed_message);
     let input = PlanInput {
         env: &target.env,
         python: &target.python,
@@ -217,10 +235,15 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
         steps.push(b);
     }
     steps.push(&plan.primary);
-    report.commands = steps.iter().map(|s| commands::shell_line(&s.argv)).collect();
+    report.commands = steps
+        .iter()
+        .map(|s| commands::shell_line(&s.argv))
+        .collect();
     if let Some(fb) = &plan.pypi_fallback {
         if !fb.direct.is_empty() {
-            report.commands.push(commands::shell_line(&fb.step(&target.python, &fb.direct, &args.options).argv));
+            report.commands.push(commands::shell_line(
+                &fb.step(&target.python, &fb.direct, &args.options).argv,
+            ));
         }
     }
     if args.options.dry_run {
@@ -238,7 +261,10 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
     }
 
     let _lock = EnvLock::acquire(&target.env.prefix, |p| {
-        eprintln!("waiting for another kip install in this environment ({})", p.display())
+        eprintln!(
+            "waiting for another kip install in this environment ({})",
+            p.display()
+        )
     })
     .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", target.env.prefix.display()))?;
 
@@ -253,8 +279,16 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
 
     // Prove it.
     let modules = modules_to_prove(&target, &reqs);
-    let env = target.kernel_env.clone().unwrap_or_else(|| ctx.vars.clone());
-    match verify::prove_imports(&target.python, &env, &modules, process::import_timeout(&ctx.vars)) {
+    let env = target
+        .kernel_env
+        .clone()
+        .unwrap_or_else(|| ctx.vars.clone());
+    match verify::prove_imports(
+        &target.python,
+        &env,
+        &modules,
+        process::import_timeout(&ctx.vars),
+    ) {
         Ok(results) => report.proof = results,
         Err(e) => report.error = Some(e.to_string()),
     }
@@ -263,7 +297,14 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
         if r.ok {
             say(args.json, &format!("import {}: ok", r.module));
         } else {
-            say(args.json, &format!("import {}: FAILED ({})", r.module, r.error.as_deref().unwrap_or("?")));
+            say(
+                args.json,
+                &format!(
+                    "import {}: FAILED ({})",
+                    r.module,
+                    r.error.as_deref().unwrap_or("?")
+                ),
+            );
         }
     }
     report.restart = restart_list(ctx, &target);
@@ -283,7 +324,14 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
 }
 
 /// Run the plan's steps; `Ok(Some(code))` ends the command early with that exit code.
-fn execute(ctx: &Context, args: &InstallArgs, target: &Target, plan: &Plan, reqs: &[Requirement], report: &mut Report) -> anyhow::Result<Option<i32>> {
+fn execute(
+    ctx: &Context,
+    args: &InstallArgs,
+    target: &Target,
+    plan: &Plan,
+    reqs: &[Requirement],
+    report: &mut Report,
+) -> anyhow::Result<Option<i32>> {
     let env = installer_env(ctx);
     if let Some(b) = &plan.bootstrap {
         if let Some(code) = run_step(b, &env, false, report)?.0 {
@@ -297,16 +345,38 @@ fn execute(ctx: &Context, args: &InstallArgs, target: &Target, plan: &Plan, reqs
         let tool = CondaTool::from_exe(Path::new(&plan.primary.argv[0]));
         match tool.and_then(|t| commands::parse_conda_not_found(t, &out.stdout, &out.stderr)) {
             Some(names) if conda => {
-                eprintln!("not in the conda channels: {} — installing from PyPI instead", names.join(", "));
+                eprintln!(
+                    "not in the conda channels: {} — installing from PyPI instead",
+                    names.join(", ")
+                );
                 missing = names;
                 // The channel lacked some names: conda installed nothing. Retry the rest.
                 let rest: Vec<String> = reqs
                     .iter()
-                    .filter_map(|r| requirement::to_conda_spec(r).filter(|_| !missing.iter().any(|m| r.name().is_some_and(|n| names::normalize_dist_name(m) == n))))
+                    .filter_map(|r| {
+                        requirement::to_conda_spec(r).filter(|_| {
+                            !missing.iter().any(|m| {
+                                r.name().is_some_and(|n| names::normalize_dist_name(m) == n)
+                            })
+                        })
+                    })
                     .collect();
                 if !rest.is_empty() {
-                    let (t, exe) = (tool.unwrap_or(CondaTool::Conda), PathBuf::from(&plan.primary.argv[0]));
-                    let step = Step { installer: t.name(), argv: commands::conda_install(t, &exe, &target.env.prefix, &rest, &args.options), purpose: "from the conda channels, by prefix".into() };
+                    let (t, exe) = (
+                        tool.unwrap_or(CondaTool::Conda),
+                        PathBuf::from(&plan.primary.argv[0]),
+                    );
+                    let step = Step {
+                        installer: t.name(),
+                        argv: commands::conda_install(
+                            t,
+                            &exe,
+                            &target.env.prefix,
+                            &rest,
+                            &args.options,
+                        ),
+                        purpose: "from the conda channels, by prefix".into(),
+                    };
                     if let Some(code) = run_step(&step, &env, true, report)?.0 {
                         return Ok(Some(code));
                     }
@@ -316,14 +386,24 @@ fn execute(ctx: &Context, args: &InstallArgs, target: &Target, plan: &Plan, reqs
         }
     }
     for r in reqs {
-        if conda && requirement::to_conda_spec(r).is_some() && !missing.iter().any(|m| r.name().is_some_and(|n| names::normalize_dist_name(m) == n)) {
-            report.installed_from.push(Source { requirement: r.installer_arg(), from: "conda" });
+        if conda
+            && requirement::to_conda_spec(r).is_some()
+            && !missing
+                .iter()
+                .any(|m| r.name().is_some_and(|n| names::normalize_dist_name(m) == n))
+        {
+            report.installed_from.push(Source {
+                requirement: r.installer_arg(),
+                from: "conda",
+            });
         }
     }
     if let Some(fb) = &plan.pypi_fallback {
         let mut pypi: Vec<String> = fb.direct.clone();
         for r in reqs {
-            if r.name().is_some_and(|n| missing.iter().any(|m| names::normalize_dist_name(m) == n)) {
+            if r.name()
+                .is_some_and(|n| missing.iter().any(|m| names::normalize_dist_name(m) == n))
+            {
                 pypi.push(r.installer_arg());
             }
         }
@@ -342,19 +422,30 @@ fn execute(ctx: &Context, args: &InstallArgs, target: &Target, plan: &Plan, reqs
                 return Ok(Some(code));
             }
             for p in pypi {
-                report.installed_from.push(Source { requirement: p, from: "pypi" });
+                report.installed_from.push(Source {
+                    requirement: p,
+                    from: "pypi",
+                });
             }
         }
     } else {
         for r in reqs {
-            report.installed_from.push(Source { requirement: r.installer_arg(), from: "pypi" });
+            report.installed_from.push(Source {
+                requirement: r.installer_arg(),
+                from: "pypi",
+            });
         }
     }
     Ok(None)
 }
 
 /// Run one step; returns the exit code to end with when it failed.
-fn run_step(step: &Step, env: &crate::envvars::EnvVars, capture: bool, report: &mut Report) -> anyhow::Result<(Option<i32>, run::Output)> {
+fn run_step(
+    step: &Step,
+    env: &crate::envvars::EnvVars,
+    capture: bool,
+    report: &mut Report,
+) -> anyhow::Result<(Option<i32>, run::Output)> {
     eprintln!("running: {}", commands::shell_line(&step.argv));
     let (outcome, out) = run::run_installer(&step.argv, env, capture)
         .map_err(|e| anyhow::anyhow!("could not start {}: {e}", step.argv[0].to_string_lossy()))?;
@@ -386,7 +477,13 @@ fn run_step(step: &Step, env: &crate::envvars::EnvVars, capture: bool, report: &
 /// but pip's `PIP_TARGET`/`PIP_PREFIX`/`PIP_USER` would move files elsewhere).
 fn installer_env(ctx: &Context) -> crate::envvars::EnvVars {
     let mut env = ctx.vars.clone();
-    for k in ["PIP_TARGET", "PIP_PREFIX", "PIP_USER", "PIP_REQUIRE_VIRTUALENV", "PYTHONHOME"] {
+    for k in [
+        "PIP_TARGET",
+        "PIP_PREFIX",
+        "PIP_USER",
+        "PIP_REQUIRE_VIRTUALENV",
+        "PYTHONHOME",
+    ] {
         env.remove(k);
     }
     env
@@ -405,7 +502,10 @@ fn modules_to_prove(target: &Target, reqs: &[Requirement]) -> Vec<String> {
     let mut modules = Vec::new();
     for sp in &target.env.site_packages {
         for d in site::installed_distributions(sp) {
-            if reqs.iter().any(|r| r.name().is_some_and(|n| n == d.normalized_name)) {
+            if reqs
+                .iter()
+                .any(|r| r.name().is_some_and(|n| n == d.normalized_name))
+            {
                 for m in d.top_level {
                     if !m.starts_with('_') && !modules.contains(&m) {
                         modules.push(m);
@@ -422,26 +522,38 @@ fn restart_list(ctx: &Context, target: &Target) -> Vec<RunningKernel> {
     runtime::running_kernels()
         .into_iter()
         .filter(|k| {
-            classify::classify_interpreter(ctx, &k.interpreter).is_some_and(|e| e.prefix == target.env.prefix)
+            classify::classify_interpreter(ctx, &k.interpreter)
+                .is_some_and(|e| e.prefix == target.env.prefix)
         })
-        .map(|k| RunningKernel { pid: k.pid, kernel: k.kernel_name, connection_file: k.connection_file })
+        .map(|k| RunningKernel {
+            pid: k.pid,
+            kernel: k.kernel_name,
+            connection_file: k.connection_file,
+        })
         .collect()
 }
 
-fn index_settings(ctx: &Context, target: &Target, flags: &IndexFlags, have_uv: bool) -> (Vec<String>, String) {
+fn index_settings(
+    ctx: &Context,
+    target: &Target,
+    flags: &IndexFlags,
+    have_uv: bool,
+) -> (Vec<String>, String) {
     let home = ctx.home().unwrap_or_else(|| PathBuf::from("/"));
     let xdg = ctx.vars.get_nonempty("XDG_CONFIG_HOME").map(PathBuf::from);
     let pcf = ctx.vars.get_nonempty("PIP_CONFIG_FILE").map(PathBuf::from);
-    let files: Vec<(PathBuf, String)> = index::pip_config_files(&home, xdg.as_deref(), &target.env.prefix, pcf.as_deref())
-        .into_iter()
-        .filter_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
-        .collect();
+    let files: Vec<(PathBuf, String)> =
+        index::pip_config_files(&home, xdg.as_deref(), &target.env.prefix, pcf.as_deref())
+            .into_iter()
+            .filter_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
+            .collect();
     let pip_env: Vec<(String, String)> = ctx
         .vars
         .iter()
         .filter_map(|(k, v)| {
             let k = k.to_str()?;
-            k.starts_with("PIP_").then(|| (k.to_string(), v.to_string_lossy().into_owned()))
+            k.starts_with("PIP_")
+                .then(|| (k.to_string(), v.to_string_lossy().into_owned()))
         })
         .collect();
     let uv_env: Vec<(String, String)> = ctx
@@ -449,7 +561,8 @@ fn index_settings(ctx: &Context, target: &Target, flags: &IndexFlags, have_uv: b
         .iter()
         .filter_map(|(k, v)| {
             let k = k.to_str()?;
-            k.starts_with("UV_").then(|| (k.to_string(), v.to_string_lossy().into_owned()))
+            k.starts_with("UV_")
+                .then(|| (k.to_string(), v.to_string_lossy().into_owned()))
         })
         .collect();
     let settings = index::from_pip_config(&pip_env, &files);
@@ -481,10 +594,16 @@ fn uv_toml_sets_index(ctx: &Context) -> bool {
     files.push(PathBuf::from("/etc/uv/uv.toml"));
     files.iter().any(|f| {
         std::fs::read_to_string(f)
-            .map(|t| t.lines().any(|l| {
-                let l = l.trim_start();
-                l.starts_with("index-url") || l.starts_with("extra-index-url") || l.starts_with("[[index]]") || l.starts_with("find-links") || l.starts_with("no-index")
-            }))
+            .map(|t| {
+                t.lines().any(|l| {
+                    let l = l.trim_start();
+                    l.starts_with("index-url")
+                        || l.starts_with("extra-index-url")
+                        || l.starts_with("[[index]]")
+                        || l.starts_with("find-links")
+                        || l.starts_with("no-index")
+                })
+            })
             .unwrap_or(false)
     })
 }
@@ -504,7 +623,10 @@ fn externally_managed_message(marker: &Path) -> String {
         if !in_section {
             continue;
         }
-        if let Some(v) = t.strip_prefix("Error").and_then(|r| r.trim_start().strip_prefix('=')) {
+        if let Some(v) = t
+            .strip_prefix("Error")
+            .and_then(|r| r.trim_start().strip_prefix('='))
+        {
             msg = v.trim().to_string();
             collecting = true;
         } else if collecting && (line.starts_with(' ') || line.starts_with('\t')) {
@@ -540,7 +662,9 @@ fn refusal_message(r: &Refusal, target: &Target, reqs: &[String]) -> String {
 /// Warn when a project lock file owns the target venv: `uv sync` / `poetry install --sync`
 /// would remove what kip installs.
 fn warn_project_owned(target: &Target) {
-    let Some(project) = target.env.prefix.parent() else { return };
+    let Some(project) = target.env.prefix.parent() else {
+        return;
+    };
     if !project.join("pyproject.toml").is_file() {
         return;
     }
@@ -563,13 +687,21 @@ fn warn_project_owned(target: &Target) {
 
 /// Distributions among `reqs` that conda owns in `prefix` (a `conda-meta/<name>-*.json`).
 fn conda_owned(prefix: &Path, reqs: &[String]) -> Vec<String> {
-    let Ok(rd) = std::fs::read_dir(prefix.join("conda-meta")) else { return Vec::new() };
-    let records: Vec<String> = rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let Ok(rd) = std::fs::read_dir(prefix.join("conda-meta")) else {
+        return Vec::new();
+    };
+    let records: Vec<String> = rd
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
     reqs.iter()
         .filter_map(|r| requirement::parse(r, Path::new("/")).ok()?.name())
         .filter(|n| {
             let c = names::conda_name(n);
-            records.iter().any(|f| f.strip_prefix(&format!("{c}-")).is_some_and(|rest| rest.starts_with(|ch: char| ch.is_ascii_digit())))
+            records.iter().any(|f| {
+                f.strip_prefix(&format!("{c}-"))
+                    .is_some_and(|rest| rest.starts_with(|ch: char| ch.is_ascii_digit()))
+            })
         })
         .collect()
 }

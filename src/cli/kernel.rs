@@ -101,9 +101,19 @@ pub struct AddArgs {
 pub fn run(ctx: &Context, cmd: KernelCommand) -> anyhow::Result<i32> {
     match cmd {
         KernelCommand::Add(a) => add(ctx, &a),
-        KernelCommand::Fix { names, all, yes, json, jupyter } => fix(ctx, &names, all, yes, json, jupyter.as_deref()),
+        KernelCommand::Fix {
+            names,
+            all,
+            yes,
+            json,
+            jupyter,
+        } => fix(ctx, &names, all, yes, json, jupyter.as_deref()),
         KernelCommand::Remove { name, yes, jupyter } => remove(ctx, &name, yes, jupyter.as_deref()),
-        KernelCommand::Show { name, json, jupyter } => show(ctx, &name, json, jupyter.as_deref()),
+        KernelCommand::Show {
+            name,
+            json,
+            jupyter,
+        } => show(ctx, &name, json, jupyter.as_deref()),
     }
 }
 
@@ -116,14 +126,20 @@ fn kernels_of(ctx: &Context, view: &JupyterView) -> Vec<ResolvedKernel> {
 fn install_into(ctx: &Context, python: &Path, pkgs: &[&str]) -> anyhow::Result<i32> {
     let args = InstallArgs {
         specs: pkgs.iter().map(|s| s.to_string()).collect(),
-        target: TargetArgs { python: Some(python.display().to_string()), ..Default::default() },
+        target: TargetArgs {
+            python: Some(python.display().to_string()),
+            ..Default::default()
+        },
         exact: true,
         ..Default::default()
     };
     install_cli::run(ctx, &args)
 }
 
-fn ipykernel_version(ctx: &Context, env: &Environment) -> (Option<PathBuf>, Option<(u32, u32, u32)>, bool) {
+fn ipykernel_version(
+    ctx: &Context,
+    env: &Environment,
+) -> (Option<PathBuf>, Option<(u32, u32, u32)>, bool) {
     let dirs = site::sys_path_dirs(ctx, env);
     let dir = site::find_top_level(&dirs, "ipykernel");
     let mut version = None;
@@ -131,8 +147,18 @@ fn ipykernel_version(ctx: &Context, env: &Environment) -> (Option<PathBuf>, Opti
     for sp in &env.site_packages {
         for d in site::installed_distributions(sp) {
             if d.normalized_name == "ipykernel" {
-                let mut it = d.version.split('.').map(|p| p.chars().take_while(char::is_ascii_digit).collect::<String>().parse::<u32>().unwrap_or(0));
-                version = Some((it.next().unwrap_or(0), it.next().unwrap_or(0), it.next().unwrap_or(0)));
+                let mut it = d.version.split('.').map(|p| {
+                    p.chars()
+                        .take_while(char::is_ascii_digit)
+                        .collect::<String>()
+                        .parse::<u32>()
+                        .unwrap_or(0)
+                });
+                version = Some((
+                    it.next().unwrap_or(0),
+                    it.next().unwrap_or(0),
+                    it.next().unwrap_or(0),
+                ));
             }
             if d.normalized_name == "debugpy" {
                 debugpy = true;
@@ -154,7 +180,11 @@ struct Added {
 }
 
 fn resolve_env_arg(ctx: &Context, arg: &str) -> Option<(Environment, PathBuf)> {
-    let p = if Path::new(arg).is_absolute() { PathBuf::from(arg) } else { ctx.cwd.join(arg) };
+    let p = if Path::new(arg).is_absolute() {
+        PathBuf::from(arg)
+    } else {
+        ctx.cwd.join(arg)
+    };
     if p.is_file() {
         let env = classify::classify_interpreter(ctx, &p)?;
         return Some((env, p));
@@ -167,7 +197,9 @@ fn resolve_env_arg(ctx: &Context, arg: &str) -> Option<(Environment, PathBuf)> {
     if arg.contains('/') {
         return None;
     }
-    let f = discovery::discover(ctx, &[]).into_iter().find(|f| f.env.kind.is_conda_like() && f.env.name.as_deref() == Some(arg))?;
+    let f = discovery::discover(ctx, &[])
+        .into_iter()
+        .find(|f| f.env.kind.is_conda_like() && f.env.name.as_deref() == Some(arg))?;
     let py = f.env.interpreter.clone();
     Some((f.env, py))
 }
@@ -183,13 +215,19 @@ fn create_venv(ctx: &Context, dir: &Path, python: Option<&str>) -> anyhow::Resul
             c
         }
         None => {
-            let py = if base.contains('/') { PathBuf::from(base) } else { find_on_path(base, &ctx.vars, &ctx.cwd).unwrap_or_else(|| PathBuf::from(base)) };
+            let py = if base.contains('/') {
+                PathBuf::from(base)
+            } else {
+                find_on_path(base, &ctx.vars, &ctx.cwd).unwrap_or_else(|| PathBuf::from(base))
+            };
             let mut c = std::process::Command::new(py);
             c.args(["-m", "venv"]).arg(dir);
             c
         }
     };
-    cmd.env_clear().envs(ctx.vars.to_vec()).current_dir(&ctx.cwd);
+    cmd.env_clear()
+        .envs(ctx.vars.to_vec())
+        .current_dir(&ctx.cwd);
     let out = process::run_captured(cmd, std::time::Duration::from_secs(300))?;
     if !out.success() {
         let err = out.stderr_text();
@@ -200,7 +238,15 @@ fn create_venv(ctx: &Context, dir: &Path, python: Option<&str>) -> anyhow::Resul
         }
         anyhow::bail!("creating the venv at {} failed:\n{err}", dir.display());
     }
-    eprintln!("created venv {} ({})", dir.display(), if uv.is_some() { "uv venv" } else { "python -m venv" });
+    eprintln!(
+        "created venv {} ({})",
+        dir.display(),
+        if uv.is_some() {
+            "uv venv"
+        } else {
+            "python -m venv"
+        }
+    );
     Ok(())
 }
 
@@ -213,11 +259,16 @@ fn add(ctx: &Context, a: &AddArgs) -> anyhow::Result<i32> {
         }
     }
     let (env, python) = if let Some(dir) = &a.venv {
-        let dir = if dir.is_absolute() { dir.clone() } else { ctx.cwd.join(dir) };
+        let dir = if dir.is_absolute() {
+            dir.clone()
+        } else {
+            ctx.cwd.join(dir)
+        };
         if !dir.join("pyvenv.cfg").exists() {
             create_venv(ctx, &dir, a.python.as_deref())?;
         }
-        let env = classify::classify_prefix(ctx, &dir).ok_or_else(|| anyhow::anyhow!("{} is not a usable venv", dir.display()))?;
+        let env = classify::classify_prefix(ctx, &dir)
+            .ok_or_else(|| anyhow::anyhow!("{} is not a usable venv", dir.display()))?;
         let py = env.interpreter.clone();
         (env, py)
     } else {
@@ -259,12 +310,18 @@ fn add(ctx: &Context, a: &AddArgs) -> anyhow::Result<i32> {
         eprintln!("{} lacks ipykernel: installing it", env.prefix.display());
         let code = install_into(ctx, &python, &["ipykernel"])?;
         if code != 0 {
-            eprintln!("kip kernel add: ipykernel could not be installed into {}; nothing was registered", env.prefix.display());
+            eprintln!(
+                "kip kernel add: ipykernel could not be installed into {}; nothing was registered",
+                env.prefix.display()
+            );
             return Ok(code);
         }
     }
     if !env.has_pip && !a.no_pip && !env.kind.is_conda_like() {
-        eprintln!("{} has no pip: seeding it so `!pip` inside the kernel reaches this env", env.prefix.display());
+        eprintln!(
+            "{} has no pip: seeding it so `!pip` inside the kernel reaches this env",
+            env.prefix.display()
+        );
         let code = install_into(ctx, &python, &["pip"])?;
         if code != 0 {
             return Ok(code);
@@ -273,7 +330,12 @@ fn add(ctx: &Context, a: &AddArgs) -> anyhow::Result<i32> {
     env = classify::classify_interpreter(ctx, &python).unwrap_or(env);
     let (ipk_dir, ipk_version, debugpy) = ipykernel_version(ctx, &env);
     let display = a.display_name.clone().unwrap_or_else(|| {
-        format!("Python {} ({name})", env.version.map(|v| v.minor_str()).unwrap_or_else(|| "3".into()))
+        format!(
+            "Python {} ({name})",
+            env.version
+                .map(|v| v.minor_str())
+                .unwrap_or_else(|| "3".into())
+        )
     });
     let input = SpecInput {
         python: &python,
@@ -295,34 +357,70 @@ fn add(ctx: &Context, a: &AddArgs) -> anyhow::Result<i32> {
     }
     let home = ctx.home_resolved().unwrap_or_else(|| PathBuf::from("/"));
     let kernels_dir = if let Some(p) = &a.prefix {
-        let p = if p.is_absolute() { p.clone() } else { ctx.cwd.join(p) };
+        let p = if p.is_absolute() {
+            p.clone()
+        } else {
+            ctx.cwd.join(p)
+        };
         p.join("share/jupyter/kernels")
     } else if a.sys_prefix {
         env.prefix.join("share/jupyter/kernels")
     } else {
-        let sys_prefix = view.lister.as_ref().map(|f| f.paths.sys_prefix.clone()).unwrap_or_else(|| PathBuf::from("/usr"));
-        pjoin(&platform::jupyter_data_dir(ctx.os, &ctx.vars, &home, &sys_prefix), "kernels")
+        let sys_prefix = view
+            .lister
+            .as_ref()
+            .map(|f| f.paths.sys_prefix.clone())
+            .unwrap_or_else(|| PathBuf::from("/usr"));
+        pjoin(
+            &platform::jupyter_data_dir(ctx.os, &ctx.vars, &home, &sys_prefix),
+            "kernels",
+        )
     };
-    let searched = view::kernel_dirs(ctx, &view).iter().any(|d| crate::jupyter::paths::pathlib_str(&d.path) == crate::jupyter::paths::pathlib_str(&kernels_dir));
+    let searched = view::kernel_dirs(ctx, &view).iter().any(|d| {
+        crate::jupyter::paths::pathlib_str(&d.path)
+            == crate::jupyter::paths::pathlib_str(&kernels_dir)
+    });
     if !searched {
-        notes.push(format!("{} is not on the chosen Jupyter's kernel path ({}); it will not list this kernel", kernels_dir.display(), view.how));
+        notes.push(format!(
+            "{} is not on the chosen Jupyter's kernel path ({}); it will not list this kernel",
+            kernels_dir.display(),
+            view.how
+        ));
     }
-    let mut files: Vec<(String, Vec<u8>)> = vec![("kernel.json".into(), serde_json::to_vec_pretty(&kj)?)];
+    let mut files: Vec<(String, Vec<u8>)> =
+        vec![("kernel.json".into(), serde_json::to_vec_pretty(&kj)?)];
     for (n, p) in spec::logo_files(ipk_dir.as_deref()) {
         if let Ok(b) = std::fs::read(&p) {
             files.push((n, b));
         }
     }
-    let dest = write::install_kernel_dir(&kernels_dir, &name, &files)
-        .map_err(|e| anyhow::anyhow!("cannot write the kernel into {}: {e}", kernels_dir.display()))?;
+    let dest = write::install_kernel_dir(&kernels_dir, &name, &files).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot write the kernel into {}: {e}",
+            kernels_dir.display()
+        )
+    })?;
     for n in &notes {
         eprintln!("note: {n}");
     }
-    let added = Added { name: name.clone(), display_name: display, resource_dir: dest.clone(), python, prefix: env.prefix.clone(), kernel_json: kj, notes };
+    let added = Added {
+        name: name.clone(),
+        display_name: display,
+        resource_dir: dest.clone(),
+        python,
+        prefix: env.prefix.clone(),
+        kernel_json: kj,
+        notes,
+    };
     if a.json {
         println!("{}", serde_json::to_string_pretty(&added)?);
     } else {
-        println!("registered kernel {name} at {}\n  runs {}\n  activates {}", dest.display(), added.python.display(), env.prefix.display());
+        println!(
+            "registered kernel {name} at {}\n  runs {}\n  activates {}",
+            dest.display(),
+            added.python.display(),
+            env.prefix.display()
+        );
     }
     Ok(0)
 }
@@ -341,9 +439,19 @@ pub struct FixResult {
 }
 
 /// Apply the automatic fixes of one kernel's findings.
-pub fn fix_one(ctx: &Context, view: &JupyterView, k: &ResolvedKernel, yes: bool, quiet: bool) -> anyhow::Result<FixResult> {
+pub fn fix_one(
+    ctx: &Context,
+    view: &JupyterView,
+    k: &ResolvedKernel,
+    yes: bool,
+    quiet: bool,
+) -> anyhow::Result<FixResult> {
     let name = k.entry.found.name.to_string_lossy();
-    let mut r = FixResult { name: name.clone(), resource_dir: k.entry.found.resource_dir.clone(), ..Default::default() };
+    let mut r = FixResult {
+        name: name.clone(),
+        resource_dir: k.entry.found.resource_dir.clone(),
+        ..Default::default()
+    };
     let mut findings = Vec::new();
     checks::check_kernel(ctx, view, k, &mut findings);
     let ids: HashSet<FindingId> = findings.iter().map(|f| f.id).collect();
@@ -352,9 +460,13 @@ pub fn fix_one(ctx: &Context, view: &JupyterView, k: &ResolvedKernel, yes: bool,
             write::remove_kernel_dir(&k.entry.found.disk_dir)?;
             r.removed = true;
             r.changed = true;
-            r.actions.push(format!("removed {} (its interpreter is gone)", k.entry.found.resource_dir.display()));
+            r.actions.push(format!(
+                "removed {} (its interpreter is gone)",
+                k.entry.found.resource_dir.display()
+            ));
         } else {
-            r.skipped.push("its interpreter is gone; removing it needs --yes".into());
+            r.skipped
+                .push("its interpreter is gone; removing it needs --yes".into());
         }
         return Ok(r);
     }
@@ -365,54 +477,78 @@ pub fn fix_one(ctx: &Context, view: &JupyterView, k: &ResolvedKernel, yes: bool,
     let old_text = match std::fs::read_to_string(&kfile) {
         Ok(t) => t,
         Err(e) => {
-            r.skipped.push(format!("cannot read {}: {e}", kfile.display()));
+            r.skipped
+                .push(format!("cannot read {}: {e}", kfile.display()));
             return Ok(r);
         }
     };
     let Ok(mut json) = serde_json::from_str::<Value>(&old_text) else {
-        r.skipped.push(format!("{} is not plain JSON; fix it by hand", kfile.display()));
+        r.skipped.push(format!(
+            "{} is not plain JSON; fix it by hand",
+            kfile.display()
+        ));
         return Ok(r);
     };
     let mut python = k.interpreter.python().map(Path::to_path_buf);
     if ids.contains(&FindingId::KernelRelativePython) {
         if let Some(t) = checks::relative_python_target(ctx, k) {
-            if let Some(a0) = json.get_mut("argv").and_then(|v| v.as_array_mut()).and_then(|a| a.first_mut()) {
+            if let Some(a0) = json
+                .get_mut("argv")
+                .and_then(|v| v.as_array_mut())
+                .and_then(|a| a.first_mut())
+            {
                 *a0 = Value::String(t.display().to_string());
                 r.actions.push(format!("argv[0] → {}", t.display()));
                 python = Some(t);
             }
         }
     }
-    let env = python.as_deref().and_then(|p| classify::classify_interpreter(ctx, p));
+    let env = python
+        .as_deref()
+        .and_then(|p| classify::classify_interpreter(ctx, p));
     if let (Some(env), Some(py)) = (&env, &python) {
-        let needs_activation = ids.contains(&FindingId::KernelShellMismatch) || ids.contains(&FindingId::KernelRelativePython);
+        let needs_activation = ids.contains(&FindingId::KernelShellMismatch)
+            || ids.contains(&FindingId::KernelRelativePython);
         if needs_activation {
             let want = spec::activation_env(env, env.name.as_deref(), false);
-            let obj = json.as_object_mut().ok_or_else(|| anyhow::anyhow!("{} is not an object", kfile.display()))?;
-            let envblock = obj.entry("env").or_insert_with(|| Value::Object(Default::default()));
+            let obj = json
+                .as_object_mut()
+                .ok_or_else(|| anyhow::anyhow!("{} is not an object", kfile.display()))?;
+            let envblock = obj
+                .entry("env")
+                .or_insert_with(|| Value::Object(Default::default()));
             if let Some(eb) = envblock.as_object_mut() {
                 for (key, val) in want {
                     let bin = env.scripts_dir().display().to_string();
-                    let present = eb.get(&key).and_then(|v| v.as_str()).is_some_and(|s| if key == "PATH" { s.starts_with(&bin) } else { !s.is_empty() });
+                    let present = eb.get(&key).and_then(|v| v.as_str()).is_some_and(|s| {
+                        if key == "PATH" {
+                            s.starts_with(&bin)
+                        } else {
+                            !s.is_empty()
+                        }
+                    });
                     if !present {
                         let val = match (key.as_str(), eb.get("PATH").and_then(|v| v.as_str())) {
                             ("PATH", Some(old)) => Value::String(format!("{bin}:{old}")),
                             _ => val,
                         };
-                        r.actions.push(format!("env.{key} = {}", val.as_str().unwrap_or_default()));
+                        r.actions
+                            .push(format!("env.{key} = {}", val.as_str().unwrap_or_default()));
                         eb.insert(key, val);
                     }
                 }
             }
             if !env.has_pip && !env.kind.is_conda_like() {
-                r.actions.push(format!("seed pip into {}", env.prefix.display()));
+                r.actions
+                    .push(format!("seed pip into {}", env.prefix.display()));
                 if install_into(ctx, py, &["pip"])? != 0 {
                     r.skipped.push("pip could not be seeded".into());
                 }
             }
         }
         if ids.contains(&FindingId::KernelIpykernelMissing) {
-            r.actions.push(format!("install ipykernel into {}", env.prefix.display()));
+            r.actions
+                .push(format!("install ipykernel into {}", env.prefix.display()));
             if install_into(ctx, py, &["ipykernel"])? != 0 {
                 r.skipped.push("ipykernel could not be installed".into());
             }
@@ -422,7 +558,10 @@ pub fn fix_one(ctx: &Context, view: &JupyterView, k: &ResolvedKernel, yes: bool,
     if serde_json::from_str::<Value>(&old_text).ok() != Some(json.clone()) {
         r.diff = similar::TextDiff::from_lines(&old_text, &new_text)
             .unified_diff()
-            .header(&format!("{} (before)", kfile.display()), &format!("{} (after)", kfile.display()))
+            .header(
+                &format!("{} (before)", kfile.display()),
+                &format!("{} (after)", kfile.display()),
+            )
             .to_string();
         if !quiet {
             print!("{}", r.diff);
@@ -437,7 +576,14 @@ pub fn fix_one(ctx: &Context, view: &JupyterView, k: &ResolvedKernel, yes: bool,
     Ok(r)
 }
 
-fn fix(ctx: &Context, names: &[String], all: bool, yes: bool, json: bool, jupyter: Option<&Path>) -> anyhow::Result<i32> {
+fn fix(
+    ctx: &Context,
+    names: &[String],
+    all: bool,
+    yes: bool,
+    json: bool,
+    jupyter: Option<&Path>,
+) -> anyhow::Result<i32> {
     if !all && names.is_empty() {
         eprintln!("kip kernel fix: name the kernels to fix, or pass --all");
         return Ok(2);
@@ -457,7 +603,10 @@ fn fix(ctx: &Context, names: &[String], all: bool, yes: bool, json: bool, jupyte
     } else {
         let mut v = Vec::new();
         for n in names {
-            match kernels.iter().find(|k| k.entry.found.name.to_string_lossy() == *n) {
+            match kernels
+                .iter()
+                .find(|k| k.entry.found.name.to_string_lossy() == *n)
+            {
                 Some(k) => v.push(k),
                 None => {
                     eprintln!("kip kernel fix: no kernel named {n:?}");
@@ -486,13 +635,18 @@ fn fix(ctx: &Context, names: &[String], all: bool, yes: bool, json: bool, jupyte
         results.push(r);
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "kernels": results }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "kernels": results }))?
+        );
     }
     Ok(code)
 }
 
 fn find_exact<'a>(kernels: &'a [ResolvedKernel], name: &str) -> Option<&'a ResolvedKernel> {
-    kernels.iter().find(|k| k.entry.found.name.to_string_lossy() == name)
+    kernels
+        .iter()
+        .find(|k| k.entry.found.name.to_string_lossy() == name)
 }
 
 fn remove(ctx: &Context, name: &str, yes: bool, jupyter: Option<&Path>) -> anyhow::Result<i32> {
@@ -512,14 +666,27 @@ fn remove(ctx: &Context, name: &str, yes: bool, jupyter: Option<&Path>) -> anyho
     }
     let kip_made = k.entry.spec.as_ref().is_ok_and(spec::is_kip_made);
     if !kip_made && !yes {
-        eprintln!("kip kernel remove: {} was not created by kip; pass --yes to remove it", k.entry.found.resource_dir.display());
+        eprintln!(
+            "kip kernel remove: {} was not created by kip; pass --yes to remove it",
+            k.entry.found.resource_dir.display()
+        );
         return Ok(1);
     }
-    write::remove_kernel_dir(&k.entry.found.disk_dir)
-        .map_err(|e| anyhow::anyhow!("cannot remove {}: {e}", k.entry.found.resource_dir.display()))?;
-    println!("removed kernel {name} ({})", k.entry.found.resource_dir.display());
+    write::remove_kernel_dir(&k.entry.found.disk_dir).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot remove {}: {e}",
+            k.entry.found.resource_dir.display()
+        )
+    })?;
+    println!(
+        "removed kernel {name} ({})",
+        k.entry.found.resource_dir.display()
+    );
     if let Some(next) = k.entry.shadows.first() {
-        println!("note: {} was hidden by it and is now the kernel {name}", next.resource_dir.display());
+        println!(
+            "note: {} was hidden by it and is now the kernel {name}",
+            next.resource_dir.display()
+        );
     }
     Ok(0)
 }
@@ -550,10 +717,23 @@ fn show(ctx: &Context, name: &str, json: bool, jupyter: Option<&Path>) -> anyhow
     let shown = Shown {
         name: name.to_string(),
         resource_dir: k.entry.found.resource_dir.clone(),
-        spec: k.entry.spec.as_ref().ok().map(|s| crate::pyjson::to_serde(&s.to_value())),
+        spec: k
+            .entry
+            .spec
+            .as_ref()
+            .ok()
+            .map(|s| crate::pyjson::to_serde(&s.to_value())),
         problem: k.entry.spec.as_ref().err().map(|p| p.to_string()),
-        shadows: k.entry.shadows.iter().map(|s| s.resource_dir.clone()).collect(),
-        environment: k.interpreter.python().and_then(|p| classify::classify_interpreter(ctx, p)),
+        shadows: k
+            .entry
+            .shadows
+            .iter()
+            .map(|s| s.resource_dir.clone())
+            .collect(),
+        environment: k
+            .interpreter
+            .python()
+            .and_then(|p| classify::classify_interpreter(ctx, p)),
         interpreter: k.interpreter.clone(),
         kip_made: k.entry.spec.as_ref().is_ok_and(spec::is_kip_made),
     };
@@ -566,20 +746,48 @@ fn show(ctx: &Context, name: &str, json: bool, jupyter: Option<&Path>) -> anyhow
         println!("  broken   {p}");
     }
     if let Some(s) = &shown.spec {
-        println!("{}", serde_json::to_string_pretty(s)?.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(s)?
+                .lines()
+                .map(|l| format!("    {l}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
     }
     match &shown.interpreter {
-        KernelInterpreter::Resolved { python, how, exists, .. } => {
-            println!("  runs     {}{}\n           {how}", python.display(), if *exists { "" } else { "  (MISSING)" });
+        KernelInterpreter::Resolved {
+            python,
+            how,
+            exists,
+            ..
+        } => {
+            println!(
+                "  runs     {}{}\n           {how}",
+                python.display(),
+                if *exists { "" } else { "  (MISSING)" }
+            );
         }
         KernelInterpreter::Unresolved { why } => println!("  runs     unresolved ({why})"),
     }
     if let Some(e) = &shown.environment {
-        println!("  env      {} {} {}", e.kind.as_str(), e.version.map(|v| v.to_string()).unwrap_or_default(), e.prefix.display());
+        println!(
+            "  env      {} {} {}",
+            e.kind.as_str(),
+            e.version.map(|v| v.to_string()).unwrap_or_default(),
+            e.prefix.display()
+        );
     }
     for s in &shown.shadows {
         println!("  hides    {}", s.display());
     }
-    println!("  made by  {}", if shown.kip_made { "kip" } else { "someone else" });
+    println!(
+        "  made by  {}",
+        if shown.kip_made {
+            "kip"
+        } else {
+            "someone else"
+        }
+    );
     Ok(0)
 }

@@ -21,16 +21,29 @@ pub struct ResolvedKernel {
 }
 
 /// Discover and resolve every kernel of `view`.
-pub fn resolve_all(ctx: &Context, view: &JupyterView, listing: &KernelListing) -> Vec<ResolvedKernel> {
+pub fn resolve_all(
+    ctx: &Context,
+    view: &JupyterView,
+    listing: &KernelListing,
+) -> Vec<ResolvedKernel> {
     listing
         .entries
         .iter()
         .map(|e| {
             let interpreter = match &e.spec {
-                Ok(spec) => launch::resolve_interpreter(ctx, view, spec, &e.found.resource_dir, &view.server_env),
+                Ok(spec) => launch::resolve_interpreter(
+                    ctx,
+                    view,
+                    spec,
+                    &e.found.resource_dir,
+                    &view.server_env,
+                ),
                 Err(p) => KernelInterpreter::Unresolved { why: p.to_string() },
             };
-            ResolvedKernel { entry: e.clone(), interpreter }
+            ResolvedKernel {
+                entry: e.clone(),
+                interpreter,
+            }
         })
         .collect()
 }
@@ -43,11 +56,21 @@ pub fn kernel_interpreters(ctx: &Context, jupyter: Option<&Path>) -> Vec<(String
     let listing = view::list_kernels(ctx, &view);
     resolve_all(ctx, &view, &listing)
         .into_iter()
-        .filter_map(|k| Some((k.entry.found.name.to_string_lossy(), k.interpreter.python()?.to_path_buf())))
+        .filter_map(|k| {
+            Some((
+                k.entry.found.name.to_string_lossy(),
+                k.interpreter.python()?.to_path_buf(),
+            ))
+        })
         .collect()
 }
 
-pub fn run(ctx: &Context, jupyter: Option<&Path>, json: bool, jupyter_json: bool) -> anyhow::Result<i32> {
+pub fn run(
+    ctx: &Context,
+    jupyter: Option<&Path>,
+    json: bool,
+    jupyter_json: bool,
+) -> anyhow::Result<i32> {
     let view = view::select(ctx, jupyter)?;
     let listing = view::list_kernels(ctx, &view);
     if jupyter_json {
@@ -115,7 +138,12 @@ struct JsonEnv {
 }
 
 impl<'a> JsonKernels<'a> {
-    fn build(ctx: &Context, view: &JupyterView, listing: &'a KernelListing, kernels: &[ResolvedKernel]) -> Self {
+    fn build(
+        ctx: &Context,
+        view: &JupyterView,
+        listing: &'a KernelListing,
+        kernels: &[ResolvedKernel],
+    ) -> Self {
         JsonKernels {
             jupyter: JsonView {
                 how: view.how.clone(),
@@ -149,7 +177,11 @@ impl<'a> JsonKernels<'a> {
                     }
                 })
                 .collect(),
-            filtered_out: listing.filtered_out.iter().map(|n| n.to_string_lossy()).collect(),
+            filtered_out: listing
+                .filtered_out
+                .iter()
+                .map(|n| n.to_string_lossy())
+                .collect(),
             warnings: &listing.warnings,
         }
     }
@@ -165,11 +197,22 @@ fn env_summary(ctx: &Context, python: &Path) -> Option<JsonEnv> {
     })
 }
 
-fn print_human(ctx: &Context, view: &JupyterView, listing: &KernelListing, kernels: &[ResolvedKernel]) {
+fn print_human(
+    ctx: &Context,
+    view: &JupyterView,
+    listing: &KernelListing,
+    kernels: &[ResolvedKernel],
+) {
     let mut out = render::stdout();
     let _ = writeln!(out, "{} {}", render::dim("Jupyter:"), view.how);
     if let Some(f) = &view.lister {
-        let _ = writeln!(out, "{} {} (sys.prefix {})", render::dim("  lists with"), f.executable.display(), f.paths.sys_prefix.display());
+        let _ = writeln!(
+            out,
+            "{} {} (sys.prefix {})",
+            render::dim("  lists with"),
+            f.executable.display(),
+            f.paths.sys_prefix.display()
+        );
     }
     for n in &view.notes {
         let _ = writeln!(out, "  {} {n}", render::warn("note:"));
@@ -185,20 +228,55 @@ fn print_human(ctx: &Context, view: &JupyterView, listing: &KernelListing, kerne
     for k in kernels {
         let e = &k.entry;
         let name = e.found.name.to_string_lossy();
-        let display = e.spec.as_ref().map(|s| s.display_name.to_string_lossy()).unwrap_or_default();
-        let _ = writeln!(out, "{}  {}", render::bold(&name), render::dim(&format!("\"{display}\"")));
-        let _ = writeln!(out, "    spec    {}{}", e.found.resource_dir.display(), if e.found.native { "  (injected by Jupyter: ipykernel in its own env)" } else { "" });
+        let display = e
+            .spec
+            .as_ref()
+            .map(|s| s.display_name.to_string_lossy())
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{}  {}",
+            render::bold(&name),
+            render::dim(&format!("\"{display}\""))
+        );
+        let _ = writeln!(
+            out,
+            "    spec    {}{}",
+            e.found.resource_dir.display(),
+            if e.found.native {
+                "  (injected by Jupyter: ipykernel in its own env)"
+            } else {
+                ""
+            }
+        );
         match &e.spec {
             Err(p) => {
-                let _ = writeln!(out, "    {}   {p} — Jupyter skips this kernel", render::error("broken"));
+                let _ = writeln!(
+                    out,
+                    "    {}   {p} — Jupyter skips this kernel",
+                    render::error("broken")
+                );
             }
             Ok(_) => match &k.interpreter {
-                KernelInterpreter::Resolved { python, how, exists, .. } => {
-                    let state = if *exists { String::new() } else { format!("  {}", render::error("MISSING")) };
+                KernelInterpreter::Resolved {
+                    python,
+                    how,
+                    exists,
+                    ..
+                } => {
+                    let state = if *exists {
+                        String::new()
+                    } else {
+                        format!("  {}", render::error("MISSING"))
+                    };
                     let _ = writeln!(out, "    runs    {}{state}", python.display());
                     let _ = writeln!(out, "            {}", render::dim(how));
                     if let Some(env) = env_summary(ctx, python) {
-                        let ipk = if env.ipykernel { "" } else { "  (no ipykernel)" };
+                        let ipk = if env.ipykernel {
+                            ""
+                        } else {
+                            "  (no ipykernel)"
+                        };
                         let _ = writeln!(
                             out,
                             "    env     {} {} {}{ipk}",
@@ -214,7 +292,11 @@ fn print_human(ctx: &Context, view: &JupyterView, listing: &KernelListing, kerne
             },
         }
         if e.invalid_name {
-            let _ = writeln!(out, "    {}    the directory name is not a valid kernel name (Jupyter warns)", render::warn("name"));
+            let _ = writeln!(
+                out,
+                "    {}    the directory name is not a valid kernel name (Jupyter warns)",
+                render::warn("name")
+            );
         }
         for s in &e.shadows {
             let _ = writeln!(out, "    hides   {}", s.resource_dir.display());

@@ -32,9 +32,16 @@ pub fn conda_records(prefix: &Path) -> Vec<(String, String, PathBuf)> {
         if p.extension().is_none_or(|x| x != "json") {
             continue;
         }
-        let Ok(text) = std::fs::read_to_string(&p) else { continue };
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else { continue };
-        if let (Some(n), Some(ver)) = (v.get("name").and_then(|x| x.as_str()), v.get("version").and_then(|x| x.as_str())) {
+        let Ok(text) = std::fs::read_to_string(&p) else {
+            continue;
+        };
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+            continue;
+        };
+        if let (Some(n), Some(ver)) = (
+            v.get("name").and_then(|x| x.as_str()),
+            v.get("version").and_then(|x| x.as_str()),
+        ) {
             out.push((n.to_string(), ver.to_string(), p));
         }
     }
@@ -47,22 +54,39 @@ pub fn packages(site_packages: &[PathBuf], prefix: &Path) -> Vec<Package> {
     let mut out: Vec<Package> = Vec::new();
     for sp in site_packages {
         for d in site::installed_distributions(sp) {
-            let conda_owned = conda
-                .iter()
-                .any(|(n, _, _)| names::normalize_dist_name(n) == d.normalized_name || names::conda_name(n) == names::conda_name(&d.name));
+            let conda_owned = conda.iter().any(|(n, _, _)| {
+                names::normalize_dist_name(n) == d.normalized_name
+                    || names::conda_name(n) == names::conda_name(&d.name)
+            });
             let installer = if conda_owned {
                 "conda".to_string()
             } else {
                 d.installer.clone().unwrap_or_else(|| "unknown".into())
             };
-            if !out.iter().any(|p| names::normalize_dist_name(&p.name) == d.normalized_name) {
-                out.push(Package { name: d.name.clone(), version: d.version.clone(), installer, location: d.dist_info.clone() });
+            if !out
+                .iter()
+                .any(|p| names::normalize_dist_name(&p.name) == d.normalized_name)
+            {
+                out.push(Package {
+                    name: d.name.clone(),
+                    version: d.version.clone(),
+                    installer,
+                    location: d.dist_info.clone(),
+                });
             }
         }
     }
     for (n, v, p) in conda {
-        if !out.iter().any(|x| names::conda_name(&x.name) == names::conda_name(&n)) {
-            out.push(Package { name: n, version: v, installer: "conda".into(), location: p });
+        if !out
+            .iter()
+            .any(|x| names::conda_name(&x.name) == names::conda_name(&n))
+        {
+            out.push(Package {
+                name: n,
+                version: v,
+                installer: "conda".into(),
+                location: p,
+            });
         }
     }
     out.sort_by_key(|p| names::normalize_dist_name(&p.name));
@@ -76,7 +100,12 @@ struct Listing {
     packages: Vec<Package>,
 }
 
-pub fn run(ctx: &Context, args: &TargetArgs, jupyter: Option<&Path>, json: bool) -> anyhow::Result<i32> {
+pub fn run(
+    ctx: &Context,
+    args: &TargetArgs,
+    jupyter: Option<&Path>,
+    json: bool,
+) -> anyhow::Result<i32> {
     let view = view::select(ctx, jupyter)?;
     let t = match target::resolve(ctx, &view, args) {
         Ok(t) => t,
@@ -92,12 +121,21 @@ pub fn run(ctx: &Context, args: &TargetArgs, jupyter: Option<&Path>, json: bool)
     eprintln!("target: {} ({})", t.env.prefix.display(), t.why);
     let pkgs = packages(&t.env.site_packages, &t.env.prefix);
     if json {
-        let doc = Listing { prefix: t.env.prefix.clone(), python: t.python.clone(), packages: pkgs };
+        let doc = Listing {
+            prefix: t.env.prefix.clone(),
+            python: t.python.clone(),
+            packages: pkgs,
+        };
         println!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(0);
     }
     let w = pkgs.iter().map(|p| p.name.len()).max().unwrap_or(4).max(4);
-    let vw = pkgs.iter().map(|p| p.version.len()).max().unwrap_or(7).max(7);
+    let vw = pkgs
+        .iter()
+        .map(|p| p.version.len())
+        .max()
+        .unwrap_or(7)
+        .max(7);
     println!("{:w$}  {:vw$}  installer", "name", "version");
     for p in &pkgs {
         println!("{:w$}  {:vw$}  {}", p.name, p.version, p.installer);

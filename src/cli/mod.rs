@@ -292,7 +292,17 @@ pub fn main() -> i32 {
             },
         ),
         Command::Kernel(k) => kernel::run(&ctx, k),
-        Command::Why { module, target, json } => why::run(&ctx, &module, &target.target_args(), target.jupyter.as_deref(), json),
+        Command::Why {
+            module,
+            target,
+            json,
+        } => why::run(
+            &ctx,
+            &module,
+            &target.target_args(),
+            target.jupyter.as_deref(),
+            json,
+        ),
         Command::List { target, json } => {
             list::run(&ctx, &target.target_args(), target.jupyter.as_deref(), json)
         }

@@ -8,12 +8,12 @@ use serde::Serialize;
 use crate::cli::list;
 use crate::context::Context;
 use crate::install::commands;
-use crate::install::tools;
 use crate::install::lock::EnvLock;
 use crate::install::names;
 use crate::install::plan::Step;
 use crate::install::run::{self, Outcome};
 use crate::install::target::{self, TargetArgs, TargetError};
+use crate::install::tools;
 use crate::jupyter::view;
 
 #[derive(Serialize)]
@@ -59,9 +59,18 @@ pub fn run(ctx: &Context, args: &UninstallArgs) -> anyhow::Result<i32> {
         }
     };
     eprintln!("target: {} ({})", t.env.prefix.display(), t.why);
-    let mut report = Report { prefix: t.env.prefix.clone(), removed: Vec::new(), not_installed: Vec::new(), ok: false, error: None };
+    let mut report = Report {
+        prefix: t.env.prefix.clone(),
+        removed: Vec::new(),
+        not_installed: Vec::new(),
+        ok: false,
+        error: None,
+    };
     if t.env.externally_managed.is_some() && !args.break_system_packages {
-        let msg = format!("{} is externally managed (PEP 668); kip will not remove packages from it", t.env.prefix.display());
+        let msg = format!(
+            "{} is externally managed (PEP 668); kip will not remove packages from it",
+            t.env.prefix.display()
+        );
         eprintln!("kip uninstall: {msg}");
         report.error = Some(msg);
         return finish(args.json, report, 1);
@@ -71,7 +80,10 @@ pub fn run(ctx: &Context, args: &UninstallArgs) -> anyhow::Result<i32> {
     let mut pypi_names = Vec::new();
     for n in &args.names {
         let norm = names::normalize_dist_name(n);
-        match pkgs.iter().find(|p| names::normalize_dist_name(&p.name) == norm) {
+        match pkgs
+            .iter()
+            .find(|p| names::normalize_dist_name(&p.name) == norm)
+        {
             Some(p) if p.installer == "conda" => conda_names.push(p.name.clone()),
             Some(p) => pypi_names.push(p.name.clone()),
             None => report.not_installed.push(n.clone()),
@@ -80,30 +92,87 @@ pub fn run(ctx: &Context, args: &UninstallArgs) -> anyhow::Result<i32> {
     for n in &report.not_installed {
         eprintln!("{n} is not installed in {}", t.env.prefix.display());
     }
-    let _lock = EnvLock::acquire(&t.env.prefix, |p| eprintln!("waiting for another kip in this environment ({})", p.display()))?;
+    let _lock = EnvLock::acquire(&t.env.prefix, |p| {
+        eprintln!(
+            "waiting for another kip in this environment ({})",
+            p.display()
+        )
+    })?;
     let env = ctx.vars.clone();
     let tools = tools::find_tools(ctx, &t.env);
     let mut steps: Vec<(Step, Vec<String>, &'static str)> = Vec::new();
     if !conda_names.is_empty() {
-        let (tool, exe) = tools.conda.clone().ok_or_else(|| anyhow::anyhow!("{} has conda-owned packages but no conda, mamba or micromamba was found", t.env.prefix.display()))?;
+        let (tool, exe) = tools.conda.clone().ok_or_else(|| {
+            anyhow::anyhow!(
+                "{} has conda-owned packages but no conda, mamba or micromamba was found",
+                t.env.prefix.display()
+            )
+        })?;
         let specs: Vec<String> = conda_names.iter().map(|n| names::conda_name(n)).collect();
-        steps.push((Step { installer: tool.name(), argv: commands::conda_remove(tool, &exe, &t.env.prefix, &specs), purpose: "conda remove".into() }, conda_names.clone(), "conda"));
+        steps.push((
+            Step {
+                installer: tool.name(),
+                argv: commands::conda_remove(tool, &exe, &t.env.prefix, &specs),
+                purpose: "conda remove".into(),
+            },
+            conda_names.clone(),
+            "conda",
+        ));
     }
     if !pypi_names.is_empty() {
-        let step = match tools.uv.clone().filter(|_| t.env.version.is_none_or(|v| v.at_least(3, 8))) {
-            Some(uv) => (Step { installer: "uv", argv: commands::uv_pip_uninstall(&uv, &t.python, &pypi_names, args.break_system_packages), purpose: "uv pip uninstall".into() }, pypi_names.clone(), "uv"),
-            None => (Step { installer: "pip", argv: commands::pip_uninstall(&t.python, &pypi_names, args.break_system_packages), purpose: "pip uninstall".into() }, pypi_names.clone(), "pip"),
+        let step = match tools
+            .uv
+            .clone()
+            .filter(|_| t.env.version.is_none_or(|v| v.at_least(3, 8)))
+        {
+            Some(uv) => (
+                Step {
+                    installer: "uv",
+                    argv: commands::uv_pip_uninstall(
+                        &uv,
+                        &t.python,
+                        &pypi_names,
+                        args.break_system_packages,
+                    ),
+                    purpose: "uv pip uninstall".into(),
+                },
+                pypi_names.clone(),
+                "uv",
+            ),
+            None => (
+                Step {
+                    installer: "pip",
+                    argv: commands::pip_uninstall(
+                        &t.python,
+                        &pypi_names,
+                        args.break_system_packages,
+                    ),
+                    purpose: "pip uninstall".into(),
+                },
+                pypi_names.clone(),
+                "pip",
+            ),
         };
         steps.push(step);
     }
     for (step, names_, with) in steps {
         eprintln!("running: {}", commands::shell_line(&step.argv));
-        let (outcome, _) = run::run_installer(&step.argv, &env, step.installer != "uv" && step.installer != "pip")?;
+        let (outcome, _) = run::run_installer(
+            &step.argv,
+            &env,
+            step.installer != "uv" && step.installer != "pip",
+        )?;
         match outcome {
-            Outcome::Success => report.removed.extend(names_.into_iter().map(|name| Removed { name, with })),
+            Outcome::Success => report
+                .removed
+                .extend(names_.into_iter().map(|name| Removed { name, with })),
             Outcome::Interrupted => return finish(args.json, report, 130),
             Outcome::Failed { code, .. } => {
-                report.error = Some(format!("{} failed with exit code {}", step.installer, code.unwrap_or(-1)));
+                report.error = Some(format!(
+                    "{} failed with exit code {}",
+                    step.installer,
+                    code.unwrap_or(-1)
+                ));
                 return finish(args.json, report, 1);
             }
         }

@@ -40,7 +40,12 @@ struct Elsewhere {
 }
 
 /// Which sys.path entry of `env` provides `module`, and what kind of entry it is.
-fn locate(ctx: &Context, env: &Environment, cwd: &Path, module: &str) -> Option<(&'static str, PathBuf, PathBuf)> {
+fn locate(
+    ctx: &Context,
+    env: &Environment,
+    cwd: &Path,
+    module: &str,
+) -> Option<(&'static str, PathBuf, PathBuf)> {
     for c in [cwd.join(module), cwd.join(format!("{module}.py"))] {
         if c.exists() {
             return Some(("local-file", c, cwd.to_path_buf()));
@@ -69,10 +74,18 @@ fn locate(ctx: &Context, env: &Environment, cwd: &Path, module: &str) -> Option<
 }
 
 fn dist_providing(dir: &Path, module: &str) -> Option<site::Distribution> {
-    site::installed_distributions(dir).into_iter().find(|d| d.top_level.iter().any(|t| t == module))
+    site::installed_distributions(dir)
+        .into_iter()
+        .find(|d| d.top_level.iter().any(|t| t == module))
 }
 
-pub fn run(ctx: &Context, module: &str, args: &TargetArgs, jupyter: Option<&Path>, json: bool) -> anyhow::Result<i32> {
+pub fn run(
+    ctx: &Context,
+    module: &str,
+    args: &TargetArgs,
+    jupyter: Option<&Path>,
+    json: bool,
+) -> anyhow::Result<i32> {
     let top = module.split('.').next().unwrap_or(module).to_string();
     if top.is_empty() || !top.chars().all(|c| c.is_alphanumeric() || c == '_') {
         eprintln!("kip why: {module:?} is not a module name");
@@ -157,7 +170,17 @@ pub fn run(ctx: &Context, module: &str, args: &TargetArgs, jupyter: Option<&Path
         println!("{}", serde_json::to_string_pretty(&w)?);
     } else if w.importable {
         match (&w.location, w.from) {
-            (Some(l), Some(kind)) => println!("\"{top}\" is importable: {} ({kind}{})", l.display(), w.distribution.as_ref().map(|d| format!(", distribution {d} {}", w.version.clone().unwrap_or_default())).unwrap_or_default()),
+            (Some(l), Some(kind)) => println!(
+                "\"{top}\" is importable: {} ({kind}{})",
+                l.display(),
+                w.distribution
+                    .as_ref()
+                    .map(|d| format!(
+                        ", distribution {d} {}",
+                        w.version.clone().unwrap_or_default()
+                    ))
+                    .unwrap_or_default()
+            ),
             _ => println!("\"{top}\" is importable: it is in the standard library"),
         }
         if let Some(warn) = &w.warning {
@@ -170,7 +193,10 @@ pub fn run(ctx: &Context, module: &str, args: &TargetArgs, jupyter: Option<&Path
                 "  installed in {} ({}){}",
                 e.prefix.display(),
                 e.kind,
-                e.distribution.as_ref().map(|d| format!(": {d} {}", e.version.clone().unwrap_or_default())).unwrap_or_default()
+                e.distribution
+                    .as_ref()
+                    .map(|d| format!(": {d} {}", e.version.clone().unwrap_or_default()))
+                    .unwrap_or_default()
             );
         }
         if let Some(p) = &w.provided_by {

@@ -10,7 +10,16 @@ use crate::python::shebang::{self, ScriptInterpreter};
 use crate::python::{classify, site};
 
 /// Scripts whose shebang decides which Python a shell command runs.
-const SCRIPTS: [&str; 8] = ["pip", "pip3", "jupyter", "jupyter-lab", "jupyter-notebook", "ipython", "jupyter-kernelspec", "ipython3"];
+const SCRIPTS: [&str; 8] = [
+    "pip",
+    "pip3",
+    "jupyter",
+    "jupyter-lab",
+    "jupyter-notebook",
+    "ipython",
+    "jupyter-kernelspec",
+    "ipython3",
+];
 
 pub fn check_env(ctx: &Context, env: &Environment, out: &mut Vec<Finding>) {
     let prefix = env.prefix.display().to_string();
@@ -44,7 +53,11 @@ pub fn check_env(ctx: &Context, env: &Environment, out: &mut Vec<Finding>) {
         ));
     }
     if !env.writable && env.externally_managed.is_none() {
-        let dir = env.site_packages.first().map(|p| p.display().to_string()).unwrap_or_else(|| prefix.clone());
+        let dir = env
+            .site_packages
+            .first()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| prefix.clone());
         out.push(Finding::new(
             FindingId::EnvSiteNotWritable,
             &prefix,
@@ -59,7 +72,14 @@ pub fn check_env(ctx: &Context, env: &Environment, out: &mut Vec<Finding>) {
 }
 
 fn check_user_site(env: &Environment, prefix: &str, out: &mut Vec<Finding>) {
-    let Some(us) = env.user_site.path.as_ref().filter(|_| env.user_site.enabled) else { return };
+    let Some(us) = env
+        .user_site
+        .path
+        .as_ref()
+        .filter(|_| env.user_site.enabled)
+    else {
+        return;
+    };
     if !us.is_dir() {
         return;
     }
@@ -68,7 +88,10 @@ fn check_user_site(env: &Environment, prefix: &str, out: &mut Vec<Finding>) {
     for sp in &env.site_packages {
         for d in site::installed_distributions(sp) {
             if let Some(u) = user.iter().find(|u| u.normalized_name == d.normalized_name) {
-                shadowed.push(format!("{} {} (user) over {}", u.name, u.version, d.version));
+                shadowed.push(format!(
+                    "{} {} (user) over {}",
+                    u.name, u.version, d.version
+                ));
             }
         }
     }
@@ -91,12 +114,23 @@ fn check_scripts(ctx: &Context, env: &Environment, prefix: &str, out: &mut Vec<F
             continue;
         }
         let bad = match shebang::interpreter_for_script(ctx, &p) {
-            ScriptInterpreter::Missing(target) => Some(format!("names \"{}\", which does not exist", target.display())),
+            ScriptInterpreter::Missing(target) => Some(format!(
+                "names \"{}\", which does not exist",
+                target.display()
+            )),
             ScriptInterpreter::Python(target) => {
                 if !target.exists() {
-                    Some(format!("names \"{}\", which does not exist", target.display()))
-                } else if classify::classify_interpreter(ctx, &target).is_some_and(|e| e.prefix != env.prefix) {
-                    Some(format!("runs \"{}\", another environment's Python", target.display()))
+                    Some(format!(
+                        "names \"{}\", which does not exist",
+                        target.display()
+                    ))
+                } else if classify::classify_interpreter(ctx, &target)
+                    .is_some_and(|e| e.prefix != env.prefix)
+                {
+                    Some(format!(
+                        "runs \"{}\", another environment's Python",
+                        target.display()
+                    ))
                 } else {
                     None
                 }
@@ -123,8 +157,15 @@ fn check_conda_pip(env: &Environment, prefix: &str, out: &mut Vec<Finding>) {
     let mut mixed = Vec::new();
     for sp in &env.site_packages {
         for d in site::installed_distributions(sp) {
-            let by_pip = d.installer.as_deref().is_some_and(|i| i == "pip" || i == "uv");
-            if by_pip && records.iter().any(|(n, _, _)| names::normalize_dist_name(n) == d.normalized_name) {
+            let by_pip = d
+                .installer
+                .as_deref()
+                .is_some_and(|i| i == "pip" || i == "uv");
+            if by_pip
+                && records
+                    .iter()
+                    .any(|(n, _, _)| names::normalize_dist_name(n) == d.normalized_name)
+            {
                 mixed.push(d.name.clone());
             }
         }

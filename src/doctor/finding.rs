@@ -104,14 +104,27 @@ impl FindingId {
     pub fn default_severity(self) -> Severity {
         use FindingId::*;
         match self {
-            KernelSpecInvalid | KernelInterpreterMissing | KernelIpykernelMissing | EnvVenvBaseMissing
-            | NotebookKernelMissing | NotebookImportMissing => Severity::Error,
-            KernelRelativePython | KernelShadowed | KernelShellMismatch | KernelEnvPythonpath
-            | EnvSiteNotWritable | EnvUserSiteShadowing | EnvBrokenScript | ShellPipPythonMismatch
-            | ShellJupyterPythonMismatch | NotebookLocalShadowing => Severity::Warning,
-            KernelWrapperUnresolved | EnvExternallyManaged | EnvNoPip | EnvCondaPipMixed | ShellShim => {
-                Severity::Info
-            }
+            KernelSpecInvalid
+            | KernelInterpreterMissing
+            | KernelIpykernelMissing
+            | EnvVenvBaseMissing
+            | NotebookKernelMissing
+            | NotebookImportMissing => Severity::Error,
+            KernelRelativePython
+            | KernelShadowed
+            | KernelShellMismatch
+            | KernelEnvPythonpath
+            | EnvSiteNotWritable
+            | EnvUserSiteShadowing
+            | EnvBrokenScript
+            | ShellPipPythonMismatch
+            | ShellJupyterPythonMismatch
+            | NotebookLocalShadowing => Severity::Warning,
+            KernelWrapperUnresolved
+            | EnvExternallyManaged
+            | EnvNoPip
+            | EnvCondaPipMixed
+            | ShellShim => Severity::Info,
         }
     }
 
@@ -150,14 +163,23 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(id: FindingId, subject: impl Into<String>, message: impl Into<String>, explanation: impl Into<String>, fix: impl Into<String>) -> Finding {
+    pub fn new(
+        id: FindingId,
+        subject: impl Into<String>,
+        message: impl Into<String>,
+        explanation: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Finding {
         Finding {
             id,
             severity: id.default_severity(),
             subject: subject.into(),
             message: message.into(),
             explanation: explanation.into(),
-            fix: Fix { text: fix.into(), automatic: id.automatic() },
+            fix: Fix {
+                text: fix.into(),
+                automatic: id.automatic(),
+            },
             module: None,
             distribution: None,
         }
@@ -181,7 +203,10 @@ mod tests {
             let json = serde_json::to_string(&id).unwrap();
             assert_eq!(json, format!("\"{}\"", id.as_str()));
         }
-        assert_eq!(FindingId::KernelShadowed.default_severity(), Severity::Warning);
+        assert_eq!(
+            FindingId::KernelShadowed.default_severity(),
+            Severity::Warning
+        );
         assert!(FindingId::KernelRelativePython.automatic());
         assert!(!FindingId::KernelShadowed.automatic());
     }

@@ -16,7 +16,9 @@ use crate::python::site;
 use crate::shell::which;
 
 fn q(name: &str) -> String {
-    shlex::try_quote(name).map(|c| c.into_owned()).unwrap_or_else(|_| name.to_string())
+    shlex::try_quote(name)
+        .map(|c| c.into_owned())
+        .unwrap_or_else(|_| name.to_string())
 }
 
 /// Is `argv[0]` one of the names jupyter_client replaces with its own interpreter?
@@ -31,7 +33,9 @@ pub fn is_swapped_name(view: &JupyterView, argv0: &str) -> bool {
 /// Is this kernelspec inside the launching Jupyter's own environment (the normal native
 /// kernel, where the swap is what ipykernel intends)?
 pub fn in_jupyter_env(view: &JupyterView, resource_dir: &Path) -> bool {
-    let Some(l) = view.launcher_python() else { return false };
+    let Some(l) = view.launcher_python() else {
+        return false;
+    };
     let own = pathlib_str(&l.paths.sys_prefix.join("share/jupyter/kernels"));
     pathlib_str(resource_dir).starts_with(own)
 }
@@ -41,7 +45,10 @@ pub fn owning_env(ctx: &Context, resource_dir: &Path) -> Option<Environment> {
     let kernels = resource_dir.parent()?;
     let jupyter = kernels.parent()?;
     let share = jupyter.parent()?;
-    if kernels.file_name()? != "kernels" || jupyter.file_name()? != "jupyter" || share.file_name()? != "share" {
+    if kernels.file_name()? != "kernels"
+        || jupyter.file_name()? != "jupyter"
+        || share.file_name()? != "share"
+    {
         return None;
     }
     classify::classify_prefix(ctx, share.parent()?)
@@ -95,7 +102,10 @@ pub fn check_kernel(ctx: &Context, view: &JupyterView, k: &ResolvedKernel, out: 
             &name,
             format!("kernel \"{name}\": argv in \"{}\" is empty", path.display()),
             "Jupyter cannot start a kernel without a command.",
-            format!("re-register the environment: kip kernel add ENV --name {} --force", q(&name)),
+            format!(
+                "re-register the environment: kip kernel add ENV --name {} --force",
+                q(&name)
+            ),
         ));
         return;
     }
@@ -110,10 +120,19 @@ pub fn check_kernel(ctx: &Context, view: &JupyterView, k: &ResolvedKernel, out: 
             ));
         }
     }
-    let argv0 = spec.argv_strings().and_then(|a| a.first().cloned()).unwrap_or_default();
-    if !k.entry.found.native && is_swapped_name(view, &argv0) && !in_jupyter_env(view, &k.entry.found.resource_dir) {
+    let argv0 = spec
+        .argv_strings()
+        .and_then(|a| a.first().cloned())
+        .unwrap_or_default();
+    if !k.entry.found.native
+        && is_swapped_name(view, &argv0)
+        && !in_jupyter_env(view, &k.entry.found.resource_dir)
+    {
         let target = relative_python_target(ctx, k);
-        let launcher = view.launcher_python().map(|l| l.executable.display().to_string()).unwrap_or_else(|| "the Jupyter's Python".into());
+        let launcher = view
+            .launcher_python()
+            .map(|l| l.executable.display().to_string())
+            .unwrap_or_else(|| "the Jupyter's Python".into());
         out.push(Finding::new(
             FindingId::KernelRelativePython,
             &name,
@@ -148,7 +167,11 @@ pub fn check_kernel(ctx: &Context, view: &JupyterView, k: &ResolvedKernel, out: 
                 format!("target it with --python PATH, or re-register with an absolute interpreter: kip kernel add ENV --name {} --force", q(&name)),
             ));
         }
-        KernelInterpreter::Resolved { python, exists: false, .. } => {
+        KernelInterpreter::Resolved {
+            python,
+            exists: false,
+            ..
+        } => {
             out.push(Finding::new(
                 FindingId::KernelInterpreterMissing,
                 &name,
@@ -158,7 +181,9 @@ pub fn check_kernel(ctx: &Context, view: &JupyterView, k: &ResolvedKernel, out: 
             ));
         }
         KernelInterpreter::Resolved { python, .. } => {
-            let Some(env) = classify::classify_interpreter(ctx, python) else { return };
+            let Some(env) = classify::classify_interpreter(ctx, python) else {
+                return;
+            };
             if !importable_from_disk(ctx, &env, "ipykernel") {
                 out.push(Finding::new(
                     FindingId::KernelIpykernelMissing,
@@ -175,7 +200,15 @@ pub fn check_kernel(ctx: &Context, view: &JupyterView, k: &ResolvedKernel, out: 
 
 /// `kernel-shell-mismatch`: inside the kernel, `!pip` / `!python` run what the kernel's PATH
 /// finds (the server's PATH with the kernel.json `env` applied).
-fn check_shell(ctx: &Context, view: &JupyterView, _k: &ResolvedKernel, spec: &KernelSpec, env: &Environment, name: &str, out: &mut Vec<Finding>) {
+fn check_shell(
+    ctx: &Context,
+    view: &JupyterView,
+    _k: &ResolvedKernel,
+    spec: &KernelSpec,
+    env: &Environment,
+    name: &str,
+    out: &mut Vec<Finding>,
+) {
     let kenv = launch::kernel_environment(&view.server_env, spec);
     let mut wrong = Vec::new();
     for cmd in ["pip", "python"] {

@@ -34,7 +34,11 @@ pub struct Checked {
 
 impl Report {
     pub fn new(checked: Checked, mut findings: Vec<Finding>) -> Report {
-        findings.sort_by(|a, b| a.severity.cmp(&b.severity).then_with(|| a.subject.cmp(&b.subject)));
+        findings.sort_by(|a, b| {
+            a.severity
+                .cmp(&b.severity)
+                .then_with(|| a.subject.cmp(&b.subject))
+        });
         findings.dedup();
         let mut summary = BTreeMap::new();
         for s in ["error", "warning", "info"] {
@@ -43,10 +47,17 @@ impl Report {
         for f in &findings {
             *summary.entry(f.severity.as_str()).or_insert(0) += 1;
         }
-        Report { checked, findings, summary }
+        Report {
+            checked,
+            findings,
+            summary,
+        }
     }
 
     pub fn errors(&self) -> usize {
-        self.findings.iter().filter(|f| f.severity == Severity::Error).count()
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count()
     }
 }

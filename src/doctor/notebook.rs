@@ -42,12 +42,27 @@ fn interpreter_finds(ctx: &Context, python: &Path, modules: &[String]) -> Vec<St
     if modules.is_empty() {
         return Vec::new();
     }
-    let Ok(dir) = tempfile::tempdir() else { return Vec::new() };
+    let Ok(dir) = tempfile::tempdir() else {
+        return Vec::new();
+    };
     let mut cmd = Command::new(python);
-    cmd.arg("-c").arg(FIND_SPEC).args(modules).current_dir(dir.path()).env_clear().envs(ctx.vars.to_vec());
-    let Ok(out) = process::run_captured(cmd, process::probe_timeout(&ctx.vars)) else { return Vec::new() };
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&out.stdout) else { return Vec::new() };
-    modules.iter().filter(|m| v.get(m.as_str()).and_then(|b| b.as_bool()) == Some(true)).cloned().collect()
+    cmd.arg("-c")
+        .arg(FIND_SPEC)
+        .args(modules)
+        .current_dir(dir.path())
+        .env_clear()
+        .envs(ctx.vars.to_vec());
+    let Ok(out) = process::run_captured(cmd, process::probe_timeout(&ctx.vars)) else {
+        return Vec::new();
+    };
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&out.stdout) else {
+        return Vec::new();
+    };
+    modules
+        .iter()
+        .filter(|m| v.get(m.as_str()).and_then(|b| b.as_bool()) == Some(true))
+        .cloned()
+        .collect()
 }
 
 /// A module provided by a file or package next to the notebook.
@@ -60,8 +75,18 @@ fn local_module(dir: &Path, module: &str) -> Option<PathBuf> {
     file.is_file().then_some(file)
 }
 
-pub fn check_notebook(ctx: &Context, view: &JupyterView, kernels: &[ResolvedKernel], nb: &Path, out: &mut Vec<Finding>) -> Result<(), String> {
-    let path = if nb.is_absolute() { nb.to_path_buf() } else { ctx.cwd.join(nb) };
+pub fn check_notebook(
+    ctx: &Context,
+    view: &JupyterView,
+    kernels: &[ResolvedKernel],
+    nb: &Path,
+    out: &mut Vec<Finding>,
+) -> Result<(), String> {
+    let path = if nb.is_absolute() {
+        nb.to_path_buf()
+    } else {
+        ctx.cwd.join(nb)
+    };
     let notebook = ipynb::read(&path).map_err(|e| e.to_string())?;
     let subject = nb.display().to_string();
     let Some(name) = notebook.kernel_name.clone() else {
@@ -75,15 +100,26 @@ pub fn check_notebook(ctx: &Context, view: &JupyterView, kernels: &[ResolvedKern
         return Ok(());
     };
     let _ = view;
-    let env: Option<Environment> = match kernels.iter().find(|k| k.entry.found.name.to_string_lossy() == name) {
-        Some(k) => k.interpreter.python().and_then(|p| classify::classify_interpreter(ctx, p)),
+    let env: Option<Environment> = match kernels
+        .iter()
+        .find(|k| k.entry.found.name.to_string_lossy() == name)
+    {
+        Some(k) => k
+            .interpreter
+            .python()
+            .and_then(|p| classify::classify_interpreter(ctx, p)),
         None => match ipynb::nb_conda_env(&name) {
             Some(nc) => {
                 let wanted = nc.env_name.clone();
                 discovery::discover(ctx, &[])
                     .into_iter()
                     .map(|f| f.env)
-                    .find(|e| e.kind.is_conda_like() && (e.name == wanted || (wanted.is_none() && e.kind == crate::python::environment::EnvKind::CondaBase)))
+                    .find(|e| {
+                        e.kind.is_conda_like()
+                            && (e.name == wanted
+                                || (wanted.is_none()
+                                    && e.kind == crate::python::environment::EnvKind::CondaBase))
+                    })
             }
             None => {
                 out.push(Finding::new(
@@ -103,7 +139,10 @@ pub fn check_notebook(ctx: &Context, view: &JupyterView, kernels: &[ResolvedKern
     let nb_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let refs = imports::extract(&notebook);
     let mut missing: Vec<(String, bool)> = Vec::new();
-    for r in refs.iter().filter(|r| !r.relative && r.module != "__future__") {
+    for r in refs
+        .iter()
+        .filter(|r| !r.relative && r.module != "__future__")
+    {
         let in_env = site::find_top_level(&dirs, &r.module).is_some();
         let std = imports::is_stdlib(&r.module, minor);
         if let Some(local) = local_module(&nb_dir, &r.module) {
@@ -134,7 +173,8 @@ pub fn check_notebook(ctx: &Context, view: &JupyterView, kernels: &[ResolvedKern
             continue;
         }
         let mapping = names::map_import(&m, &local_meta);
-        let dist = (!matches!(mapping.source, names::MappingSource::Assumed)).then(|| mapping.distribution.clone());
+        let dist = (!matches!(mapping.source, names::MappingSource::Assumed))
+            .then(|| mapping.distribution.clone());
         let install = dist.clone().unwrap_or_else(|| m.clone());
         let mut f = Finding::new(
             FindingId::NotebookImportMissing,

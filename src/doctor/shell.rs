@@ -8,7 +8,8 @@ use crate::python::{classify, pyenv};
 
 pub fn check_shell(ctx: &Context, view: &JupyterView, out: &mut Vec<Finding>) {
     let env = &ctx.vars;
-    let python = command_interpreter(ctx, env, "python").or_else(|| command_interpreter(ctx, env, "python3"));
+    let python = command_interpreter(ctx, env, "python")
+        .or_else(|| command_interpreter(ctx, env, "python3"));
     let prefix_of = |p: &std::path::Path| classify::classify_interpreter(ctx, p).map(|e| e.prefix);
     if let (Some(pip), Some(py)) = (command_interpreter(ctx, env, "pip"), python.as_ref()) {
         if prefix_of(&pip) != prefix_of(py) {
@@ -33,7 +34,9 @@ pub fn check_shell(ctx: &Context, view: &JupyterView, out: &mut Vec<Finding>) {
         }
     }
     for name in ["python", "python3"] {
-        let Some(found) = crate::jupyter::launch::find_on_path(name, env, &ctx.cwd) else { continue };
+        let Some(found) = crate::jupyter::launch::find_on_path(name, env, &ctx.cwd) else {
+            continue;
+        };
         if pyenv::shim_root(&found).is_some() {
             let r = pyenv::resolve_shim(ctx, &found, name);
             out.push(Finding::new(

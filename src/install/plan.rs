@@ -58,7 +58,10 @@ pub struct PypiFallback {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum PypiInstaller {
-    Uv { uv: PathBuf, index_args: Vec<String> },
+    Uv {
+        uv: PathBuf,
+        index_args: Vec<String>,
+    },
     Pip,
 }
 
@@ -85,7 +88,11 @@ impl PypiFallback {
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum Refusal {
     #[error("{prefix} is externally managed (PEP 668): {message}")]
-    ExternallyManaged { prefix: PathBuf, marker: PathBuf, message: String },
+    ExternallyManaged {
+        prefix: PathBuf,
+        marker: PathBuf,
+        message: String,
+    },
     #[error("{prefix} is a frozen conda environment (conda-meta/frozen): it must not be modified")]
     Frozen { prefix: PathBuf },
     #[error("{prefix} is a pixi environment: install with `{command}` (a later `pixi install` would undo a direct install)")]
@@ -119,20 +126,43 @@ fn uv_supports(env: &Environment) -> bool {
 pub fn plan(input: &PlanInput) -> Result<Plan, Refusal> {
     let env = input.env;
     let opts = input.options;
-    let reqs: Vec<String> = input.requirements.iter().map(|r| r.installer_arg()).collect();
+    let reqs: Vec<String> = input
+        .requirements
+        .iter()
+        .map(|r| r.installer_arg())
+        .collect();
     if env.frozen {
-        return Err(Refusal::Frozen { prefix: env.prefix.clone() });
+        return Err(Refusal::Frozen {
+            prefix: env.prefix.clone(),
+        });
     }
     if env.kind == EnvKind::Pixi {
-        let manifest = env.pixi_manifest.clone().unwrap_or_else(|| PathBuf::from("pixi.toml"));
-        let pypi = input.requirements.iter().any(|r| requirement::to_conda_spec(r).is_none());
-        let pixi = input.tools.pixi.clone().unwrap_or_else(|| PathBuf::from("pixi"));
+        let manifest = env
+            .pixi_manifest
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("pixi.toml"));
+        let pypi = input
+            .requirements
+            .iter()
+            .any(|r| requirement::to_conda_spec(r).is_none());
+        let pixi = input
+            .tools
+            .pixi
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("pixi"));
         let argv = commands::pixi_add(&pixi, &manifest, &reqs, pypi);
         if input.tools.pixi.is_none() || opts.dry_run {
-            return Err(Refusal::Pixi { prefix: env.prefix.clone(), command: commands::shell_line(&argv) });
+            return Err(Refusal::Pixi {
+                prefix: env.prefix.clone(),
+                command: commands::shell_line(&argv),
+            });
         }
         return Ok(Plan {
-            primary: Step { installer: "pixi", argv, purpose: "pixi add (recorded in the manifest)".into() },
+            primary: Step {
+                installer: "pixi",
+                argv,
+                purpose: "pixi add (recorded in the manifest)".into(),
+            },
             pypi_fallback: None,
             bootstrap: None,
             notes: Vec::new(),
@@ -149,13 +179,19 @@ pub fn plan(input: &PlanInput) -> Result<Plan, Refusal> {
         });
     }
     if !env.writable {
-        let dir = env.site_packages.first().cloned().unwrap_or_else(|| env.prefix.clone());
+        let dir = env
+            .site_packages
+            .first()
+            .cloned()
+            .unwrap_or_else(|| env.prefix.clone());
         return Err(Refusal::NotWritable { dir });
     }
 
     let conda_env = env.kind.is_conda_like();
-    let wants_conda = matches!(input.choice, InstallerChoice::Conda | InstallerChoice::Mamba | InstallerChoice::Micromamba)
-        || (input.choice == InstallerChoice::Auto && conda_env);
+    let wants_conda = matches!(
+        input.choice,
+        InstallerChoice::Conda | InstallerChoice::Mamba | InstallerChoice::Micromamba
+    ) || (input.choice == InstallerChoice::Auto && conda_env);
     if wants_conda {
         let (tool, exe) = match (&input.tools.conda, input.choice) {
             (Some((t, e)), InstallerChoice::Auto) => (*t, e.clone()),
@@ -181,7 +217,10 @@ pub fn plan(input: &PlanInput) -> Result<Plan, Refusal> {
         let pypi = PypiFallback {
             direct,
             installer: match (&input.tools.uv, uv_supports(env)) {
-                (Some(uv), true) => PypiInstaller::Uv { uv: uv.clone(), index_args: input.uv_index_args.to_vec() },
+                (Some(uv), true) => PypiInstaller::Uv {
+                    uv: uv.clone(),
+                    index_args: input.uv_index_args.to_vec(),
+                },
                 _ => PypiInstaller::Pip,
             },
         };
@@ -190,13 +229,21 @@ pub fn plan(input: &PlanInput) -> Result<Plan, Refusal> {
             argv: commands::conda_install(tool, &exe, &env.prefix, &specs, opts),
             purpose: "from the conda channels, by prefix".into(),
         };
-        return Ok(Plan { primary, pypi_fallback: Some(pypi), bootstrap: None, notes: Vec::new() });
+        return Ok(Plan {
+            primary,
+            pypi_fallback: Some(pypi),
+            bootstrap: None,
+            notes: Vec::new(),
+        });
     }
 
     let use_uv = match input.choice {
         InstallerChoice::Uv => {
             if input.tools.uv.is_none() {
-                return Err(Refusal::NoInstaller("--installer uv: no uv binary found (PATH, the env, ~/.local/bin, KIP_UV)".into()));
+                return Err(Refusal::NoInstaller(
+                    "--installer uv: no uv binary found (PATH, the env, ~/.local/bin, KIP_UV)"
+                        .into(),
+                ));
             }
             true
         }

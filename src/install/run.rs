@@ -17,7 +17,10 @@ use crate::envvars::EnvVars;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Success,
-    Failed { code: Option<i32>, signal: Option<i32> },
+    Failed {
+        code: Option<i32>,
+        signal: Option<i32>,
+    },
     Interrupted,
 }
 
@@ -30,9 +33,16 @@ pub struct Output {
 
 /// Run `argv` with `env`, stdin closed. With `capture`, stdout/stderr are collected (and
 /// stderr still shown); otherwise both stream live to the terminal.
-pub fn run_installer(argv: &[OsString], env: &EnvVars, capture: bool) -> std::io::Result<(Outcome, Output)> {
+pub fn run_installer(
+    argv: &[OsString],
+    env: &EnvVars,
+    capture: bool,
+) -> std::io::Result<(Outcome, Output)> {
     let Some((program, args)) = argv.split_first() else {
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "empty command"));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "empty command",
+        ));
     };
     let mut cmd = Command::new(program);
     cmd.args(args)
@@ -44,8 +54,10 @@ pub fn run_installer(argv: &[OsString], env: &EnvVars, capture: bool) -> std::io
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     }
     let interrupted = Arc::new(AtomicBool::new(false));
-    let sig_id = signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted))?;
-    let sig_term = signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&interrupted))?;
+    let sig_id =
+        signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted))?;
+    let sig_term =
+        signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&interrupted))?;
     let result = (|| {
         let mut child = cmd.spawn()?;
         let pgid = child.id() as libc::pid_t;
@@ -93,7 +105,10 @@ pub fn run_installer(argv: &[OsString], env: &EnvVars, capture: bool) -> std::io
         } else if status.success() {
             Outcome::Success
         } else {
-            Outcome::Failed { code: status.code(), signal: status.signal() }
+            Outcome::Failed {
+                code: status.code(),
+                signal: status.signal(),
+            }
         };
         Ok((outcome, out))
     })();

@@ -76,17 +76,28 @@ fn choices(kernels: &[ResolvedKernel]) -> String {
     }
     let names: Vec<String> = kernels
         .iter()
-        .map(|k| format!("  --kernel {}", shell_word(&k.entry.found.name.to_string_lossy())))
+        .map(|k| {
+            format!(
+                "  --kernel {}",
+                shell_word(&k.entry.found.name.to_string_lossy())
+            )
+        })
         .collect();
     format!("choose one of:\n{}", names.join("\n"))
 }
 
 fn shell_word(s: &str) -> String {
-    shlex::try_quote(s).map(|c| c.into_owned()).unwrap_or_else(|_| s.to_string())
+    shlex::try_quote(s)
+        .map(|c| c.into_owned())
+        .unwrap_or_else(|_| s.to_string())
 }
 
 /// Resolve the target of an install-like command.
-pub fn resolve(ctx: &Context, view: &JupyterView, args: &TargetArgs) -> Result<Target, TargetError> {
+pub fn resolve(
+    ctx: &Context,
+    view: &JupyterView,
+    args: &TargetArgs,
+) -> Result<Target, TargetError> {
     let listing = view::list_kernels(ctx, view);
     let kernels = resolve_all(ctx, view, &listing);
     if let Some(nb) = &args.notebook {
@@ -98,7 +109,10 @@ pub fn resolve(ctx: &Context, view: &JupyterView, args: &TargetArgs) -> Result<T
     if let Some(p) = &args.prefix {
         let p = absolute(ctx, p);
         let env = classify::classify_prefix(ctx, &p).ok_or_else(|| {
-            TargetError::NotFound(format!("--prefix {}: no Python environment there", p.display()))
+            TargetError::NotFound(format!(
+                "--prefix {}: no Python environment there",
+                p.display()
+            ))
         })?;
         return Ok(plain(env, format!("--prefix {}", p.display())));
     }
@@ -122,7 +136,10 @@ pub fn resolve(ctx: &Context, view: &JupyterView, args: &TargetArgs) -> Result<T
     if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && !kernels.is_empty() {
         return pick(ctx, view, &kernels);
     }
-    Err(TargetError::Usage(format!("no target given; {}", choices(&kernels))))
+    Err(TargetError::Usage(format!(
+        "no target given; {}",
+        choices(&kernels)
+    )))
 }
 
 fn absolute(ctx: &Context, p: &Path) -> PathBuf {
@@ -143,16 +160,26 @@ fn plain(env: Environment, why: String) -> Target {
     }
 }
 
-fn from_kernel(ctx: &Context, view: &JupyterView, kernels: &[ResolvedKernel], name: &str, how: &str) -> Result<Target, TargetError> {
+fn from_kernel(
+    ctx: &Context,
+    view: &JupyterView,
+    kernels: &[ResolvedKernel],
+    name: &str,
+    how: &str,
+) -> Result<Target, TargetError> {
     check_kernel_name(name)?;
     let k = kernels
         .iter()
         .find(|k| k.entry.found.name.to_string_lossy() == name)
         .or_else(|| {
             let lower = name.to_lowercase();
-            kernels.iter().find(|k| k.entry.found.name.to_string_lossy() == lower)
+            kernels
+                .iter()
+                .find(|k| k.entry.found.name.to_string_lossy() == lower)
         })
-        .ok_or_else(|| TargetError::NotFound(format!("no kernel named {name:?}; {}", choices(kernels))))?;
+        .ok_or_else(|| {
+            TargetError::NotFound(format!("no kernel named {name:?}; {}", choices(kernels)))
+        })?;
     let spec = k.entry.spec.as_ref().map_err(|p| {
         TargetError::NotFound(format!("kernel {name:?} cannot be loaded by Jupyter: {p}"))
     })?;
@@ -171,7 +198,10 @@ fn from_kernel(ctx: &Context, view: &JupyterView, kernels: &[ResolvedKernel], na
         }
     };
     let env = classify::classify_interpreter(ctx, &python).ok_or_else(|| {
-        TargetError::NotFound(format!("kernel {name:?} runs {}, which kip does not recognise as a Python", python.display()))
+        TargetError::NotFound(format!(
+            "kernel {name:?} runs {}, which kip does not recognise as a Python",
+            python.display()
+        ))
     })?;
     let kernel_env = launch::kernel_environment(&view.server_env, spec);
     Ok(Target {
@@ -183,7 +213,12 @@ fn from_kernel(ctx: &Context, view: &JupyterView, kernels: &[ResolvedKernel], na
     })
 }
 
-fn from_running_kernel(ctx: &Context, view: &JupyterView, kernels: &[ResolvedKernel], k: &runtime::KernelProcess) -> Result<Target, TargetError> {
+fn from_running_kernel(
+    ctx: &Context,
+    view: &JupyterView,
+    kernels: &[ResolvedKernel],
+    k: &runtime::KernelProcess,
+) -> Result<Target, TargetError> {
     let env = classify::classify_interpreter(ctx, &k.interpreter).ok_or_else(|| {
         TargetError::NotFound(format!(
             "kip runs inside kernel process {} whose interpreter {} is not a recognisable Python; {}",
@@ -196,7 +231,11 @@ fn from_running_kernel(ctx: &Context, view: &JupyterView, kernels: &[ResolvedKer
     let named = k.kernel_name.as_deref().and_then(|n| {
         kernels.iter().find(|rk| {
             rk.entry.found.name.to_string_lossy() == n
-                && rk.interpreter.python().and_then(|p| classify::classify_interpreter(ctx, p)).map(|e| e.prefix)
+                && rk
+                    .interpreter
+                    .python()
+                    .and_then(|p| classify::classify_interpreter(ctx, p))
+                    .map(|e| e.prefix)
                     == Some(env.prefix.clone())
         })
     });
@@ -217,19 +256,40 @@ fn from_running_kernel(ctx: &Context, view: &JupyterView, kernels: &[ResolvedKer
     })
 }
 
-fn from_notebook(ctx: &Context, view: &JupyterView, kernels: &[ResolvedKernel], nb: &Path) -> Result<Target, TargetError> {
+fn from_notebook(
+    ctx: &Context,
+    view: &JupyterView,
+    kernels: &[ResolvedKernel],
+    nb: &Path,
+) -> Result<Target, TargetError> {
     let path = absolute(ctx, nb);
-    let notebook = crate::notebook::ipynb::read(&path).map_err(|e| TargetError::Usage(e.to_string()))?;
+    let notebook =
+        crate::notebook::ipynb::read(&path).map_err(|e| TargetError::Usage(e.to_string()))?;
     let name = notebook.kernel_name.clone().ok_or_else(|| {
-        TargetError::NotFound(format!("{} has no metadata.kernelspec.name; use --kernel", path.display()))
+        TargetError::NotFound(format!(
+            "{} has no metadata.kernelspec.name; use --kernel",
+            path.display()
+        ))
     })?;
-    if kernels.iter().any(|k| k.entry.found.name.to_string_lossy() == name) {
-        return from_kernel(ctx, view, kernels, &name, &format!("--notebook {} →", nb.display()));
+    if kernels
+        .iter()
+        .any(|k| k.entry.found.name.to_string_lossy() == name)
+    {
+        return from_kernel(
+            ctx,
+            view,
+            kernels,
+            &name,
+            &format!("--notebook {} →", nb.display()),
+        );
     }
     if let Some(nc) = crate::notebook::ipynb::nb_conda_env(&name) {
         let env_name = nc.env_name.unwrap_or_else(|| "base".into());
         return from_env(ctx, &env_name).map(|mut t| {
-            t.why = format!("--notebook {}: nb_conda_kernels name {name} → conda env {env_name}", nb.display());
+            t.why = format!(
+                "--notebook {}: nb_conda_kernels name {name} → conda env {env_name}",
+                nb.display()
+            );
             t
         });
     }
@@ -255,8 +315,15 @@ fn from_python(ctx: &Context, py: &str) -> Result<Target, TargetError> {
             }
         }
         return best
-            .map(|env| plain(env.clone(), format!("--python {py} → {}", env.interpreter.display())))
-            .ok_or_else(|| TargetError::NotFound(format!("no Python {py} found (see `kip envs`)")));
+            .map(|env| {
+                plain(
+                    env.clone(),
+                    format!("--python {py} → {}", env.interpreter.display()),
+                )
+            })
+            .ok_or_else(|| {
+                TargetError::NotFound(format!("no Python {py} found (see `kip envs`)"))
+            });
     }
     let p = absolute(ctx, Path::new(py));
     let env = classify::classify_interpreter(ctx, &p)
@@ -275,19 +342,26 @@ fn from_python(ctx: &Context, py: &str) -> Result<Target, TargetError> {
 fn from_env(ctx: &Context, e: &str) -> Result<Target, TargetError> {
     let as_path = absolute(ctx, Path::new(e));
     if e.contains('/') || as_path.exists() {
-        let env = classify::classify_prefix(ctx, &as_path)
-            .ok_or_else(|| TargetError::NotFound(format!("--env {e}: no Python environment at {}", as_path.display())))?;
+        let env = classify::classify_prefix(ctx, &as_path).ok_or_else(|| {
+            TargetError::NotFound(format!(
+                "--env {e}: no Python environment at {}",
+                as_path.display()
+            ))
+        })?;
         return Ok(plain(env, format!("--env {}", as_path.display())));
     }
     let found = discovery::discover(ctx, &[]);
     let conda = found
         .iter()
         .find(|f| f.env.kind.is_conda_like() && f.env.name.as_deref() == Some(e));
-    let pyenv = found.iter().find(|f| {
-        f.env.kind == EnvKind::Pyenv && f.env.prefix.file_name().is_some_and(|n| n == e)
-    });
+    let pyenv = found
+        .iter()
+        .find(|f| f.env.kind == EnvKind::Pyenv && f.env.prefix.file_name().is_some_and(|n| n == e));
     match conda.or(pyenv) {
-        Some(f) => Ok(plain(f.env.clone(), format!("--env {e} → {}", f.env.prefix.display()))),
+        Some(f) => Ok(plain(
+            f.env.clone(),
+            format!("--env {e} → {}", f.env.prefix.display()),
+        )),
         None => Err(TargetError::NotFound(format!(
             "--env {e}: no conda env or pyenv version named {e:?} (see `kip envs`)"
         ))),
@@ -295,7 +369,11 @@ fn from_env(ctx: &Context, e: &str) -> Result<Target, TargetError> {
 }
 
 /// The interactive picker: kernels with their environments, the active env preselected.
-fn pick(ctx: &Context, view: &JupyterView, kernels: &[ResolvedKernel]) -> Result<Target, TargetError> {
+fn pick(
+    ctx: &Context,
+    view: &JupyterView,
+    kernels: &[ResolvedKernel],
+) -> Result<Target, TargetError> {
     let active = ctx
         .vars
         .get_nonempty("VIRTUAL_ENV")
@@ -306,7 +384,10 @@ fn pick(ctx: &Context, view: &JupyterView, kernels: &[ResolvedKernel]) -> Result
         .iter()
         .enumerate()
         .map(|(i, k)| {
-            let env = k.interpreter.python().and_then(|p| classify::classify_interpreter(ctx, p));
+            let env = k
+                .interpreter
+                .python()
+                .and_then(|p| classify::classify_interpreter(ctx, p));
             if let (Some(a), Some(e)) = (&active, &env) {
                 if *a == e.prefix {
                     default = i;
@@ -315,7 +396,8 @@ fn pick(ctx: &Context, view: &JupyterView, kernels: &[ResolvedKernel]) -> Result
             format!(
                 "{}  ({})",
                 k.entry.found.name,
-                env.map(|e| e.prefix.display().to_string()).unwrap_or_else(|| "?".into())
+                env.map(|e| e.prefix.display().to_string())
+                    .unwrap_or_else(|| "?".into())
             )
         })
         .collect();

@@ -14,8 +14,9 @@ use crate::python::environment::Environment;
 /// (`CONDA_EXE`, `MAMBA_EXE`, the env's root prefix, PATH) and pixi.
 pub fn find_tools(ctx: &Context, env: &Environment) -> Tools {
     let on_path = |name: &str| find_on_path(name, &ctx.vars, &ctx.cwd);
-    let uv = find_uv(ctx)
-        .or_else(|| Some(platform::scripts_dir(ctx.os, &env.prefix, false).join("uv")).filter(|p| p.exists()));
+    let uv = find_uv(ctx).or_else(|| {
+        Some(platform::scripts_dir(ctx.os, &env.prefix, false).join("uv")).filter(|p| p.exists())
+    });
     let mut conda = None;
     if env.kind.is_conda_like() {
         let candidates: Vec<PathBuf> = [
@@ -38,7 +39,11 @@ pub fn find_tools(ctx: &Context, env: &Environment) -> Tools {
             }
         }
     }
-    Tools { uv, conda, pixi: on_path("pixi") }
+    Tools {
+        uv,
+        conda,
+        pixi: on_path("pixi"),
+    }
 }
 
 /// A uv binary not tied to an environment: `KIP_UV`, PATH, `~/.local/bin/uv`.
@@ -48,7 +53,11 @@ pub fn find_uv(ctx: &Context) -> Option<PathBuf> {
         .map(PathBuf::from)
         .filter(|p| p.exists())
         .or_else(|| find_on_path("uv", &ctx.vars, &ctx.cwd))
-        .or_else(|| ctx.home().map(|h| h.join(".local/bin/uv")).filter(|p| p.exists()))
+        .or_else(|| {
+            ctx.home()
+                .map(|h| h.join(".local/bin/uv"))
+                .filter(|p| p.exists())
+        })
 }
 
 /// `<root>/bin/conda` for an env under `<root>/envs/NAME`.
@@ -58,6 +67,8 @@ fn root_prefix_conda(prefix: &Path) -> Option<PathBuf> {
         return None;
     }
     let root = envs.parent()?;
-    ["conda", "mamba"].iter().map(|n| root.join("bin").join(n)).find(|p| p.exists())
+    ["conda", "mamba"]
+        .iter()
+        .map(|n| root.join("bin").join(n))
+        .find(|p| p.exists())
 }
-

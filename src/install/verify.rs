@@ -44,11 +44,19 @@ pub enum ProofError {
     TempDir(std::io::Error),
 }
 
-pub fn prove_imports(python: &Path, env: &EnvVars, modules: &[String], timeout: Duration) -> Result<Vec<ImportResult>, ProofError> {
+pub fn prove_imports(
+    python: &Path,
+    env: &EnvVars,
+    modules: &[String],
+    timeout: Duration,
+) -> Result<Vec<ImportResult>, ProofError> {
     if modules.is_empty() {
         return Ok(Vec::new());
     }
-    let dir = tempfile::Builder::new().prefix("kip-proof-").tempdir().map_err(ProofError::TempDir)?;
+    let dir = tempfile::Builder::new()
+        .prefix("kip-proof-")
+        .tempdir()
+        .map_err(ProofError::TempDir)?;
     let mut cmd = Command::new(python);
     cmd.arg("-c")
         .arg(PROOF_SCRIPT)
@@ -60,9 +68,8 @@ pub fn prove_imports(python: &Path, env: &EnvVars, modules: &[String], timeout: 
     let out = process::run_captured(cmd, timeout)?;
     let text = String::from_utf8_lossy(&out.stdout);
     let last = text.lines().last().unwrap_or("");
-    let parsed: serde_json::Value = serde_json::from_str(last).map_err(|_| {
-        ProofError::Output(format!("{} {}", text.trim(), out.stderr_text().trim()))
-    })?;
+    let parsed: serde_json::Value = serde_json::from_str(last)
+        .map_err(|_| ProofError::Output(format!("{} {}", text.trim(), out.stderr_text().trim())))?;
     Ok(modules
         .iter()
         .map(|m| {
@@ -71,7 +78,11 @@ pub fn prove_imports(python: &Path, env: &EnvVars, modules: &[String], timeout: 
             ImportResult {
                 module: m.clone(),
                 ok: present && err.is_none(),
-                error: if present { err } else { Some("not reported by the import check".into()) },
+                error: if present {
+                    err
+                } else {
+                    Some("not reported by the import check".into())
+                },
             }
         })
         .collect())
@@ -88,9 +99,19 @@ mod tests {
             return;
         }
         let env = EnvVars::from_pairs([("PATH", "/usr/bin:/bin")]);
-        let r = prove_imports(py, &env, &["json".into(), "kip_no_such_module".into()], Duration::from_secs(20)).unwrap();
+        let r = prove_imports(
+            py,
+            &env,
+            &["json".into(), "kip_no_such_module".into()],
+            Duration::from_secs(20),
+        )
+        .unwrap();
         assert!(r[0].ok);
         assert!(!r[1].ok);
-        assert!(r[1].error.as_deref().unwrap().contains("ModuleNotFoundError"));
+        assert!(r[1]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("ModuleNotFoundError"));
     }
 }

@@ -51,7 +51,10 @@ impl KernelSpec {
 
     pub fn metadata_get(&self, key: &str) -> Option<&Value> {
         let key = PyStr::new(key);
-        self.metadata.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+        self.metadata
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v)
     }
 
     /// `to_dict()` as a Python-compatible JSON value (key order as upstream).
@@ -59,7 +62,10 @@ impl KernelSpec {
         Value::Object(vec![
             (PyStr::new("argv"), Value::Array(self.argv.clone())),
             (PyStr::new("env"), Value::Object(self.env.clone())),
-            (PyStr::new("display_name"), Value::Str(self.display_name.clone())),
+            (
+                PyStr::new("display_name"),
+                Value::Str(self.display_name.clone()),
+            ),
             (PyStr::new("language"), Value::Str(self.language.clone())),
             (
                 PyStr::new("interrupt_mode"),
@@ -219,8 +225,7 @@ pub fn is_valid_kernel_name(name: &PyStr) -> bool {
         return false;
     };
     !s.is_empty()
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
@@ -350,12 +355,9 @@ pub fn discover_with_overlay(
         }
     }
     if !rules.allowed.is_empty() {
-        let (keep, drop): (Vec<_>, Vec<_>) = found.into_iter().partition(|(f, _)| {
-            rules
-                .allowed
-                .iter()
-                .any(|a| PyStr::new(a) == f.name)
-        });
+        let (keep, drop): (Vec<_>, Vec<_>) = found
+            .into_iter()
+            .partition(|(f, _)| rules.allowed.iter().any(|a| PyStr::new(a) == f.name));
         listing.filtered_out = drop.into_iter().map(|(f, _)| f.name).collect();
         found = keep;
     }
@@ -446,7 +448,10 @@ pub fn validate(value: Value) -> Result<KernelSpec, String> {
                 spec.env = match v {
                     Value::Object(o) => o,
                     other => {
-                        return Err(format!("\"env\" must be an object, not {}", other.type_name()))
+                        return Err(format!(
+                            "\"env\" must be an object, not {}",
+                            other.type_name()
+                        ))
                     }
                 }
             }
@@ -623,8 +628,10 @@ mod tests {
         ))
         .unwrap();
         assert!(provisioner_gate(spec, d.path(), &rules()).is_err());
-        let spec = validate(parse(r#"{"metadata":{"kernel_provisioner":"provisioner_name"}}"#))
-            .unwrap();
+        let spec = validate(parse(
+            r#"{"metadata":{"kernel_provisioner":"provisioner_name"}}"#,
+        ))
+        .unwrap();
         assert!(provisioner_gate(spec, d.path(), &rules()).is_err());
         let spec = validate(parse(r#"{"metadata":{"kernel_provisioner":"other"}}"#)).unwrap();
         assert!(provisioner_gate(spec, d.path(), &rules()).is_ok());
@@ -636,7 +643,11 @@ mod tests {
     fn first_dir_wins_and_case_collisions_keep_first_key() {
         let a = tempfile::tempdir().unwrap();
         let b = tempfile::tempdir().unwrap();
-        for (dir, name) in [(a.path(), "MyKernel"), (b.path(), "mykernel"), (b.path(), "other")] {
+        for (dir, name) in [
+            (a.path(), "MyKernel"),
+            (b.path(), "mykernel"),
+            (b.path(), "other"),
+        ] {
             std::fs::create_dir_all(dir.join(name)).unwrap();
             std::fs::write(dir.join(name).join("kernel.json"), "{}").unwrap();
         }
@@ -645,8 +656,14 @@ mod tests {
         std::fs::create_dir_all(a.path().join("dirjson/kernel.json")).unwrap();
         std::fs::write(a.path().join("file"), "x").unwrap();
         let dirs = vec![
-            DataDir { path: a.path().to_path_buf(), origin: DirOrigin::User },
-            DataDir { path: b.path().to_path_buf(), origin: DirOrigin::System },
+            DataDir {
+                path: a.path().to_path_buf(),
+                origin: DirOrigin::User,
+            },
+            DataDir {
+                path: b.path().to_path_buf(),
+                origin: DirOrigin::System,
+            },
         ];
         let l = discover(dirs, &rules());
         let names: Vec<String> = l.entries.iter().map(|e| e.found.name.to_string()).collect();

@@ -123,7 +123,11 @@ pub fn kernel_environment(server: &EnvVars, spec: &KernelSpec) -> EnvVars {
     for (k, v) in spec.env_strings() {
         env.set(k, template_substitute(&v, server));
     }
-    if spec.language.to_string_lossy().eq_ignore_ascii_case("python") {
+    if spec
+        .language
+        .to_string_lossy()
+        .eq_ignore_ascii_case("python")
+    {
         env.remove("PYTHONEXECUTABLE");
     }
     env
@@ -133,7 +137,11 @@ pub fn kernel_environment(server: &EnvVars, spec: &KernelSpec) -> EnvVars {
 pub fn find_on_path(program: &str, env: &EnvVars, cwd: &Path) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     for dir in env.path_dirs() {
-        let dir = if dir.is_absolute() { dir } else { cwd.join(dir) };
+        let dir = if dir.is_absolute() {
+            dir
+        } else {
+            cwd.join(dir)
+        };
         let cand = dir.join(program);
         if let Ok(meta) = std::fs::metadata(&cand) {
             if meta.is_file() && meta.permissions().mode() & 0o111 != 0 {
@@ -226,7 +234,12 @@ pub fn resolve_interpreter(
     resolve_program(ctx, &program, &argv[1..], &env, 0)
 }
 
-fn resolved(python: PathBuf, how: String, swapped: bool, wrapper: Option<String>) -> KernelInterpreter {
+fn resolved(
+    python: PathBuf,
+    how: String,
+    swapped: bool,
+    wrapper: Option<String>,
+) -> KernelInterpreter {
     let exists = python.exists();
     KernelInterpreter::Resolved {
         python,
@@ -268,7 +281,10 @@ fn resolve_program(
         "pixi" => return resolve_pixi_run(ctx, args, env, depth),
         "uv" => return resolve_uv_run(ctx, args, env, depth),
         "bash" | "sh" | "zsh" | "dash" => {
-            if let Some(pos) = args.iter().position(|a| a == "-c" || a == "-lc" || a == "-ic") {
+            if let Some(pos) = args
+                .iter()
+                .position(|a| a == "-c" || a == "-lc" || a == "-ic")
+            {
                 if let Some(cmd) = args.get(pos + 1) {
                     return resolve_shell_text(ctx, cmd, env, &name, depth);
                 }
@@ -295,7 +311,9 @@ fn is_python_name(name: &str) -> bool {
         || name == "pypy"
         || name == "pypy3"
         || (name.starts_with("python")
-            && name[6..].chars().all(|c| c.is_ascii_digit() || c == '.' || c == 't'))
+            && name[6..]
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '.' || c == 't'))
 }
 
 /// A script as argv[0]: a Python console script, or a shell wrapper ending in `exec python …`.
@@ -320,7 +338,13 @@ fn resolve_script(ctx: &Context, script: &Path, env: &EnvVars, depth: usize) -> 
     let sub_ctx_interp = shebang::interpreter_for_script(ctx, script);
     if let Some(target) = shebang::shell_script_exec_target(&text) {
         let r = resolve_exec_target(ctx, &target, env, depth);
-        if let KernelInterpreter::Resolved { python, exists, swapped, .. } = r {
+        if let KernelInterpreter::Resolved {
+            python,
+            exists,
+            swapped,
+            ..
+        } = r
+        {
             return KernelInterpreter::Resolved {
                 how: format!(
                     "{} is a shell wrapper that execs {}",
@@ -338,7 +362,11 @@ fn resolve_script(ctx: &Context, script: &Path, env: &EnvVars, depth: usize) -> 
     match sub_ctx_interp {
         ScriptInterpreter::Python(p) => KernelInterpreter::Resolved {
             exists: p.exists(),
-            how: format!("{} is a Python script run by {}", script.display(), p.display()),
+            how: format!(
+                "{} is a Python script run by {}",
+                script.display(),
+                p.display()
+            ),
             python: p,
             swapped: false,
             wrapper: Some("script".into()),
@@ -382,10 +410,21 @@ fn resolve_exec_target(
     }
 }
 
-fn resolve_shell_text(ctx: &Context, cmd: &str, env: &EnvVars, shell: &str, depth: usize) -> KernelInterpreter {
+fn resolve_shell_text(
+    ctx: &Context,
+    cmd: &str,
+    env: &EnvVars,
+    shell: &str,
+    depth: usize,
+) -> KernelInterpreter {
     match shebang::shell_script_exec_target(cmd) {
         Some(t) => match resolve_exec_target(ctx, &t, env, depth) {
-            KernelInterpreter::Resolved { python, exists, swapped, .. } => KernelInterpreter::Resolved {
+            KernelInterpreter::Resolved {
+                python,
+                exists,
+                swapped,
+                ..
+            } => KernelInterpreter::Resolved {
                 how: format!("`{shell} -c` activates and execs {}", python.display()),
                 python,
                 exists,
@@ -401,7 +440,12 @@ fn resolve_shell_text(ctx: &Context, cmd: &str, env: &EnvVars, shell: &str, dept
 }
 
 /// `/usr/bin/env [-i] [-S] [NAME=value…] program args…`
-fn resolve_env_wrapper(ctx: &Context, args: &[String], env: &EnvVars, depth: usize) -> KernelInterpreter {
+fn resolve_env_wrapper(
+    ctx: &Context,
+    args: &[String],
+    env: &EnvVars,
+    depth: usize,
+) -> KernelInterpreter {
     let mut env = env.clone();
     let mut i = 0;
     while i < args.len() {
@@ -409,7 +453,10 @@ fn resolve_env_wrapper(ctx: &Context, args: &[String], env: &EnvVars, depth: usi
         if a == "-i" || a == "--ignore-environment" {
             env = EnvVars::default();
         } else if a == "-S" || a == "-" {
-        } else if let Some((k, v)) = a.split_once('=').filter(|(k, _)| !k.is_empty() && !k.contains('/')) {
+        } else if let Some((k, v)) = a
+            .split_once('=')
+            .filter(|(k, _)| !k.is_empty() && !k.contains('/'))
+        {
             env.set(k, v);
         } else {
             break;
@@ -417,13 +464,27 @@ fn resolve_env_wrapper(ctx: &Context, args: &[String], env: &EnvVars, depth: usi
         i += 1;
     }
     let Some(prog) = args.get(i) else {
-        return KernelInterpreter::Unresolved { why: "`env` with no program".into() };
+        return KernelInterpreter::Unresolved {
+            why: "`env` with no program".into(),
+        };
     };
-    let located = if prog.contains('/') { Some(PathBuf::from(prog)) } else { find_on_path(prog, &env, &ctx.cwd) };
+    let located = if prog.contains('/') {
+        Some(PathBuf::from(prog))
+    } else {
+        find_on_path(prog, &env, &ctx.cwd)
+    };
     match located {
         Some(p) => match resolve_program(ctx, &p, &args[i + 1..], &env, depth + 1) {
-            KernelInterpreter::Resolved { python, exists, swapped, .. } => KernelInterpreter::Resolved {
-                how: format!("`env {prog}` finds {} on the kernel's PATH", python.display()),
+            KernelInterpreter::Resolved {
+                python,
+                exists,
+                swapped,
+                ..
+            } => KernelInterpreter::Resolved {
+                how: format!(
+                    "`env {prog}` finds {} on the kernel's PATH",
+                    python.display()
+                ),
                 python,
                 exists,
                 swapped,
@@ -431,21 +492,35 @@ fn resolve_env_wrapper(ctx: &Context, args: &[String], env: &EnvVars, depth: usi
             },
             u => u,
         },
-        None => KernelInterpreter::Unresolved { why: format!("`env {prog}`: `{prog}` is not on the kernel's PATH") },
+        None => KernelInterpreter::Unresolved {
+            why: format!("`env {prog}`: `{prog}` is not on the kernel's PATH"),
+        },
     }
 }
 
 /// `conda|mamba|micromamba run (-p PREFIX | -n NAME) [--no-capture-output …] program …`
-fn resolve_conda_run(ctx: &Context, tool: &str, args: &[String], env: &EnvVars, depth: usize) -> KernelInterpreter {
+fn resolve_conda_run(
+    ctx: &Context,
+    tool: &str,
+    args: &[String],
+    env: &EnvVars,
+    depth: usize,
+) -> KernelInterpreter {
     let parsed = parse_conda_run(args);
     let Some(parsed) = parsed else {
-        return KernelInterpreter::Unresolved { why: format!("`{tool}` is used without `run -p/-n`") };
+        return KernelInterpreter::Unresolved {
+            why: format!("`{tool}` is used without `run -p/-n`"),
+        };
     };
     let prefix = match parsed.target {
         CondaTarget::Prefix(p) => PathBuf::from(p),
         CondaTarget::Name(n) => match crate::python::discovery::conda_env_by_name(ctx, &n) {
             Some(p) => p,
-            None => return KernelInterpreter::Unresolved { why: format!("`{tool} run -n {n}`: no conda env named {n:?} found") },
+            None => {
+                return KernelInterpreter::Unresolved {
+                    why: format!("`{tool} run -n {n}`: no conda env named {n:?} found"),
+                }
+            }
         },
     };
     let mut env = env.clone();
@@ -457,11 +532,24 @@ fn resolve_conda_run(ctx: &Context, tool: &str, args: &[String], env: &EnvVars, 
     }
     env.set("PATH", path);
     let prog = parsed.program;
-    let located = if prog.contains('/') { Some(PathBuf::from(&prog)) } else { find_on_path(&prog, &env, &ctx.cwd) };
+    let located = if prog.contains('/') {
+        Some(PathBuf::from(&prog))
+    } else {
+        find_on_path(&prog, &env, &ctx.cwd)
+    };
     match located {
         Some(p) => match resolve_program(ctx, &p, &parsed.rest, &env, depth + 1) {
-            KernelInterpreter::Resolved { python, exists, swapped, .. } => KernelInterpreter::Resolved {
-                how: format!("`{tool} run` in {} runs {}", prefix.display(), python.display()),
+            KernelInterpreter::Resolved {
+                python,
+                exists,
+                swapped,
+                ..
+            } => KernelInterpreter::Resolved {
+                how: format!(
+                    "`{tool} run` in {} runs {}",
+                    prefix.display(),
+                    python.display()
+                ),
                 python,
                 exists,
                 swapped,
@@ -471,7 +559,10 @@ fn resolve_conda_run(ctx: &Context, tool: &str, args: &[String], env: &EnvVars, 
         },
         None => resolved(
             bin.join(&prog),
-            format!("`{tool} run` in {} (which has no `{prog}`)", prefix.display()),
+            format!(
+                "`{tool} run` in {} (which has no `{prog}`)",
+                prefix.display()
+            ),
             false,
             Some(format!("{tool} run")),
         ),
@@ -505,11 +596,17 @@ fn parse_conda_run(args: &[String]) -> Option<CondaRun> {
             "--cwd" | "--root-prefix" | "-r" => {
                 it.next();
             }
-            s if s.starts_with("--prefix=") => target = Some(CondaTarget::Prefix(s[9..].to_string())),
+            s if s.starts_with("--prefix=") => {
+                target = Some(CondaTarget::Prefix(s[9..].to_string()))
+            }
             s if s.starts_with("--name=") => target = Some(CondaTarget::Name(s[7..].to_string())),
             s if s.starts_with('-') => {}
             prog => {
-                return Some(CondaRun { target: target?, program: prog.to_string(), rest: it.cloned().collect() });
+                return Some(CondaRun {
+                    target: target?,
+                    program: prog.to_string(),
+                    rest: it.cloned().collect(),
+                });
             }
         }
     }
@@ -517,10 +614,17 @@ fn parse_conda_run(args: &[String]) -> Option<CondaRun> {
 }
 
 /// `pixi run [--manifest-path M] [-e ENV] program …` → `<manifest dir>/.pixi/envs/<ENV>`.
-fn resolve_pixi_run(ctx: &Context, args: &[String], env: &EnvVars, depth: usize) -> KernelInterpreter {
+fn resolve_pixi_run(
+    ctx: &Context,
+    args: &[String],
+    env: &EnvVars,
+    depth: usize,
+) -> KernelInterpreter {
     let mut it = args.iter();
     if it.next().map(String::as_str) != Some("run") {
-        return KernelInterpreter::Unresolved { why: "`pixi` is used without `run`".into() };
+        return KernelInterpreter::Unresolved {
+            why: "`pixi` is used without `run`".into(),
+        };
     }
     let mut manifest: Option<PathBuf> = None;
     let mut envname = "default".to_string();
@@ -541,7 +645,9 @@ fn resolve_pixi_run(ctx: &Context, args: &[String], env: &EnvVars, depth: usize)
         }
     }
     let Some(program) = program else {
-        return KernelInterpreter::Unresolved { why: "`pixi run` with no program".into() };
+        return KernelInterpreter::Unresolved {
+            why: "`pixi run` with no program".into(),
+        };
     };
     let project = match manifest {
         Some(m) if m.is_dir() => m,
@@ -556,11 +662,24 @@ fn resolve_pixi_run(ctx: &Context, args: &[String], env: &EnvVars, depth: usize)
         path.push(old);
     }
     env.set("PATH", path);
-    let located = if program.contains('/') { Some(PathBuf::from(&program)) } else { find_on_path(&program, &env, &ctx.cwd) };
+    let located = if program.contains('/') {
+        Some(PathBuf::from(&program))
+    } else {
+        find_on_path(&program, &env, &ctx.cwd)
+    };
     match located {
         Some(p) => match resolve_program(ctx, &p, &rest, &env, depth + 1) {
-            KernelInterpreter::Resolved { python, exists, swapped, .. } => KernelInterpreter::Resolved {
-                how: format!("`pixi run` in {} runs {}", prefix.display(), python.display()),
+            KernelInterpreter::Resolved {
+                python,
+                exists,
+                swapped,
+                ..
+            } => KernelInterpreter::Resolved {
+                how: format!(
+                    "`pixi run` in {} runs {}",
+                    prefix.display(),
+                    python.display()
+                ),
                 python,
                 exists,
                 swapped,
@@ -569,17 +688,27 @@ fn resolve_pixi_run(ctx: &Context, args: &[String], env: &EnvVars, depth: usize)
             u => u,
         },
         None => KernelInterpreter::Unresolved {
-            why: format!("`pixi run`: the environment {} has no `{program}` (not installed yet?)", prefix.display()),
+            why: format!(
+                "`pixi run`: the environment {} has no `{program}` (not installed yet?)",
+                prefix.display()
+            ),
         },
     }
 }
 
 /// `uv run --project P [...] program …` with an existing `P/.venv`; `uv run --with …` and
 /// scripts run from temporary environments and stay unresolved.
-fn resolve_uv_run(ctx: &Context, args: &[String], env: &EnvVars, depth: usize) -> KernelInterpreter {
+fn resolve_uv_run(
+    ctx: &Context,
+    args: &[String],
+    env: &EnvVars,
+    depth: usize,
+) -> KernelInterpreter {
     let mut it = args.iter();
     if it.next().map(String::as_str) != Some("run") {
-        return KernelInterpreter::Unresolved { why: "`uv` is used without `run`".into() };
+        return KernelInterpreter::Unresolved {
+            why: "`uv` is used without `run`".into(),
+        };
     }
     let mut project: Option<PathBuf> = None;
     let mut program = None;
@@ -588,7 +717,9 @@ fn resolve_uv_run(ctx: &Context, args: &[String], env: &EnvVars, depth: usize) -
         match a.as_str() {
             "--with" | "--with-requirements" | "--with-editable" | "--isolated" | "--script" => {
                 return KernelInterpreter::Unresolved {
-                    why: format!("`uv run {a}` runs from a temporary environment uv builds at launch"),
+                    why: format!(
+                        "`uv run {a}` runs from a temporary environment uv builds at launch"
+                    ),
                 }
             }
             "--project" | "--directory" => project = it.next().map(PathBuf::from),
@@ -596,7 +727,8 @@ fn resolve_uv_run(ctx: &Context, args: &[String], env: &EnvVars, depth: usize) -
             s if s.starts_with("--directory=") => project = Some(PathBuf::from(&s[12..])),
             s if s.starts_with("--with") => {
                 return KernelInterpreter::Unresolved {
-                    why: "`uv run --with` runs from a temporary environment uv builds at launch".into(),
+                    why: "`uv run --with` runs from a temporary environment uv builds at launch"
+                        .into(),
                 }
             }
             "--python" | "-p" | "--group" | "--extra" | "--env-file" | "--package" => {
@@ -614,17 +746,27 @@ fn resolve_uv_run(ctx: &Context, args: &[String], env: &EnvVars, depth: usize) -
     let venv = match env.get_nonempty("UV_PROJECT_ENVIRONMENT") {
         Some(p) => {
             let p = PathBuf::from(p);
-            if p.is_absolute() { p } else { project.join(p) }
+            if p.is_absolute() {
+                p
+            } else {
+                project.join(p)
+            }
         }
         None => project.join(".venv"),
     };
     if !venv.join("pyvenv.cfg").is_file() {
         return KernelInterpreter::Unresolved {
-            why: format!("`uv run --project {}`: {} does not exist yet (uv would create it at launch)", project.display(), venv.display()),
+            why: format!(
+                "`uv run --project {}`: {} does not exist yet (uv would create it at launch)",
+                project.display(),
+                venv.display()
+            ),
         };
     }
     let Some(program) = program else {
-        return KernelInterpreter::Unresolved { why: "`uv run` with no program".into() };
+        return KernelInterpreter::Unresolved {
+            why: "`uv run` with no program".into(),
+        };
     };
     let mut env = env.clone();
     let mut path = std::ffi::OsString::from(venv.join("bin").as_os_str());
@@ -633,11 +775,24 @@ fn resolve_uv_run(ctx: &Context, args: &[String], env: &EnvVars, depth: usize) -
         path.push(old);
     }
     env.set("PATH", path);
-    let located = if program.contains('/') { Some(PathBuf::from(&program)) } else { find_on_path(&program, &env, &ctx.cwd) };
+    let located = if program.contains('/') {
+        Some(PathBuf::from(&program))
+    } else {
+        find_on_path(&program, &env, &ctx.cwd)
+    };
     match located {
         Some(p) => match resolve_program(ctx, &p, &rest, &env, depth + 1) {
-            KernelInterpreter::Resolved { python, exists, swapped, .. } => KernelInterpreter::Resolved {
-                how: format!("`uv run --project {}` runs {}", project.display(), python.display()),
+            KernelInterpreter::Resolved {
+                python,
+                exists,
+                swapped,
+                ..
+            } => KernelInterpreter::Resolved {
+                how: format!(
+                    "`uv run --project {}` runs {}",
+                    project.display(),
+                    python.display()
+                ),
                 python,
                 exists,
                 swapped,
@@ -645,7 +800,9 @@ fn resolve_uv_run(ctx: &Context, args: &[String], env: &EnvVars, depth: usize) -
             },
             u => u,
         },
-        None => KernelInterpreter::Unresolved { why: format!("`uv run`: `{program}` is not in {}", venv.display()) },
+        None => KernelInterpreter::Unresolved {
+            why: format!("`uv run`: `{program}` is not in {}", venv.display()),
+        },
     }
 }
 
@@ -672,7 +829,16 @@ mod tests {
 
     #[test]
     fn conda_run_shapes() {
-        let r = parse_conda_run(&s(&["run", "-p", "/opt/env", "--no-capture-output", "python", "-m", "ipykernel_launcher"])).unwrap();
+        let r = parse_conda_run(&s(&[
+            "run",
+            "-p",
+            "/opt/env",
+            "--no-capture-output",
+            "python",
+            "-m",
+            "ipykernel_launcher",
+        ]))
+        .unwrap();
         assert_eq!(r.target, CondaTarget::Prefix("/opt/env".into()));
         assert_eq!(r.program, "python");
         assert_eq!(r.rest, s(&["-m", "ipykernel_launcher"]));

@@ -313,10 +313,7 @@ pub fn ipython_dir(ctx: &Context) -> Option<PathBuf> {
                     .unwrap_or_else(|| home.join(".config"));
                 if writable_dir(&xdg) {
                     let xdg_ipdir = xdg.join("ipython");
-                    if writable_dir(&xdg_ipdir)
-                        && !default.exists()
-                        && !xdg_ipdir.is_symlink()
-                    {
+                    if writable_dir(&xdg_ipdir) && !default.exists() && !xdg_ipdir.is_symlink() {
                         chosen = xdg_ipdir;
                     }
                 }
@@ -376,7 +373,10 @@ mod tests {
             pjoin(Path::new("/x//"), "kernels").to_string_lossy(),
             "/x//kernels"
         );
-        assert_eq!(pathlib_str(Path::new("/ub//share/./jupyter/")), PathBuf::from("/ub/share/jupyter"));
+        assert_eq!(
+            pathlib_str(Path::new("/ub//share/./jupyter/")),
+            PathBuf::from("/ub/share/jupyter")
+        );
         assert_eq!(normpath(Path::new("")), PathBuf::from("."));
         assert_eq!(normpath(Path::new("/a/b/../c/")), PathBuf::from("/a/c"));
         assert_eq!(normpath(Path::new("a//./b")), PathBuf::from("a/b"));

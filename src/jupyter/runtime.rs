@@ -102,8 +102,8 @@ fn kernel_process(pid: i32) -> Option<KernelProcess> {
     };
     let connection_file = connection_file_arg(&argv);
     let kernel_name = connection_file.as_deref().and_then(kernel_name_of);
-    let server_pid = process_environ(pid)
-        .and_then(|e| e.get_str("JPY_PARENT_PID").and_then(|v| v.parse().ok()));
+    let server_pid =
+        process_environ(pid).and_then(|e| e.get_str("JPY_PARENT_PID").and_then(|v| v.parse().ok()));
     Some(KernelProcess {
         pid,
         argv,
@@ -153,14 +153,30 @@ mod tests {
 
     #[test]
     fn recognises_kernel_command_lines() {
-        assert!(is_ipykernel_argv(&s(&["/v/bin/python", "-m", "ipykernel_launcher", "-f", "/r/k.json"])));
-        assert!(is_ipykernel_argv(&s(&["python", "-Xfrozen_modules=off", "-m", "ipykernel", "-f", "x"])));
+        assert!(is_ipykernel_argv(&s(&[
+            "/v/bin/python",
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            "/r/k.json"
+        ])));
+        assert!(is_ipykernel_argv(&s(&[
+            "python",
+            "-Xfrozen_modules=off",
+            "-m",
+            "ipykernel",
+            "-f",
+            "x"
+        ])));
         assert!(!is_ipykernel_argv(&s(&["python", "-m", "pip"])));
         assert_eq!(
             connection_file_arg(&s(&["p", "-m", "ipykernel_launcher", "-f", "/r/k.json"])),
             Some(PathBuf::from("/r/k.json"))
         );
-        assert_eq!(connection_file_arg(&s(&["p", "--f=/r/x.json"])), Some(PathBuf::from("/r/x.json")));
+        assert_eq!(
+            connection_file_arg(&s(&["p", "--f=/r/x.json"])),
+            Some(PathBuf::from("/r/x.json"))
+        );
     }
 
     #[test]

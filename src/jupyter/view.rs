@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 
 use crate::context::Context;
 use crate::envvars::EnvVars;
-use crate::jupyter::runtime;
 use crate::jupyter::config::JupyterConfig;
 use crate::jupyter::kernelspec::{self, DiscoveryRules, KernelListing, NativeKernel};
 use crate::jupyter::paths::{self, pjoin, DataDir, DirOrigin, JupyterPython};
+use crate::jupyter::runtime;
 use crate::platform;
 use crate::python::classify;
 use crate::python::shebang::{self, ScriptInterpreter};
@@ -73,28 +73,31 @@ fn parent_server(ctx: &Context) -> Option<(PathBuf, EnvVars, String)> {
         .map(|s| String::from_utf8_lossy(s).into_owned())
         .collect();
     // `python /env/bin/jupyter-lab …` (a script run through its shebang) or the script itself.
-    let script = argv
-        .iter()
-        .take(2)
-        .map(PathBuf::from)
-        .find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("jupyter"))
-        })?;
+    let script = argv.iter().take(2).map(PathBuf::from).find(|p| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("jupyter"))
+    })?;
     let jupyter = script.parent()?.join("jupyter");
     let env = runtime::process_environ(pid).unwrap_or_else(|| ctx.vars.clone());
     Some((
         jupyter,
         env,
-        format!("the Jupyter server that started this kernel (pid {pid}, {})", script.display()),
+        format!(
+            "the Jupyter server that started this kernel (pid {pid}, {})",
+            script.display()
+        ),
     ))
 }
 
 /// Choose the Jupyter: `--jupyter` if given, else (inside a kernel) the server that started
 /// it, else `jupyter` on PATH, else none.
 pub fn select(ctx: &Context, explicit: Option<&Path>) -> anyhow::Result<JupyterView> {
-    let parent = if explicit.is_none() { parent_server(ctx) } else { None };
+    let parent = if explicit.is_none() {
+        parent_server(ctx)
+    } else {
+        None
+    };
     let server_env = parent
         .as_ref()
         .map(|(_, env, _)| env.clone())
@@ -102,30 +105,31 @@ pub fn select(ctx: &Context, explicit: Option<&Path>) -> anyhow::Result<JupyterV
     let (jupyter, how) = match (explicit, parent) {
         (None, Some((j, _, how))) if j.exists() => (Some(j), how),
         _ => match explicit {
-        Some(p) => {
-            let p = if p.is_absolute() {
-                p.to_path_buf()
-            } else {
-                ctx.cwd.join(p)
-            };
-            if !p.exists() {
-                anyhow::bail!(
+            Some(p) => {
+                let p = if p.is_absolute() {
+                    p.to_path_buf()
+                } else {
+                    ctx.cwd.join(p)
+                };
+                if !p.exists() {
+                    anyhow::bail!(
                     "--jupyter {}: no such file; pass a `jupyter` command or a Python interpreter whose environment has Jupyter",
                     p.display()
                 );
+                }
+                (Some(p.clone()), format!("--jupyter {}", p.display()))
             }
-            (Some(p.clone()), format!("--jupyter {}", p.display()))
-        }
-        None => match which::which_all(ctx, "jupyter").into_iter().next() {
-            Some(m) => (
-                Some(m.path.clone()),
-                format!("the `jupyter` on PATH ({})", m.path.display()),
-            ),
-            None => (
-                None,
-                "no `jupyter` on PATH: only the user and system data dirs are searched".to_string(),
-            ),
-        },
+            None => match which::which_all(ctx, "jupyter").into_iter().next() {
+                Some(m) => (
+                    Some(m.path.clone()),
+                    format!("the `jupyter` on PATH ({})", m.path.display()),
+                ),
+                None => (
+                    None,
+                    "no `jupyter` on PATH: only the user and system data dirs are searched"
+                        .to_string(),
+                ),
+            },
         },
     };
     let mut view = JupyterView {
@@ -206,7 +210,10 @@ pub fn python_facts(ctx: &Context, python: &Path) -> Option<JupyterPythonFacts> 
             (
                 JupyterPython {
                     sys_prefix: env.prefix.clone(),
-                    base_prefix: env.base_prefix.clone().unwrap_or_else(|| env.prefix.clone()),
+                    base_prefix: env
+                        .base_prefix
+                        .clone()
+                        .unwrap_or_else(|| env.prefix.clone()),
                     enable_user_site: env.user_site.enabled,
                     user_base: Some(user_base),
                 },
@@ -259,7 +266,13 @@ fn dist_version(site_dir: &Path, dist: &str) -> Option<(u32, u32)> {
                 let major = it.next()?.parse().ok()?;
                 let minor = it
                     .next()
-                    .and_then(|m| m.chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok())
+                    .and_then(|m| {
+                        m.chars()
+                            .take_while(char::is_ascii_digit)
+                            .collect::<String>()
+                            .parse()
+                            .ok()
+                    })
                     .unwrap_or(0);
                 return Some((major, minor));
             }
@@ -273,7 +286,9 @@ fn entry_points(dirs: &[PathBuf], group: &str) -> Vec<String> {
     let header = format!("[{group}]");
     let mut names = Vec::new();
     for dir in dirs {
-        let Ok(rd) = std::fs::read_dir(dir) else { continue };
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            continue;
+        };
         for entry in rd.flatten() {
             let n = entry.file_name();
             let n = n.to_string_lossy();
@@ -354,7 +369,9 @@ pub fn list_kernels(ctx: &Context, view: &JupyterView) -> KernelListing {
     };
     // Jupyter would copy <ipython dir>/kernels to <data dir>/kernels before listing: list the
     // copy from its source, under the destination's paths, without writing anything.
-    let overlay = migrated.as_ref().map(|(src, dst)| (dst.as_path(), src.as_path()));
+    let overlay = migrated
+        .as_ref()
+        .map(|(src, dst)| (dst.as_path(), src.as_path()));
     kernelspec::discover_with_overlay(dirs, &rules, overlay)
 }
 

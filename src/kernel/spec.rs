@@ -39,17 +39,30 @@ fn frozen_modules_flag(input: &SpecInput) -> bool {
 }
 
 /// The activation variables for everything the kernel starts (`!pip`, `!python`, subprocesses).
-pub fn activation_env(env: &Environment, conda_name: Option<&str>, user_site_off: bool) -> Map<String, Value> {
+pub fn activation_env(
+    env: &Environment,
+    conda_name: Option<&str>,
+    user_site_off: bool,
+) -> Map<String, Value> {
     let mut m = Map::new();
     let bin = env.scripts_dir();
-    m.insert("PATH".into(), Value::String(format!("{}:${{PATH}}", bin.display())));
+    m.insert(
+        "PATH".into(),
+        Value::String(format!("{}:${{PATH}}", bin.display())),
+    );
     if env.kind.is_conda_like() {
-        m.insert("CONDA_PREFIX".into(), Value::String(env.prefix.display().to_string()));
+        m.insert(
+            "CONDA_PREFIX".into(),
+            Value::String(env.prefix.display().to_string()),
+        );
         if let Some(n) = conda_name {
             m.insert("CONDA_DEFAULT_ENV".into(), Value::String(n.to_string()));
         }
     } else if env.kind.is_virtual() {
-        m.insert("VIRTUAL_ENV".into(), Value::String(env.prefix.display().to_string()));
+        m.insert(
+            "VIRTUAL_ENV".into(),
+            Value::String(env.prefix.display().to_string()),
+        );
     }
     if user_site_off && (env.kind.is_virtual() || env.kind.is_conda_like()) {
         m.insert("PYTHONNOUSERSITE".into(), Value::String("1".into()));
@@ -69,7 +82,10 @@ pub fn kernel_json(input: &SpecInput) -> Value {
     }
     let v7 = input.ipykernel.is_none_or(|v| v >= (7, 0, 0));
     let mut metadata = Map::new();
-    metadata.insert("debugger".into(), Value::Bool(if v7 { true } else { input.debugpy }));
+    metadata.insert(
+        "debugger".into(),
+        Value::Bool(if v7 { true } else { input.debugpy }),
+    );
     if input.ipykernel.is_none_or(|v| v >= (7, 3, 0)) {
         metadata.insert("supported_encryption".into(), json!(["curve"]));
     }
@@ -83,15 +99,25 @@ pub fn kernel_json(input: &SpecInput) -> Value {
     );
     let mut obj = Map::new();
     obj.insert("argv".into(), Value::Array(argv));
-    obj.insert("display_name".into(), Value::String(input.display_name.to_string()));
+    obj.insert(
+        "display_name".into(),
+        Value::String(input.display_name.to_string()),
+    );
     obj.insert("language".into(), Value::String("python".into()));
     obj.insert("metadata".into(), Value::Object(metadata));
     if input.ipykernel.is_none_or(|v| v >= (7, 2, 0)) {
-        obj.insert("kernel_protocol_version".into(), Value::String("5.5".into()));
+        obj.insert(
+            "kernel_protocol_version".into(),
+            Value::String("5.5".into()),
+        );
     }
     obj.insert(
         "env".into(),
-        Value::Object(activation_env(input.env, input.conda_name, !input.allow_user_site)),
+        Value::Object(activation_env(
+            input.env,
+            input.conda_name,
+            !input.allow_user_site,
+        )),
     );
     Value::Object(obj)
 }
@@ -107,7 +133,11 @@ pub fn default_name(env: &Environment) -> String {
     let base = match (&env.name, env.kind) {
         (Some(n), EnvKind::Conda | EnvKind::Pixi) => n.clone(),
         _ => {
-            let dir = env.prefix.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let dir = env
+                .prefix
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             if dir == ".venv" || dir == "venv" {
                 env.prefix
                     .parent()
@@ -127,7 +157,13 @@ pub fn sanitize_name(s: &str) -> String {
     let mut out: String = s
         .to_lowercase()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     while out.starts_with('.') {
         out.remove(0);
@@ -144,12 +180,16 @@ pub fn valid_new_name(name: &str) -> bool {
     !name.is_empty()
         && !name.starts_with('.')
         && name != ".."
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'))
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        })
 }
 
 /// The logo files of ipykernel's resources dir, to copy next to kernel.json.
 pub fn logo_files(ipykernel_dir: Option<&Path>) -> Vec<(String, PathBuf)> {
-    let Some(dir) = ipykernel_dir else { return Vec::new() };
+    let Some(dir) = ipykernel_dir else {
+        return Vec::new();
+    };
     let res = dir.join("resources");
     ["logo-32x32.png", "logo-64x64.png", "logo-svg.svg"]
         .iter()
@@ -173,7 +213,10 @@ mod tests {
             base_prefix: None,
             venv_home: None,
             site_packages: vec![],
-            user_site: UserSite { enabled: false, path: None },
+            user_site: UserSite {
+                enabled: false,
+                path: None,
+            },
             has_pip: true,
             has_ipykernel: true,
             has_uv: false,
@@ -203,7 +246,16 @@ mod tests {
     fn spec_follows_ipykernel_versions() {
         let e = env(EnvKind::Venv, "/v", (3, 10));
         let py = PathBuf::from("/v/bin/python");
-        let mut input = SpecInput { python: &py, env: &e, display_name: "D", ipykernel: Some((7, 4, 0)), cpython: true, debugpy: true, allow_user_site: false, conda_name: None };
+        let mut input = SpecInput {
+            python: &py,
+            env: &e,
+            display_name: "D",
+            ipykernel: Some((7, 4, 0)),
+            cpython: true,
+            debugpy: true,
+            allow_user_site: false,
+            conda_name: None,
+        };
         let j = kernel_json(&input);
         assert_eq!(j["argv"][1], "-Xfrozen_modules=off");
         assert_eq!(j["kernel_protocol_version"], "5.5");
@@ -216,7 +268,16 @@ mod tests {
         assert!(j.get("kernel_protocol_version").is_none());
         assert!(j["metadata"].get("supported_encryption").is_none());
         let c = env(EnvKind::Conda, "/c", (3, 11));
-        let input = SpecInput { python: &py, env: &c, display_name: "D", ipykernel: Some((7, 4, 0)), cpython: true, debugpy: true, allow_user_site: true, conda_name: Some("c") };
+        let input = SpecInput {
+            python: &py,
+            env: &c,
+            display_name: "D",
+            ipykernel: Some((7, 4, 0)),
+            cpython: true,
+            debugpy: true,
+            allow_user_site: true,
+            conda_name: Some("c"),
+        };
         let j = kernel_json(&input);
         assert_eq!(j["env"]["CONDA_PREFIX"], "/c");
         assert_eq!(j["env"]["CONDA_DEFAULT_ENV"], "c");

@@ -24,7 +24,10 @@ pub fn fault_point(name: &str) {
 /// Write `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}.kip-tmp-"))
         .tempfile_in(dir)?;
@@ -69,7 +72,12 @@ pub fn timestamp() -> String {
     let days = secs / 86_400;
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days(days as i64);
-    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, (rem % 3600) / 60, rem % 60)
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
 }
 
 /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian).
@@ -89,10 +97,16 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 /// Install a fully prepared kernel directory: `files` are written into a staging directory
 /// beside `kernels_dir` (so Jupyter never lists a half-written kernel), which is then renamed
 /// to `kernels_dir/name`. An existing directory there is moved aside first and deleted after.
-pub fn install_kernel_dir(kernels_dir: &Path, name: &str, files: &[(String, Vec<u8>)]) -> std::io::Result<PathBuf> {
+pub fn install_kernel_dir(
+    kernels_dir: &Path,
+    name: &str,
+    files: &[(String, Vec<u8>)],
+) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(kernels_dir)?;
     let parent = kernels_dir.parent().unwrap_or(kernels_dir);
-    let stage = tempfile::Builder::new().prefix(".kip-staging-").tempdir_in(parent)?;
+    let stage = tempfile::Builder::new()
+        .prefix(".kip-staging-")
+        .tempdir_in(parent)?;
     let staged = stage.path().join(name);
     std::fs::create_dir(&staged)?;
     for (fname, bytes) in files {
@@ -120,7 +134,9 @@ pub fn remove_kernel_dir(dir: &Path) -> std::io::Result<()> {
     }
     let kernels = dir.parent().unwrap_or(Path::new("."));
     let parent = kernels.parent().unwrap_or(kernels);
-    let trash = tempfile::Builder::new().prefix(".kip-removing-").tempdir_in(parent)?;
+    let trash = tempfile::Builder::new()
+        .prefix(".kip-removing-")
+        .tempdir_in(parent)?;
     std::fs::rename(dir, trash.path().join("k"))?;
     Ok(())
 }
@@ -137,9 +153,16 @@ mod tests {
         let bak = replace_kernel_json(&f, b"new").unwrap();
         assert_eq!(std::fs::read(&f).unwrap(), b"new");
         assert_eq!(std::fs::read(&bak).unwrap(), b"old");
-        assert!(bak.file_name().unwrap().to_string_lossy().starts_with("kernel.json.kip-bak-"));
+        assert!(bak
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("kernel.json.kip-bak-"));
         // No temp files left behind.
-        let names: Vec<_> = std::fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names.len(), 2, "{names:?}");
     }
 
@@ -150,7 +173,10 @@ mod tests {
         let dest = install_kernel_dir(&k, "a", &[("kernel.json".into(), b"{}".to_vec())]).unwrap();
         assert_eq!(std::fs::read(dest.join("kernel.json")).unwrap(), b"{}");
         install_kernel_dir(&k, "a", &[("kernel.json".into(), b"{\"x\":1}".to_vec())]).unwrap();
-        assert_eq!(std::fs::read(dest.join("kernel.json")).unwrap(), b"{\"x\":1}");
+        assert_eq!(
+            std::fs::read(dest.join("kernel.json")).unwrap(),
+            b"{\"x\":1}"
+        );
         // Nothing but the kernel in kernels/, no staging dirs left in the parent.
         assert_eq!(std::fs::read_dir(&k).unwrap().count(), 1);
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);

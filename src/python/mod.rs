@@ -1,4 +1,13 @@
 //! Python interpreters and environments.
 
+pub mod cache;
+pub mod classify;
+pub mod discovery;
 pub mod environment;
+pub mod interpreter;
+pub mod pep668;
+pub mod probe;
+pub mod pyenv;
+pub mod shebang;
+pub mod site;
 pub mod version;

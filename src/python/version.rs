@@ -104,7 +104,11 @@ impl VersionRequest {
     /// `None` when `s` is not purely a dotted version (so it is a path or a name).
     pub fn parse(s: &str) -> Option<VersionRequest> {
         let s = s.trim();
-        if s.is_empty() || !s.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit())) {
+        if s.is_empty()
+            || !s
+                .split('.')
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        {
             return None;
         }
         let parts = s.split('.').count();
@@ -133,10 +137,7 @@ mod tests {
         assert_eq!(v.to_string(), "3.11.7");
         assert_eq!("3.13.0rc1".parse::<PythonVersion>().unwrap().patch, Some(0));
         assert_eq!("3.13t".parse::<PythonVersion>().unwrap().minor, 13);
-        assert_eq!(
-            "2.7".parse::<PythonVersion>().unwrap().to_string(),
-            "2.7"
-        );
+        assert_eq!("2.7".parse::<PythonVersion>().unwrap().to_string(), "2.7");
         assert!("x".parse::<PythonVersion>().is_err());
     }
 
@@ -147,11 +148,14 @@ mod tests {
         assert!(!r.matches(&PythonVersion::new(3, 12, Some(1))));
         assert!(VersionRequest::parse("/usr/bin/python3").is_none());
         assert!(VersionRequest::parse("myenv").is_none());
-        assert!(VersionRequest::parse("3").unwrap().matches(&PythonVersion::new(3, 6, None)));
+        assert!(VersionRequest::parse("3")
+            .unwrap()
+            .matches(&PythonVersion::new(3, 6, None)));
         assert!(v_at_least());
     }
 
     fn v_at_least() -> bool {
-        PythonVersion::new(3, 8, None).at_least(3, 8) && !PythonVersion::new(3, 7, None).at_least(3, 8)
+        PythonVersion::new(3, 8, None).at_least(3, 8)
+            && !PythonVersion::new(3, 7, None).at_least(3, 8)
     }
 }

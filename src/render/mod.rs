@@ -19,7 +19,10 @@ pub fn dim(s: &str) -> String {
 }
 
 pub fn warn(s: &str) -> String {
-    paint(Style::new().fg_color(Some(AnsiColor::Yellow.into())).bold(), s)
+    paint(
+        Style::new().fg_color(Some(AnsiColor::Yellow.into())).bold(),
+        s,
+    )
 }
 
 pub fn error(s: &str) -> String {

@@ -1,0 +1,3 @@
+//! What the shell finds on PATH.
+
+pub mod which;
