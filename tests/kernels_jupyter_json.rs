@@ -63,7 +63,10 @@ fn case02_prefer_env_path_false_spellings() {
         w.kernelspec(&user_kernels(&w), "python3", SIMPLE);
         w.set_var("JUPYTER_PREFER_ENV_PATH", v);
         let real = check_with(&w, &w.bin().join("jupyter"));
-        assert!(real.contains(".local/share/jupyter/kernels/python3"), "{v}: user first");
+        assert!(
+            real.contains(".local/share/jupyter/kernels/python3"),
+            "{v}: user first"
+        );
     }
 }
 
@@ -71,8 +74,15 @@ fn case02_prefer_env_path_false_spellings() {
 fn conda_jupyter(w: &World) -> PathBuf {
     let prefix = w.root().join("conda-env");
     w.conda_env(&prefix, &["python", "pip"]);
-    w.uv_install(&prefix.join("bin/python"), &["jupyter_client==8.10.0", "jupyter_core==5.9.1", "ipykernel==7.4.0"])
-        .expect("install jupyter into the conda env");
+    w.uv_install(
+        &prefix.join("bin/python"),
+        &[
+            "jupyter_client==8.10.0",
+            "jupyter_core==5.9.1",
+            "ipykernel==7.4.0",
+        ],
+    )
+    .expect("install jupyter into the conda env");
     prefix
 }
 
@@ -83,12 +93,18 @@ fn case03_non_venv_python_user_first_and_conda_activation() {
     let jupyter = prefix.join("bin/jupyter");
     w.kernelspec(&user_kernels(&w), "python3", SIMPLE);
     let real = check_with(&w, &jupyter);
-    assert!(real.contains(".local/share/jupyter/kernels/python3"), "non-venv: user first");
+    assert!(
+        real.contains(".local/share/jupyter/kernels/python3"),
+        "non-venv: user first"
+    );
     // Activated non-base conda env: env first.
     w.set_var("CONDA_PREFIX", prefix.to_str().unwrap());
     w.set_var("CONDA_DEFAULT_ENV", "myenv");
     let real = check_with(&w, &jupyter);
-    assert!(!real.contains(".local/share/jupyter/kernels/python3"), "activated conda env: env first");
+    assert!(
+        !real.contains(".local/share/jupyter/kernels/python3"),
+        "activated conda env: env first"
+    );
     w.set_var("CONDA_DEFAULT_ENV", "base");
     check_with(&w, &jupyter);
     w.remove_var("CONDA_DEFAULT_ENV");
@@ -101,9 +117,16 @@ fn case04_jupyter_path_trailing_slashes() {
     let a = w.root().join("A");
     let b = w.root().join("B");
     w.kernelspec(&kdir(&a), "foo", SIMPLE);
-    w.kernelspec(&kdir(&b), "foo", r#"{"argv": ["b"], "display_name": "from B"}"#);
+    w.kernelspec(
+        &kdir(&b),
+        "foo",
+        r#"{"argv": ["b"], "display_name": "from B"}"#,
+    );
     w.kernelspec(&kdir(&b), "bonly", SIMPLE);
-    w.set_var("JUPYTER_PATH", &format!("{}/:{}//", a.display(), b.display()));
+    w.set_var(
+        "JUPYTER_PATH",
+        &format!("{}/:{}//", a.display(), b.display()),
+    );
     let real = check_with(&w, &w.bin().join("jupyter"));
     assert!(real.contains("A/kernels/foo"));
 }
@@ -170,7 +193,11 @@ fn case09_case_is_folded_in_the_key_not_the_path() {
 fn case10_case_collisions_in_one_dir() {
     let w = toolbox_world();
     for n in ["FOO", "Foo", "foo"] {
-        w.kernelspec(&user_kernels(&w), n, &SIMPLE.replace("\"K\"", &format!("\"{n}\"")));
+        w.kernelspec(
+            &user_kernels(&w),
+            n,
+            &SIMPLE.replace("\"K\"", &format!("\"{n}\"")),
+        );
     }
     check(&w);
 }
@@ -256,7 +283,11 @@ fn case16_defaults_coercions_and_python_json() {
     w.kernelspec(&u, "empty", "{}");
     w.kernelspec(&u, "argvstr", r#"{"argv": "python -m x"}"#);
     w.kernelspec(&u, "msg", r#"{"interrupt_mode": "MESSAGE", "zzz": [1, 2]}"#);
-    w.kernelspec(&u, "dup", r#"{"display_name": "a", "argv": ["x"], "display_name": "b"}"#);
+    w.kernelspec(
+        &u,
+        "dup",
+        r#"{"display_name": "a", "argv": ["x"], "display_name": "b"}"#,
+    );
     w.kernelspec(&u, "nums", r#"{"metadata": {"nan": NaN, "big": 1e400, "neg": -Infinity, "f": 1E2, "i": 123456789012345678901234567890, "z": -0.0, "esc": "\ud800\u00e9\n\t\"", "astral": "😀"}, "env": {"A": 1, "B": null, "C": [true, false]}}"#);
     check(&w);
 }
@@ -265,12 +296,32 @@ fn case16_defaults_coercions_and_python_json() {
 fn case17_kernel_provisioner() {
     let w = toolbox_world();
     let u = user_kernels(&w);
-    w.kernelspec(&u, "prov", r#"{"metadata": {"kernel_provisioner": {"provisioner_name": "local-provisioner"}}}"#);
+    w.kernelspec(
+        &u,
+        "prov",
+        r#"{"metadata": {"kernel_provisioner": {"provisioner_name": "local-provisioner"}}}"#,
+    );
     w.kernelspec(&u, "provcfg", r#"{"metadata": {"kernel_provisioner": {"config": {"a": 1}, "provisioner_name": "local-provisioner"}}}"#);
-    w.kernelspec(&u, "bogus", r#"{"metadata": {"kernel_provisioner": {"provisioner_name": "nope"}}}"#);
-    w.kernelspec(&u, "strprov", r#"{"metadata": {"kernel_provisioner": "provisioner_name"}}"#);
-    w.kernelspec(&u, "strother", r#"{"metadata": {"kernel_provisioner": "other"}}"#);
-    w.kernelspec(&u, "noname", r#"{"metadata": {"kernel_provisioner": {"config": {}}}}"#);
+    w.kernelspec(
+        &u,
+        "bogus",
+        r#"{"metadata": {"kernel_provisioner": {"provisioner_name": "nope"}}}"#,
+    );
+    w.kernelspec(
+        &u,
+        "strprov",
+        r#"{"metadata": {"kernel_provisioner": "provisioner_name"}}"#,
+    );
+    w.kernelspec(
+        &u,
+        "strother",
+        r#"{"metadata": {"kernel_provisioner": "other"}}"#,
+    );
+    w.kernelspec(
+        &u,
+        "noname",
+        r#"{"metadata": {"kernel_provisioner": {"config": {}}}}"#,
+    );
     let real = check_with(&w, &w.bin().join("jupyter"));
     assert!(real.contains("\"config\": {}"));
 }
@@ -296,8 +347,16 @@ fn case19_native_kernel_injected() {
 #[test]
 fn case20_no_ipykernel_no_ipython_and_migration() {
     let w = World::bare();
-    let v = w.uv_venv(&w.root().join("bare-jupyter"), &support::toolbox().base_python, false);
-    w.uv_install(&v.python, &["jupyter_client==8.10.0", "jupyter_core==5.9.1"]).unwrap();
+    let v = w.uv_venv(
+        &w.root().join("bare-jupyter"),
+        &support::toolbox().base_python,
+        false,
+    );
+    w.uv_install(
+        &v.python,
+        &["jupyter_client==8.10.0", "jupyter_core==5.9.1"],
+    )
+    .unwrap();
     let jupyter = v.prefix.join("bin/jupyter");
     let real = check_with(&w, &jupyter);
     assert_eq!(real, "{\n  \"kernelspecs\": {}\n}\n");
@@ -373,10 +432,24 @@ fn system_site_jupyter(w: &World) -> PathBuf {
     let prefix = w.root().join("ssp");
     let out = w.run(
         &support::toolbox().uv,
-        &["venv", "--system-site-packages", "--python", support::toolbox().base_python.to_str().unwrap(), prefix.to_str().unwrap()],
+        &[
+            "venv",
+            "--system-site-packages",
+            "--python",
+            support::toolbox().base_python.to_str().unwrap(),
+            prefix.to_str().unwrap(),
+        ],
     );
     assert_eq!(out.status, 0, "{}", out.stderr);
-    w.uv_install(&prefix.join("bin/python"), &["jupyter_client==8.10.0", "jupyter_core==5.9.1", "ipykernel==7.4.0"]).unwrap();
+    w.uv_install(
+        &prefix.join("bin/python"),
+        &[
+            "jupyter_client==8.10.0",
+            "jupyter_core==5.9.1",
+            "ipykernel==7.4.0",
+        ],
+    )
+    .unwrap();
     prefix.join("bin/jupyter")
 }
 
@@ -423,8 +496,16 @@ fn extra_many_kernels_across_dirs() {
     let w = toolbox_world();
     let a = w.root().join("A");
     for i in 0..40 {
-        let dir = if i % 2 == 0 { user_kernels(&w) } else { kdir(&a) };
-        w.kernelspec(&dir, &format!("k{i:02}"), &SIMPLE.replace("\"K\"", &format!("\"Kernel {i}\"")));
+        let dir = if i % 2 == 0 {
+            user_kernels(&w)
+        } else {
+            kdir(&a)
+        };
+        w.kernelspec(
+            &dir,
+            &format!("k{i:02}"),
+            &SIMPLE.replace("\"K\"", &format!("\"Kernel {i}\"")),
+        );
     }
     w.kernelspec(&kdir(&a), "k00", SIMPLE);
     w.set_var("JUPYTER_PATH", a.to_str().unwrap());
@@ -434,9 +515,25 @@ fn extra_many_kernels_across_dirs() {
 #[test]
 fn extra_ipykernel_installed_venv_kernel() {
     let w = toolbox_world();
-    let v = w.uv_venv(&w.root().join("envA"), &support::toolbox().base_python, false);
+    let v = w.uv_venv(
+        &w.root().join("envA"),
+        &support::toolbox().base_python,
+        false,
+    );
     w.uv_install(&v.python, &["ipykernel==7.4.0"]).unwrap();
-    let out = w.run(&v.python, &["-m", "ipykernel", "install", "--user", "--name", "enva", "--display-name", "Env A \u{e9}"]);
+    let out = w.run(
+        &v.python,
+        &[
+            "-m",
+            "ipykernel",
+            "install",
+            "--user",
+            "--name",
+            "enva",
+            "--display-name",
+            "Env A \u{e9}",
+        ],
+    );
     assert_eq!(out.status, 0, "{}", out.stderr);
     check(&w);
 }
