@@ -241,8 +241,14 @@ fn list_kernels_in(
     } else {
         read_from
     };
-    if !effective.is_dir() {
-        return Vec::new();
+    match std::fs::metadata(effective) {
+        Ok(m) if m.is_dir() => {}
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            // Jupyter skips it silently (`os.path.isdir` is False); kip says so.
+            warnings.push(format!("cannot look into {}: {e}", dir.display()));
+            return Vec::new();
+        }
+        _ => return Vec::new(),
     }
     let rd = match std::fs::read_dir(effective) {
         Ok(rd) => rd,

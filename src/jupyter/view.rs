@@ -355,11 +355,13 @@ pub fn list_kernels(ctx: &Context, view: &JupyterView) -> KernelListing {
         ensure_native_kernel: view.config.ensure_native_kernel.unwrap_or(true),
         native,
         allowed: view.config.allowed_kernelspecs.clone(),
+        // With no Jupyter there is no provisioner registry to consult: jupyter_client's own
+        // `local-provisioner` is what any Jupyter would have.
         provisioners: view
             .lister
             .as_ref()
             .map(|f| f.provisioners.clone())
-            .unwrap_or_default(),
+            .unwrap_or_else(|| vec!["local-provisioner".to_string()]),
         default_provisioner: ctx
             .vars
             .get("JUPYTER_DEFAULT_PROVISIONER_NAME")
