@@ -234,5 +234,11 @@ fn unreadable_kernel_dir_as_another_user() {
         secret["problem"].as_str().unwrap().contains("cannot read"),
         "{secret}"
     );
-    let _ = Path::new("/");
+    let warnings = v["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|x| x.as_str().unwrap().contains("locked")),
+        "{warnings:?}"
+    );
 }
