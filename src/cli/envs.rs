@@ -19,7 +19,9 @@ struct JsonEnvs {
 #[derive(Serialize)]
 struct JsonEnv {
     #[serde(flatten)]
-    found: Found,
+    env: crate::python::environment::Environment,
+    sources: Vec<Source>,
+    interpreters: Vec<PathBuf>,
     kernels: Vec<String>,
 }
 
@@ -117,7 +119,9 @@ pub fn run(ctx: &Context, json: bool, kernel_users: &[(String, PathBuf)]) -> any
                 .iter()
                 .map(|f| JsonEnv {
                     kernels: kernels_of(f),
-                    found: f.clone(),
+                    env: f.env.clone(),
+                    sources: f.sources.clone(),
+                    interpreters: f.interpreters.clone(),
                 })
                 .collect(),
             errors,

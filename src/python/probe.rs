@@ -109,15 +109,12 @@ impl Prober {
         if is_pyenv_shim(python) {
             return Err(ProbeError::Shim(python.to_path_buf()));
         }
-        let cacheable = !std::fs::read(python)
-            .map(|b| b.starts_with(b"#!"))
-            .unwrap_or(true);
+        // Wrapper scripts are cached too: the key holds the script's own ctime, so editing it
+        // invalidates the entry (what it execs is assumed stable, like a symlink target).
         let key = CacheKey::new(python, &self.vars);
-        if cacheable {
-            if let (Some(c), Some(k)) = (&self.cache, &key) {
-                if let Some(info) = c.get(k) {
-                    return Ok(Arc::new(info));
-                }
+        if let (Some(c), Some(k)) = (&self.cache, &key) {
+            if let Some(info) = c.get(k) {
+                return Ok(Arc::new(info));
             }
         }
         let dir = tempfile::tempdir()
@@ -152,10 +149,8 @@ impl Prober {
                 ),
             )
         })?;
-        if cacheable {
-            if let (Some(c), Some(k)) = (&self.cache, &key) {
-                c.put(k, &info);
-            }
+        if let (Some(c), Some(k)) = (&self.cache, &key) {
+            c.put(k, &info);
         }
         Ok(Arc::new(info))
     }
