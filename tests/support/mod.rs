@@ -309,17 +309,23 @@ impl World {
 
     // ---- builders ----
 
+    /// `uv venv`; with `seed_pip`, pip is installed from the wheelhouse (offline).
     pub fn uv_venv(&self, path: &Path, base: &Path, seed_pip: bool) -> Venv {
-        let mut args = vec!["venv", "--python", base.to_str().unwrap()];
-        if seed_pip {
-            args.push("--seed");
-        }
-        args.push(path.to_str().unwrap());
+        let args = vec![
+            "venv",
+            "--python",
+            base.to_str().unwrap(),
+            path.to_str().unwrap(),
+        ];
         self.run(&toolbox().uv, &args).ok();
-        Venv {
+        let v = Venv {
             prefix: path.to_path_buf(),
             python: path.join("bin/python"),
+        };
+        if seed_pip {
+            self.uv_install(&v.python, &["pip"]).expect("seed pip");
         }
+        v
     }
 
     pub fn stdlib_venv(&self, path: &Path, base: &Path, with_pip: bool) -> Venv {
