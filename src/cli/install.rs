@@ -345,6 +345,7 @@ fn execute(
         let tool = CondaTool::from_exe(Path::new(&plan.primary.argv[0]));
         match tool.and_then(|t| commands::parse_conda_not_found(t, &out.stdout, &out.stderr)) {
             Some(names) if conda => {
+                report.error = None;
                 eprintln!(
                     "not in the conda channels: {} — installing from PyPI instead",
                     names.join(", ")
@@ -382,7 +383,16 @@ fn execute(
                     }
                 }
             }
-            _ => return Ok(Some(code)),
+            _ => {
+                if let Some(e) = &report.error {
+                    eprintln!("kip install: {e}");
+                    let tail = out.stderr.lines().last().unwrap_or("");
+                    if !tail.is_empty() {
+                        eprintln!("  {tail}");
+                    }
+                }
+                return Ok(Some(code));
+            }
         }
     }
     for r in reqs {
@@ -465,7 +475,11 @@ fn run_step(
                 (None, Some(s)) => format!("{} was killed by signal {s}", step.installer),
                 _ => format!("{} failed", step.installer),
             };
-            eprintln!("kip install: {msg}");
+            // A captured (conda) failure may be "not in the channels", which the caller turns
+            // into the PyPI step; it reports real failures itself.
+            if !capture {
+                eprintln!("kip install: {msg}");
+            }
             report.error = Some(msg);
             Ok((Some(1), out))
         }

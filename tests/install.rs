@@ -1,0 +1,433 @@
+//! `kip install`: packages land where the kernel imports them, and kip proves it.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::{pyenv_python, toolbox, World};
+
+fn kip_bin(w: &World) {
+    let link = w.bin().join("kip");
+    if !link.exists() {
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_kip"), link).unwrap();
+    }
+}
+
+fn uv_on_path(w: &World) {
+    let link = w.bin().join("uv");
+    if !link.exists() {
+        std::os::unix::fs::symlink(&toolbox().uv, link).unwrap();
+    }
+}
+
+/// Local wheels as the only package source, through pip's own settings (kip translates them
+/// for uv).
+fn local_index(w: &World, wheels: &Path) {
+    w.set_var("PIP_NO_INDEX", "1");
+    w.set_var("PIP_FIND_LINKS", wheels.to_str().unwrap());
+}
+
+fn register(w: &World, python: &Path, name: &str) {
+    w.run(
+        python,
+        &["-m", "ipykernel", "install", "--user", "--name", name],
+    )
+    .ok();
+}
+
+#[test]
+fn the_original_failure_and_its_fix() {
+    let w = World::new();
+    w.use_toolbox_jupyter();
+    kip_bin(&w);
+    uv_on_path(&w);
+    let a = w.uv_venv(&w.root().join("A"), &toolbox().base_python, false);
+    w.uv_install(&a.python, &["ipykernel==7.4.0"]).unwrap();
+    register(&w, &a.python, "k");
+    let b = w.uv_venv(&w.root().join("B"), &toolbox().base_python, true);
+    w.prepend_path(&b.prefix.join("bin"));
+    let demo = w.wheel("demo", "1.0", &[("demo", "X = 1\n")]);
+    let demo2 = w.wheel("demo2", "1.0", &[("demo2", "Y = 2\n")]);
+    let wheels = demo.parent().unwrap().to_path_buf();
+    let _ = demo2;
+    local_index(&w, &wheels);
+    // The classic mistake: `pip` on PATH is B's.
+    w.run(Path::new("pip"), &["install", "demo"]).ok();
+    let r = w.run_kernel("k", "import demo");
+    assert!(
+        r.error
+            .as_deref()
+            .unwrap_or("")
+            .contains("ModuleNotFoundError"),
+        "{:?}",
+        r.error
+    );
+    // kip installs into the kernel's env and proves it.
+    let out = w.kip(&["install", "demo", "--kernel", "k", "--json"]);
+    out.ok();
+    let v = out.json();
+    assert_eq!(v["target"]["prefix"], a.prefix.to_str().unwrap());
+    assert_eq!(v["proof"][0]["module"], "demo");
+    assert_eq!(v["proof"][0]["ok"], true);
+    let r = w.run_kernel("k", "import demo; print(demo.X)");
+    assert_eq!(r.error, None);
+    assert_eq!(r.stdout.trim(), "1");
+    // Inside a running kernel, no flags: the kernel's env, never a prompt.
+    let mut s = w.start_kernel("k");
+    let r = s.execute("!kip install demo2");
+    assert!(r.stdout.contains("running inside kernel"), "{}", r.stdout);
+    let r = s.execute("import demo2; print(demo2.Y)");
+    assert_eq!(r.error, None, "{}", r.stdout);
+    assert_eq!(r.stdout.trim(), "2");
+}
+
+fn dry(w: &World, args: &[&str]) -> serde_json::Value {
+    let mut full = vec!["install"];
+    full.extend_from_slice(args);
+    full.extend_from_slice(&["--dry-run", "--json"]);
+    let out = w.kip(&full);
+    out.ok();
+    out.json()
+}
+
+#[test]
+fn every_env_kind_gets_the_right_installer() {
+    let w = World::new();
+    uv_on_path(&w);
+    let wheel = w.wheel("kipdemo", "1.0", &[("kipdemo", "")]);
+    local_index(&w, wheel.parent().unwrap());
+    let base = toolbox().base_python.clone();
+    let pipvenv = w.stdlib_venv(&w.root().join("pipvenv"), &base, true);
+    let uvv = w.uv_venv(&w.root().join("uvv"), &base, false);
+    let ve = w.virtualenv(&w.root().join("ve"), &base);
+    let bare = w.stdlib_venv(&w.root().join("bare"), &base, false);
+    let py37 = w.stdlib_venv(&w.root().join("py37"), &pyenv_python("3.7"), true);
+    for (venv, installer) in [(&pipvenv, "uv"), (&uvv, "uv"), (&ve, "uv"), (&py37, "pip")] {
+        let p = venv.python.to_str().unwrap();
+        let v = dry(&w, &["kipdemo", "--python", p]);
+        assert_eq!(v["installer"], installer, "{v}");
+        let out = w.kip(&["install", "kipdemo", "--python", p]);
+        out.ok();
+        assert!(out.stderr.contains("import kipdemo: ok"), "{}", out.stderr);
+    }
+    // Neither pip nor uv: bootstrap pip with ensurepip, then pip.
+    w.remove_var("PATH");
+    w.set_var("PATH", &format!("{}:/usr/bin:/bin", w.bin().display()));
+    std::fs::remove_file(w.bin().join("uv")).unwrap();
+    let p = bare.python.to_str().unwrap();
+    let v = dry(&w, &["kipdemo", "--python", p]);
+    assert_eq!(v["installer"], "pip");
+    assert!(
+        v["commands"][0].as_str().unwrap().contains("ensurepip"),
+        "{v}"
+    );
+    let out = w.kip(&["install", "kipdemo", "--python", p]);
+    out.ok();
+    assert!(bare.prefix.join("bin/pip").exists() || bare.prefix.join("bin/pip3").exists());
+}
+
+#[test]
+fn pep668_is_refused_and_break_system_packages_only_when_typed() {
+    let w = World::new();
+    uv_on_path(&w);
+    let out = w.kip(&["install", "six", "--python", "/usr/bin/python3"]);
+    assert_eq!(out.status, 1);
+    assert!(out.stderr.contains("externally managed"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("venv") && out.stderr.contains("ipykernel install"),
+        "{}",
+        out.stderr
+    );
+    let v = dry(
+        &w,
+        &[
+            "six",
+            "--python",
+            "/usr/bin/python3",
+            "--break-system-packages",
+        ],
+    );
+    assert!(v["commands"][0]
+        .as_str()
+        .unwrap()
+        .contains("--break-system-packages"));
+    // Never added silently: a venv install's command has no such flag.
+    let venv = w.uv_venv(&w.root().join("v"), &toolbox().base_python, false);
+    let v = dry(&w, &["six", "--python", venv.python.to_str().unwrap()]);
+    assert!(!v["commands"][0].as_str().unwrap().contains("break-system"));
+}
+
+#[test]
+fn requirements_options_and_names() {
+    let w = World::new();
+    uv_on_path(&w);
+    let venv = w.uv_venv(&w.root().join("v"), &toolbox().base_python, false);
+    let p = venv.python.to_str().unwrap();
+    let v = dry(&w, &["sklearn", "--python", p]);
+    assert_eq!(v["requested"][0], "scikit-learn");
+    assert_eq!(v["renamed"][0]["typed"], "sklearn");
+    let v = dry(&w, &["sklearn", "--exact", "--python", p]);
+    assert_eq!(v["requested"][0], "sklearn");
+    let out = w.kip(&["install", "-x", "foo", "--python", p]);
+    assert_eq!(out.status, 2);
+    let out = w.kip(&["install", "--python", p, "--", "--some-flag"]);
+    assert_eq!(out.status, 2, "no requirement given");
+    let out = w.kip(&[
+        "install",
+        "six",
+        "--python",
+        p,
+        "--dry-run",
+        "--json",
+        "--",
+        "--some-flag",
+        "x y",
+    ]);
+    out.ok();
+    let v = out.json();
+    let cmd = v["commands"][0].as_str().unwrap();
+    assert!(cmd.ends_with("six --some-flag 'x y'"), "{cmd}");
+    for bad in ["a/b", "..", "."] {
+        let out = w.kip(&["install", "six", "--kernel", bad]);
+        assert_eq!(out.status, 2, "{bad}: {}", out.stderr);
+    }
+    // A requirement that looks like an option is refused before any installer runs.
+    let out = w.kip(&["install", "--python", p, "--", "six"]);
+    assert_eq!(out.status, 2);
+}
+
+/// A PEP 503 index directory (`simple/<name>/index.html`) served on loopback.
+struct Index {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Index {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve_index(w: &World, wheels: &[PathBuf]) -> Index {
+    let root = w.root().join("index");
+    for wh in wheels {
+        let file = wh.file_name().unwrap().to_str().unwrap().to_string();
+        let name = file
+            .split('-')
+            .next()
+            .unwrap()
+            .replace('_', "-")
+            .to_lowercase();
+        let d = root.join("simple").join(&name);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::copy(wh, d.join(&file)).unwrap();
+        std::fs::write(
+            d.join("index.html"),
+            format!("<html><body><a href=\"{file}\">{file}</a></body></html>"),
+        )
+        .unwrap();
+    }
+    let port_file = w.root().join("port");
+    let script = format!(
+        "import http.server, functools, sys\nh = functools.partial(http.server.SimpleHTTPRequestHandler, directory={:?})\ns = http.server.ThreadingHTTPServer(('127.0.0.1', 0), h)\nopen({:?}, 'w').write(str(s.server_address[1]))\ns.serve_forever()\n",
+        root.to_str().unwrap(),
+        port_file.to_str().unwrap()
+    );
+    let child = std::process::Command::new(&toolbox().base_python)
+        .arg("-c")
+        .arg(script)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    let port = loop {
+        if let Ok(p) = std::fs::read_to_string(&port_file) {
+            if !p.is_empty() {
+                break p;
+            }
+        }
+        assert!(t0.elapsed().as_secs() < 20, "index server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Index {
+        child,
+        url: format!("http://127.0.0.1:{port}/simple"),
+    }
+}
+
+#[test]
+fn pip_index_url_is_honoured_through_uv_and_requirements_files() {
+    let w = World::new();
+    uv_on_path(&w);
+    let d3 = w.wheel("demo3", "1.0", &[("demo3", "Z = 3\n")]);
+    let d4 = w.wheel("demo4", "1.0", &[("demo4", "")]);
+    let index = serve_index(&w, &[d3.clone()]);
+    let extra = serve_index_second(&w, &[d4]);
+    let venv = w.uv_venv(&w.root().join("v"), &toolbox().base_python, false);
+    let p = venv.python.to_str().unwrap();
+    w.set_var("PIP_INDEX_URL", &index.url);
+    let out = w.kip(&["install", "demo3", "--python", p]);
+    out.ok();
+    assert!(
+        out.stderr.contains(&index.url) && out.stderr.contains("PIP_INDEX_URL"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("import demo3: ok"), "{}", out.stderr);
+    // -r FILE with an --extra-index-url line, read by uv as pip reads it.
+    let req = w.root().join("req.txt");
+    std::fs::write(&req, format!("--extra-index-url {}\ndemo4\n", extra.url)).unwrap();
+    let out = w.kip(&["install", "-r", req.to_str().unwrap(), "--python", p]);
+    out.ok();
+    let check = w.run(&venv.python, &["-c", "import demo4"]);
+    check.ok();
+}
+
+fn serve_index_second(w: &World, wheels: &[PathBuf]) -> Index {
+    let sub = World::new();
+    let _ = w;
+    let i = serve_index(&sub, wheels);
+    std::mem::forget(sub);
+    i
+}
+
+#[test]
+fn concurrent_installs_take_turns() {
+    let w = World::new();
+    uv_on_path(&w);
+    let mut wheels = Vec::new();
+    for i in 0..8 {
+        wheels.push(w.wheel(&format!("conc{i}"), "1.0", &[(&format!("conc{i}"), "")]));
+    }
+    local_index(&w, wheels[0].parent().unwrap());
+    let venv = w.stdlib_venv(&w.root().join("v"), &toolbox().base_python, true);
+    let p = venv.python.to_str().unwrap().to_string();
+    let handles: Vec<_> = (0..8)
+        .map(|i| {
+            let env = w.env();
+            let p = p.clone();
+            let cwd = w.cwd();
+            std::thread::spawn(move || {
+                std::process::Command::new(env!("CARGO_BIN_EXE_kip"))
+                    .args(["install", &format!("conc{i}"), "--python", &p])
+                    .env_clear()
+                    .envs(env)
+                    .current_dir(cwd)
+                    .stdin(std::process::Stdio::null())
+                    .output()
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut waited = 0;
+    for h in handles {
+        let o = h.join().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        if String::from_utf8_lossy(&o.stderr).contains("waiting for another kip install") {
+            waited += 1;
+        }
+    }
+    assert!(waited >= 1, "the lock never made an install wait");
+    w.run(&venv.python, &["-m", "pip", "check"]).ok();
+}
+
+#[test]
+fn running_kernel_is_named_for_restart() {
+    let w = World::new();
+    w.use_toolbox_jupyter();
+    uv_on_path(&w);
+    let a = w.uv_venv(&w.root().join("A"), &toolbox().base_python, false);
+    w.uv_install(&a.python, &["ipykernel==7.4.0"]).unwrap();
+    register(&w, &a.python, "k");
+    let wheel = w.wheel("restartme", "1.0", &[("restartme", "")]);
+    local_index(&w, wheel.parent().unwrap());
+    let s = w.start_kernel("k");
+    let out = w.kip(&["install", "restartme", "--kernel", "k", "--json"]);
+    out.ok();
+    let v = out.json();
+    let restart = v["restart"].as_array().unwrap();
+    assert!(!restart.is_empty(), "{v}");
+    assert!(out.stderr.contains("restart kernel"), "{}", out.stderr);
+    drop(s);
+}
+
+#[test]
+fn conda_env_channel_first_then_pypi() {
+    let w = World::new();
+    w.use_toolbox_jupyter();
+    uv_on_path(&w);
+    let tb = toolbox();
+    let prefix = w.root().join("condaenvs/cenv");
+    w.conda_env(&prefix, &["python", "pip"]);
+    w.uv_install(&prefix.join("bin/python"), &["ipykernel==7.4.0"])
+        .unwrap();
+    register(&w, &prefix.join("bin/python"), "ck");
+    // The fixture CLI as `conda` on PATH, with its channel configured as conda reads settings.
+    std::os::unix::fs::symlink(&tb.fixture_conda, w.bin().join("conda")).unwrap();
+    w.set_var("CONDA_CHANNELS", tb.conda_channel.to_str().unwrap());
+    w.set_var(
+        "CONDA_PKGS_DIRS",
+        w.root().join("conda-pkgs").to_str().unwrap(),
+    );
+    let wheel = w.wheel("onlyonpypi", "1.0", &[("onlyonpypi", "")]);
+    local_index(&w, wheel.parent().unwrap());
+    let out = w.kip(&["install", "hello-fixture", "--kernel", "ck", "--json"]);
+    out.ok();
+    assert_eq!(out.json()["installed_from"][0]["from"], "conda");
+    assert!(std::fs::read_dir(prefix.join("conda-meta"))
+        .unwrap()
+        .any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("hello-fixture-")));
+    let out = w.kip(&["install", "onlyonpypi", "--kernel", "ck", "--json"]);
+    out.ok();
+    let v = out.json();
+    assert_eq!(v["installed_from"][0]["from"], "pypi", "{v}");
+    assert!(
+        out.stderr.contains("not in the conda channels"),
+        "{}",
+        out.stderr
+    );
+    let r = w.run_kernel("ck", "import hello_fixture, onlyonpypi; print('both')");
+    assert_eq!(r.stdout.trim(), "both", "{:?}", r.error);
+    let list = w.kip(&["list", "--kernel", "ck", "--json"]);
+    list.ok();
+    let pk = list.json()["packages"].as_array().unwrap().clone();
+    let inst = |n: &str| {
+        pk.iter()
+            .find(|p| p["name"].as_str().unwrap().eq_ignore_ascii_case(n))
+            .map(|p| p["installer"].clone())
+    };
+    assert_eq!(inst("hello-fixture").unwrap(), "conda");
+    let by = inst("onlyonpypi").unwrap();
+    assert!(by == "uv" || by == "pip", "{by}");
+    let out = w.kip(&[
+        "uninstall",
+        "hello-fixture",
+        "onlyonpypi",
+        "--kernel",
+        "ck",
+        "--json",
+    ]);
+    out.ok();
+    let v = out.json();
+    let removed = v["removed"].as_array().unwrap();
+    assert!(
+        removed
+            .iter()
+            .any(|r| r["name"] == "hello-fixture" && r["with"] == "conda"),
+        "{v}"
+    );
+    assert!(
+        removed
+            .iter()
+            .any(|r| r["name"] == "onlyonpypi" && r["with"] != "conda"),
+        "{v}"
+    );
+    let r = w.run_kernel("ck", "import hello_fixture");
+    assert!(r.error.is_some());
+}
