@@ -57,7 +57,7 @@ pub enum Command {
     Doctor {
         /// A notebook whose kernel and imports to check.
         #[arg(value_name = "NOTEBOOK")]
-        notebook: Option<PathBuf>,
+        file: Option<PathBuf>,
         #[command(flatten)]
         target: TargetFlags,
         #[arg(long)]
@@ -275,7 +275,7 @@ pub fn main() -> i32 {
             },
         ),
         Command::Doctor {
-            notebook,
+            file,
             target,
             json,
             fix,
@@ -283,7 +283,7 @@ pub fn main() -> i32 {
         } => doctor::run(
             &ctx,
             &doctor::DoctorArgs {
-                notebook,
+                notebook: file.or_else(|| target.notebook.clone()),
                 target: target.target_args(),
                 jupyter: target.jupyter,
                 json,

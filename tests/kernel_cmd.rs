@@ -1,0 +1,357 @@
+//! `kip kernel add | fix | remove | show`: kernelspecs that cannot leak.
+
+mod support;
+
+use std::path::Path;
+
+use support::{toolbox, World};
+
+fn setup() -> World {
+    let w = World::new();
+    w.use_toolbox_jupyter();
+    for (n, t) in [
+        ("uv", toolbox().uv.clone()),
+        ("kip", env!("CARGO_BIN_EXE_kip").into()),
+    ] {
+        std::os::unix::fs::symlink(t, w.bin().join(n)).unwrap();
+    }
+    // Packages come from the wheelhouse only, through pip's settings that kip translates.
+    w.set_var("PIP_NO_INDEX", "1");
+    w.set_var("PIP_FIND_LINKS", toolbox().wheels.to_str().unwrap());
+    w
+}
+
+/// The server's PATH starts with another env (`other`), so a kernel without activation
+/// would reach other's pip and python.
+fn other_env_first(w: &World) {
+    let other = w.uv_venv(&w.root().join("other"), &toolbox().base_python, true);
+    w.prepend_path(&other.prefix.join("bin"));
+}
+
+fn check_activated_kernel(w: &World, name: &str, prefix: &Path) {
+    let listed = w.jupyter_kernelspec_list_json(&w.bin().join("jupyter"));
+    listed.ok();
+    assert!(
+        listed.stdout.contains(&format!("\"{name}\"")),
+        "{}",
+        listed.stdout
+    );
+    let r = w.run_kernel(
+        name,
+        "import sys; print(sys.executable)\n!pip --version\n!which python",
+    );
+    assert_eq!(r.error, None);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with(prefix.to_str().unwrap()),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("pip ") && l.contains(prefix.to_str().unwrap())),
+        "!pip: {}",
+        r.stdout
+    );
+    assert_eq!(
+        lines.last().unwrap().trim(),
+        prefix.join("bin/python").to_str().unwrap(),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn add_stdlib_venv() {
+    let w = setup();
+    other_env_first(&w);
+    let v = w.stdlib_venv(&w.root().join("projA/.venv"), &toolbox().base_python, true);
+    let out = w.kip(&["kernel", "add", v.prefix.to_str().unwrap(), "--json"]);
+    out.ok();
+    assert_eq!(out.json()["name"], "proja");
+    check_activated_kernel(&w, "proja", &v.prefix);
+}
+
+#[test]
+fn add_uv_venv_without_pip_or_ipykernel() {
+    let w = setup();
+    other_env_first(&w);
+    let v = w.uv_venv(&w.root().join("bare"), &toolbox().base_python, false);
+    w.kip(&[
+        "kernel",
+        "add",
+        v.python.to_str().unwrap(),
+        "--name",
+        "bare",
+    ])
+    .ok();
+    assert!(v.prefix.join("bin/pip").exists(), "pip seeded");
+    check_activated_kernel(&w, "bare", &v.prefix);
+}
+
+#[test]
+fn add_conda_env() {
+    let w = setup();
+    other_env_first(&w);
+    let prefix = w.root().join("conda/envs/cz");
+    w.conda_env(&prefix, &["python", "pip"]);
+    // The fixture's conda-like CLI manages the env; ipykernel is not in its channel, so kip
+    // falls back to PyPI (here: the wheelhouse) for it.
+    std::os::unix::fs::symlink(&toolbox().fixture_conda, w.bin().join("conda")).unwrap();
+    w.set_var("CONDA_CHANNELS", toolbox().conda_channel.to_str().unwrap());
+    w.set_var("CONDA_PKGS_DIRS", w.root().join("pkgs").to_str().unwrap());
+    let out = w.kip(&["kernel", "add", prefix.to_str().unwrap(), "--json"]);
+    out.ok();
+    let v = out.json();
+    assert_eq!(v["name"], "cz");
+    assert_eq!(
+        v["kernel_json"]["env"]["CONDA_PREFIX"],
+        prefix.to_str().unwrap()
+    );
+    check_activated_kernel(&w, "cz", &prefix);
+}
+
+#[test]
+fn spec_equals_ipykernel_install_apart_from_env_and_marker() {
+    let w = setup();
+    let v = w.uv_venv(&w.root().join("eq"), &toolbox().base_python, true);
+    w.uv_install(&v.python, &["ipykernel==7.4.0"]).unwrap();
+    let tmp = w.root().join("ref");
+    w.run(
+        &v.python,
+        &[
+            "-m",
+            "ipykernel",
+            "install",
+            "--prefix",
+            tmp.to_str().unwrap(),
+            "--name",
+            "eqk",
+            "--display-name",
+            "Eq K",
+        ],
+    )
+    .ok();
+    let reference: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.join("share/jupyter/kernels/eqk/kernel.json")).unwrap(),
+    )
+    .unwrap();
+    let mine_dir = w.root().join("mine");
+    w.kip(&[
+        "kernel",
+        "add",
+        v.python.to_str().unwrap(),
+        "--name",
+        "eqk",
+        "--display-name",
+        "Eq K",
+        "--prefix",
+        mine_dir.to_str().unwrap(),
+    ])
+    .ok();
+    let kdir = mine_dir.join("share/jupyter/kernels/eqk");
+    let mut mine: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(kdir.join("kernel.json")).unwrap()).unwrap();
+    mine.as_object_mut().unwrap().remove("env");
+    mine["metadata"].as_object_mut().unwrap().remove("kip");
+    assert_eq!(mine, reference);
+    for logo in ["logo-32x32.png", "logo-64x64.png", "logo-svg.svg"] {
+        assert!(kdir.join(logo).exists(), "{logo}");
+    }
+}
+
+#[test]
+fn venv_out_of_pep668_in_one_command() {
+    let w = setup();
+    let dir = w.root().join("work-venv");
+    let out = w.kip(&[
+        "kernel",
+        "add",
+        "--venv",
+        dir.to_str().unwrap(),
+        "--python",
+        "/usr/bin/python3",
+        "--name",
+        "debwork",
+    ]);
+    out.ok();
+    let r = w.run_kernel("debwork", "import sys; print(sys.executable)");
+    assert_eq!(r.error, None);
+    assert!(
+        r.stdout.trim().starts_with(dir.to_str().unwrap()),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn names_are_guarded() {
+    let w = setup();
+    let v = w.uv_venv(&w.root().join("n"), &toolbox().base_python, true);
+    w.uv_install(&v.python, &["ipykernel==7.4.0"]).unwrap();
+    for bad in ["../x", "a/b", "..", ".hidden", "Upper"] {
+        let out = w.kip(&["kernel", "add", v.python.to_str().unwrap(), "--name", bad]);
+        assert_eq!(out.status, 2, "{bad}: {}", out.stderr);
+    }
+    let kernels = w.root().join("xdg/data/jupyter/kernels");
+    assert!(
+        !kernels.exists() || std::fs::read_dir(&kernels).unwrap().count() == 0,
+        "nothing written"
+    );
+    for bad in ["../x", "a/b", "..", "."] {
+        assert_eq!(w.kip(&["kernel", "remove", bad, "--yes"]).status, 2);
+        assert_eq!(w.kip(&["kernel", "show", bad]).status, 2);
+    }
+    // An existing kernel named "with space" can be shown, fixed and removed.
+    let spec = serde_json::json!({"argv": ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "WS", "language": "python"});
+    w.kernelspec(&kernels, "with space", &spec.to_string());
+    w.kip(&["kernel", "show", "with space"]).ok();
+    let fix = w.kip(&["kernel", "fix", "with space"]);
+    assert!(fix.status == 0 || fix.status == 1, "{}", fix.stderr);
+    w.kip(&["kernel", "remove", "with space", "--yes"]).ok();
+    assert!(!kernels.join("with space").exists());
+}
+
+fn finding_ids(w: &World) -> Vec<(String, String)> {
+    let out = w.kip(&["doctor", "--json"]);
+    let v = out.json();
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_string(),
+                f["subject"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn fix_all_clears_every_automatic_kernel_finding() {
+    let w = setup();
+    let other = w.root().join("other");
+    other_env_first(&w);
+    let _ = other;
+    let a = w.uv_venv(&w.root().join("A"), &toolbox().base_python, false);
+    w.uv_install(&a.python, &["ipykernel==7.4.0"]).unwrap();
+    let kernels = w.root().join("xdg/data/jupyter/kernels");
+    // Relative python in a spec that belongs to env A (shipped in A's share/jupyter).
+    let a_kernels = a.prefix.join("share/jupyter/kernels");
+    w.kernelspec(&a_kernels, "rel", r#"{"argv": ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "Rel", "language": "python"}"#);
+    w.set_var(
+        "JUPYTER_PATH",
+        a.prefix.join("share/jupyter").to_str().unwrap(),
+    );
+    // Absolute interpreter without activation: !pip reaches `other`.
+    let abs = serde_json::json!({"argv": [a.python.to_str().unwrap(), "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "Abs", "language": "python"});
+    w.kernelspec(&kernels, "abs", &abs.to_string());
+    // An env without ipykernel.
+    let noipk = w.uv_venv(&w.root().join("noipk"), &toolbox().base_python, false);
+    let np = serde_json::json!({"argv": [noipk.python.to_str().unwrap(), "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "NoIpk", "language": "python"});
+    w.kernelspec(&kernels, "noipk", &np.to_string());
+    // A dead kernel.
+    w.kernelspec(&kernels, "dead", r#"{"argv": ["/nonexistent/env/bin/python", "-m", "ipykernel_launcher"], "display_name": "Dead"}"#);
+    let before = finding_ids(&w);
+    for (id, subj) in [
+        ("kernel-relative-python", "rel"),
+        ("kernel-shell-mismatch", "abs"),
+        ("kernel-ipykernel-missing", "noipk"),
+        ("kernel-interpreter-missing", "dead"),
+    ] {
+        assert!(
+            before.contains(&(id.to_string(), subj.to_string())),
+            "{id} {subj} missing from {before:?}"
+        );
+    }
+    let out = w.kip(&["kernel", "fix", "--all", "--yes"]);
+    assert!(out.status == 0, "{}\n{}", out.stdout, out.stderr);
+    let after = finding_ids(&w);
+    let automatic = [
+        "kernel-relative-python",
+        "kernel-shell-mismatch",
+        "kernel-ipykernel-missing",
+        "kernel-interpreter-missing",
+    ];
+    assert!(
+        !after.iter().any(|(id, _)| automatic.contains(&id.as_str())),
+        "{after:?}"
+    );
+    for k in [
+        a_kernels.join("rel"),
+        kernels.join("abs"),
+        kernels.join("noipk"),
+    ] {
+        let baks: Vec<_> = std::fs::read_dir(&k)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with("kernel.json.kip-bak-")
+            })
+            .collect();
+        assert_eq!(baks.len(), 1, "{}", k.display());
+    }
+    assert!(!kernels.join("dead").exists());
+    // The fixed kernel really runs A, and !pip reaches A's pip.
+    let r = w.run_kernel("rel", "import sys; print(sys.executable)");
+    assert!(
+        r.stdout.trim().starts_with(a.prefix.to_str().unwrap()),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_kill_at_the_write_leaves_old_or_new_never_broken() {
+    let w = setup();
+    let kernels = w.root().join("xdg/data/jupyter/kernels");
+    let a = w.uv_venv(&w.root().join("A"), &toolbox().base_python, true);
+    w.uv_install(&a.python, &["ipykernel==7.4.0"]).unwrap();
+    let spec = serde_json::json!({"argv": [a.python.to_str().unwrap(), "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "K", "language": "python"});
+    let other = w.uv_venv(&w.root().join("other"), &toolbox().base_python, true);
+    w.prepend_path(&other.prefix.join("bin"));
+    let kfile = w
+        .kernelspec(&kernels, "k", &spec.to_string())
+        .join("kernel.json");
+    let original = std::fs::read_to_string(&kfile).unwrap();
+    // Deterministic: killed after the temp file is written, before the rename.
+    w.set_var("KIP_FAULT", "after-temp-write");
+    let out = w.kip(&["kernel", "fix", "k"]);
+    assert_ne!(out.status, 0);
+    w.remove_var("KIP_FAULT");
+    let now = std::fs::read_to_string(&kfile).unwrap();
+    assert_eq!(
+        now, original,
+        "the old file survives a kill before the rename"
+    );
+    let v: serde_json::Value = serde_json::from_str(&now).unwrap();
+    assert!(v.is_object());
+    // Random kills in a loop: the file always parses, as the old or the new spec.
+    for i in 0..10 {
+        std::fs::write(&kfile, &original).unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kip"))
+            .args(["kernel", "fix", "k"])
+            .env_clear()
+            .envs(w.env())
+            .current_dir(w.cwd())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(3 * i));
+        let _ = child.kill();
+        let _ = child.wait();
+        let text = std::fs::read_to_string(&kfile).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("broken after a kill: {e}\n{text}"));
+        assert!(
+            text == original || v["env"]["VIRTUAL_ENV"].is_string(),
+            "{text}"
+        );
+    }
+}
