@@ -106,7 +106,7 @@ pub fn run(ctx: &Context, args: &DoctorArgs) -> anyhow::Result<i32> {
         render_report(&view, &report, args.json)?;
         return Ok(if report.errors() > 0 { 1 } else { 0 });
     }
-    let applied = apply_fixes(ctx, &view, &report, &kernels, args.yes)?;
+    let applied = apply_fixes(ctx, &view, &report, &kernels, args.yes, args.json)?;
     eprintln!("{applied} fix(es) applied; checking again");
     let view = view::select(ctx, args.jupyter.as_deref())?;
     let (after, _) = diagnose(ctx, &view, args).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -121,6 +121,7 @@ fn apply_fixes(
     report: &Report,
     kernels: &[ResolvedKernel],
     yes: bool,
+    json: bool,
 ) -> anyhow::Result<usize> {
     let mut names: Vec<String> = Vec::new();
     for f in &report.findings {
@@ -154,7 +155,7 @@ fn apply_fixes(
             .filter(|k| k.entry.found.name.to_string_lossy() == n)
             .collect();
         for k in k {
-            if crate::cli::kernel::fix_one(ctx, view, k, yes, false)?.changed {
+            if crate::cli::kernel::fix_one(ctx, view, k, yes, json)?.changed {
                 applied += 1;
             }
         }

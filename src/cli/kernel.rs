@@ -563,7 +563,10 @@ pub fn fix_one(
                 &format!("{} (after)", kfile.display()),
             )
             .to_string();
-        if !quiet {
+        // With --json the diff goes to stderr, keeping stdout one JSON document.
+        if quiet {
+            eprint!("{}", r.diff);
+        } else {
             print!("{}", r.diff);
         }
         let bak = write::replace_kernel_json(&kfile, new_text.as_bytes())
