@@ -263,7 +263,7 @@ fn pip_index_url_is_honoured_through_uv_and_requirements_files() {
     uv_on_path(&w);
     let d3 = w.wheel("demo3", "1.0", &[("demo3", "Z = 3\n")]);
     let d4 = w.wheel("demo4", "1.0", &[("demo4", "")]);
-    let index = serve_index(&w, &[d3.clone()]);
+    let index = serve_index(&w, std::slice::from_ref(&d3));
     let extra = serve_index_second(&w, &[d4]);
     let venv = w.uv_venv(&w.root().join("v"), &toolbox().base_python, false);
     let p = venv.python.to_str().unwrap();

@@ -28,7 +28,3 @@ pub fn warn(s: &str) -> String {
 pub fn error(s: &str) -> String {
     paint(Style::new().fg_color(Some(AnsiColor::Red.into())).bold(), s)
 }
-
-pub fn ok(s: &str) -> String {
-    paint(Style::new().fg_color(Some(AnsiColor::Green.into())), s)
-}
