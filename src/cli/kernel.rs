@@ -388,7 +388,7 @@ fn add(ctx: &Context, a: &AddArgs) -> anyhow::Result<i32> {
         ));
     }
     let mut files: Vec<(String, Vec<u8>)> =
-        vec![("kernel.json".into(), serde_json::to_vec_pretty(&kj)?)];
+        vec![("kernel.json".into(), write::kernel_json_bytes(&kj))];
     for (n, p) in spec::logo_files(ipk_dir.as_deref()) {
         if let Ok(b) = std::fs::read(&p) {
             files.push((n, b));
@@ -554,7 +554,10 @@ pub fn fix_one(
             }
         }
     }
-    let new_text = serde_json::to_string_pretty(&json)? + "\n";
+    let mut new_text = String::from_utf8_lossy(&write::kernel_json_bytes(&json)).into_owned();
+    if old_text.ends_with('\n') {
+        new_text.push('\n');
+    }
     if serde_json::from_str::<Value>(&old_text).ok() != Some(json.clone()) {
         r.diff = similar::TextDiff::from_lines(&old_text, &new_text)
             .unified_diff()

@@ -99,8 +99,9 @@ pub fn run(ctx: &Context, programs: &[String], json: bool) -> anyhow::Result<i32
     let mut mismatches = Vec::new();
     for (pip, py) in [("pip", "python"), ("pip3", "python3"), ("pip", "python3")] {
         if let (Some(pi), Some(yi)) = (first_interp(pip), first_interp(py)) {
-            if env_of(pip) != env_of(py) && !mismatches.iter().any(|m: &Mismatch| m.command == pip)
-            {
+            let (pe, ye) = (env_of(pip), env_of(py));
+            let differ = pe.is_some() && ye.is_some() && pe != ye;
+            if differ && !mismatches.iter().any(|m: &Mismatch| m.command == pip) {
                 mismatches.push(Mismatch {
                     command: pip.into(),
                     interpreter: pi.display().to_string(),

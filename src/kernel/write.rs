@@ -11,6 +11,19 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// kernel.json as ipykernel writes it (`json.dump(indent=1)`), so a fix's diff shows only
+/// what changed.
+pub fn kernel_json_bytes(v: &serde_json::Value) -> Vec<u8> {
+    use serde::Serialize;
+    let mut out = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b" ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+    if v.serialize(&mut ser).is_err() {
+        return b"{}".to_vec();
+    }
+    out
+}
+
 /// Die at a named fault point when `KIP_FAULT` names it.
 pub fn fault_point(name: &str) {
     if std::env::var("KIP_FAULT").is_ok_and(|v| v == name) {

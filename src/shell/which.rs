@@ -66,7 +66,9 @@ pub fn interpreter_of(ctx: &Context, env: &EnvVars, found: &Path) -> Option<Path
     let name = found.file_name()?.to_string_lossy().into_owned();
     if pyenv::shim_root(found).is_some() {
         let sub = Context::new(ctx.os, env.clone(), ctx.cwd.clone());
-        return pyenv::resolve_shim(&sub, found, &name).executable;
+        let exe = pyenv::resolve_shim(&sub, found, &name).executable?;
+        // The shim resolves to the version's own `pip`, `ipython`, … script: follow it.
+        return interpreter_of(ctx, env, &exe);
     }
     match shebang::interpreter_for_script(ctx, found) {
         ScriptInterpreter::Python(p) => Some(p),
