@@ -158,7 +158,27 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
 
     let mut renamed = Vec::new();
     if !args.exact {
-        let local = crate::doctor::notebook::local_metadata(ctx);
+        // Other envs' metadata is only consulted for names that are neither in kip's table nor
+        // already a distribution installed in the target (the common, fast case).
+        let installed: Vec<String> = target
+            .env
+            .site_packages
+            .iter()
+            .flat_map(|sp| site::installed_distributions(sp))
+            .map(|d| d.normalized_name)
+            .collect();
+        let needs_local = reqs.iter().any(|r| match r {
+            Requirement::Named { name, .. } => {
+                names::distribution_for_import(name).is_none()
+                    && !installed.contains(&names::normalize_dist_name(name))
+            }
+            _ => false,
+        });
+        let local = if needs_local {
+            crate::doctor::notebook::local_metadata(ctx)
+        } else {
+            Vec::new()
+        };
         for r in reqs.iter_mut() {
             if let Requirement::Named { name, .. } = r {
                 let m = names::map_import(name, &local);

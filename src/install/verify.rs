@@ -1,7 +1,9 @@
 //! The import proof after an install (PRODUCT.md): import the requested distributions'
 //! top-level modules in ONE subprocess of the kernel's interpreter, with the kernel's `env`,
 //! from a neutral empty temp directory (a local `X.py` must not fake a pass), under
-//! `KIP_IMPORT_TIMEOUT_MS`. A distribution with nothing to import passes.
+//! `KIP_IMPORT_TIMEOUT_MS`. A distribution with nothing to import passes. Bytecode is written
+//! as the kernel's own first import would write it (uv installs without compiling), so a
+//! repeated proof costs an interpreter start, not a recompile.
 
 use std::path::Path;
 use std::process::Command;
@@ -63,8 +65,7 @@ pub fn prove_imports(
         .args(modules)
         .current_dir(dir.path())
         .env_clear()
-        .envs(env.to_vec())
-        .env("PYTHONDONTWRITEBYTECODE", "1");
+        .envs(env.to_vec());
     let out = process::run_captured(cmd, timeout)?;
     let text = String::from_utf8_lossy(&out.stdout);
     let last = text.lines().last().unwrap_or("");
