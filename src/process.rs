@@ -151,20 +151,23 @@ mod tests {
             .trim()
             .parse()
             .unwrap();
-        // run_captured returns only once the pipes closed, so the grandchild has exited (it may
-        // linger as a zombie until init reaps it).
-        let state = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .ok()
-            .and_then(|s| s.rsplit(')').next().map(|r| r.trim().chars().next()))
-            .flatten();
-        // A reused pid (another process) is not our sleep: compare the command line too.
-        let still_sleep = std::fs::read(format!("/proc/{pid}/cmdline"))
-            .map(|c| c.starts_with(b"sleep\0600"))
-            .unwrap_or(false);
-        assert!(
-            !still_sleep || matches!(state, None | Some('Z') | Some('X')),
-            "grandchild {pid} survived the group kill (state {state:?})"
-        );
+        // run_captured returns once the pipes closed, which happens early in the grandchild's
+        // exit; it may still be tearing down ('R') or a zombie. Alive means: still our sleep,
+        // and still not exiting after a grace period.
+        let alive = || {
+            let state = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| s.rsplit(')').next().and_then(|r| r.trim().chars().next()));
+            let ours = std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| c.starts_with(b"sleep\0600"))
+                .unwrap_or(false);
+            ours && !matches!(state, None | Some('Z') | Some('X'))
+        };
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while alive() && Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        assert!(!alive(), "grandchild {pid} survived the group kill");
     }
 
     #[test]
