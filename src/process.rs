@@ -159,7 +159,7 @@ mod tests {
                 .ok()
                 .and_then(|s| s.rsplit(')').next().and_then(|r| r.trim().chars().next()));
             let ours = std::fs::read(format!("/proc/{pid}/cmdline"))
-                .map(|c| c.starts_with(b"sleep\0600"))
+                .map(|c| c.starts_with(b"sleep\x00600"))
                 .unwrap_or(false);
             ours && !matches!(state, None | Some('Z') | Some('X'))
         };
