@@ -851,6 +851,50 @@ mod tests {
     }
 
     #[test]
+    fn pixi_run_shape() {
+        let d = tempfile::tempdir().unwrap();
+        let env = d.path().join(".pixi/envs/gpu");
+        std::fs::create_dir_all(env.join("bin")).unwrap();
+        let py = env.join("bin/python");
+        std::fs::write(&py, b"\x7fELF").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&py, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let ctx = Context::new(
+            crate::platform::Os::Linux,
+            EnvVars::from_pairs([("PATH", "/usr/bin")]),
+            d.path().to_path_buf(),
+        );
+        let manifest = d.path().join("pixi.toml");
+        let args = s(&[
+            "run",
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+            "-e",
+            "gpu",
+            "python",
+            "-m",
+            "ipykernel_launcher",
+        ]);
+        match resolve_pixi_run(&ctx, &args, &ctx.vars, 0) {
+            KernelInterpreter::Resolved {
+                python, wrapper, ..
+            } => {
+                assert_eq!(python, py);
+                assert_eq!(wrapper.as_deref(), Some("pixi run"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let args = s(&["run", "python"]);
+        assert!(
+            matches!(
+                resolve_pixi_run(&ctx, &args, &ctx.vars, 0),
+                KernelInterpreter::Unresolved { .. }
+            ),
+            "default env missing"
+        );
+    }
+
+    #[test]
     fn python_names() {
         for n in ["python", "python3", "python3.12", "python3.13t", "pypy3"] {
             assert!(is_python_name(n), "{n}");

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::envvars::EnvVars;
+use crate::platform::Os;
 use crate::process::{self, RunError};
 use crate::python::cache::{CacheKey, ProbeCache};
 use crate::python::interpreter::InterpreterInfo;
@@ -35,6 +36,13 @@ pub struct Prober {
     vars: EnvVars,
     memo: Mutex<HashMap<PathBuf, Result<Arc<InterpreterInfo>, ProbeError>>>,
     runs: AtomicUsize,
+}
+
+/// On macOS, `/usr/bin/python3` is Apple's xcode-select stub unless the Command Line Tools are
+/// installed: running it opens an install dialog (python-environments.md §1b). Pure decision;
+/// the caller supplies whether `xcode-select -p` succeeds.
+pub fn may_run(os: Os, python: &Path, command_line_tools: impl FnOnce() -> bool) -> bool {
+    !(os == Os::MacOs && python == Path::new("/usr/bin/python3")) || command_line_tools()
 }
 
 /// Is `path` inside a pyenv `shims` directory?
@@ -109,6 +117,12 @@ impl Prober {
         if is_pyenv_shim(python) {
             return Err(ProbeError::Shim(python.to_path_buf()));
         }
+        if !may_run(Os::current(), python, xcode_tools_installed) {
+            return Err(ProbeError::Failed(
+                python.to_path_buf(),
+                "Apple's python3 stub (the Command Line Tools are not installed); not run".into(),
+            ));
+        }
         // Wrapper scripts are cached too: the key holds the script's own ctime, so editing it
         // invalidates the entry (what it execs is assumed stable, like a symlink target).
         let key = CacheKey::new(python, &self.vars);
@@ -153,5 +167,66 @@ impl Prober {
             c.put(k, &info);
         }
         Ok(Arc::new(info))
+    }
+}
+
+fn xcode_tools_installed() -> bool {
+    let mut c = Command::new("xcode-select");
+    c.arg("-p");
+    process::run_captured(c, std::time::Duration::from_secs(5)).is_ok_and(|o| o.success())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apple_stub_is_not_run_without_command_line_tools() {
+        let stub = Path::new("/usr/bin/python3");
+        assert!(!may_run(Os::MacOs, stub, || false));
+        assert!(may_run(Os::MacOs, stub, || true));
+        assert!(may_run(Os::Linux, stub, || panic!("not asked on Linux")));
+        assert!(may_run(
+            Os::MacOs,
+            Path::new("/opt/homebrew/bin/python3"),
+            || panic!("not asked")
+        ));
+    }
+
+    /// The fixed probe script runs on every Python this machine has, 2.7 included.
+    #[test]
+    fn probe_script_runs_on_python_2_7_and_3_6_plus() {
+        let root = PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/root".into()))
+            .join(".pyenv/versions");
+        let Ok(rd) = std::fs::read_dir(&root) else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let vars = EnvVars::from_pairs([
+            ("HOME", dir.path().to_str().unwrap()),
+            ("PATH", "/usr/bin:/bin"),
+        ]);
+        let prober = Prober::new(None, &vars);
+        let mut seen = 0;
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Ok(v) = name.parse::<crate::python::version::PythonVersion>() else {
+                continue;
+            };
+            let py = e
+                .path()
+                .join("bin")
+                .join(format!("python{}.{}", v.major, v.minor));
+            if !py.exists() {
+                continue;
+            }
+            let info = prober
+                .query(&py)
+                .unwrap_or_else(|err| panic!("{name}: {err}"));
+            assert_eq!(info.version, v, "{name}");
+            assert_eq!(info.prefix, e.path());
+            seen += 1;
+        }
+        assert!(seen == 0 || prober.probes_run() == seen);
     }
 }
