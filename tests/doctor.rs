@@ -2,6 +2,8 @@
 
 mod support;
 
+use std::path::Path;
+
 use support::{toolbox, World};
 
 fn setup() -> World {
@@ -384,4 +386,86 @@ fn why_finds_modules_elsewhere_and_shadowing() {
         .json();
     assert_eq!(v["from"], "local-file");
     assert!(v["warning"].as_str().unwrap().contains("hides"));
+}
+
+#[test]
+fn remaining_catalog_ids() {
+    let w = setup();
+    // shell-shim: `python` is a pyenv shim.
+    w.pyenv_root(&["3.11.7"]);
+    w.pyenv_global("3.11.7");
+    let shims = w.root().join("pyenv/shims");
+    w.set_var(
+        "PATH",
+        &format!("{}:{}:/usr/bin:/bin", w.bin().display(), shims.display()),
+    );
+    let (_, v) = doctor(&w, &[]);
+    let f = find(&v, "shell-shim", "python").unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(f["severity"], "info");
+    assert!(f["message"].as_str().unwrap().contains("3.11.7"));
+    // shell-jupyter-python-mismatch: the Jupyter (toolbox venv) differs from `python` (pyenv).
+    let f = find(&v, "shell-jupyter-python-mismatch", "jupyter").unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(f["severity"], "warning");
+    // notebook-kernel-missing.
+    let nb = w.cwd().join("orphan.ipynb");
+    std::fs::write(&nb, r#"{"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "nowhere", "display_name": "X"}}, "cells": []}"#).unwrap();
+    let (code, v) = doctor(&w, &["orphan.ipynb"]);
+    assert_eq!(code, 1);
+    let f = find(&v, "notebook-kernel-missing", "orphan.ipynb").unwrap_or_else(|| panic!("{v}"));
+    assert!(f["fix"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("--name nowhere"));
+    // A notebook that is not JSON is bad input: exit 2 naming the file.
+    std::fs::write(&nb, "{oops").unwrap();
+    let out = w.kip(&["doctor", "orphan.ipynb"]);
+    assert_eq!(out.status, 2);
+    assert!(out.stderr.contains("orphan.ipynb"), "{}", out.stderr);
+}
+
+#[test]
+fn conda_pip_mixed() {
+    let w = setup();
+    let prefix = w.root().join("cm");
+    w.conda_env(&prefix, &["python", "pip", "hello-fixture"]);
+    // pip installs its own hello-fixture over the conda-owned one.
+    let wheel = w.wheel("hello-fixture", "9.0", &[("hello_fixture", "")]);
+    w.run(
+        &prefix.join("bin/python"),
+        &[
+            "-m",
+            "pip",
+            "install",
+            "--no-index",
+            "--ignore-installed",
+            wheel.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    let (_, v) = doctor(&w, &["--prefix", prefix.to_str().unwrap()]);
+    let f = find(&v, "env-conda-pip-mixed", "cm").unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(f["severity"], "info");
+    assert!(f["message"].as_str().unwrap().contains("hello"));
+}
+
+#[test]
+fn site_not_writable_for_another_user() {
+    let w = World::new_shared();
+    let venv = w.root().join("rovenv");
+    w.run(
+        Path::new("/usr/bin/python3"),
+        &["-m", "venv", "--without-pip", venv.to_str().unwrap()],
+    )
+    .ok();
+    use std::os::unix::fs::PermissionsExt;
+    for d in [w.root(), w.cwd(), w.home()] {
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let out = w.kip_as_nobody(&["doctor", "--json", "--prefix", venv.to_str().unwrap()]);
+    let v = out.json();
+    let f = find(&v, "env-site-not-writable", "rovenv").unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(f["severity"], "warning");
+    // As the owner it is writable: no finding.
+    let (_, v) = doctor(&w, &["--prefix", venv.to_str().unwrap()]);
+    assert!(find(&v, "env-site-not-writable", "rovenv").is_none());
 }
