@@ -20,6 +20,7 @@ use crate::jupyter::runtime;
 use crate::jupyter::view;
 use crate::process;
 use crate::python::{classify, site};
+use crate::render;
 
 /// Everything `kip install` was given.
 #[derive(Clone, Debug, Default)]
@@ -139,8 +140,11 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
             }
         }
     }
+    let spinner = render::spinner("finding the target environment");
     let view = view::select(ctx, args.jupyter.as_deref())?;
-    let target = match target::resolve(ctx, &view, &args.target) {
+    let resolved = target::resolve(ctx, &view, &args.target);
+    drop(spinner);
+    let target = match resolved {
         Ok(t) => t,
         Err(TargetError::Usage(m)) => {
             eprintln!("kip install: {m}");

@@ -28,3 +28,23 @@ pub fn warn(s: &str) -> String {
 pub fn error(s: &str) -> String {
     paint(Style::new().fg_color(Some(AnsiColor::Red.into())).bold(), s)
 }
+
+/// A spinner on stderr while kip itself works (only on a terminal; cleared when dropped).
+pub fn spinner(msg: &str) -> Option<Spinner> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new_spinner();
+    pb.set_message(msg.to_string());
+    pb.enable_steady_tick(std::time::Duration::from_millis(80));
+    Some(Spinner(pb))
+}
+
+pub struct Spinner(indicatif::ProgressBar);
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
