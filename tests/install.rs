@@ -504,3 +504,56 @@ fn ctrl_c_stops_the_installer_exits_130_and_releases_the_lock() {
         out.stderr
     );
 }
+
+#[test]
+fn project_pixi_and_frozen_envs() {
+    let w = World::new();
+    uv_on_path(&w);
+    // A uv project's .venv: a warning with the `uv add` line.
+    let proj = w.root().join("proj");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(
+        proj.join("pyproject.toml"),
+        "[project]\nname='p'\nversion='0'\n",
+    )
+    .unwrap();
+    std::fs::write(proj.join("uv.lock"), "version = 1\n").unwrap();
+    let v = w.uv_venv(&proj.join(".venv"), &toolbox().base_python, false);
+    let out = w.kip(&[
+        "install",
+        "six",
+        "--python",
+        v.python.to_str().unwrap(),
+        "--dry-run",
+    ]);
+    out.ok();
+    assert!(
+        out.stderr.contains("uv sync") && out.stderr.contains("uv add"),
+        "{}",
+        out.stderr
+    );
+    // A pixi env: refused (no pixi here) with the exact `pixi add` command.
+    let px = w.root().join("pixiproj/.pixi/envs/default");
+    w.conda_env(&px, &["python"]);
+    let manifest = w.root().join("pixiproj/pixi.toml");
+    std::fs::write(
+        px.join("conda-meta/pixi"),
+        serde_json::json!({"manifest_path": manifest, "environment_name": "default"}).to_string(),
+    )
+    .unwrap();
+    let out = w.kip(&["install", "six", "--prefix", px.to_str().unwrap()]);
+    assert_eq!(out.status, 1);
+    assert!(
+        out.stderr
+            .contains(&format!("pixi add --manifest-path {}", manifest.display())),
+        "{}",
+        out.stderr
+    );
+    // A frozen conda env (CEP 22) is refused.
+    let fz = w.root().join("frozen");
+    w.conda_env(&fz, &["python"]);
+    std::fs::write(fz.join("conda-meta/frozen"), "{}").unwrap();
+    let out = w.kip(&["install", "six", "--prefix", fz.to_str().unwrap()]);
+    assert_eq!(out.status, 1);
+    assert!(out.stderr.contains("frozen"), "{}", out.stderr);
+}
