@@ -7,18 +7,7 @@ use std::path::Path;
 use support::{toolbox, World};
 
 fn setup() -> World {
-    let w = World::new();
-    w.use_toolbox_jupyter();
-    for (n, t) in [
-        ("uv", toolbox().uv.clone()),
-        ("kip", env!("CARGO_BIN_EXE_kip").into()),
-    ] {
-        std::os::unix::fs::symlink(t, w.bin().join(n)).unwrap();
-    }
-    // Packages come from the wheelhouse only, through pip's settings that kip translates.
-    w.set_var("PIP_NO_INDEX", "1");
-    w.set_var("PIP_FIND_LINKS", toolbox().wheels.to_str().unwrap());
-    w
+    World::with_tools()
 }
 
 /// The server's PATH starts with another env (`other`), so a kernel without activation

@@ -40,6 +40,30 @@ pub enum KernelInterpreter {
 }
 
 impl KernelInterpreter {
+    /// The same resolution, reached through a wrapper: its name and a sentence built from the
+    /// interpreter it ends in.
+    fn via(
+        self,
+        wrapper: impl Into<String>,
+        how: impl FnOnce(&Path) -> String,
+    ) -> KernelInterpreter {
+        match self {
+            KernelInterpreter::Resolved {
+                python,
+                exists,
+                swapped,
+                ..
+            } => KernelInterpreter::Resolved {
+                how: how(&python),
+                python,
+                exists,
+                swapped,
+                wrapper: Some(wrapper.into()),
+            },
+            u => u,
+        }
+    }
+
     pub fn python(&self) -> Option<&Path> {
         match self {
             KernelInterpreter::Resolved { python, .. } => Some(python),
@@ -131,6 +155,27 @@ pub fn kernel_environment(server: &EnvVars, spec: &KernelSpec) -> EnvVars {
         env.remove("PYTHONEXECUTABLE");
     }
     env
+}
+
+/// `env` with `bin` first on PATH — what an activation does.
+fn with_bin_first(env: &EnvVars, bin: &Path) -> EnvVars {
+    let mut env = env.clone();
+    let mut path = std::ffi::OsString::from(bin.as_os_str());
+    if let Some(old) = env.get("PATH") {
+        path.push(":");
+        path.push(old);
+    }
+    env.set("PATH", path);
+    env
+}
+
+/// A program word: a path as is, else looked up on `env`'s PATH.
+fn locate(ctx: &Context, prog: &str, env: &EnvVars) -> Option<PathBuf> {
+    if prog.contains('/') {
+        Some(PathBuf::from(prog))
+    } else {
+        find_on_path(prog, env, &ctx.cwd)
+    }
 }
 
 /// Find `program` on the PATH of `env` (relative to `cwd` for relative entries).
@@ -389,19 +434,10 @@ fn resolve_exec_target(
 ) -> KernelInterpreter {
     let mut env = env.clone();
     if let Some(bin) = target.activated_bin(ctx) {
-        let mut path = std::ffi::OsString::from(bin.as_os_str());
-        if let Some(old) = env.get("PATH") {
-            path.push(":");
-            path.push(old);
-        }
-        env.set("PATH", path);
+        env = with_bin_first(&env, &bin);
     }
     let prog = target.program.as_str();
-    let located = if prog.contains('/') {
-        Some(PathBuf::from(prog))
-    } else {
-        find_on_path(prog, &env, &ctx.cwd)
-    };
+    let located = locate(ctx, prog, &env);
     match located {
         Some(p) => resolve_program(ctx, &p, &target.args, &env, depth + 1),
         None => KernelInterpreter::Unresolved {
@@ -418,21 +454,9 @@ fn resolve_shell_text(
     depth: usize,
 ) -> KernelInterpreter {
     match shebang::shell_script_exec_target(cmd) {
-        Some(t) => match resolve_exec_target(ctx, &t, env, depth) {
-            KernelInterpreter::Resolved {
-                python,
-                exists,
-                swapped,
-                ..
-            } => KernelInterpreter::Resolved {
-                how: format!("`{shell} -c` activates and execs {}", python.display()),
-                python,
-                exists,
-                swapped,
-                wrapper: Some(format!("{shell} -c")),
-            },
-            u => u,
-        },
+        Some(t) => resolve_exec_target(ctx, &t, env, depth).via(format!("{shell} -c"), |p| {
+            format!("`{shell} -c` activates and execs {}", p.display())
+        }),
         None => KernelInterpreter::Unresolved {
             why: format!("`{shell} -c` runs a command kip could not follow"),
         },
@@ -468,30 +492,11 @@ fn resolve_env_wrapper(
             why: "`env` with no program".into(),
         };
     };
-    let located = if prog.contains('/') {
-        Some(PathBuf::from(prog))
-    } else {
-        find_on_path(prog, &env, &ctx.cwd)
-    };
+    let located = locate(ctx, prog, &env);
     match located {
-        Some(p) => match resolve_program(ctx, &p, &args[i + 1..], &env, depth + 1) {
-            KernelInterpreter::Resolved {
-                python,
-                exists,
-                swapped,
-                ..
-            } => KernelInterpreter::Resolved {
-                how: format!(
-                    "`env {prog}` finds {} on the kernel's PATH",
-                    python.display()
-                ),
-                python,
-                exists,
-                swapped,
-                wrapper: Some("env".into()),
-            },
-            u => u,
-        },
+        Some(p) => resolve_program(ctx, &p, &args[i + 1..], &env, depth + 1).via("env", |p| {
+            format!("`env {prog}` finds {} on the kernel's PATH", p.display())
+        }),
         None => KernelInterpreter::Unresolved {
             why: format!("`env {prog}`: `{prog}` is not on the kernel's PATH"),
         },
@@ -525,38 +530,14 @@ fn resolve_conda_run(
     };
     let mut env = env.clone();
     let bin = prefix.join("bin");
-    let mut path = std::ffi::OsString::from(bin.as_os_str());
-    if let Some(old) = env.get("PATH") {
-        path.push(":");
-        path.push(old);
-    }
-    env.set("PATH", path);
+    env = with_bin_first(&env, &bin);
     let prog = parsed.program;
-    let located = if prog.contains('/') {
-        Some(PathBuf::from(&prog))
-    } else {
-        find_on_path(&prog, &env, &ctx.cwd)
-    };
+    let located = locate(ctx, &prog, &env);
     match located {
-        Some(p) => match resolve_program(ctx, &p, &parsed.rest, &env, depth + 1) {
-            KernelInterpreter::Resolved {
-                python,
-                exists,
-                swapped,
-                ..
-            } => KernelInterpreter::Resolved {
-                how: format!(
-                    "`{tool} run` in {} runs {}",
-                    prefix.display(),
-                    python.display()
-                ),
-                python,
-                exists,
-                swapped,
-                wrapper: Some(format!("{tool} run")),
-            },
-            u => u,
-        },
+        Some(p) => resolve_program(ctx, &p, &parsed.rest, &env, depth + 1)
+            .via(format!("{tool} run"), |p| {
+                format!("`{tool} run` in {} runs {}", prefix.display(), p.display())
+            }),
         None => resolved(
             bin.join(&prog),
             format!(
@@ -656,37 +637,12 @@ fn resolve_pixi_run(
     };
     let prefix = project.join(".pixi").join("envs").join(&envname);
     let mut env = env.clone();
-    let mut path = std::ffi::OsString::from(prefix.join("bin").as_os_str());
-    if let Some(old) = env.get("PATH") {
-        path.push(":");
-        path.push(old);
-    }
-    env.set("PATH", path);
-    let located = if program.contains('/') {
-        Some(PathBuf::from(&program))
-    } else {
-        find_on_path(&program, &env, &ctx.cwd)
-    };
+    env = with_bin_first(&env, &prefix.join("bin"));
+    let located = locate(ctx, &program, &env);
     match located {
-        Some(p) => match resolve_program(ctx, &p, &rest, &env, depth + 1) {
-            KernelInterpreter::Resolved {
-                python,
-                exists,
-                swapped,
-                ..
-            } => KernelInterpreter::Resolved {
-                how: format!(
-                    "`pixi run` in {} runs {}",
-                    prefix.display(),
-                    python.display()
-                ),
-                python,
-                exists,
-                swapped,
-                wrapper: Some("pixi run".into()),
-            },
-            u => u,
-        },
+        Some(p) => resolve_program(ctx, &p, &rest, &env, depth + 1).via("pixi run", |p| {
+            format!("`pixi run` in {} runs {}", prefix.display(), p.display())
+        }),
         None => KernelInterpreter::Unresolved {
             why: format!(
                 "`pixi run`: the environment {} has no `{program}` (not installed yet?)",
@@ -769,37 +725,16 @@ fn resolve_uv_run(
         };
     };
     let mut env = env.clone();
-    let mut path = std::ffi::OsString::from(venv.join("bin").as_os_str());
-    if let Some(old) = env.get("PATH") {
-        path.push(":");
-        path.push(old);
-    }
-    env.set("PATH", path);
-    let located = if program.contains('/') {
-        Some(PathBuf::from(&program))
-    } else {
-        find_on_path(&program, &env, &ctx.cwd)
-    };
+    env = with_bin_first(&env, &venv.join("bin"));
+    let located = locate(ctx, &program, &env);
     match located {
-        Some(p) => match resolve_program(ctx, &p, &rest, &env, depth + 1) {
-            KernelInterpreter::Resolved {
-                python,
-                exists,
-                swapped,
-                ..
-            } => KernelInterpreter::Resolved {
-                how: format!(
-                    "`uv run --project {}` runs {}",
-                    project.display(),
-                    python.display()
-                ),
-                python,
-                exists,
-                swapped,
-                wrapper: Some("uv run".into()),
-            },
-            u => u,
-        },
+        Some(p) => resolve_program(ctx, &p, &rest, &env, depth + 1).via("uv run", |p| {
+            format!(
+                "`uv run --project {}` runs {}",
+                project.display(),
+                p.display()
+            )
+        }),
         None => KernelInterpreter::Unresolved {
             why: format!("`uv run`: `{program}` is not in {}", venv.display()),
         },

@@ -188,6 +188,22 @@ impl World {
         World::make(false, true)
     }
 
+    /// [`World::new`] with the toolbox Jupyter, uv and kip on PATH, and the wheelhouse as the
+    /// only package source (through pip's own settings, which kip translates for uv).
+    pub fn with_tools() -> World {
+        let w = World::new();
+        w.use_toolbox_jupyter();
+        for (n, t) in [
+            ("uv", toolbox().uv.clone()),
+            ("kip", PathBuf::from(env!("CARGO_BIN_EXE_kip"))),
+        ] {
+            std::os::unix::fs::symlink(t, w.bin().join(n)).unwrap();
+        }
+        w.set_var("PIP_NO_INDEX", "1");
+        w.set_var("PIP_FIND_LINKS", toolbox().wheels.to_str().unwrap());
+        w
+    }
+
     /// Only HOME, PATH and LANG: for Jupyter path rules that read XDG_* defaults.
     pub fn bare() -> World {
         World::make(false, false)
