@@ -72,6 +72,26 @@ fn healthy_world_is_clean() {
         .unwrap()
         .iter()
         .any(|k| k == "good"));
+    // Nothing at all about the healthy kernel or its environment, for any id of the catalog.
+    let good_prefix = w.root().join("good").display().to_string();
+    let about_good: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["subject"] == "good" || f["subject"] == good_prefix.as_str())
+        .collect();
+    assert!(about_good.is_empty(), "{about_good:?}");
+    // The same world with the kernel's env checked explicitly as the target.
+    let (code, v) = doctor(&w, &["--kernel", "good"]);
+    assert_eq!(code, 0, "{v}");
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["severity"] == "info"),
+        "{v}"
+    );
     let human = w.kip(&["doctor"]);
     assert_eq!(human.status, 0);
     assert!(human.stdout.contains("0 error(s)"), "{}", human.stdout);
