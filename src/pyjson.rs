@@ -1,15 +1,20 @@
-//! Python's `json` module, reimplemented for byte-identical `--jupyter-json`.
+//! Python's `json` module, reimplemented so kip can print byte for byte what
+//! `jupyter kernelspec list --json` prints.
 //!
-//! Reading follows `json.load` on a file opened with `encoding="utf-8"` (CPython
-//! `Lib/json/decoder.py`, `scanner.py`): strict UTF-8, a leading BOM rejected, `NaN`,
-//! `Infinity`, `-Infinity` accepted, ints of any size, duplicate keys last-wins at the first
-//! key's position (`dict(pairs)`), lone surrogate escapes kept. Writing follows
-//! `json.dumps(indent=N)` with `ensure_ascii=True` (`Lib/json/encoder.py`) and `float.__repr__`.
+//! Reading follows `jupyter_client`'s `json.load(open(path, encoding="utf-8"))`: strict UTF-8
+//! (a `UnicodeDecodeError` otherwise), universal newlines (text mode), then `json.loads` with
+//! default settings as CPython's C scanner (`Modules/_json.c`, `Lib/json/decoder.py`)
+//! implements it, error messages and positions included. Writing follows `json.dumps` with
+//! `ensure_ascii=True` (`Lib/json/encoder.py`) and `float.__repr__`.
 
+use std::collections::HashMap;
 use std::fmt;
 
-/// A Python `str`: UTF-16 code units, so lone surrogates (JSON `"\ud800"` escapes, or file
-/// names decoded with surrogateescape) survive a round trip.
+/// A Python `str`: UTF-16 code units, so lone surrogates (from JSON `"\ud800"` escapes, or from
+/// file names decoded with Python's surrogateescape) survive a round trip.
+///
+/// UTF-16 is output-equivalent to Python's code points for everything kip does with strings:
+/// `ensure_ascii` prints a non-BMP character as the same surrogate-pair escapes.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct PyStr(Vec<u16>);
 
@@ -18,8 +23,8 @@ impl PyStr {
         PyStr(s.encode_utf16().collect())
     }
 
-    /// POSIX file-name bytes as Python decodes them (`surrogateescape`): valid UTF-8 decoded,
-    /// each undecodable byte `b` becomes U+DC00+b.
+    /// Bytes of a POSIX file name as Python sees them (`os.fsdecode`, surrogateescape): valid
+    /// UTF-8 decoded, each undecodable byte `b` becomes U+DC00+b.
     pub fn from_os_bytes(b: &[u8]) -> Self {
         let mut units = Vec::with_capacity(b.len());
         let mut rest = b;
@@ -34,24 +39,24 @@ impl PyStr {
                     if let Ok(s) = std::str::from_utf8(good) {
                         units.extend(s.encode_utf16());
                     }
-                    let n = e.error_len().unwrap_or(bad.len()).max(1);
-                    for byte in &bad[..n.min(bad.len())] {
-                        units.push(0xDC00 + u16::from(*byte));
-                    }
-                    rest = &bad[n.min(bad.len())..];
+                    let n = e.error_len().unwrap_or(bad.len()).clamp(1, bad.len());
+                    units.extend(bad[..n].iter().map(|&byte| 0xDC00 + u16::from(byte)));
+                    rest = &bad[n..];
                 }
             }
         }
         PyStr(units)
     }
 
+    #[cfg(unix)]
     pub fn from_os_str(s: &std::ffi::OsStr) -> Self {
         use std::os::unix::ffi::OsStrExt;
         Self::from_os_bytes(s.as_bytes())
     }
 
-    pub fn units(&self) -> &[u16] {
-        &self.0
+    #[cfg(not(unix))]
+    pub fn from_os_str(s: &std::ffi::OsStr) -> Self {
+        Self::new(&s.to_string_lossy())
     }
 
     /// Lone surrogates become U+FFFD.
@@ -64,32 +69,29 @@ impl PyStr {
         String::from_utf16(&self.0).ok()
     }
 
-    /// Python `str.lower()`: Unicode lowercase (final sigma included, as Rust's
-    /// `str::to_lowercase` does), lone surrogates unchanged.
+    /// Python `str.lower()`: full Unicode lowercase mapping, final sigma included (Rust's
+    /// `str::to_lowercase` implements the same Final_Sigma rule). A lone surrogate is neither
+    /// cased nor case-ignorable, so it bounds the final-sigma context exactly as a string end
+    /// does: lowering the valid runs separately gives Python's result.
     pub fn lower(&self) -> PyStr {
         let mut out = Vec::with_capacity(self.0.len());
-        let mut run: Vec<u16> = Vec::new();
-        let flush = |run: &mut Vec<u16>, out: &mut Vec<u16>| {
-            if !run.is_empty() {
-                let s = String::from_utf16_lossy(run);
-                out.extend(s.to_lowercase().encode_utf16());
-                run.clear();
-            }
-        };
+        let mut run = String::new();
         for r in char::decode_utf16(self.0.iter().copied()) {
             match r {
-                Ok(c) => {
-                    let mut buf = [0u16; 2];
-                    run.extend_from_slice(c.encode_utf16(&mut buf));
-                }
+                Ok(c) => run.push(c),
                 Err(e) => {
-                    flush(&mut run, &mut out);
+                    out.extend(run.to_lowercase().encode_utf16());
+                    run.clear();
                     out.push(e.unpaired_surrogate());
                 }
             }
         }
-        flush(&mut run, &mut out);
+        out.extend(run.to_lowercase().encode_utf16());
         PyStr(out)
+    }
+
+    pub fn units(&self) -> &[u16] {
+        &self.0
     }
 }
 
@@ -99,6 +101,7 @@ impl fmt::Display for PyStr {
     }
 }
 
+/// The JSON literal, so lone surrogates are visible.
 impl fmt::Debug for PyStr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = String::new();
@@ -117,21 +120,22 @@ impl From<&str> for PyStr {
 pub enum Value {
     Null,
     Bool(bool),
-    /// Python int, kept as the decimal text Python would print.
+    /// Python int: arbitrary precision, kept as the decimal text Python prints (`-0` is `0`).
     Int(String),
     Float(f64),
     Str(PyStr),
     Array(Vec<Value>),
-    /// Insertion order; a duplicate key keeps its first position and its last value.
+    /// Python dict from `json.loads`: insertion order; a duplicate key keeps the position of
+    /// its first occurrence and the value of its last (what `PyDict_SetItem` does).
     Object(Vec<(PyStr, Value)>),
 }
 
 impl Value {
     pub fn get(&self, key: &str) -> Option<&Value> {
-        let k = PyStr::new(key);
+        let key = PyStr::new(key);
         self.as_object()?
             .iter()
-            .find(|(kk, _)| *kk == k)
+            .find(|(k, _)| *k == key)
             .map(|(_, v)| v)
     }
 
@@ -156,7 +160,7 @@ impl Value {
         }
     }
 
-    /// Python's type names, for messages.
+    /// JSON-flavoured names of the Python types, for messages.
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Null => "null",
@@ -171,7 +175,7 @@ impl Value {
 }
 
 /// A `serde_json` view of a value, for kip's own JSON output (non-finite floats become null,
-/// lone surrogates U+FFFD).
+/// lone surrogates U+FFFD, ints beyond i64/u64 their decimal text).
 pub fn to_serde(v: &Value) -> serde_json::Value {
     match v {
         Value::Null => serde_json::Value::Null,
@@ -179,6 +183,7 @@ pub fn to_serde(v: &Value) -> serde_json::Value {
         Value::Int(i) => i
             .parse::<i64>()
             .map(serde_json::Value::from)
+            .or_else(|_| i.parse::<u64>().map(serde_json::Value::from))
             .unwrap_or_else(|_| serde_json::Value::String(i.clone())),
         Value::Float(f) => serde_json::Number::from_f64(*f)
             .map(serde_json::Value::Number)
@@ -193,334 +198,460 @@ pub fn to_serde(v: &Value) -> serde_json::Value {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{msg}")]
-pub struct ParseError {
-    pub msg: String,
+/// Why `json.load` would fail, with the text of the Python exception it would raise.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum ParseError {
+    /// `UnicodeDecodeError` from reading the file as strict UTF-8. `start..end` is the byte
+    /// range Python reports (the maximal invalid subpart, as Rust's `Utf8Error` also finds it).
+    #[error("{}", utf8_message(*.start, *.end, *.byte, .reason))]
+    InvalidUtf8 {
+        start: usize,
+        end: usize,
+        byte: u8,
+        reason: &'static str,
+    },
+    /// `json.JSONDecodeError`: `pos` counts code points of the newline-translated text; `line`
+    /// and `column` are 1-based as in `json.decoder.JSONDecodeError`.
+    #[error("{msg}: line {line} column {column} (char {pos})")]
+    Json {
+        msg: &'static str,
+        line: usize,
+        column: usize,
+        pos: usize,
+    },
+    /// `RecursionError` from the C scanner's `Py_EnterRecursiveCall`.
+    #[error(
+        "maximum recursion depth exceeded while decoding a JSON {container} from a unicode string"
+    )]
+    TooDeep { container: &'static str },
+    /// `ValueError` from `int()` on a literal longer than `sys.get_int_max_str_digits()`
+    /// (4300 by default since CPython 3.11 / 3.10.7).
+    #[error("Exceeds the limit ({INT_MAX_STR_DIGITS} digits) for integer string conversion: value has {digits} digits; use sys.set_int_max_str_digits() to increase the limit")]
+    IntTooLong { digits: usize },
 }
 
-const MAX_DEPTH: usize = 900;
-
-struct Parser<'a> {
-    chars: Vec<char>,
-    pos: usize,
-    text: &'a str,
-    depth: usize,
+fn utf8_message(start: usize, end: usize, byte: u8, reason: &str) -> String {
+    if end.saturating_sub(start) <= 1 {
+        format!("'utf-8' codec can't decode byte 0x{byte:02x} in position {start}: {reason}")
+    } else {
+        format!(
+            "'utf-8' codec can't decode bytes in position {start}-{}: {reason}",
+            end - 1
+        )
+    }
 }
 
-impl Parser<'_> {
-    fn err(&self, what: &str, at: usize) -> ParseError {
-        let before: String = self.chars[..at.min(self.chars.len())].iter().collect();
-        let line = before.matches('\n').count() + 1;
-        let col = match before.rfind('\n') {
-            Some(i) => before[i + 1..].chars().count() + 1,
-            None => at + 1,
+/// CPython's default `sys.get_int_max_str_digits()`.
+const INT_MAX_STR_DIGITS: usize = 4300;
+
+/// Python's default recursion limit is 1000 frames; the C scanner spends one per nested
+/// container, so real documents deeper than this fail in Python too.
+const MAX_DEPTH: usize = 1000;
+
+/// The C scanner's `IS_WHITESPACE`: only these four, never other Unicode spaces.
+fn is_ws(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r')
+}
+
+fn hex4(digits: &[char]) -> Option<u16> {
+    digits.iter().try_fold(0u16, |acc, c| {
+        c.to_digit(16)
+            .and_then(|d| u16::try_from(d).ok())
+            .map(|d| (acc << 4) | d)
+    })
+}
+
+fn push_char(out: &mut Vec<u16>, c: char) {
+    let mut buf = [0u16; 2];
+    out.extend_from_slice(c.encode_utf16(&mut buf));
+}
+
+/// A port of `scan_once_unicode` and friends from `Modules/_json.c`, over the code points of the
+/// document so error positions are Python's `char` offsets.
+struct Parser {
+    s: Vec<char>,
+}
+
+impl Parser {
+    /// `JSONDecodeError(msg, doc, pos)`: line = newlines before `pos` + 1, column = distance
+    /// from the last newline before `pos` (or `pos + 1` on the first line).
+    fn err(&self, msg: &'static str, pos: usize) -> ParseError {
+        let before = &self.s[..pos.min(self.s.len())];
+        let line = before.iter().filter(|&&c| c == '\n').count() + 1;
+        let column = match before.iter().rposition(|&c| c == '\n') {
+            Some(nl) => pos - nl,
+            None => pos + 1,
         };
-        let _ = self.text;
-        ParseError {
-            msg: format!("{what}: line {line} column {col} (char {at})"),
+        ParseError::Json {
+            msg,
+            line,
+            column,
+            pos,
         }
     }
 
-    fn ws(&mut self) {
-        while self.pos < self.chars.len()
-            && matches!(self.chars[self.pos], ' ' | '\t' | '\n' | '\r')
-        {
-            self.pos += 1;
-        }
+    fn at(&self, idx: usize) -> Option<char> {
+        self.s.get(idx).copied()
     }
 
-    fn starts_with(&self, lit: &str) -> bool {
+    fn skip_ws(&self, mut idx: usize) -> usize {
+        while self.at(idx).is_some_and(is_ws) {
+            idx += 1;
+        }
+        idx
+    }
+
+    fn literal(&self, idx: usize, lit: &str) -> bool {
         lit.chars()
             .enumerate()
-            .all(|(k, c)| self.chars.get(self.pos + k) == Some(&c))
+            .all(|(k, c)| self.at(idx + k) == Some(c))
     }
 
-    fn value(&mut self) -> Result<Value, ParseError> {
-        let Some(&c) = self.chars.get(self.pos) else {
-            return Err(self.err("Expecting value", self.pos));
+    /// A scalar starting exactly at `idx` (`scan_once_unicode` for anything but `{` and `[`).
+    /// Where the C scanner raises `StopIteration(idx)`, `raw_decode` turns that into
+    /// "Expecting value" at `idx`.
+    fn scalar(&self, idx: usize) -> Result<(Value, usize), ParseError> {
+        let Some(c) = self.at(idx) else {
+            return Err(self.err("Expecting value", idx));
         };
-        match c {
+        let constant = |lit: &str, v: Value| self.literal(idx, lit).then(|| (v, idx + lit.len()));
+        let found = match c {
             '"' => {
-                self.pos += 1;
-                Ok(Value::Str(self.string()?))
+                let (s, next) = self.scanstring(idx + 1)?;
+                return Ok((Value::Str(s), next));
             }
-            '{' => self.object(),
-            '[' => self.array(),
-            'n' if self.starts_with("null") => {
-                self.pos += 4;
-                Ok(Value::Null)
-            }
-            't' if self.starts_with("true") => {
-                self.pos += 4;
-                Ok(Value::Bool(true))
-            }
-            'f' if self.starts_with("false") => {
-                self.pos += 5;
-                Ok(Value::Bool(false))
-            }
-            'N' if self.starts_with("NaN") => {
-                self.pos += 3;
-                Ok(Value::Float(f64::NAN))
-            }
-            'I' if self.starts_with("Infinity") => {
-                self.pos += 8;
-                Ok(Value::Float(f64::INFINITY))
-            }
-            '-' if self.starts_with("-Infinity") => {
-                self.pos += 9;
-                Ok(Value::Float(f64::NEG_INFINITY))
-            }
-            '-' | '0'..='9' => self.number(),
-            _ => Err(self.err("Expecting value", self.pos)),
+            'n' => constant("null", Value::Null),
+            't' => constant("true", Value::Bool(true)),
+            'f' => constant("false", Value::Bool(false)),
+            'N' => constant("NaN", Value::Float(f64::NAN)),
+            'I' => constant("Infinity", Value::Float(f64::INFINITY)),
+            '-' => constant("-Infinity", Value::Float(f64::NEG_INFINITY)),
+            _ => None,
+        };
+        match found {
+            Some(hit) => Ok(hit),
+            None => self.number(idx),
         }
     }
 
-    fn number(&mut self) -> Result<Value, ParseError> {
-        let start = self.pos;
-        let mut i = self.pos;
-        let digit = |i: usize, p: &Self| p.chars.get(i).is_some_and(|c| c.is_ascii_digit());
-        if self.chars.get(i) == Some(&'-') {
-            i += 1;
+    /// `_match_number_unicode`: the regex `(-?(?:0|[1-9]\d*))(\.\d+)?([eE][-+]?\d+)?`, where a
+    /// `.` or exponent without digits is simply not part of the number (so `1.` and `01` end
+    /// at `1` / `0` and the caller reports what follows).
+    fn number(&self, start: usize) -> Result<(Value, usize), ParseError> {
+        let digit = |i: usize| self.at(i).is_some_and(|c| c.is_ascii_digit());
+        let mut idx = start;
+        if self.at(idx) == Some('-') {
+            idx += 1;
         }
-        if self.chars.get(i) == Some(&'0') {
-            i += 1;
-        } else if digit(i, self) {
-            while digit(i, self) {
-                i += 1;
+        match self.at(idx) {
+            Some('0') => idx += 1,
+            Some('1'..='9') => {
+                while digit(idx) {
+                    idx += 1;
+                }
             }
-        } else {
-            return Err(self.err("Expecting value", start));
+            _ => return Err(self.err("Expecting value", start)),
         }
         let mut is_float = false;
-        if self.chars.get(i) == Some(&'.') && digit(i + 1, self) {
+        if self.at(idx) == Some('.') && digit(idx + 1) {
             is_float = true;
-            i += 1;
-            while digit(i, self) {
-                i += 1;
+            idx += 1;
+            while digit(idx) {
+                idx += 1;
             }
         }
-        if matches!(self.chars.get(i), Some('e') | Some('E')) {
-            let mut j = i + 1;
-            if matches!(self.chars.get(j), Some('+') | Some('-')) {
+        if matches!(self.at(idx), Some('e' | 'E')) {
+            let mut j = idx + 1;
+            if matches!(self.at(j), Some('+' | '-')) {
                 j += 1;
             }
-            if digit(j, self) {
-                is_float = true;
-                while digit(j, self) {
+            if digit(j) {
+                while digit(j) {
                     j += 1;
                 }
-                i = j;
+                is_float = true;
+                idx = j;
             }
         }
-        let text: String = self.chars[start..i].iter().collect();
-        self.pos = i;
+        let text: String = self.s[start..idx].iter().collect();
         if is_float {
-            // Rust's parser rounds like Python's float(); overflow gives ±inf.
-            let f: f64 = text
-                .parse()
+            // `float(text)`: both are correctly rounded, and overflow gives ±inf in both.
+            let f = text
+                .parse::<f64>()
                 .map_err(|_| self.err("Expecting value", start))?;
-            Ok(Value::Float(f))
-        } else {
-            let neg = text.starts_with('-');
-            let digits = text.trim_start_matches('-');
-            if digits == "0" {
-                Ok(Value::Int("0".into()))
-            } else {
-                Ok(Value::Int(if neg {
-                    format!("-{digits}")
-                } else {
-                    digits.to_string()
-                }))
-            }
+            return Ok((Value::Float(f), idx));
         }
+        let digits = text.trim_start_matches('-');
+        if digits.len() > INT_MAX_STR_DIGITS {
+            return Err(ParseError::IntTooLong {
+                digits: digits.len(),
+            });
+        }
+        let int = if digits == "0" { "0".to_string() } else { text };
+        Ok((Value::Int(int), idx))
     }
 
-    fn hex4(&self, at: usize) -> Option<u16> {
-        if at + 4 > self.chars.len() {
-            return None;
-        }
-        let s: String = self.chars[at..at + 4].iter().collect();
-        if !s.chars().all(|c| c.is_ascii_hexdigit()) {
-            return None;
-        }
-        u16::from_str_radix(&s, 16).ok()
-    }
-
-    fn string(&mut self) -> Result<PyStr, ParseError> {
-        let begin = self.pos - 1;
+    /// `scanstring_unicode` (strict): `end` is the index after the opening quote. Positions of
+    /// each error are the C scanner's: the opening quote for an unterminated string, the
+    /// backslash for an unknown escape, the `u` for a bad `\uXXXX`.
+    fn scanstring(&self, mut end: usize) -> Result<(PyStr, usize), ParseError> {
+        let s = &self.s;
+        let len = s.len();
+        let begin = end.saturating_sub(1);
         let mut out: Vec<u16> = Vec::new();
         loop {
-            let Some(&c) = self.chars.get(self.pos) else {
+            let mut next = end;
+            let mut terminator = None;
+            while let Some(&d) = s.get(next) {
+                if d == '"' || d == '\\' {
+                    terminator = Some(d);
+                    break;
+                }
+                if u32::from(d) <= 0x1f {
+                    return Err(self.err("Invalid control character at", next));
+                }
+                next += 1;
+            }
+            for &c in &s[end..next] {
+                push_char(&mut out, c);
+            }
+            match terminator {
+                None => return Err(self.err("Unterminated string starting at", begin)),
+                Some('"') => return Ok((PyStr(out), next + 1)),
+                Some(_) => {}
+            }
+            next += 1;
+            let Some(esc) = self.at(next) else {
                 return Err(self.err("Unterminated string starting at", begin));
             };
-            match c {
-                '"' => {
-                    self.pos += 1;
-                    return Ok(PyStr(out));
+            if esc != 'u' {
+                end = next + 1;
+                let unit: u16 = match esc {
+                    '"' => 0x22,
+                    '\\' => 0x5c,
+                    '/' => 0x2f,
+                    'b' => 0x08,
+                    'f' => 0x0c,
+                    'n' => 0x0a,
+                    'r' => 0x0d,
+                    't' => 0x09,
+                    _ => return Err(self.err("Invalid \\escape", end - 2)),
+                };
+                out.push(unit);
+                continue;
+            }
+            next += 1;
+            end = next + 4;
+            // `end >= len`: the C scanner wants room for a closing quote after the digits.
+            if end >= len {
+                return Err(self.err("Invalid \\uXXXX escape", next - 1));
+            }
+            let Some(hi) = hex4(&s[next..end]) else {
+                return Err(self.err("Invalid \\uXXXX escape", end - 5));
+            };
+            out.push(hi);
+            // A high surrogate joins an immediately following escaped low surrogate; otherwise
+            // it stays a lone surrogate and the next escape is scanned on its own.
+            if (0xD800..0xDC00).contains(&hi)
+                && end + 6 < len
+                && s[end] == '\\'
+                && s[end + 1] == 'u'
+            {
+                let Some(lo) = hex4(&s[end + 2..end + 6]) else {
+                    return Err(self.err("Invalid \\uXXXX escape", end + 1));
+                };
+                if (0xDC00..0xE000).contains(&lo) {
+                    out.push(lo);
+                    end += 6;
                 }
-                '\\' => {
-                    let Some(&e) = self.chars.get(self.pos + 1) else {
-                        return Err(self.err("Unterminated string starting at", begin));
-                    };
-                    match e {
-                        '"' => out.push(b'"'.into()),
-                        '\\' => out.push(b'\\'.into()),
-                        '/' => out.push(b'/'.into()),
-                        'b' => out.push(8),
-                        'f' => out.push(12),
-                        'n' => out.push(10),
-                        'r' => out.push(13),
-                        't' => out.push(9),
-                        'u' => {
-                            let Some(u) = self.hex4(self.pos + 2) else {
-                                return Err(self.err("Invalid \\uXXXX escape", self.pos + 1));
-                            };
-                            self.pos += 6;
-                            // A high surrogate followed by an escaped low one combines.
-                            if (0xD800..0xDC00).contains(&u)
-                                && self.chars.get(self.pos) == Some(&'\\')
-                                && self.chars.get(self.pos + 1) == Some(&'u')
-                            {
-                                if let Some(lo) = self.hex4(self.pos + 2) {
-                                    if (0xDC00..0xE000).contains(&lo) {
-                                        out.push(u);
-                                        out.push(lo);
-                                        self.pos += 6;
-                                        continue;
-                                    }
+            }
+        }
+    }
+
+    /// In an object, at `idx` (after `{` or `,` and whitespace): the key, the `:` and the
+    /// whitespace after it. Returns the key and the index of its value.
+    fn key(&self, idx: usize) -> Result<(PyStr, usize), ParseError> {
+        if self.at(idx) != Some('"') {
+            return Err(self.err("Expecting property name enclosed in double quotes", idx));
+        }
+        let (key, next) = self.scanstring(idx + 1)?;
+        let colon = self.skip_ws(next);
+        if self.at(colon) != Some(':') {
+            return Err(self.err("Expecting ':' delimiter", colon));
+        }
+        Ok((key, self.skip_ws(colon + 1)))
+    }
+
+    /// `scan_once_unicode` with `_parse_object_unicode` and `_parse_array_unicode`, turned
+    /// from recursion into an explicit stack so hostile nesting cannot overflow kip's stack;
+    /// the nesting limit stands in for Python's `RecursionError`.
+    fn value(&self, mut idx: usize) -> Result<(Value, usize), ParseError> {
+        let mut stack: Vec<Open> = Vec::new();
+        'value: loop {
+            let opener = self.at(idx);
+            if matches!(opener, Some('{' | '[')) && stack.len() >= MAX_DEPTH {
+                let container = if opener == Some('{') {
+                    "object"
+                } else {
+                    "array"
+                };
+                return Err(ParseError::TooDeep { container });
+            }
+            let (mut value, mut next) = match opener {
+                Some('{') => {
+                    let inner = self.skip_ws(idx + 1);
+                    if self.at(inner) == Some('}') {
+                        (Value::Object(Vec::new()), inner + 1)
+                    } else {
+                        let (key, at) = self.key(inner)?;
+                        stack.push(Open::Object {
+                            pairs: Vec::new(),
+                            slots: HashMap::new(),
+                            key,
+                        });
+                        idx = at;
+                        continue 'value;
+                    }
+                }
+                Some('[') => {
+                    let inner = self.skip_ws(idx + 1);
+                    if self.at(inner) == Some(']') {
+                        (Value::Array(Vec::new()), inner + 1)
+                    } else {
+                        stack.push(Open::Array(Vec::new()));
+                        idx = inner;
+                        continue 'value;
+                    }
+                }
+                _ => self.scalar(idx)?,
+            };
+            loop {
+                let Some(open) = stack.last_mut() else {
+                    return Ok((value, next));
+                };
+                let after = self.skip_ws(next);
+                let (close, what) = match open {
+                    Open::Array(items) => {
+                        items.push(value);
+                        (']', "array")
+                    }
+                    Open::Object { pairs, slots, key } => {
+                        let key = std::mem::take(key);
+                        match slots.get(&key) {
+                            Some(&slot) => {
+                                if let Some(pair) = pairs.get_mut(slot) {
+                                    pair.1 = value;
                                 }
                             }
-                            out.push(u);
-                            continue;
+                            None => {
+                                slots.insert(key.clone(), pairs.len());
+                                pairs.push((key, value));
+                            }
                         }
-                        _ => return Err(self.err("Invalid \\escape", self.pos)),
+                        ('}', "object")
                     }
-                    self.pos += 2;
+                };
+                match self.at(after) {
+                    Some(c) if c == close => {
+                        value = match stack.pop() {
+                            Some(Open::Array(items)) => Value::Array(items),
+                            Some(Open::Object { pairs, .. }) => Value::Object(pairs),
+                            None => Value::Null,
+                        };
+                        next = after + 1;
+                    }
+                    Some(',') => {
+                        let item = self.skip_ws(after + 1);
+                        // CPython 3.13+ names the trailing comma; 3.12 and older said
+                        // "Expecting value" at the `]` / "Expecting property name enclosed
+                        // in double quotes" at the `}`.
+                        if self.at(item) == Some(close) {
+                            return Err(self.err(
+                                if what == "array" {
+                                    "Illegal trailing comma before end of array"
+                                } else {
+                                    "Illegal trailing comma before end of object"
+                                },
+                                after,
+                            ));
+                        }
+                        idx = item;
+                        if let Some(Open::Object { key, .. }) = stack.last_mut() {
+                            let (k, at) = self.key(item)?;
+                            *key = k;
+                            idx = at;
+                        }
+                        continue 'value;
+                    }
+                    _ => return Err(self.err("Expecting ',' delimiter", after)),
                 }
-                c if (c as u32) < 0x20 => {
-                    return Err(self.err("Invalid control character at", self.pos));
-                }
-                c => {
-                    let mut buf = [0u16; 2];
-                    out.extend_from_slice(c.encode_utf16(&mut buf));
-                    self.pos += 1;
-                }
-            }
-        }
-    }
-
-    fn enter(&mut self) -> Result<(), ParseError> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err(self.err("maximum recursion depth exceeded", self.pos));
-        }
-        Ok(())
-    }
-
-    fn array(&mut self) -> Result<Value, ParseError> {
-        self.enter()?;
-        self.pos += 1;
-        let mut items = Vec::new();
-        self.ws();
-        if self.chars.get(self.pos) == Some(&']') {
-            self.pos += 1;
-            self.depth -= 1;
-            return Ok(Value::Array(items));
-        }
-        loop {
-            self.ws();
-            items.push(self.value()?);
-            self.ws();
-            match self.chars.get(self.pos) {
-                Some(',') => self.pos += 1,
-                Some(']') => {
-                    self.pos += 1;
-                    self.depth -= 1;
-                    return Ok(Value::Array(items));
-                }
-                _ => return Err(self.err("Expecting ',' delimiter", self.pos)),
-            }
-        }
-    }
-
-    fn object(&mut self) -> Result<Value, ParseError> {
-        self.enter()?;
-        self.pos += 1;
-        let mut pairs: Vec<(PyStr, Value)> = Vec::new();
-        self.ws();
-        if self.chars.get(self.pos) == Some(&'}') {
-            self.pos += 1;
-            self.depth -= 1;
-            return Ok(Value::Object(pairs));
-        }
-        loop {
-            self.ws();
-            if self.chars.get(self.pos) != Some(&'"') {
-                return Err(self.err(
-                    "Expecting property name enclosed in double quotes",
-                    self.pos,
-                ));
-            }
-            self.pos += 1;
-            let key = self.string()?;
-            self.ws();
-            if self.chars.get(self.pos) != Some(&':') {
-                return Err(self.err("Expecting ':' delimiter", self.pos));
-            }
-            self.pos += 1;
-            self.ws();
-            let v = self.value()?;
-            match pairs.iter_mut().find(|(k, _)| *k == key) {
-                Some(slot) => slot.1 = v,
-                None => pairs.push((key, v)),
-            }
-            self.ws();
-            match self.chars.get(self.pos) {
-                Some(',') => self.pos += 1,
-                Some('}') => {
-                    self.pos += 1;
-                    self.depth -= 1;
-                    return Ok(Value::Object(pairs));
-                }
-                _ => return Err(self.err("Expecting ',' delimiter", self.pos)),
             }
         }
     }
 }
 
-/// `json.load` of a file opened with `encoding="utf-8"`.
-pub fn parse(bytes: &[u8]) -> Result<Value, ParseError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| ParseError {
-        msg: format!(
-            "'utf-8' codec can't decode byte at position {}",
-            e.valid_up_to()
-        ),
-    })?;
-    // Text mode: universal newlines (\r\n and \r become \n) before json sees the text.
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
-    if text.starts_with('\u{feff}') {
-        return Err(ParseError {
-            msg: "Unexpected UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0)".into(),
-        });
-    }
-    let mut p = Parser {
-        chars: text.chars().collect(),
-        pos: 0,
-        text: &text,
-        depth: 0,
+/// A container whose items are still being read. An object maps each key to its slot so a
+/// duplicate keeps its first position and takes the last value, as `dict` does.
+enum Open {
+    Array(Vec<Value>),
+    Object {
+        pairs: Vec<(PyStr, Value)>,
+        slots: HashMap<PyStr, usize>,
+        key: PyStr,
+    },
+}
+
+/// Python's `UnicodeDecodeError` reasons: a byte that can never start a sequence, a sequence
+/// cut short by the end of the file, or a bad byte inside a sequence.
+fn utf8_error(bytes: &[u8], e: std::str::Utf8Error) -> ParseError {
+    let start = e.valid_up_to();
+    let byte = bytes.get(start).copied().unwrap_or(0);
+    let (len, reason) = match e.error_len() {
+        None => (bytes.len() - start, "unexpected end of data"),
+        Some(n) if (0xC2..=0xF4).contains(&byte) => (n, "invalid continuation byte"),
+        Some(n) => (n, "invalid start byte"),
     };
-    p.ws();
-    let v = p.value()?;
-    p.ws();
-    if p.pos != p.chars.len() {
-        return Err(p.err("Extra data", p.pos));
+    ParseError::InvalidUtf8 {
+        start,
+        end: start + len,
+        byte,
+        reason,
     }
-    Ok(v)
 }
 
-/// Append one string literal with `ensure_ascii`.
+/// `json.load(open(path, encoding="utf-8"))`: strict UTF-8 decoding, universal newlines
+/// (`\r\n` and `\r` read as `\n`, which only moves error positions), a leading U+FEFF
+/// rejected as `json.loads` rejects it, then the C scanner with default settings.
+pub fn parse(bytes: &[u8]) -> Result<Value, ParseError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| utf8_error(bytes, e))?;
+    let mut s = Vec::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' {
+            chars.next_if_eq(&'\n');
+            s.push('\n');
+        } else {
+            s.push(c);
+        }
+    }
+    let p = Parser { s };
+    if p.at(0) == Some('\u{feff}') {
+        return Err(p.err("Unexpected UTF-8 BOM (decode using utf-8-sig)", 0));
+    }
+    let start = p.skip_ws(0);
+    let (value, end) = p.value(start)?;
+    let end = p.skip_ws(end);
+    if end != p.s.len() {
+        return Err(p.err("Extra data", end));
+    }
+    Ok(value)
+}
+
+/// Append one string literal as `json.dumps` writes it with `ensure_ascii=True`
+/// (`py_encode_basestring_ascii`): printable ASCII as is, the five short escapes, everything
+/// else (0x7f, controls, non-ASCII, surrogates) as lowercase `\uXXXX` per UTF-16 unit.
 pub fn write_str(out: &mut String, s: &PyStr) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
     for &u in &s.0 {
         match u {
@@ -532,67 +663,64 @@ pub fn write_str(out: &mut String, s: &PyStr) {
             0x08 => out.push_str("\\b"),
             0x0C => out.push_str("\\f"),
             0x20..=0x7E => out.push(char::from(u as u8)),
-            _ => out.push_str(&format!("\\u{u:04x}")),
+            _ => {
+                out.push_str("\\u");
+                for shift in [12, 8, 4, 0] {
+                    out.push(char::from(HEX[usize::from((u >> shift) & 0xF)]));
+                }
+            }
         }
     }
     out.push('"');
 }
 
-/// `float.__repr__`: shortest round-trip digits; fixed notation for decimal exponents in
-/// [-4, 16), scientific (`1e+16`, `1e-05`) otherwise.
+/// `float.__repr__` as `json.dumps` uses it, with `allow_nan=True` names for the non-finite
+/// values: the shortest digits that round-trip (Rust's `{:e}` finds the same ones), fixed
+/// notation when the decimal exponent is in [-4, 16) with at least one fractional digit,
+/// otherwise `d.ddde±XX`.
 pub fn float_repr(f: f64) -> String {
     if f.is_nan() {
         return "NaN".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 {
-            "Infinity".into()
-        } else {
-            "-Infinity".into()
-        };
+        return if f > 0.0 { "Infinity" } else { "-Infinity" }.into();
     }
-    if f == 0.0 {
-        return if f.is_sign_negative() {
-            "-0.0".into()
-        } else {
-            "0.0".into()
-        };
-    }
-    let sci = format!("{:e}", f); // e.g. "-1.2345e-5", shortest digits
+    let sci = format!("{:e}", f.abs());
     let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    let neg = mant.starts_with('-');
-    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
-    let sign = if neg { "-" } else { "" };
+    let digits: String = mant.chars().filter(char::is_ascii_digit).collect();
+    let sign = if f.is_sign_negative() { "-" } else { "" };
+    let n = digits.len();
     if (-4..16).contains(&exp) {
-        let n = digits.len() as i32;
-        let body = if exp >= 0 {
-            let int_len = exp + 1;
-            if n <= int_len {
-                format!("{digits}{}.0", "0".repeat((int_len - n) as usize))
-            } else {
-                format!(
-                    "{}.{}",
-                    &digits[..int_len as usize],
-                    &digits[int_len as usize..]
-                )
-            }
-        } else {
-            format!("0.{}{digits}", "0".repeat((-exp - 1) as usize))
+        let body = match usize::try_from(exp) {
+            Ok(e) if n <= e + 1 => format!("{digits}{}.0", "0".repeat(e + 1 - n)),
+            Ok(e) => format!("{}.{}", &digits[..=e], &digits[e + 1..]),
+            Err(_) => format!("0.{}{digits}", "0".repeat(exp.unsigned_abs() as usize - 1)),
         };
         format!("{sign}{body}")
     } else {
-        let m = if digits.len() > 1 {
+        let mantissa = if n > 1 {
             format!("{}.{}", &digits[..1], &digits[1..])
         } else {
-            digits.clone()
+            digits
         };
         let esign = if exp < 0 { '-' } else { '+' };
-        format!("{sign}{m}e{esign}{:02}", exp.abs())
+        format!("{sign}{mantissa}e{esign}{:02}", exp.unsigned_abs())
     }
 }
 
+/// `_make_iterencode`: with an indent, each item goes on its own line after `"\n" + indent *
+/// level` and items are joined by `","`; without one, by `", "`. Empty containers are `[]`/`{}`.
 fn write_value(out: &mut String, v: &Value, indent: Option<usize>, level: usize) {
+    let open_item = |out: &mut String, first: bool| {
+        if !first {
+            out.push(',');
+            if indent.is_none() {
+                out.push(' ');
+            }
+        }
+        newline(out, indent, level + 1);
+    };
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(true) => out.push_str("true"),
@@ -600,39 +728,21 @@ fn write_value(out: &mut String, v: &Value, indent: Option<usize>, level: usize)
         Value::Int(i) => out.push_str(i),
         Value::Float(f) => out.push_str(&float_repr(*f)),
         Value::Str(s) => write_str(out, s),
+        Value::Array(items) if items.is_empty() => out.push_str("[]"),
+        Value::Object(pairs) if pairs.is_empty() => out.push_str("{}"),
         Value::Array(items) => {
-            if items.is_empty() {
-                out.push_str("[]");
-                return;
-            }
             out.push('[');
             for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                    if indent.is_none() {
-                        out.push(' ');
-                    }
-                }
-                newline(out, indent, level + 1);
+                open_item(out, i == 0);
                 write_value(out, item, indent, level + 1);
             }
             newline(out, indent, level);
             out.push(']');
         }
         Value::Object(pairs) => {
-            if pairs.is_empty() {
-                out.push_str("{}");
-                return;
-            }
             out.push('{');
             for (i, (k, item)) in pairs.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                    if indent.is_none() {
-                        out.push(' ');
-                    }
-                }
-                newline(out, indent, level + 1);
+                open_item(out, i == 0);
                 write_str(out, k);
                 out.push_str(": ");
                 write_value(out, item, indent, level + 1);
@@ -646,92 +756,479 @@ fn write_value(out: &mut String, v: &Value, indent: Option<usize>, level: usize)
 fn newline(out: &mut String, indent: Option<usize>, level: usize) {
     if let Some(n) = indent {
         out.push('\n');
-        out.push_str(&" ".repeat(n * level));
+        out.extend(std::iter::repeat_n(' ', n * level));
     }
 }
 
-/// `json.dumps(value, indent=indent)`.
-pub fn dumps_indent(v: &Value, indent: usize) -> String {
+/// `json.dumps(value, indent=indent)`: separators `(",", ": ")`, `ensure_ascii`, `allow_nan`.
+pub fn dumps_indent(value: &Value, indent: usize) -> String {
     let mut out = String::new();
-    write_value(&mut out, v, Some(indent), 0);
+    write_value(&mut out, value, Some(indent), 0);
     out
 }
 
-/// `json.dumps(value)`.
-pub fn dumps(v: &Value) -> String {
+/// `json.dumps(value)`: separators `(", ", ": ")`, `ensure_ascii`, `allow_nan`.
+pub fn dumps(value: &Value) -> String {
     let mut out = String::new();
-    write_value(&mut out, v, None, 0);
+    write_value(&mut out, value, None, 0);
     out
 }
 
 #[cfg(test)]
 mod tests {
+    //! Every expected string below was produced by CPython 3.11 (`json.load` on a file opened
+    //! with `encoding="utf-8"`, `json.dumps`), except the trailing-comma messages, which are
+    //! CPython 3.13+'s (`Modules/_json.c`).
+
     use super::*;
 
-    fn round(s: &str) -> String {
-        dumps(&parse(s.as_bytes()).unwrap())
-    }
-
-    #[test]
-    fn python_extensions_and_numbers() {
-        assert_eq!(
-            round("[NaN, Infinity, -Infinity, 1e400, -1e400]"),
-            "[NaN, Infinity, -Infinity, Infinity, -Infinity]"
-        );
-        assert_eq!(
-            round("[1E2, -0.0, -0, 0.1, 1e16, 1e-5, 123456789.0]"),
-            "[100.0, -0.0, 0, 0.1, 1e+16, 1e-05, 123456789.0]"
-        );
-        assert_eq!(round("[1.7976931348623157e308, 5e-324, 0.30000000000000004, 0.0001, 1e15, 12345678901234567890.0]"), "[1.7976931348623157e+308, 5e-324, 0.30000000000000004, 0.0001, 1000000000000000.0, 1.2345678901234567e+19]");
-        assert_eq!(
-            round("123456789012345678901234567890"),
-            "123456789012345678901234567890"
-        );
-    }
-
-    #[test]
-    fn strings_escape_like_ensure_ascii() {
-        assert_eq!(round(r#""k\u00e9""#), r#""k\u00e9""#);
-        assert_eq!(round("\"k\u{e9}\""), r#""k\u00e9""#);
-        assert_eq!(round("\"\u{1F600}\""), r#""\ud83d\ude00""#);
-        assert_eq!(round(r#""\ud800""#), r#""\ud800""#);
-        assert_eq!(round(r#""a\/b\n\t\"\\\u007f""#), r#""a/b\n\t\"\\\u007f""#);
-        let p = PyStr::from_os_bytes(b"k\xe9");
-        let mut s = String::new();
-        write_str(&mut s, &p);
-        assert_eq!(s, r#""k\udce9""#);
-    }
-
-    #[test]
-    fn objects_and_layout() {
-        assert_eq!(round(r#"{"a": 1, "b": 2, "a": 3}"#), r#"{"a": 3, "b": 2}"#);
-        let v = parse(br#"{"k": {"argv": [], "env": {}, "x": [1, {"y": null}]}}"#).unwrap();
-        assert_eq!(dumps_indent(&v, 2), "{\n  \"k\": {\n    \"argv\": [],\n    \"env\": {},\n    \"x\": [\n      1,\n      {\n        \"y\": null\n      }\n    ]\n  }\n}");
-    }
-
-    #[test]
-    fn rejects_what_python_rejects() {
-        for bad in [
-            &b"\xef\xbb\xbf{}"[..],
-            b"{\"a\": \"caf\xe9\"}",
-            b"// c\n{}",
-            b"{\"a\": 01}",
-            b"{'a': 1}",
-            b"{\"a\": \"x\ny\"}",
-            b"",
-            b"{} x",
-            b"[1,]",
-        ] {
-            assert!(parse(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+    fn ok(b: &[u8]) -> Value {
+        match parse(b) {
+            Ok(v) => v,
+            Err(e) => panic!("{:?} failed: {e}", String::from_utf8_lossy(b)),
         }
-        assert!(parse(&vec![b'['; 5000]).is_err());
+    }
+
+    fn err(b: &[u8]) -> String {
+        match parse(b) {
+            Ok(v) => panic!("{:?} parsed as {v:?}", String::from_utf8_lossy(b)),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    fn round(b: &[u8]) -> String {
+        dumps(&ok(b))
+    }
+
+    fn lit(s: &PyStr) -> String {
+        let mut out = String::new();
+        write_str(&mut out, s);
+        out
+    }
+
+    fn int(s: &str) -> Value {
+        Value::Int(s.into())
+    }
+
+    #[test]
+    fn only_four_whitespace_characters_are_skipped() {
+        assert_eq!(ok(b" \t\n\r1 \t\n\r"), int("1"));
+        let expecting = "Expecting value: line 1 column 1 (char 0)";
+        assert_eq!(err("\u{a0}1".as_bytes()), expecting);
+        assert_eq!(err(b"\x0c1"), expecting);
+        assert_eq!(err(b""), expecting);
+        assert_eq!(err(b"   "), "Expecting value: line 1 column 4 (char 3)");
+    }
+
+    #[test]
+    fn literals_and_python_constants() {
+        assert_eq!(
+            ok(b"[null, true, false]"),
+            Value::Array(vec![Value::Null, Value::Bool(true), Value::Bool(false)])
+        );
+        assert_eq!(
+            round(b"[NaN, Infinity, -Infinity]"),
+            "[NaN, Infinity, -Infinity]"
+        );
+        assert!(matches!(ok(b"NaN"), Value::Float(f) if f.is_nan()));
+        for bad in [&b"nul"[..], b"tru", b"-Inf", b"nan", b"-NaN", b"None"] {
+            assert_eq!(err(bad), "Expecting value: line 1 column 1 (char 0)");
+        }
+    }
+
+    #[test]
+    fn ints_are_arbitrary_precision_text() {
+        assert_eq!(ok(b"-0"), int("0"));
+        assert_eq!(round(b"-0"), "0");
+        assert_eq!(ok(b"-12"), int("-12"));
+        let big = "123456789012345678901234567890";
+        assert_eq!(ok(big.as_bytes()), int(big));
+        assert_eq!(round(big.as_bytes()), big);
+        assert_eq!(round(format!("-{big}").as_bytes()), format!("-{big}"));
+        let limit = "7".repeat(4300);
+        assert_eq!(ok(limit.as_bytes()), int(&limit));
+        assert_eq!(
+            err(format!("-{}", "1".repeat(4301)).as_bytes()),
+            "Exceeds the limit (4300 digits) for integer string conversion: value has 4301 \
+             digits; use sys.set_int_max_str_digits() to increase the limit"
+        );
+    }
+
+    #[test]
+    fn floats_follow_float_of_text() {
+        assert_eq!(
+            round(b"[1e5, 1E-2, 1e+2, 2.50, 1E2]"),
+            "[100000.0, 0.01, 100.0, 2.5, 100.0]"
+        );
+        assert_eq!(
+            round(b"[1e400, -1e400, 1e-400]"),
+            "[Infinity, -Infinity, 0.0]"
+        );
+        assert!(matches!(ok(b"-0.0"), Value::Float(f) if f == 0.0 && f.is_sign_negative()));
+        assert_eq!(round(b"[-0.0, -0, 0.0, 0]"), "[-0.0, 0, 0.0, 0]");
+        assert_eq!(ok(b"1.0"), Value::Float(1.0));
+        assert_eq!(ok(b"1"), int("1"));
+    }
+
+    #[test]
+    fn number_grammar_stops_where_the_regex_stops() {
+        assert_eq!(err(b"01"), "Extra data: line 1 column 2 (char 1)");
+        assert_eq!(
+            err(b"[01]"),
+            "Expecting ',' delimiter: line 1 column 3 (char 2)"
+        );
+        assert_eq!(err(b"1."), "Extra data: line 1 column 2 (char 1)");
+        assert_eq!(err(b"1.e5"), "Extra data: line 1 column 2 (char 1)");
+        assert_eq!(err(b"1e"), "Extra data: line 1 column 2 (char 1)");
+        assert_eq!(err(b"-"), "Expecting value: line 1 column 1 (char 0)");
+        assert_eq!(err(b"+1"), "Expecting value: line 1 column 1 (char 0)");
+        assert_eq!(err(b".5"), "Expecting value: line 1 column 1 (char 0)");
+    }
+
+    #[test]
+    fn string_escapes() {
+        let v = ok(br#""\"\\\/\b\f\n\r\t\u0041\u00e9\uD83D\uDE00""#);
+        assert_eq!(
+            v.as_str().and_then(PyStr::as_str).as_deref(),
+            Some("\"\\/\u{8}\u{c}\n\r\tA\u{e9}\u{1F600}")
+        );
+        assert_eq!(dumps(&v), r#""\"\\/\b\f\n\r\tA\u00e9\ud83d\ude00""#);
+        assert_eq!(
+            err(br#""\q""#),
+            "Invalid \\escape: line 1 column 2 (char 1)"
+        );
+        assert_eq!(
+            err(br#""\x41""#),
+            "Invalid \\escape: line 1 column 2 (char 1)"
+        );
+        assert_eq!(
+            err(br#""\u12x4""#),
+            "Invalid \\uXXXX escape: line 1 column 3 (char 2)"
+        );
+        assert_eq!(
+            err(br#""\ud83d\u12x4""#),
+            "Invalid \\uXXXX escape: line 1 column 9 (char 8)"
+        );
+        assert_eq!(
+            err(br#""\ud83d\ude00"#),
+            "Invalid \\uXXXX escape: line 1 column 9 (char 8)"
+        );
+        assert_eq!(
+            err(br#""abc"#),
+            "Unterminated string starting at: line 1 column 1 (char 0)"
+        );
+        assert_eq!(
+            err(br#""a\"#),
+            "Unterminated string starting at: line 1 column 1 (char 0)"
+        );
+    }
+
+    #[test]
+    fn raw_control_characters_are_rejected_in_strings() {
+        assert_eq!(
+            err(b"\"a\x01\""),
+            "Invalid control character at: line 1 column 3 (char 2)"
+        );
+        assert_eq!(
+            err(b"\"a\nb\""),
+            "Invalid control character at: line 1 column 3 (char 2)"
+        );
+        assert_eq!(
+            err(b"{\"k\": \"x\ty\"}"),
+            "Invalid control character at: line 1 column 9 (char 8)"
+        );
+        assert_eq!(round(b"\"\x7f\""), r#""\u007f""#);
+    }
+
+    #[test]
+    fn lone_surrogates_survive_a_round_trip() {
+        let hi = ok(br#""\ud800""#);
+        assert_eq!(hi.as_str().map(PyStr::units), Some(&[0xD800][..]));
+        assert_eq!(dumps(&hi), r#""\ud800""#);
+        let lo = ok(br#""x\udc00y""#);
+        assert_eq!(
+            lo.as_str().map(PyStr::units),
+            Some(&[0x78, 0xDC00, 0x79][..])
+        );
+        assert_eq!(dumps(&lo), r#""x\udc00y""#);
+        // A high surrogate followed by a non-surrogate escape stays lone.
+        let v = ok(br#""\ud83d\u0041""#);
+        assert_eq!(v.as_str().map(PyStr::units), Some(&[0xD83D, 0x41][..]));
+        let s = hi.as_str().cloned().unwrap_or_default();
+        assert_eq!(s.as_str(), None);
+        assert_eq!(s.to_string_lossy(), "\u{fffd}");
+        assert_eq!(s.to_string(), "\u{fffd}");
+    }
+
+    #[test]
+    fn objects_keep_first_position_and_last_value() {
+        let v = ok(br#"{"a": 1, "b": 2, "a": 3}"#);
+        assert_eq!(dumps(&v), r#"{"a": 3, "b": 2}"#);
+        assert_eq!(v.get("a"), Some(&int("3")));
+        assert_eq!(v.get("c"), None);
+        assert_eq!(
+            round(br#"{"z": 1, "y": {"x": 1, "x": [], "w": 0}}"#),
+            r#"{"z": 1, "y": {"x": [], "w": 0}}"#
+        );
+    }
+
+    #[test]
+    fn object_and_array_syntax_errors() {
+        assert_eq!(
+            err(b"{1: 2}"),
+            "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"
+        );
+        assert_eq!(
+            err(b"{'a': 1}"),
+            "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"
+        );
+        assert_eq!(
+            err(br#"{"a" 1}"#),
+            "Expecting ':' delimiter: line 1 column 6 (char 5)"
+        );
+        assert_eq!(
+            err(br#"{"a": 1 "b": 2}"#),
+            "Expecting ',' delimiter: line 1 column 9 (char 8)"
+        );
+        assert_eq!(
+            err(br#"{"a": 1"#),
+            "Expecting ',' delimiter: line 1 column 8 (char 7)"
+        );
+        assert_eq!(
+            err(b"[1, 2"),
+            "Expecting ',' delimiter: line 1 column 6 (char 5)"
+        );
+        assert_eq!(
+            err(b"[1 2]"),
+            "Expecting ',' delimiter: line 1 column 4 (char 3)"
+        );
+        assert_eq!(
+            err(b"{\"a\": 1,\n \"b\": }"),
+            "Expecting value: line 2 column 7 (char 15)"
+        );
+        assert_eq!(
+            err(b"[1,]"),
+            "Illegal trailing comma before end of array: line 1 column 3 (char 2)"
+        );
+        assert_eq!(
+            err(br#"{"a": 1,}"#),
+            "Illegal trailing comma before end of object: line 1 column 8 (char 7)"
+        );
+    }
+
+    #[test]
+    fn only_whitespace_may_follow_the_value() {
+        assert_eq!(err(b"{} x"), "Extra data: line 1 column 4 (char 3)");
+        assert_eq!(err(b"[1] [2]"), "Extra data: line 1 column 5 (char 4)");
+        assert_eq!(ok(b"[]\n"), Value::Array(vec![]));
+        assert_eq!(ok(b"  {}  "), Value::Object(vec![]));
+    }
+
+    #[test]
+    fn rejects_what_python_rejects_in_kernel_json_files() {
+        assert_eq!(
+            err(b"\xef\xbb\xbf{}"),
+            "Unexpected UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0)"
+        );
+        assert_eq!(
+            err(b"{\"a\": \"caf\xe9\"}"),
+            "'utf-8' codec can't decode byte 0xe9 in position 10: invalid continuation byte"
+        );
+        assert_eq!(
+            err(b"// c\n{}"),
+            "Expecting value: line 1 column 1 (char 0)"
+        );
+        assert_eq!(
+            err(b"{/* c */}"),
+            "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"
+        );
+    }
+
+    #[test]
+    fn utf8_errors_read_like_unicode_decode_error() {
+        let cases: [(&[u8], &str); 5] = [
+            (
+                b"ab\xe2\x82",
+                "bytes in position 2-3: unexpected end of data",
+            ),
+            (
+                b"\xf0\x9f\x98",
+                "bytes in position 0-2: unexpected end of data",
+            ),
+            (
+                b"x\xe2\x82y",
+                "bytes in position 1-2: invalid continuation byte",
+            ),
+            (b"\xff", "byte 0xff in position 0: invalid start byte"),
+            (
+                b"\xed\xa0\x80",
+                "byte 0xed in position 0: invalid continuation byte",
+            ),
+        ];
+        for (bytes, tail) in cases {
+            assert_eq!(err(bytes), format!("'utf-8' codec can't decode {tail}"));
+        }
+    }
+
+    #[test]
+    fn positions_count_code_points_after_newline_translation() {
+        assert_eq!(
+            err(b"{\r\n\"a\": x}"),
+            "Expecting value: line 2 column 6 (char 7)"
+        );
+        assert_eq!(
+            err(b"[\r\r\rx]"),
+            "Expecting value: line 4 column 1 (char 4)"
+        );
+        assert_eq!(
+            err("[\"é\u{1F600}\", x]".as_bytes()),
+            "Expecting value: line 1 column 8 (char 7)"
+        );
+    }
+
+    #[test]
+    fn top_level_may_be_any_value() {
+        assert_eq!(ok(b"[]"), Value::Array(vec![]));
+        assert_eq!(ok(b"\"s\""), Value::Str(PyStr::new("s")));
+        assert_eq!(ok(b"3"), int("3"));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        let thousand = ok(deep(1000).as_bytes());
+        assert_eq!(dumps(&thousand), deep(1000));
+        assert_eq!(
+            parse(dumps_indent(&thousand, 1).as_bytes()),
+            Ok(thousand.clone())
+        );
+        assert_eq!(
+            err(deep(100_000).as_bytes()),
+            "maximum recursion depth exceeded while decoding a JSON array from a unicode string"
+        );
+        assert_eq!(
+            err("{\"a\": ".repeat(5000).as_bytes()),
+            "maximum recursion depth exceeded while decoding a JSON object from a unicode string"
+        );
+    }
+
+    #[test]
+    fn ensure_ascii_escapes() {
+        assert_eq!(lit(&PyStr::new("ké")), r#""k\u00e9""#);
+        assert_eq!(lit(&PyStr::new("\u{1F600}")), r#""\ud83d\ude00""#);
+        assert_eq!(
+            lit(&PyStr::new("\"\\\n\r\t\u{8}\u{c}\u{0}\u{1f}\u{7f} ~/")),
+            r#""\"\\\n\r\t\b\f\u0000\u001f\u007f ~/""#
+        );
+        assert_eq!(lit(&PyStr::new("\u{ABCD}")), r#""\uabcd""#);
+        assert_eq!(round("\"k\u{e9}\"".as_bytes()), r#""k\u00e9""#);
+        assert_eq!(round("\"\u{1F600}\"".as_bytes()), r#""\ud83d\ude00""#);
+        assert_eq!(format!("{:?}", PyStr::new("ké")), r#""k\u00e9""#);
+    }
+
+    #[test]
+    fn float_repr_matches_python() {
+        let cases = [
+            (0.1, "0.1"),
+            (1e16, "1e+16"),
+            (1e15, "1000000000000000.0"),
+            (9999999999999998.0, "9999999999999998.0"),
+            (1e-5, "1e-05"),
+            (0.0001, "0.0001"),
+            (0.00012345, "0.00012345"),
+            (123456789.0, "123456789.0"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (5e-324, "5e-324"),
+            (0.30000000000000004, "0.30000000000000004"),
+            (100.0, "100.0"),
+            (1.5e300, "1.5e+300"),
+            (-1.5e-300, "-1.5e-300"),
+            (1e22, "1e+22"),
+            (123456789012345680.0, "1.2345678901234568e+17"),
+            (9007199254740992.0, "9007199254740992.0"),
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (2.5, "2.5"),
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "Infinity"),
+            (f64::NEG_INFINITY, "-Infinity"),
+        ];
+        for (f, want) in cases {
+            assert_eq!(float_repr(f), want, "{f:e}");
+            assert_eq!(dumps(&Value::Float(f)), want);
+        }
+    }
+
+    #[test]
+    fn indent_layout_like_json_dumps() {
+        let v = ok(br#"{"a": [], "b": {}, "c": [1, {"d": [], "e": {"f": null}}], "g": "x"}"#);
+        assert_eq!(
+            dumps_indent(&v, 2),
+            "{\n  \"a\": [],\n  \"b\": {},\n  \"c\": [\n    1,\n    {\n      \"d\": [],\n      \
+             \"e\": {\n        \"f\": null\n      }\n    }\n  ],\n  \"g\": \"x\"\n}"
+        );
+        assert_eq!(
+            dumps(&v),
+            r#"{"a": [], "b": {}, "c": [1, {"d": [], "e": {"f": null}}], "g": "x"}"#
+        );
+        assert_eq!(dumps_indent(&ok(b"[[]]"), 0), "[\n[]\n]");
+        assert_eq!(dumps_indent(&ok(b"{}"), 2), "{}");
+        assert_eq!(
+            dumps_indent(&ok(b"[1.0, true]"), 4),
+            "[\n    1.0,\n    true\n]"
+        );
+    }
+
+    #[test]
+    fn file_names_decode_with_surrogateescape() {
+        let p = PyStr::from_os_bytes(b"k\xe9");
+        assert_eq!(p.units(), &[u16::from(b'k'), 0xDCE9]);
+        assert_eq!(lit(&p), r#""k\udce9""#);
+        assert_eq!(p.as_str(), None);
+        assert_eq!(PyStr::from_os_bytes("ké".as_bytes()), PyStr::new("ké"));
+        assert_eq!(
+            PyStr::from_os_bytes(b"\xe2\x82y\xff").units(),
+            &[0xDCE2, 0xDC82, u16::from(b'y'), 0xDCFF]
+        );
+        assert_eq!(
+            PyStr::from_os_str(std::ffi::OsStr::new("py3")),
+            PyStr::from("py3")
+        );
     }
 
     #[test]
     fn lower_like_python() {
-        assert_eq!(PyStr::new("MyKernel").lower(), PyStr::new("mykernel"));
-        assert_eq!(PyStr::new("ΑΣ").lower(), PyStr::new("ας"));
+        let lower = |s: &str| PyStr::new(s).lower();
+        assert_eq!(lower("MyKernel"), PyStr::new("mykernel"));
+        assert_eq!(lower("PYTHON3"), PyStr::new("python3"));
+        assert_eq!(lower("ΑΣ"), PyStr::new("ας"));
+        assert_eq!(lower("ΑΣ Σ"), PyStr::new("ας σ"));
+        assert_eq!(lower("ΑΣ.Σ"), PyStr::new("ασ.ς"));
+        assert_eq!(lower("İ"), PyStr::new("i\u{307}"));
         let s = PyStr::from_os_bytes(b"A\xff");
         assert_eq!(s.lower().units(), &[u16::from(b'a'), 0xDCFF]);
+    }
+
+    #[test]
+    fn value_accessors() {
+        let v = ok(
+            br#"{"argv": ["python"], "n": 1.5, "s": "x", "o": {}, "z": null, "b": true, "i": 2}"#,
+        );
+        assert_eq!(v.type_name(), "dict");
+        assert_eq!(
+            v.get("argv").and_then(Value::as_array).map(Vec::len),
+            Some(1)
+        );
+        assert_eq!(v.get("o").and_then(Value::as_object).map(Vec::len), Some(0));
+        assert_eq!(v.get("s").and_then(Value::as_str), Some(&PyStr::new("x")));
+        let names: Vec<_> = ["argv", "n", "s", "o", "z", "b", "i"]
+            .iter()
+            .filter_map(|k| v.get(k).map(Value::type_name))
+            .collect();
+        assert_eq!(
+            names,
+            ["list", "float", "str", "dict", "null", "bool", "int"]
+        );
+        assert_eq!(Value::Null.get("a"), None);
     }
 }
