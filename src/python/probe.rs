@@ -1,63 +1,107 @@
-//! Running kip's fixed probe script in an interpreter, only when disk cannot decide, in
-//! parallel, with a timeout, and caching the answer (`cache.rs`).
+//! Running kip's fixed probe script (`probe.py`) in an interpreter — the only code kip ever
+//! runs in a user's Python during discovery (PRODUCT.md, "Rules that are never broken").
 //!
-//! Never runs a pyenv shim (`<root>/shims/…`: its answer depends on the cwd and version files,
-//! read statically by `pyenv.rs`), and an interpreter that timed out is not run again in the
-//! same invocation.
+//! * The child is started with [`process::run_captured`]: its own process group, stdin closed,
+//!   killed as a group after `KIP_PROBE_TIMEOUT_MS` (default 5 s). An interpreter that timed
+//!   out is remembered and not run again in the same invocation.
+//! * It runs as plain `<python> -c <script>` — no `-I`, `-E` or `-s`: those would hide exactly
+//!   what kip must report (`PYTHONPATH`, the user site), and 2.7 has no `-I` anyway — with the
+//!   caller's environment (`env_clear` + the context's variables), `PYTHONDONTWRITEBYTECODE=1`,
+//!   no `PYTHONSTARTUP`/`PYTHONINSPECT`, from a fresh empty directory so that a `json.py` in
+//!   the user's cwd cannot answer for the stdlib (the script also drops `''` from `sys.path`).
+//! * Never run: pyenv shims (`pyenv.rs` resolves them from their files), and on macOS Apple's
+//!   `/usr/bin/python3` stub unless the Command Line Tools are installed (running it opens an
+//!   install dialog; python-environments.md §1b).
+//! * Answers are cached on disk (`cache.rs`); [`Prober::probes_run`] counts the processes
+//!   actually started, which the tests use to prove that a warm run starts none.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::envvars::EnvVars;
 use crate::platform::Os;
 use crate::process::{self, RunError};
 use crate::python::cache::{CacheKey, ProbeCache};
 use crate::python::interpreter::InterpreterInfo;
+use crate::python::pyenv;
 
+/// The script, embedded so kip needs no files at run time.
 pub const PROBE_SCRIPT: &str = include_str!("probe.py");
 
-#[derive(Debug, Clone, thiserror::Error)]
+/// The tag of the answer line (a `sitecustomize` may print before it).
+const ANSWER_TAG: &str = "KIP-PROBE-1 ";
+
+/// At most this many probes run at once.
+pub const MAX_PARALLEL_PROBES: usize = 8;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProbeError {
     #[error("{0} is a pyenv shim; kip resolves shims from their files and never runs them")]
     Shim(PathBuf),
     #[error("{0} did not answer within {1} ms (KIP_PROBE_TIMEOUT_MS) and was killed")]
     TimedOut(PathBuf, u128),
-    #[error("{0} timed out earlier in this run; not run again")]
+    #[error("{0} timed out earlier in this run and was not run again")]
     TimedOutBefore(PathBuf),
+    #[error(
+        "{0} is Apple's python3 stub and the Command Line Tools are not installed; not run (it would open an install dialog)"
+    )]
+    AppleStub(PathBuf),
+    #[error("{0} does not exist")]
+    Missing(PathBuf),
     #[error("{0}: {1}")]
     Failed(PathBuf, String),
 }
 
+impl ProbeError {
+    /// The interpreter the error is about.
+    pub fn python(&self) -> &Path {
+        match self {
+            ProbeError::Shim(p)
+            | ProbeError::TimedOut(p, _)
+            | ProbeError::TimedOutBefore(p)
+            | ProbeError::AppleStub(p)
+            | ProbeError::Missing(p)
+            | ProbeError::Failed(p, _) => p,
+        }
+    }
+}
+
+type ProbeResult = Result<Arc<InterpreterInfo>, ProbeError>;
+
+/// Probes interpreters for one invocation. `Sync`: share it across scoped threads.
 pub struct Prober {
     cache: Option<ProbeCache>,
     vars: EnvVars,
-    memo: Mutex<HashMap<PathBuf, Result<Arc<InterpreterInfo>, ProbeError>>>,
+    /// Answers (and failures) of this invocation, by path as given.
+    memo: Mutex<HashMap<PathBuf, ProbeResult>>,
+    /// Interpreters (as given and canonical) that timed out: never run again in this process.
+    timed_out: Mutex<HashSet<PathBuf>>,
     runs: AtomicUsize,
 }
 
 /// On macOS, `/usr/bin/python3` is Apple's xcode-select stub unless the Command Line Tools are
-/// installed: running it opens an install dialog (python-environments.md §1b). Pure decision;
-/// the caller supplies whether `xcode-select -p` succeeds.
+/// installed. Pure decision; `command_line_tools` is asked only when it matters.
 pub fn may_run(os: Os, python: &Path, command_line_tools: impl FnOnce() -> bool) -> bool {
     !(os == Os::MacOs && python == Path::new("/usr/bin/python3")) || command_line_tools()
 }
 
-/// Is `path` inside a pyenv `shims` directory?
+/// Is `path` (or what it links to) a pyenv shim? Uses `pyenv.rs`'s own recognition.
 pub fn is_pyenv_shim(path: &Path) -> bool {
-    path.parent()
-        .is_some_and(|d| d.file_name().is_some_and(|n| n == "shims"))
-        && std::fs::read_to_string(path).is_ok_and(|t| t.contains("pyenv"))
+    pyenv::shim_root(path).is_some()
+        || std::fs::canonicalize(path).is_ok_and(|c| c != path && pyenv::shim_root(&c).is_some())
 }
 
 impl Prober {
+    /// A prober whose children see `vars`; answers cached under `cache_dir` when given.
     pub fn new(cache_dir: Option<PathBuf>, vars: &EnvVars) -> Prober {
         Prober {
             cache: cache_dir.map(ProbeCache::new),
             vars: vars.clone(),
             memo: Mutex::new(HashMap::new()),
+            timed_out: Mutex::new(HashSet::new()),
             runs: AtomicUsize::new(0),
         }
     }
@@ -67,7 +111,9 @@ impl Prober {
         self.runs.load(Ordering::SeqCst)
     }
 
-    pub fn query(&self, python: &Path) -> Result<Arc<InterpreterInfo>, ProbeError> {
+    /// What `python` reports about itself: from this invocation's memo, the disk cache, or a
+    /// probe run.
+    pub fn query(&self, python: &Path) -> ProbeResult {
         if let Some(r) = self.memo.lock().ok().and_then(|m| m.get(python).cloned()) {
             return match r {
                 Err(ProbeError::TimedOut(p, _)) => Err(ProbeError::TimedOutBefore(p)),
@@ -81,104 +127,165 @@ impl Prober {
         r
     }
 
-    /// Probe many interpreters in parallel (at most 8 at a time).
-    pub fn query_many(&self, pythons: &[PathBuf]) -> Vec<Result<Arc<InterpreterInfo>, ProbeError>> {
-        let mut out: Vec<Option<Result<Arc<InterpreterInfo>, ProbeError>>> =
-            vec![None; pythons.len()];
-        for (chunk_i, chunk) in pythons.chunks(8).enumerate() {
-            let results: Vec<_> = std::thread::scope(|s| {
-                let hs: Vec<_> = chunk
-                    .iter()
-                    .map(|p| s.spawn(move || self.query(p)))
-                    .collect();
-                hs.into_iter()
-                    .map(|h| {
-                        h.join().unwrap_or_else(|_| {
-                            Err(ProbeError::Failed(
-                                PathBuf::new(),
-                                "probe thread panicked".into(),
-                            ))
-                        })
-                    })
-                    .collect()
-            });
-            for (i, r) in results.into_iter().enumerate() {
-                out[chunk_i * 8 + i] = Some(r);
+    /// [`Self::query`] for many interpreters, at most [`MAX_PARALLEL_PROBES`] at a time;
+    /// results in input order. A duplicate path is probed once.
+    pub fn query_many(&self, pythons: &[PathBuf]) -> Vec<ProbeResult> {
+        let mut unique: Vec<&PathBuf> = Vec::new();
+        for p in pythons {
+            if !unique.contains(&p) {
+                unique.push(p);
             }
         }
-        out.into_iter()
-            .map(|r| {
-                r.unwrap_or_else(|| Err(ProbeError::Failed(PathBuf::new(), "not probed".into())))
+        let next = AtomicUsize::new(0);
+        let results: Mutex<HashMap<PathBuf, ProbeResult>> = Mutex::new(HashMap::new());
+        let workers = unique.len().min(MAX_PARALLEL_PROBES);
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(p) = unique.get(i) else { break };
+                    let r = self.query(p);
+                    if let Ok(mut m) = results.lock() {
+                        m.insert(p.to_path_buf(), r);
+                    }
+                });
+            }
+        });
+        let results = results.into_inner().unwrap_or_default();
+        pythons
+            .iter()
+            .map(|p| {
+                results.get(p).cloned().unwrap_or_else(|| {
+                    Err(ProbeError::Failed(
+                        p.clone(),
+                        "the probe did not run".into(),
+                    ))
+                })
             })
             .collect()
     }
 
-    fn query_uncached(&self, python: &Path) -> Result<Arc<InterpreterInfo>, ProbeError> {
+    fn timed_out_before(&self, python: &Path, canonical: Option<&Path>) -> bool {
+        self.timed_out
+            .lock()
+            .is_ok_and(|t| t.contains(python) || canonical.is_some_and(|c| t.contains(c)))
+    }
+
+    fn query_uncached(&self, python: &Path) -> ProbeResult {
+        let given = python.to_path_buf();
+        if std::fs::metadata(python).is_err() {
+            return Err(ProbeError::Missing(given));
+        }
         if is_pyenv_shim(python) {
-            return Err(ProbeError::Shim(python.to_path_buf()));
+            return Err(ProbeError::Shim(given));
         }
         if !may_run(Os::current(), python, xcode_tools_installed) {
-            return Err(ProbeError::Failed(
-                python.to_path_buf(),
-                "Apple's python3 stub (the Command Line Tools are not installed); not run".into(),
-            ));
+            return Err(ProbeError::AppleStub(given));
         }
-        // Wrapper scripts are cached too: the key holds the script's own ctime, so editing it
-        // invalidates the entry (what it execs is assumed stable, like a symlink target).
+        let canonical = std::fs::canonicalize(python).ok();
+        if self.timed_out_before(python, canonical.as_deref()) {
+            return Err(ProbeError::TimedOutBefore(given));
+        }
         let key = CacheKey::new(python, &self.vars);
         if let (Some(c), Some(k)) = (&self.cache, &key) {
             if let Some(info) = c.get(k) {
                 return Ok(Arc::new(info));
             }
         }
-        let dir = tempfile::tempdir()
-            .map_err(|e| ProbeError::Failed(python.to_path_buf(), e.to_string()))?;
-        let mut cmd = Command::new(python);
-        cmd.arg("-c")
-            .arg(PROBE_SCRIPT)
-            .current_dir(dir.path())
-            .env_clear()
-            .envs(self.vars.to_vec())
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .env_remove("PYTHONSTARTUP")
-            .env_remove("PYTHONINSPECT");
-        if std::env::var_os("KIP_DEBUG").is_some() {
-            eprintln!("kip: probing {}", python.display());
-        }
-        self.runs.fetch_add(1, Ordering::SeqCst);
-        let timeout = process::probe_timeout(&self.vars);
-        let out = process::run_captured(cmd, timeout).map_err(|e| match e {
-            RunError::TimedOut { timeout, .. } => {
-                ProbeError::TimedOut(python.to_path_buf(), timeout.as_millis())
-            }
-            other => ProbeError::Failed(python.to_path_buf(), other.to_string()),
-        })?;
-        let info: InterpreterInfo = serde_json::from_slice(&out.stdout).map_err(|_| {
-            ProbeError::Failed(
-                python.to_path_buf(),
-                format!(
-                    "the probe did not answer (exit {:?}): {}",
-                    out.code,
-                    out.stderr_text().lines().last().unwrap_or("")
-                ),
-            )
-        })?;
+        let info = self.run_probe(python, canonical.as_deref())?;
         if let (Some(c), Some(k)) = (&self.cache, &key) {
             c.put(k, &info);
         }
         Ok(Arc::new(info))
     }
+
+    fn run_probe(
+        &self,
+        python: &Path,
+        canonical: Option<&Path>,
+    ) -> Result<InterpreterInfo, ProbeError> {
+        let fail = |why: String| ProbeError::Failed(python.to_path_buf(), why);
+        let neutral = tempfile::Builder::new()
+            .prefix("kip-probe-")
+            .tempdir()
+            .map_err(|e| fail(format!("cannot create a temporary directory: {e}")))?;
+        let mut cmd = Command::new(python);
+        cmd.arg("-c")
+            .arg(PROBE_SCRIPT)
+            .current_dir(neutral.path())
+            .env_clear()
+            .envs(self.vars.to_vec())
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .env_remove("PYTHONSTARTUP")
+            .env_remove("PYTHONINSPECT");
+        if self.vars.contains("KIP_DEBUG") {
+            eprintln!("kip: probing {}", python.display());
+        }
+        self.runs.fetch_add(1, Ordering::SeqCst);
+        let timeout = process::probe_timeout(&self.vars);
+        let out = match process::run_captured(cmd, timeout) {
+            Ok(out) => out,
+            Err(RunError::TimedOut { timeout, .. }) => {
+                if let Ok(mut t) = self.timed_out.lock() {
+                    t.insert(python.to_path_buf());
+                    t.extend(canonical.map(Path::to_path_buf));
+                }
+                return Err(ProbeError::TimedOut(
+                    python.to_path_buf(),
+                    timeout.as_millis(),
+                ));
+            }
+            Err(e) => return Err(fail(e.to_string())),
+        };
+        parse_answer(&out.stdout).map_err(|why| {
+            let last = String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .map(|l| format!(": {}", l.trim()))
+                .unwrap_or_default();
+            let status = match (out.code, out.signal) {
+                (Some(c), _) => format!("exit code {c}"),
+                (None, Some(s)) => format!("signal {s}"),
+                _ => "unknown status".into(),
+            };
+            fail(format!("{why} ({status}){last}"))
+        })
+    }
 }
 
+/// The probe's answer: the last stdout line carrying the tag.
+pub fn parse_answer(stdout: &[u8]) -> Result<InterpreterInfo, String> {
+    let text = String::from_utf8_lossy(stdout);
+    let line = text
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix(ANSWER_TAG))
+        .ok_or_else(|| "the probe printed no answer".to_string())?;
+    serde_json::from_str(line).map_err(|e| format!("the probe's answer is not understood: {e}"))
+}
+
+/// `xcode-select -p` succeeds (asked once per process, macOS only).
 fn xcode_tools_installed() -> bool {
-    let mut c = Command::new("xcode-select");
-    c.arg("-p");
-    process::run_captured(c, std::time::Duration::from_secs(5)).is_ok_and(|o| o.success())
+    static ANSWER: OnceLock<bool> = OnceLock::new();
+    *ANSWER.get_or_init(|| {
+        let mut c = Command::new("xcode-select");
+        c.arg("-p");
+        process::run_captured(c, std::time::Duration::from_secs(5)).is_ok_and(|o| o.success())
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, body).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        p
+    }
 
     #[test]
     fn apple_stub_is_not_run_without_command_line_tools() {
@@ -193,7 +300,93 @@ mod tests {
         ));
     }
 
-    /// The fixed probe script runs on every Python this machine has, 2.7 included.
+    #[test]
+    fn answer_is_the_last_tagged_line() {
+        let good = br#"{"executable": "/p", "version": [3, 12, 1], "implementation": "cpython", "prefix": "/p", "base_prefix": "/p", "sys_path": [], "site_packages": []}"#;
+        let mut out = b"noise from sitecustomize\nKIP-PROBE-1 {broken\n".to_vec();
+        out.extend_from_slice(b"KIP-PROBE-1 ");
+        out.extend_from_slice(good);
+        out.push(b'\n');
+        assert_eq!(parse_answer(&out).unwrap().version.to_string(), "3.12.1");
+        assert!(parse_answer(b"").is_err());
+        assert!(parse_answer(b"KIP-PROBE-1 []\n").is_err());
+    }
+
+    #[test]
+    fn shims_are_refused_and_hangs_are_remembered() {
+        let d = tempfile::tempdir().unwrap();
+        let shims = d.path().join("pyenv/shims");
+        std::fs::create_dir_all(&shims).unwrap();
+        let shim = script(
+            &shims,
+            "python3",
+            "#!/usr/bin/env bash\nexport PYENV_ROOT=\"/x\"\nexec \"/x/libexec/pyenv\" exec \"$program\" \"$@\"\n",
+        );
+        let hang = script(d.path(), "python", "#!/bin/sh\nsleep 600\n");
+        let vars =
+            EnvVars::from_pairs([("PATH", "/usr/bin:/bin"), ("KIP_PROBE_TIMEOUT_MS", "300")]);
+        let prober = Prober::new(None, &vars);
+        assert_eq!(prober.query(&shim), Err(ProbeError::Shim(shim.clone())));
+        let link = d.path().join("linked-shim");
+        std::os::unix::fs::symlink(&shim, &link).unwrap();
+        assert_eq!(prober.query(&link), Err(ProbeError::Shim(link.clone())));
+        assert_eq!(prober.probes_run(), 0);
+
+        let t0 = std::time::Instant::now();
+        let r = prober.query_many(&[hang.clone(), hang.clone(), d.path().join("missing")]);
+        assert!(t0.elapsed() < std::time::Duration::from_secs(4));
+        assert!(matches!(&r[0], Err(ProbeError::TimedOut(_, 300))), "{r:?}");
+        assert!(r[0].as_ref().unwrap_err().to_string().contains("300 ms"));
+        assert_eq!(r[0], r[1], "a duplicate is probed once");
+        assert!(matches!(&r[2], Err(ProbeError::Missing(_))));
+        assert_eq!(prober.probes_run(), 1);
+        // Not run again in this invocation, under the same or another name.
+        assert!(matches!(
+            prober.query(&hang),
+            Err(ProbeError::TimedOutBefore(_))
+        ));
+        let other = d.path().join("py-link");
+        std::os::unix::fs::symlink(&hang, &other).unwrap();
+        assert!(matches!(
+            prober.query(&other),
+            Err(ProbeError::TimedOutBefore(_))
+        ));
+        assert_eq!(prober.probes_run(), 1);
+    }
+
+    #[test]
+    fn a_failing_interpreter_is_a_clear_error() {
+        let d = tempfile::tempdir().unwrap();
+        let bad = script(d.path(), "python3", "#!/bin/sh\necho boom >&2\nexit 3\n");
+        let prober = Prober::new(None, &EnvVars::from_pairs([("PATH", "/usr/bin:/bin")]));
+        let e = prober.query(&bad).unwrap_err().to_string();
+        assert!(e.contains("exit code 3") && e.contains("boom"), "{e}");
+    }
+
+    /// The probe runs from a neutral directory: a `json.py` in kip's cwd cannot answer.
+    #[test]
+    fn local_modules_cannot_hijack_the_probe() {
+        let Some(py) = ["/usr/bin/python3"]
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.exists())
+        else {
+            return;
+        };
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("json.py"), "raise SystemExit('hijacked')\n").unwrap();
+        let vars = EnvVars::from_pairs([
+            ("PATH", "/usr/bin:/bin"),
+            ("HOME", d.path().to_str().unwrap()),
+            ("PYTHONPATH", ""),
+        ]);
+        let prober = Prober::new(None, &vars);
+        let info = prober.query(&py).unwrap();
+        assert_eq!(info.prefix, PathBuf::from("/usr"));
+    }
+
+    /// The fixed probe script runs on every Python this machine has, 2.7 included, and its
+    /// answer is cached: a second prober with the same cache runs nothing.
     #[test]
     fn probe_script_runs_on_python_2_7_and_3_6_plus() {
         let root = PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/root".into()))
@@ -206,8 +399,8 @@ mod tests {
             ("HOME", dir.path().to_str().unwrap()),
             ("PATH", "/usr/bin:/bin"),
         ]);
-        let prober = Prober::new(None, &vars);
-        let mut seen = 0;
+        let mut pythons = Vec::new();
+        let mut versions = Vec::new();
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             let Ok(v) = name.parse::<crate::python::version::PythonVersion>() else {
@@ -217,16 +410,35 @@ mod tests {
                 .path()
                 .join("bin")
                 .join(format!("python{}.{}", v.major, v.minor));
-            if !py.exists() {
-                continue;
+            if py.exists() {
+                pythons.push(py);
+                versions.push((v, e.path()));
             }
-            let info = prober
-                .query(&py)
-                .unwrap_or_else(|err| panic!("{name}: {err}"));
-            assert_eq!(info.version, v, "{name}");
-            assert_eq!(info.prefix, e.path());
-            seen += 1;
         }
-        assert!(seen == 0 || prober.probes_run() == seen);
+        let cache = dir.path().join("cache");
+        let prober = Prober::new(Some(cache.clone()), &vars);
+        for ((v, prefix), r) in versions.iter().zip(prober.query_many(&pythons)) {
+            let info = r.unwrap_or_else(|err| panic!("{v}: {err}"));
+            assert_eq!(info.version, *v);
+            assert_eq!(&info.prefix, prefix);
+            assert!(
+                info.can_import("pip") || v.major == 3,
+                "{v}: {:?}",
+                info.found
+            );
+            assert_eq!(
+                info.user_site,
+                Some(dir.path().join(format!(
+                    ".local/lib/python{}.{}/site-packages",
+                    v.major, v.minor
+                )))
+            );
+        }
+        assert_eq!(prober.probes_run(), pythons.len());
+        let warm = Prober::new(Some(cache), &vars);
+        for r in warm.query_many(&pythons) {
+            assert!(r.is_ok());
+        }
+        assert_eq!(warm.probes_run(), 0, "a warm cache runs nothing");
     }
 }

@@ -1,6 +1,6 @@
-//! `sys.path` and installed distributions, read from disk (CPython `site.py`,
-//! `importlib.metadata`), so "is X importable here" and "which distribution provides X" need
-//! no interpreter.
+//! `sys.path` and installed distributions, read from disk the way CPython's `site.py` and
+//! `importlib` would see them, so "is X importable here" and "which distribution provides X"
+//! need no interpreter.
 
 use std::path::{Path, PathBuf};
 
@@ -8,9 +8,11 @@ use crate::context::Context;
 use crate::install::names::normalize_dist_name;
 use crate::python::environment::Environment;
 
-/// The directories `sys.path` holds beyond the stdlib, in order: `PYTHONPATH`, the user site
-/// (when enabled), the site-packages dirs, and the path lines of their `.pth` files
-/// (processed in sorted order, `import` lines skipped, relative lines joined to the site dir).
+/// The directories `sys.path` holds beyond the stdlib, in `site.py`'s order:
+/// `PYTHONPATH` entries; then the user site (when enabled) followed by the paths its `.pth`
+/// files add; then each site-packages dir followed by its `.pth` paths (`site.main`:
+/// `addusersitepackages` before `addsitepackages`; `addsitedir` appends the dir, then
+/// processes its `.pth` files). Only existing directories, each once.
 pub fn sys_path_dirs(ctx: &Context, env: &Environment) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = Vec::new();
     let push = |d: PathBuf, dirs: &mut Vec<PathBuf>| {
@@ -20,89 +22,171 @@ pub fn sys_path_dirs(ctx: &Context, env: &Environment) -> Vec<PathBuf> {
     };
     if let Some(pp) = ctx.vars.get_nonempty("PYTHONPATH") {
         for d in std::env::split_paths(pp) {
-            let d = if d.is_absolute() { d } else { ctx.cwd.join(d) };
-            push(d, &mut dirs);
+            if d.as_os_str().is_empty() {
+                continue;
+            }
+            push(normpath(&ctx.cwd, &d), &mut dirs);
         }
     }
-    let mut sites: Vec<PathBuf> = Vec::new();
+    let mut sites: Vec<&PathBuf> = Vec::new();
     if env.user_site.enabled {
-        if let Some(u) = &env.user_site.path {
-            sites.push(u.clone());
-        }
+        sites.extend(env.user_site.path.as_ref());
     }
-    sites.extend(env.site_packages.iter().cloned());
+    sites.extend(env.site_packages.iter());
     for site in sites {
         if !site.is_dir() {
             continue;
         }
         push(site.clone(), &mut dirs);
-        for line_dir in pth_dirs(&site) {
+        for line_dir in pth_dirs(site) {
             push(line_dir, &mut dirs);
         }
     }
     dirs
 }
 
-/// The directories named by `*.pth` files in `site`.
+/// The directories named by the `*.pth` files in `site`, as `site.addpackage` reads them:
+/// files in sorted name order (hidden `.`-files skipped, as 3.13+ does), `#` comments and
+/// blank lines skipped, `import` lines skipped (they run code; kip never does), each line
+/// made absolute against the site dir and normalized (`site.makepath`), only existing
+/// directories kept.
 pub fn pth_dirs(site: &Path) -> Vec<PathBuf> {
     let Ok(rd) = std::fs::read_dir(site) else {
         return Vec::new();
     };
-    let mut pths: Vec<PathBuf> = rd
+    let mut pths: Vec<(Vec<u8>, PathBuf)> = rd
         .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "pth"))
+        .filter_map(|e| {
+            use std::os::unix::ffi::OsStrExt;
+            let name = e.file_name();
+            let bytes = name.as_bytes();
+            (bytes.ends_with(b".pth") && !bytes.starts_with(b"."))
+                .then(|| (bytes.to_vec(), e.path()))
+        })
         .collect();
+    // site.py sorts names as str; for UTF-8 that is byte order.
     pths.sort();
     let mut out = Vec::new();
-    for pth in pths {
-        let Ok(text) = std::fs::read_to_string(&pth) else {
+    for (_, pth) in pths {
+        let Ok(bytes) = std::fs::read(&pth) else {
             continue;
         };
-        for line in text.lines() {
-            let l = line.trim_end();
-            if l.is_empty()
-                || l.starts_with('#')
-                || l.starts_with("import ")
-                || l.starts_with("import\t")
+        let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+        for line in bytes.split(|b| *b == b'\n') {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let line = trim_end_ascii(line);
+            if line.is_empty()
+                || line.iter().all(u8::is_ascii_whitespace)
+                || line.starts_with(b"#")
+                || line.starts_with(b"import ")
+                || line.starts_with(b"import\t")
             {
                 continue;
             }
-            let p = PathBuf::from(l);
-            out.push(if p.is_absolute() { p } else { site.join(p) });
+            use std::os::unix::ffi::OsStrExt;
+            let p = Path::new(std::ffi::OsStr::from_bytes(line));
+            let dir = normpath(site, p);
+            if dir.is_dir() {
+                out.push(dir);
+            }
         }
     }
     out
 }
 
-/// Where a top-level module would be found: `dir/m/` (a package, or a namespace package),
-/// `dir/m.py`, `dir/m.*.so` / `.pyd` / `.pyc`, first dir wins.
-pub fn find_top_level(dirs: &[PathBuf], module: &str) -> Option<PathBuf> {
-    for d in dirs {
-        let pkg = d.join(module);
-        if pkg.is_dir() {
-            return Some(pkg);
-        }
-        let py = d.join(format!("{module}.py"));
-        if py.is_file() {
-            return Some(py);
-        }
-        let Ok(rd) = std::fs::read_dir(d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let n = e.file_name();
-            let n = n.to_string_lossy();
-            if let Some(rest) = n.strip_prefix(module) {
-                if rest == ".pyc"
-                    || (rest.starts_with('.') && (rest.ends_with(".so") || rest.ends_with(".pyd")))
-                {
-                    return Some(e.path());
-                }
+/// `os.path.abspath(os.path.join(base, p))`, which `site.makepath` applies to every entry:
+/// lexical, so `..` is removed without resolving symlinks.
+fn normpath(base: &Path, p: &Path) -> PathBuf {
+    use std::path::Component;
+    let joined = base.join(p);
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
             }
+            Component::CurDir => {}
+            other => out.push(other),
         }
     }
-    None
+    out
+}
+
+fn trim_end_ascii(mut s: &[u8]) -> &[u8] {
+    while let [rest @ .., last] = s {
+        if last.is_ascii_whitespace() {
+            s = rest;
+        } else {
+            break;
+        }
+    }
+    s
+}
+
+/// Is `name` a module file for `module`: `module.py`, `module.pyc` (sourceless), or an
+/// extension `module.so`, `module.<tag>.so`, `module.pyd`, `module.<tag>.pyd`?
+fn is_module_file(name: &str, module: &str) -> bool {
+    let Some(rest) = name.strip_prefix(module) else {
+        return false;
+    };
+    if rest == ".py" || rest == ".pyc" {
+        return true;
+    }
+    let Some(rest) = rest.strip_prefix('.') else {
+        return false;
+    };
+    (rest == "so" || rest == "pyd" || rest.ends_with(".so") || rest.ends_with(".pyd"))
+        && !rest.contains('/')
+}
+
+/// Where `import module` (a top-level name) would be found in `dirs`, as `PathFinder` /
+/// `FileFinder` search: in each dir, a regular package (`module/__init__.*`) or a module
+/// file wins at once; a bare directory `module/` is a namespace portion, which only wins when
+/// no later dir has a regular package or module (then the first portion is returned).
+pub fn find_top_level(dirs: &[PathBuf], module: &str) -> Option<PathBuf> {
+    if module.is_empty() || module.contains(['.', '/']) {
+        return None;
+    }
+    let mut namespace: Option<PathBuf> = None;
+    for d in dirs {
+        let pkg = d.join(module);
+        let is_dir = pkg.is_dir();
+        if is_dir {
+            let regular = std::fs::read_dir(&pkg).is_ok_and(|rd| {
+                rd.flatten().any(|e| {
+                    e.file_name()
+                        .to_str()
+                        .is_some_and(|n| is_module_file(n, "__init__"))
+                })
+            });
+            if regular {
+                return Some(pkg);
+            }
+        }
+        if d.join(format!("{module}.py")).is_file() {
+            return Some(d.join(format!("{module}.py")));
+        }
+        if let Ok(rd) = std::fs::read_dir(d) {
+            let mut hits: Vec<PathBuf> = rd
+                .flatten()
+                .filter(|e| {
+                    e.file_name()
+                        .to_str()
+                        .is_some_and(|n| is_module_file(n, module))
+                })
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .collect();
+            hits.sort();
+            if let Some(h) = hits.into_iter().next() {
+                return Some(h);
+            }
+        }
+        if is_dir && namespace.is_none() {
+            namespace = Some(pkg);
+        }
+    }
+    namespace
 }
 
 /// One installed distribution (`*.dist-info` / `*.egg-info`).
@@ -110,6 +194,7 @@ pub fn find_top_level(dirs: &[PathBuf], module: &str) -> Option<PathBuf> {
 pub struct Distribution {
     /// As its metadata spells it (`PyYAML`).
     pub name: String,
+    /// PEP 503 (`pyyaml`).
     pub normalized_name: String,
     pub version: String,
     /// `INSTALLER`: `pip`, `uv`, `conda`, `uv-pixi`, …
@@ -120,21 +205,53 @@ pub struct Distribution {
     pub dist_info: PathBuf,
 }
 
+/// A header of an email-style METADATA/PKG-INFO file (headers end at the first blank line).
 fn metadata_field(text: &str, key: &str) -> Option<String> {
-    text.lines().take_while(|l| !l.is_empty()).find_map(|l| {
-        l.strip_prefix(key)
-            .and_then(|r| r.strip_prefix(':'))
-            .map(|v| v.trim().to_string())
-    })
+    text.lines()
+        .take_while(|l| !l.trim().is_empty())
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(key)
+                .then(|| v.trim().to_string())
+        })
 }
 
-/// Top-level names from RECORD's first column: the first component of nested paths, module
-/// names of top-level `.py`/`.so` files; names with `.` (dist-info, data dirs) dropped.
+/// The first CSV field of a RECORD line (quoted fields may contain commas and `""`).
+fn first_csv_field(line: &str) -> String {
+    let Some(rest) = line.strip_prefix('"') else {
+        return line.split(',').next().unwrap_or("").to_string();
+    };
+    let mut out = String::new();
+    let mut chars = rest.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '"' {
+            if chars.peek() == Some(&'"') {
+                out.push('"');
+                chars.next();
+            } else {
+                break;
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Top-level names from RECORD paths (relative to site-packages), as `importlib.metadata`'s
+/// `_top_level_inferred`: the first component of a nested path, the module name of a top-level
+/// `.py`/`.pyc`/extension file; names containing `.` dropped (dist-info dirs, `..`). kip also
+/// drops `__pycache__`, which importlib would report for single-module distributions.
 pub fn top_level_from_record(record: &str) -> Vec<String> {
+    top_level_from_paths(record.lines().map(first_csv_field))
+}
+
+fn top_level_from_paths(paths: impl Iterator<Item = String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for line in record.lines() {
-        let path = line.split(',').next().unwrap_or("").trim_matches('"');
-        if path.is_empty() || path.starts_with("..") || path.starts_with('/') {
+    for path in paths {
+        let path = path.trim().replace('\\', "/");
+        if path.is_empty() || path.starts_with('/') {
             continue;
         }
         let mut parts = path.split('/');
@@ -142,14 +259,15 @@ pub fn top_level_from_record(record: &str) -> Vec<String> {
         let name = if parts.next().is_some() {
             first.to_string()
         } else {
+            let module_ext = [".py", ".pyc", ".so", ".pyd"]
+                .iter()
+                .any(|ext| first.ends_with(ext));
             match first.split_once('.') {
-                Some((stem, ext)) if ext == "py" || ext.ends_with("so") || ext == "pyd" => {
-                    stem.to_string()
-                }
-                _ => continue,
+                Some((stem, _)) if module_ext => stem.to_string(),
+                _ => first.to_string(),
             }
         };
-        if name.contains('.') || name == "__pycache__" || name.is_empty() {
+        if name.is_empty() || name.contains('.') || name == "__pycache__" {
             continue;
         }
         if !out.contains(&name) {
@@ -159,7 +277,22 @@ pub fn top_level_from_record(record: &str) -> Vec<String> {
     out
 }
 
-/// Every distribution installed in one site-packages directory.
+/// `installed-files.txt` lists paths relative to the `.egg-info` dir; make them relative to
+/// site-packages (importlib `_read_files_egginfo_installed`).
+fn egg_installed_files(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.lines().filter_map(|l| {
+        let l = l.trim();
+        l.strip_prefix("../").map(str::to_string)
+    })
+}
+
+fn read_text(p: &Path) -> Option<String> {
+    std::fs::read(p)
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
+/// Every distribution installed in one site-packages directory, sorted by normalized name.
 pub fn installed_distributions(site_dir: &Path) -> Vec<Distribution> {
     let Ok(rd) = std::fs::read_dir(site_dir) else {
         return Vec::new();
@@ -167,39 +300,50 @@ pub fn installed_distributions(site_dir: &Path) -> Vec<Distribution> {
     let mut out = Vec::new();
     for e in rd.flatten() {
         let p = e.path();
-        let n = e.file_name().to_string_lossy().into_owned();
-        let is_dist = n.ends_with(".dist-info");
-        let is_egg = n.ends_with(".egg-info");
-        if !(is_dist || is_egg) || !p.is_dir() {
+        let file_name = e.file_name();
+        let Some(n) = file_name.to_str() else {
             continue;
+        };
+        let (stem, is_dist) = if let Some(s) = n.strip_suffix(".dist-info") {
+            (s, true)
+        } else if let Some(s) = n.strip_suffix(".egg-info") {
+            (s, false)
+        } else {
+            continue;
+        };
+        // An egg-info may be a single PKG-INFO file (distutils) rather than a directory.
+        let meta = if p.is_dir() {
+            read_text(&p.join(if is_dist { "METADATA" } else { "PKG-INFO" }))
+        } else if !is_dist {
+            read_text(&p)
+        } else {
+            None
         }
-        let meta = std::fs::read_to_string(p.join(if is_dist { "METADATA" } else { "PKG-INFO" }))
-            .unwrap_or_default();
-        let stem = n
-            .trim_end_matches(".dist-info")
-            .trim_end_matches(".egg-info");
+        .unwrap_or_default();
         let (fname, fver) = stem.split_once('-').unwrap_or((stem, ""));
         let name = metadata_field(&meta, "Name").unwrap_or_else(|| fname.to_string());
         let version = metadata_field(&meta, "Version")
             .unwrap_or_else(|| fver.split('-').next().unwrap_or("").to_string());
-        let installer = std::fs::read_to_string(p.join("INSTALLER"))
-            .ok()
+        let installer = read_text(&p.join("INSTALLER"))
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty());
-        let top_level = match std::fs::read_to_string(p.join("top_level.txt")) {
-            Ok(t) => t
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(|l| l.split('/').next().unwrap_or(l).to_string())
-                .collect(),
-            Err(_) => std::fs::read_to_string(p.join(if is_dist {
-                "RECORD"
-            } else {
-                "installed-files.txt"
-            }))
-            .map(|r| top_level_from_record(&r))
-            .unwrap_or_default(),
+        let top_level = match read_text(&p.join("top_level.txt")) {
+            Some(t) => {
+                let mut names: Vec<String> = Vec::new();
+                for l in t.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                    let n = l.split('/').next().unwrap_or(l).to_string();
+                    if !names.contains(&n) {
+                        names.push(n);
+                    }
+                }
+                names
+            }
+            None if is_dist => read_text(&p.join("RECORD"))
+                .map(|r| top_level_from_record(&r))
+                .unwrap_or_default(),
+            None => read_text(&p.join("installed-files.txt"))
+                .map(|t| top_level_from_paths(egg_installed_files(&t)))
+                .unwrap_or_default(),
         };
         out.push(Distribution {
             normalized_name: normalize_dist_name(&name),
@@ -210,59 +354,162 @@ pub fn installed_distributions(site_dir: &Path) -> Vec<Distribution> {
             dist_info: p,
         });
     }
-    out.sort_by(|a, b| a.normalized_name.cmp(&b.normalized_name));
+    out.sort_by(|a, b| {
+        a.normalized_name
+            .cmp(&b.normalized_name)
+            .then_with(|| a.dist_info.cmp(&b.dist_info))
+    });
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::envvars::EnvVars;
+    use crate::platform::Os;
+    use crate::python::environment::{EnvKind, Evidence, UserSite};
+
+    fn env(site: Vec<PathBuf>, user: Option<PathBuf>, enabled: bool) -> Environment {
+        Environment {
+            prefix: PathBuf::from("/p"),
+            kind: EnvKind::Venv,
+            interpreter: PathBuf::from("/p/bin/python"),
+            version: None,
+            base_prefix: None,
+            venv_home: None,
+            site_packages: site,
+            user_site: UserSite {
+                enabled,
+                path: user,
+            },
+            has_pip: false,
+            has_ipykernel: false,
+            has_uv: false,
+            externally_managed: None,
+            writable: true,
+            frozen: false,
+            name: None,
+            pixi_manifest: None,
+            problems: vec![],
+            evidence: Evidence::Disk,
+        }
+    }
 
     #[test]
     fn record_derivation_matches_packages_distributions() {
-        let rec = "bs4/__init__.py,sha256=x,1\nbs4/element.py,,\nbeautifulsoup4-4.12.dist-info/METADATA,,\nsix.py,,\n_yaml/__init__.py,,\n../../bin/x,,\nfoo.cpython-311-x86_64-linux-gnu.so,,\n";
+        let rec = "bs4/__init__.py,sha256=x,1\nbs4/element.py,,\nbeautifulsoup4-4.12.dist-info/METADATA,,\nsix.py,,\n__pycache__/six.cpython-311.pyc,,\n_yaml/__init__.py,,\n../../bin/x,,\nfoo.cpython-311-x86_64-linux-gnu.so,,\n\"we,ird/__init__.py\",,\n";
         assert_eq!(
             top_level_from_record(rec),
-            vec!["bs4", "six", "_yaml", "foo"]
+            vec!["bs4", "six", "_yaml", "foo", "we,ird"]
+        );
+        assert_eq!(
+            top_level_from_paths(egg_installed_files(
+                "../attr/__init__.py\nPKG-INFO\n../attrs-1.0.egg-info/x\n"
+            )),
+            vec!["attr"]
         );
     }
 
     #[test]
-    fn pth_lines_and_find_top_level() {
+    fn pth_lines_in_sorted_order_and_sys_path_order() {
         let d = tempfile::tempdir().unwrap();
         let site = d.path().join("site");
-        let extra = d.path().join("extra");
-        std::fs::create_dir_all(&site).unwrap();
-        std::fs::create_dir_all(extra.join("pkg")).unwrap();
+        let user = d.path().join("user");
+        let (a, b, c) = (d.path().join("a"), d.path().join("b"), d.path().join("c"));
+        for x in [&site, &user, &a, &b, &c] {
+            std::fs::create_dir_all(x).unwrap();
+        }
+        std::fs::write(site.join("z.pth"), format!("{}\n", a.display())).unwrap();
         std::fs::write(
             site.join("a.pth"),
-            format!("# c\nimport os\n{}\n../extra\n", extra.display()),
+            format!(
+                "\u{feff}# comment\nimport os; os.environ['X']='1'\n\n../b  \n/nonexistent\n{}\r\n",
+                c.display()
+            ),
         )
         .unwrap();
-        let dirs = pth_dirs(&site);
-        assert_eq!(dirs.len(), 2);
-        assert!(find_top_level(&[site.clone(), extra.clone()], "pkg").is_some());
-        std::fs::write(site.join("mod.cpython-311-x86_64-linux-gnu.so"), "").unwrap();
-        assert!(find_top_level(std::slice::from_ref(&site), "mod").is_some());
-        assert!(find_top_level(std::slice::from_ref(&site), "mo").is_none());
+        std::fs::write(site.join(".hidden.pth"), format!("{}\n", user.display())).unwrap();
+        std::fs::write(site.join("bad.pth"), b"\xff\xfe\n").unwrap();
+        assert_eq!(pth_dirs(&site), vec![b.clone(), c.clone(), a.clone()]);
+
+        std::fs::create_dir_all(d.path().join("pp")).unwrap();
+        let vars = EnvVars::from_pairs([("PYTHONPATH", "pp:/nonexistent")]);
+        let ctx = Context::new(Os::Linux, vars, d.path().to_path_buf());
+        let on = sys_path_dirs(&ctx, &env(vec![site.clone()], Some(user.clone()), true));
+        assert_eq!(
+            on,
+            vec![
+                d.path().join("pp"),
+                user.clone(),
+                site.clone(),
+                b,
+                c.clone(),
+                a.clone()
+            ]
+        );
+        let off = sys_path_dirs(&ctx, &env(vec![site.clone()], Some(user), false));
+        assert_eq!(off[1], site);
     }
 
     #[test]
-    fn distributions_from_dist_info() {
+    fn find_top_level_prefers_regular_packages_over_namespace_portions() {
+        let d = tempfile::tempdir().unwrap();
+        let (one, two) = (d.path().join("one"), d.path().join("two"));
+        std::fs::create_dir_all(one.join("ns")).unwrap();
+        std::fs::create_dir_all(two.join("ns")).unwrap();
+        std::fs::write(two.join("ns/__init__.py"), "").unwrap();
+        let dirs = vec![one.clone(), two.clone()];
+        assert_eq!(find_top_level(&dirs, "ns"), Some(two.join("ns")));
+        std::fs::create_dir_all(one.join("only_ns")).unwrap();
+        assert_eq!(find_top_level(&dirs, "only_ns"), Some(one.join("only_ns")));
+        std::fs::write(two.join("mod.cpython-311-x86_64-linux-gnu.so"), "").unwrap();
+        assert_eq!(
+            find_top_level(&dirs, "mod"),
+            Some(two.join("mod.cpython-311-x86_64-linux-gnu.so"))
+        );
+        assert_eq!(find_top_level(&dirs, "mo"), None);
+        std::fs::write(one.join("six.py"), "").unwrap();
+        assert_eq!(find_top_level(&dirs, "six"), Some(one.join("six.py")));
+        std::fs::write(one.join("old.pyc"), "").unwrap();
+        assert!(find_top_level(&dirs, "old").is_some());
+        assert_eq!(find_top_level(&dirs, "a.b"), None);
+        assert_eq!(find_top_level(&[d.path().join("missing")], "x"), None);
+    }
+
+    #[test]
+    fn distributions_from_dist_info_and_egg_info() {
         let d = tempfile::tempdir().unwrap();
         let di = d.path().join("PyYAML-6.0.3.dist-info");
         std::fs::create_dir_all(&di).unwrap();
         std::fs::write(
             di.join("METADATA"),
-            "Metadata-Version: 2.1\nName: PyYAML\nVersion: 6.0.3\n\nbody",
+            "Metadata-Version: 2.1\nName: PyYAML\nVersion: 6.0.3\n\nName: not-a-header",
         )
         .unwrap();
         std::fs::write(di.join("top_level.txt"), "_yaml\nyaml\n").unwrap();
         std::fs::write(di.join("INSTALLER"), "uv").unwrap();
+        let attrs = d.path().join("attrs-23.1.0.dist-info");
+        std::fs::create_dir_all(&attrs).unwrap();
+        std::fs::write(attrs.join("METADATA"), "Name: attrs\nVersion: 23.1.0\n").unwrap();
+        std::fs::write(
+            attrs.join("RECORD"),
+            "attr/__init__.py,,\nattrs/__init__.py,,\n",
+        )
+        .unwrap();
+        std::fs::write(
+            d.path().join("legacy-1.0-py3.11.egg-info"),
+            "Name: legacy\nVersion: 1.0\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(d.path().join("broken.dist-info")).unwrap();
         let ds = installed_distributions(d.path());
-        assert_eq!(ds.len(), 1);
-        assert_eq!(ds[0].normalized_name, "pyyaml");
-        assert_eq!(ds[0].installer.as_deref(), Some("uv"));
-        assert_eq!(ds[0].top_level, vec!["_yaml", "yaml"]);
+        let names: Vec<&str> = ds.iter().map(|d| d.normalized_name.as_str()).collect();
+        assert_eq!(names, vec!["attrs", "broken", "legacy", "pyyaml"]);
+        assert_eq!(ds[0].top_level, vec!["attr", "attrs"]);
+        assert_eq!(ds[2].version, "1.0");
+        assert_eq!(ds[3].name, "PyYAML");
+        assert_eq!(ds[3].installer.as_deref(), Some("uv"));
+        assert_eq!(ds[3].top_level, vec!["_yaml", "yaml"]);
+        assert!(installed_distributions(&d.path().join("missing")).is_empty());
     }
 }
