@@ -210,7 +210,11 @@ impl Drop for Index {
 }
 
 fn serve_index(w: &World, wheels: &[PathBuf]) -> Index {
-    let root = w.root().join("index");
+    serve_index_at(w, "index", wheels)
+}
+
+fn serve_index_at(w: &World, name: &str, wheels: &[PathBuf]) -> Index {
+    let root = w.root().join(name);
     for wh in wheels {
         let file = wh.file_name().unwrap().to_str().unwrap().to_string();
         let name = file
@@ -228,7 +232,7 @@ fn serve_index(w: &World, wheels: &[PathBuf]) -> Index {
         )
         .unwrap();
     }
-    let port_file = w.root().join("port");
+    let port_file = w.root().join(format!("{name}.port"));
     let script = format!(
         "import http.server, functools, sys\nh = functools.partial(http.server.SimpleHTTPRequestHandler, directory={:?})\ns = http.server.ThreadingHTTPServer(('127.0.0.1', 0), h)\nopen({:?}, 'w').write(str(s.server_address[1]))\ns.serve_forever()\n",
         root.to_str().unwrap(),
@@ -286,11 +290,7 @@ fn pip_index_url_is_honoured_through_uv_and_requirements_files() {
 }
 
 fn serve_index_second(w: &World, wheels: &[PathBuf]) -> Index {
-    let sub = World::new();
-    let _ = w;
-    let i = serve_index(&sub, wheels);
-    std::mem::forget(sub);
-    i
+    serve_index_at(w, "index2", wheels)
 }
 
 #[test]
