@@ -64,7 +64,19 @@ for v in 3.11 3.12; do dl --python-version "$v" PyYAML beautifulsoup4 python-dat
 
 if [ -d "$REPO/../shared/conda-fixture" ]; then
   log "conda fixture"
-  FIXTURE_PYTHON="$BASE" bash "$REPO/../shared/conda-fixture/build-fixture.sh" "$TB/conda-fixture" >"$TB/conda-fixture.log" 2>&1 \
+  # The fixture checks `ldd python | grep -q libpython` under `set -o pipefail`: when grep -q
+  # exits at its match while ldd is still writing, ldd dies of SIGPIPE and the check fails at
+  # random. An ldd that writes its whole answer in one go (well under a pipe buffer) cannot
+  # be cut off, so the build is deterministic.
+  mkdir -p "$TB/fixture-bin"
+  cat >"$TB/fixture-bin/ldd" <<'LDD'
+#!/bin/sh
+out=$(/usr/bin/ldd "$@"); rc=$?
+printf '%s\n' "$out"
+exit $rc
+LDD
+  chmod +x "$TB/fixture-bin/ldd"
+  PATH="$TB/fixture-bin:$PATH" FIXTURE_PYTHON="$BASE" bash "$REPO/../shared/conda-fixture/build-fixture.sh" "$TB/conda-fixture" >"$TB/conda-fixture.log" 2>&1 \
     || { log "conda fixture failed; see $TB/conda-fixture.log"; tail -20 "$TB/conda-fixture.log" >&2; exit 1; }
 fi
 
