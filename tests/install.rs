@@ -557,3 +557,71 @@ fn project_pixi_and_frozen_envs() {
     assert_eq!(out.status, 1);
     assert!(out.stderr.contains("frozen"), "{}", out.stderr);
 }
+
+/// An installed requirement is answered from disk ("already satisfied", no installer), but
+/// only when pip would also do nothing: a missing or too-old dependency, or a specifier the
+/// installed version fails, still runs the installer.
+#[test]
+fn already_installed_is_decided_from_disk_without_skipping_real_work() {
+    let w = World::new();
+    uv_on_path(&w);
+    let mut a = support::WheelSpec::new("demoa", "1.0", &[("demoa", "import demob\n")]);
+    a.requires_dist = vec!["demob>=2".into()];
+    let a = w.wheel_with(&a);
+    w.wheel("demob", "1.0", &[("demob", "V = 1\n")]);
+    w.wheel("demob", "2.0", &[("demob", "V = 2\n")]);
+    local_index(&w, a.parent().unwrap());
+    let venv = w.uv_venv(&w.root().join("v"), &toolbox().base_python, false);
+    let p = venv.python.to_str().unwrap();
+    let demob_version = || {
+        let out = w.run(&venv.python, &["-c", "import demob; print(demob.V)"]);
+        out.stdout.trim().to_string()
+    };
+    let out = w.kip(&["install", "demoa", "--python", p, "--json"]);
+    out.ok();
+    assert!(out.json()["already_satisfied"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(demob_version(), "2");
+
+    // Everything in place: no installer command, and the import is still proven.
+    let out = w.kip(&["install", "demoa", "--python", p, "--json"]);
+    out.ok();
+    let v = out.json();
+    assert_eq!(v["already_satisfied"][0]["name"], "demoa", "{v}");
+    assert_eq!(v["already_satisfied"][0]["version"], "1.0");
+    assert_eq!(v["commands"].as_array().unwrap().len(), 0, "{v}");
+    assert_eq!(v["proof"][0]["module"], "demoa");
+    assert_eq!(v["proof"][0]["ok"], true);
+    let v = dry(&w, &["demoa", "--python", p]);
+    assert_eq!(v["commands"].as_array().unwrap().len(), 0, "{v}");
+
+    // A dependency too old for demoa's `demob>=2`: the installer runs and upgrades it.
+    w.uv_install(&venv.python, &["demob==1.0"]).unwrap();
+    assert_eq!(demob_version(), "1");
+    let out = w.kip(&["install", "demoa", "--python", p, "--json"]);
+    out.ok();
+    assert!(out.json()["already_satisfied"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(demob_version(), "2");
+
+    // A dependency gone: the installer puts it back.
+    w.run(&toolbox().uv, &["pip", "uninstall", "--python", p, "demob"])
+        .ok();
+    let out = w.kip(&["install", "demoa", "--python", p]);
+    out.ok();
+    assert_eq!(demob_version(), "2");
+
+    // The installed version fails the typed specifier: the installer runs (a downgrade).
+    let out = w.kip(&["install", "demob<2", "--python", p]);
+    out.ok();
+    assert!(!out.stderr.contains("already satisfied"), "{}", out.stderr);
+    assert_eq!(demob_version(), "1");
+    // -U never takes the disk's word.
+    let out = w.kip(&["install", "-U", "demob", "--python", p]);
+    out.ok();
+    assert_eq!(demob_version(), "2");
+}

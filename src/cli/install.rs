@@ -13,6 +13,7 @@ use crate::install::names;
 use crate::install::plan::{self, InstallerChoice, Plan, PlanInput, Refusal, Step};
 use crate::install::requirement::{self, Requirement};
 use crate::install::run::{self, Outcome};
+use crate::install::satisfied;
 use crate::install::target::{self, Target, TargetArgs, TargetError};
 use crate::install::tools;
 use crate::install::verify::{self, ImportResult};
@@ -47,6 +48,8 @@ struct Report {
     commands: Vec<String>,
     dry_run: bool,
     installed_from: Vec<Source>,
+    /// Requested distributions already installed at an accepted version: no installer ran.
+    already_satisfied: Vec<satisfied::Satisfied>,
     proof: Vec<ImportResult>,
     restart: Vec<RunningKernel>,
     ok: bool,
@@ -233,6 +236,7 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
         commands: Vec::new(),
         dry_run: args.options.dry_run,
         installed_from: Vec::new(),
+        already_satisfied: Vec::new(),
         proof: Vec::new(),
         restart: Vec::new(),
         ok: false,
@@ -270,6 +274,44 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
             ));
         }
     }
+    // The lock is taken first so that a concurrent install into this env is finished before
+    // its files are read; a dry run reads without it.
+    let lock = if args.options.dry_run {
+        None
+    } else {
+        Some(
+            EnvLock::acquire(&target.env.prefix, |p| {
+                eprintln!(
+                    "waiting for another kip install in this environment ({})",
+                    p.display()
+                )
+            })
+            .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", target.env.prefix.display()))?,
+        )
+    };
+    if let Some(found) = already_satisfied(ctx, args, &target, &plan, &reqs) {
+        for s in &found {
+            say(
+                args.json,
+                &format!(
+                    "already satisfied: {} {} (nothing to install; -U upgrades)",
+                    s.name, s.version
+                ),
+            );
+        }
+        report.commands.clear();
+        report.already_satisfied = found;
+        if args.options.dry_run {
+            say(args.json, "dry run: nothing would run");
+            report.ok = true;
+            finish(args.json, &report);
+            return Ok(0);
+        }
+        prove(ctx, args, &target, &reqs, &mut report);
+        report.ok = report.proof.iter().all(|r| r.ok) && report.error.is_none();
+        finish(args.json, &report);
+        return Ok(if report.ok { 0 } else { 1 });
+    }
     if args.options.dry_run {
         say(args.json, "dry run: would run");
         for c in &report.commands {
@@ -284,14 +326,7 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
         return Ok(0);
     }
 
-    let _lock = EnvLock::acquire(&target.env.prefix, |p| {
-        eprintln!(
-            "waiting for another kip install in this environment ({})",
-            p.display()
-        )
-    })
-    .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", target.env.prefix.display()))?;
-
+    let _lock = lock;
     match execute(ctx, args, &target, &plan, &reqs, &mut report) {
         Ok(None) => {}
         Ok(Some(code)) => {
@@ -301,8 +336,65 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
         Err(e) => return Err(e),
     }
 
-    // Prove it.
-    let modules = modules_to_prove(&target, &reqs);
+    prove(ctx, args, &target, &reqs, &mut report);
+    report.restart = restart_list(ctx, &target);
+    for k in &report.restart {
+        say(
+            args.json,
+            &format!(
+                "restart kernel {} (pid {}) to see the change",
+                k.kernel.as_deref().unwrap_or("?"),
+                k.pid
+            ),
+        );
+    }
+    report.ok = report.proof.iter().all(|r| r.ok) && report.error.is_none();
+    finish(args.json, &report);
+    Ok(if report.ok { 0 } else { 1 })
+}
+
+/// The disk's answer to "would this install change nothing?" (see `install::satisfied`), for
+/// the installers that only install; `pixi add` also records the requirement in the
+/// manifest, and pip/uv settings in the environment (`PIP_UPGRADE`, `UV_REINSTALL`, …) can
+/// make a "no-op" do work, so those always run.
+fn already_satisfied(
+    ctx: &Context,
+    args: &InstallArgs,
+    target: &Target,
+    plan: &Plan,
+    reqs: &[Requirement],
+) -> Option<Vec<satisfied::Satisfied>> {
+    const CHANGES_A_NO_OP: [&str; 8] = [
+        "PIP_UPGRADE",
+        "PIP_FORCE_REINSTALL",
+        "PIP_IGNORE_INSTALLED",
+        "PIP_UPGRADE_STRATEGY",
+        "UV_UPGRADE",
+        "UV_UPGRADE_PACKAGE",
+        "UV_REINSTALL",
+        "UV_REINSTALL_PACKAGE",
+    ];
+    if plan.primary.installer == "pixi"
+        || plan.bootstrap.is_some()
+        || CHANGES_A_NO_OP.iter().any(|k| ctx.vars.get(k).is_some())
+    {
+        return None;
+    }
+    let info = ctx.prober.query(&target.python).ok()?;
+    let markers = satisfied::marker_environment(info.markers.as_ref()?)?;
+    satisfied::already_satisfied(reqs, &args.options, &target.env.site_packages, &markers)
+}
+
+/// The import proof: the requested distributions' top-level modules, imported by the target
+/// interpreter with the kernel's environment; each result is printed.
+fn prove(
+    ctx: &Context,
+    args: &InstallArgs,
+    target: &Target,
+    reqs: &[Requirement],
+    report: &mut Report,
+) {
+    let modules = modules_to_prove(target, reqs);
     let env = target
         .kernel_env
         .clone()
@@ -316,7 +408,6 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
         Ok(results) => report.proof = results,
         Err(e) => report.error = Some(e.to_string()),
     }
-    let failed: Vec<&ImportResult> = report.proof.iter().filter(|r| !r.ok).collect();
     for r in &report.proof {
         if r.ok {
             say(args.json, &format!("import {}: ok", r.module));
@@ -331,20 +422,6 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
             );
         }
     }
-    report.restart = restart_list(ctx, &target);
-    for k in &report.restart {
-        say(
-            args.json,
-            &format!(
-                "restart kernel {} (pid {}) to see the change",
-                k.kernel.as_deref().unwrap_or("?"),
-                k.pid
-            ),
-        );
-    }
-    report.ok = failed.is_empty() && report.error.is_none();
-    finish(args.json, &report);
-    Ok(if report.ok { 0 } else { 1 })
 }
 
 /// Run the plan's steps; `Ok(Some(code))` ends the command early with that exit code.

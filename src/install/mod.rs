@@ -23,6 +23,7 @@ pub mod names;
 pub mod plan;
 pub mod requirement;
 pub mod run;
+pub mod satisfied;
 pub mod target;
 pub mod tools;
 pub mod verify;

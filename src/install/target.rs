@@ -98,47 +98,61 @@ pub fn resolve(
     view: &JupyterView,
     args: &TargetArgs,
 ) -> Result<Target, TargetError> {
+    // --prefix, --python and --env name an environment directly; only the other targets read
+    // the kernelspecs (and resolve every kernel's interpreter).
+    if args.notebook.is_none() && args.kernel.is_none() {
+        if let Some(p) = &args.prefix {
+            let p = absolute(ctx, p);
+            let env = classify::classify_prefix(ctx, &p).ok_or_else(|| {
+                TargetError::NotFound(format!(
+                    "--prefix {}: no Python environment there",
+                    p.display()
+                ))
+            })?;
+            return Ok(plain(env, format!("--prefix {}", p.display())));
+        }
+        if let Some(py) = &args.python {
+            return from_python(ctx, py);
+        }
+        if let Some(e) = &args.env {
+            return from_env(ctx, e);
+        }
+    }
     let listing = view::list_kernels(ctx, view);
     let kernels = resolve_all(ctx, view, &listing);
+    from_kernels(ctx, view, args, &kernels)
+}
+
+/// The targets that are kernels: `--notebook`, `--kernel`, or none given.
+fn from_kernels(
+    ctx: &Context,
+    view: &JupyterView,
+    args: &TargetArgs,
+    kernels: &[ResolvedKernel],
+) -> Result<Target, TargetError> {
     if let Some(nb) = &args.notebook {
-        return from_notebook(ctx, view, &kernels, nb);
+        return from_notebook(ctx, view, kernels, nb);
     }
     if let Some(name) = &args.kernel {
-        return from_kernel(ctx, view, &kernels, name, "--kernel");
-    }
-    if let Some(p) = &args.prefix {
-        let p = absolute(ctx, p);
-        let env = classify::classify_prefix(ctx, &p).ok_or_else(|| {
-            TargetError::NotFound(format!(
-                "--prefix {}: no Python environment there",
-                p.display()
-            ))
-        })?;
-        return Ok(plain(env, format!("--prefix {}", p.display())));
-    }
-    if let Some(py) = &args.python {
-        return from_python(ctx, py);
-    }
-    if let Some(e) = &args.env {
-        return from_env(ctx, e);
+        return from_kernel(ctx, view, kernels, name, "--kernel");
     }
     // No target: inside a kernel first, never a prompt there.
     let inside = ctx.vars.get("JPY_PARENT_PID").is_some();
     if let Some(k) = runtime::enclosing_kernel() {
-        return from_running_kernel(ctx, view, &kernels, &k);
+        return from_running_kernel(ctx, view, kernels, &k);
     }
     if inside {
         return Err(TargetError::Usage(format!(
             "kip runs inside a Jupyter kernel (JPY_PARENT_PID is set) but could not identify it; {}",
-            choices(&kernels)
+            choices(kernels)
         )));
     }
     if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && !kernels.is_empty() {
-        return pick(ctx, view, &kernels);
+        return pick(ctx, view, kernels);
     }
     Err(TargetError::Usage(format!(
         "no target given; {}",
-        choices(&kernels)
+        choices(kernels)
     )))
 }
 

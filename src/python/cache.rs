@@ -166,6 +166,7 @@ mod tests {
             externally_managed: None,
             free_threaded: false,
             found: Default::default(),
+            markers: None,
         }
     }
 

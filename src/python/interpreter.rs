@@ -62,6 +62,11 @@ pub struct InterpreterInfo {
     /// `IPython` and `uv`; `None` when not importable. Finding a spec runs no package code.
     #[serde(default)]
     pub found: BTreeMap<String, Option<String>>,
+    /// The PEP 508 marker environment (`packaging.markers.default_environment()`), to
+    /// evaluate Requires-Dist markers for this interpreter; `None` if the probe could not
+    /// build it.
+    #[serde(default)]
+    pub markers: Option<BTreeMap<String, String>>,
 }
 
 impl InterpreterInfo {

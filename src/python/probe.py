@@ -120,6 +120,37 @@ if not implementation:
     import platform
     implementation = platform.python_implementation().lower()
 
+
+def full_version(info):
+    # packaging.markers.format_full_version
+    text = '%d.%d.%d' % (info[0], info[1], info[2])
+    if info[3] != 'final':
+        text += info[3][0] + str(info[4])
+    return text
+
+
+# The PEP 508 marker environment, as packaging.markers.default_environment() builds it, so
+# kip can evaluate a distribution's Requires-Dist markers for this interpreter.
+markers = None
+try:
+    import platform
+    impl = getattr(sys, 'implementation', None)
+    markers = {
+        'implementation_name': implementation,
+        'implementation_version': full_version(impl.version) if impl else '0',
+        'os_name': os.name,
+        'platform_machine': platform.machine(),
+        'platform_python_implementation': platform.python_implementation(),
+        'platform_release': platform.release(),
+        'platform_system': platform.system(),
+        'platform_version': platform.version(),
+        'python_full_version': platform.python_version(),
+        'python_version': '.'.join(platform.python_version_tuple()[:2]),
+        'sys_platform': sys.platform,
+    }
+except Exception:
+    pass
+
 v = sys.version_info
 answer = {
     'executable': P(sys.executable),
@@ -137,6 +168,7 @@ answer = {
     'externally_managed': P(marker),
     'free_threaded': free_threaded,
     'found': dict((m, origin(m)) for m in ('pip', 'ipykernel', 'IPython', 'uv')),
+    'markers': markers,
 }
 # A sitecustomize may have printed already: kip reads only the last line with this tag.
 sys.stdout.write('\nKIP-PROBE-1 ' + json.dumps(answer) + '\n')

@@ -292,6 +292,27 @@ fn read_text(p: &Path) -> Option<String> {
         .map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
+/// The metadata directories in one site-packages directory, named by their file names alone
+/// (`PyYAML-6.0.dist-info` → `pyyaml`): one `read_dir`, no file read, for questions that need
+/// only names. A dist-info name cannot contain `-` (the wheel spec escapes it to `_`), so the
+/// name ends at the first `-`.
+pub fn metadata_dirs(site_dir: &Path) -> Vec<(String, PathBuf)> {
+    let Ok(rd) = std::fs::read_dir(site_dir) else {
+        return Vec::new();
+    };
+    rd.flatten()
+        .filter_map(|e| {
+            let n = e.file_name();
+            let n = n.to_str()?;
+            let stem = n
+                .strip_suffix(".dist-info")
+                .or_else(|| n.strip_suffix(".egg-info"))?;
+            let name = stem.split_once('-').map_or(stem, |(name, _)| name);
+            Some((normalize_dist_name(name), e.path()))
+        })
+        .collect()
+}
+
 /// Every distribution installed in one site-packages directory, sorted by normalized name.
 pub fn installed_distributions(site_dir: &Path) -> Vec<Distribution> {
     let Ok(rd) = std::fs::read_dir(site_dir) else {
