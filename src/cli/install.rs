@@ -144,8 +144,7 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
         }
     }
     let spinner = render::spinner("finding the target environment");
-    let view = view::select(ctx, args.jupyter.as_deref())?;
-    let resolved = target::resolve(ctx, &view, &args.target);
+    let resolved = target::resolve_with(ctx, args.jupyter.as_deref(), &args.target)?;
     drop(spinner);
     let target = match resolved {
         Ok(t) => t,
@@ -171,8 +170,8 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
             .env
             .site_packages
             .iter()
-            .flat_map(|sp| site::installed_distributions(sp))
-            .map(|d| d.normalized_name)
+            .flat_map(|sp| site::metadata_dirs(sp))
+            .map(|(name, _)| name)
             .collect();
         let needs_local = reqs.iter().any(|r| match r {
             Requirement::Named { name, .. } => {

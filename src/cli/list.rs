@@ -8,7 +8,6 @@ use serde::Serialize;
 use crate::context::Context;
 use crate::install::names;
 use crate::install::target::{self, TargetArgs, TargetError};
-use crate::jupyter::view;
 use crate::python::site;
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -106,8 +105,7 @@ pub fn run(
     jupyter: Option<&Path>,
     json: bool,
 ) -> anyhow::Result<i32> {
-    let view = view::select(ctx, jupyter)?;
-    let t = match target::resolve(ctx, &view, args) {
+    let t = match target::resolve_with(ctx, jupyter, args)? {
         Ok(t) => t,
         Err(TargetError::Usage(m)) => {
             eprintln!("kip list: {m}");

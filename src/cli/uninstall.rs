@@ -14,7 +14,6 @@ use crate::install::plan::Step;
 use crate::install::run::{self, Outcome};
 use crate::install::target::{self, TargetArgs, TargetError};
 use crate::install::tools;
-use crate::jupyter::view;
 
 #[derive(Serialize)]
 struct Report {
@@ -46,8 +45,7 @@ pub fn run(ctx: &Context, args: &UninstallArgs) -> anyhow::Result<i32> {
             return Ok(2);
         }
     }
-    let view = view::select(ctx, args.jupyter.as_deref())?;
-    let t = match target::resolve(ctx, &view, &args.target) {
+    let t = match target::resolve_with(ctx, args.jupyter.as_deref(), &args.target)? {
         Ok(t) => t,
         Err(TargetError::Usage(m)) => {
             eprintln!("kip uninstall: {m}");

@@ -8,7 +8,6 @@ use serde::Serialize;
 use crate::context::Context;
 use crate::install::names;
 use crate::install::target::{self, TargetArgs, TargetError};
-use crate::jupyter::view;
 use crate::notebook::imports;
 use crate::python::environment::Environment;
 use crate::python::{discovery, site};
@@ -91,8 +90,7 @@ pub fn run(
         eprintln!("kip why: {module:?} is not a module name");
         return Ok(2);
     }
-    let view = view::select(ctx, jupyter)?;
-    let t = match target::resolve(ctx, &view, args) {
+    let t = match target::resolve_with(ctx, jupyter, args)? {
         Ok(t) => t,
         Err(TargetError::Usage(m)) => {
             eprintln!("kip why: {m}");

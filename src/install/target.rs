@@ -92,35 +92,53 @@ fn shell_word(s: &str) -> String {
         .unwrap_or_else(|_| s.to_string())
 }
 
-/// Resolve the target of an install-like command.
+/// Resolve the target of an install-like command (see [`resolve`]), reading Jupyter's kernels (and so choosing a Jupyter, `--jupyter`) only when
+/// the target is a kernel: `--python`, `--prefix` and `--env` name an environment directly.
+pub fn resolve_with(
+    ctx: &Context,
+    jupyter: Option<&Path>,
+    args: &TargetArgs,
+) -> anyhow::Result<Result<Target, TargetError>> {
+    if let Some(t) = direct(ctx, args) {
+        return Ok(t);
+    }
+    let view = view::select(ctx, jupyter)?;
+    Ok(resolve(ctx, &view, args))
+}
+
+/// The target `args` names, for a Jupyter already chosen.
 pub fn resolve(
     ctx: &Context,
     view: &JupyterView,
     args: &TargetArgs,
 ) -> Result<Target, TargetError> {
-    // --prefix, --python and --env name an environment directly; only the other targets read
-    // the kernelspecs (and resolve every kernel's interpreter).
-    if args.notebook.is_none() && args.kernel.is_none() {
-        if let Some(p) = &args.prefix {
-            let p = absolute(ctx, p);
-            let env = classify::classify_prefix(ctx, &p).ok_or_else(|| {
-                TargetError::NotFound(format!(
-                    "--prefix {}: no Python environment there",
-                    p.display()
-                ))
-            })?;
-            return Ok(plain(env, format!("--prefix {}", p.display())));
-        }
-        if let Some(py) = &args.python {
-            return from_python(ctx, py);
-        }
-        if let Some(e) = &args.env {
-            return from_env(ctx, e);
-        }
+    if let Some(t) = direct(ctx, args) {
+        return t;
     }
     let listing = view::list_kernels(ctx, view);
     let kernels = resolve_all(ctx, view, &listing);
     from_kernels(ctx, view, args, &kernels)
+}
+
+/// `--prefix`, `--python` or `--env`, when no kernel target (`--notebook`, `--kernel`) is given.
+fn direct(ctx: &Context, args: &TargetArgs) -> Option<Result<Target, TargetError>> {
+    if args.notebook.is_some() || args.kernel.is_some() {
+        return None;
+    }
+    if let Some(p) = &args.prefix {
+        let p = absolute(ctx, p);
+        return Some(match classify::classify_prefix(ctx, &p) {
+            Some(env) => Ok(plain(env, format!("--prefix {}", p.display()))),
+            None => Err(TargetError::NotFound(format!(
+                "--prefix {}: no Python environment there",
+                p.display()
+            ))),
+        });
+    }
+    if let Some(py) = &args.python {
+        return Some(from_python(ctx, py));
+    }
+    args.env.as_ref().map(|e| from_env(ctx, e))
 }
 
 /// The targets that are kernels: `--notebook`, `--kernel`, or none given.

@@ -14,20 +14,45 @@ use serde::Serialize;
 use crate::envvars::EnvVars;
 use crate::process::{self, RunError};
 
-/// Valid on Python 2.7 and 3.6+. Prints one JSON object: module → null (ok) or the error.
+/// Valid on Python 2.7 and 3.6+. Prints one line per module, `KIP-PROOF <module> ok` or
+/// `KIP-PROOF <module> error <text>`; it imports nothing of its own (not even `json`, whose
+/// `re` would double the cost of a small proof).
 const PROOF_SCRIPT: &str = r#"
-import sys, json
+import sys
 if sys.path and sys.path[0] in ('', '.'):
     sys.path.pop(0)
-res = {}
+out = []
 for m in sys.argv[1:]:
     try:
         __import__(m)
-        res[m] = None
+        out.append('KIP-PROOF %s ok' % m)
     except BaseException as e:
-        res[m] = '%s: %s' % (type(e).__name__, e)
-sys.stdout.write(json.dumps(res))
+        text = ('%s: %s' % (type(e).__name__, e)).replace('\r', ' ').replace('\n', ' ')
+        out.append('KIP-PROOF %s error %s' % (m, text))
+sys.stdout.write('\n' + '\n'.join(out) + '\n')
 "#;
+
+/// The proof's answer for each module: `Some(None)` imported, `Some(Some(error))` failed,
+/// missing when the script did not report it (it died first). Earlier lines with the tag
+/// (printed by a package while importing) lose to the script's own, which come last.
+fn parse_proof(stdout: &str) -> std::collections::HashMap<String, Option<String>> {
+    let mut res = std::collections::HashMap::new();
+    for line in stdout.lines() {
+        let Some(rest) = line.strip_prefix("KIP-PROOF ") else {
+            continue;
+        };
+        let Some((module, verdict)) = rest.split_once(' ') else {
+            continue;
+        };
+        let error = match verdict.split_once(' ') {
+            None if verdict == "ok" => None,
+            Some(("error", text)) => Some(text.to_string()),
+            _ => continue,
+        };
+        res.insert(module.to_string(), error);
+    }
+    res
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ImportResult {
@@ -68,23 +93,27 @@ pub fn prove_imports(
         .envs(env.to_vec());
     let out = process::run_captured(cmd, timeout)?;
     let text = String::from_utf8_lossy(&out.stdout);
-    let last = text.lines().last().unwrap_or("");
-    let parsed: serde_json::Value = serde_json::from_str(last)
-        .map_err(|_| ProofError::Output(format!("{} {}", text.trim(), out.stderr_text().trim())))?;
+    let parsed = parse_proof(&text);
+    if parsed.is_empty() {
+        return Err(ProofError::Output(format!(
+            "{} {}",
+            text.trim(),
+            out.stderr_text().trim()
+        )));
+    }
     Ok(modules
         .iter()
-        .map(|m| {
-            let err = parsed.get(m).and_then(|v| v.as_str()).map(str::to_string);
-            let present = parsed.get(m).is_some();
-            ImportResult {
+        .map(|m| match parsed.get(m) {
+            Some(err) => ImportResult {
                 module: m.clone(),
-                ok: present && err.is_none(),
-                error: if present {
-                    err
-                } else {
-                    Some("not reported by the import check".into())
-                },
-            }
+                ok: err.is_none(),
+                error: err.clone(),
+            },
+            None => ImportResult {
+                module: m.clone(),
+                ok: false,
+                error: Some("not reported by the import check".into()),
+            },
         })
         .collect())
 }
@@ -114,5 +143,16 @@ mod tests {
             .as_deref()
             .unwrap()
             .contains("ModuleNotFoundError"));
+    }
+
+    #[test]
+    fn the_answer_is_read_from_tagged_lines_only() {
+        let r = parse_proof(
+            "noise\nKIP-PROOF a ok\nKIP-PROOF b error ImportError: no b: x\nKIP-PROOF c maybe\n",
+        );
+        assert_eq!(r.get("a"), Some(&None));
+        assert_eq!(r.get("b"), Some(&Some("ImportError: no b: x".to_string())));
+        assert_eq!(r.get("c"), None);
+        assert!(parse_proof("Traceback ...\n").is_empty());
     }
 }
