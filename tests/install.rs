@@ -625,3 +625,56 @@ fn already_installed_is_decided_from_disk_without_skipping_real_work() {
     out.ok();
     assert_eq!(demob_version(), "2");
 }
+
+/// `--notebook` with an nb_conda_kernels kernel name (never a kernelspec on disk): the name
+/// maps to the conda env nb_conda_kernels named it after, including the `<project>-<env>` form
+/// of an `envs` directory outside the base.
+#[test]
+fn notebook_with_an_nb_conda_kernels_name_targets_that_env() {
+    let w = World::new();
+    uv_on_path(&w);
+    let dev = w.root().join("proj/envs/dev");
+    let other = w.root().join("other/envs/dev");
+    w.conda_env(&dev, &["python"]);
+    w.conda_env(&other, &["python"]);
+    let listed = format!("{}\n{}\n", dev.display(), other.display());
+    std::fs::create_dir_all(w.home().join(".conda")).unwrap();
+    std::fs::write(w.home().join(".conda/environments.txt"), listed).unwrap();
+    for (kernel, want) in [
+        ("conda-env-proj-dev-py", &dev),
+        ("conda-env-other-dev-py", &other),
+    ] {
+        let nb = w.root().join(format!("{kernel}.ipynb"));
+        let text = format!(
+            r#"{{"nbformat": 4, "nbformat_minor": 5, "metadata": {{"kernelspec": {{"name": "{kernel}", "display_name": "Python [conda env:dev]", "language": "python"}}}}, "cells": []}}"#
+        );
+        std::fs::write(&nb, text).unwrap();
+        let v = dry(
+            &w,
+            &[
+                "six",
+                "--installer",
+                "uv",
+                "--notebook",
+                nb.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(v["target"]["prefix"], want.to_str().unwrap(), "{v}");
+        assert!(
+            v["target"]["why"]
+                .as_str()
+                .unwrap()
+                .contains("nb_conda_kernels"),
+            "{v}"
+        );
+    }
+    let nb = w.root().join("missing.ipynb");
+    std::fs::write(
+        &nb,
+        r#"{"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "conda-env-nope-py"}}, "cells": []}"#,
+    )
+    .unwrap();
+    let out = w.kip(&["install", "six", "--notebook", nb.to_str().unwrap()]);
+    assert_eq!(out.status, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("conda-env-nope-py"), "{}", out.stderr);
+}

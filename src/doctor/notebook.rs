@@ -110,16 +110,11 @@ pub fn check_notebook(
             .and_then(|p| classify::classify_interpreter(ctx, p)),
         None => match ipynb::nb_conda_env(&name) {
             Some(nc) => {
-                let wanted = nc.env_name.clone();
-                discovery::discover(ctx, &[])
+                let envs: Vec<Environment> = discovery::discover(ctx, &[])
                     .into_iter()
                     .map(|f| f.env)
-                    .find(|e| {
-                        e.kind.is_conda_like()
-                            && (e.name == wanted
-                                || (wanted.is_none()
-                                    && e.kind == crate::python::environment::EnvKind::CondaBase))
-                    })
+                    .collect();
+                nc.find(&envs).cloned()
             }
             None => {
                 out.push(Finding::new(

@@ -316,14 +316,24 @@ fn from_notebook(
         );
     }
     if let Some(nc) = crate::notebook::ipynb::nb_conda_env(&name) {
-        let env_name = nc.env_name.unwrap_or_else(|| "base".into());
-        return from_env(ctx, &env_name).map(|mut t| {
-            t.why = format!(
-                "--notebook {}: nb_conda_kernels name {name} → conda env {env_name}",
-                nb.display()
-            );
-            t
-        });
+        let envs: Vec<Environment> = discovery::discover(ctx, &[])
+            .into_iter()
+            .map(|f| f.env)
+            .collect();
+        return match nc.find(&envs) {
+            Some(env) => Ok(plain(
+                env.clone(),
+                format!(
+                    "--notebook {}: nb_conda_kernels name {name} → conda env {}",
+                    nb.display(),
+                    env.prefix.display()
+                ),
+            )),
+            None => Err(TargetError::NotFound(format!(
+                "{}: kernel {name:?} is an nb_conda_kernels name, but no conda env here has that name (see `kip envs`)",
+                path.display()
+            ))),
+        };
     }
     Err(TargetError::NotFound(format!(
         "{}: kernel {name:?} (metadata.kernelspec.name) is not installed here; {}",

@@ -201,32 +201,12 @@ pub fn logo_files(ipykernel_dir: Option<&Path>) -> Vec<(String, PathBuf)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::python::environment::{Evidence, UserSite};
     use crate::python::version::PythonVersion;
 
     fn env(kind: EnvKind, prefix: &str, v: (u8, u8)) -> Environment {
         Environment {
-            prefix: PathBuf::from(prefix),
-            kind,
-            interpreter: PathBuf::from(prefix).join("bin/python"),
             version: Some(PythonVersion::new(v.0, v.1, Some(0))),
-            base_prefix: None,
-            venv_home: None,
-            site_packages: vec![],
-            user_site: UserSite {
-                enabled: false,
-                path: None,
-            },
-            has_pip: true,
-            has_ipykernel: true,
-            has_uv: false,
-            externally_managed: None,
-            writable: true,
-            frozen: false,
-            name: None,
-            pixi_manifest: None,
-            problems: vec![],
-            evidence: Evidence::Disk,
+            ..Environment::for_tests(kind, prefix)
         }
     }
 

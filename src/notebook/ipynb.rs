@@ -5,6 +5,7 @@
 //! (a `source` that is a string or a list of strings, a cell without `cell_type`) are read
 //! leniently: kip's job is to find imports, not to validate notebooks.
 
+use crate::python::environment::{EnvKind, Environment};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -257,6 +258,35 @@ impl NbCondaName {
     pub fn matches_env(&self, env_prefix: &Path, conda_prefix: &Path) -> bool {
         nb_conda_env_name(env_prefix, conda_prefix) == self.env_name
     }
+
+    /// The conda env this name designates among `envs` (as discovered): the base env for
+    /// `conda-root-`/`conda-base-`; otherwise an env named as nb_conda_kernels would name it
+    /// for one of the conda bases among `envs`, or, when no base was found, by its directory
+    /// name (a base's own envs) or `<project>-<name>` (an `envs` dir elsewhere).
+    pub fn find<'a>(&self, envs: &'a [Environment]) -> Option<&'a Environment> {
+        let bases: Vec<&Path> = envs
+            .iter()
+            .filter(|e| e.kind == EnvKind::CondaBase)
+            .map(|e| e.prefix.as_path())
+            .collect();
+        let Some(wanted) = &self.env_name else {
+            return envs.iter().find(|e| e.kind == EnvKind::CondaBase);
+        };
+        let conda_envs = || {
+            envs.iter()
+                .filter(|e| e.kind.is_conda_like() && e.kind != EnvKind::CondaBase)
+        };
+        conda_envs()
+            .find(|e| bases.iter().any(|b| self.matches_env(&e.prefix, b)))
+            .or_else(|| {
+                // No base known: the name alone, then with its project prefix.
+                conda_envs().find(|e| {
+                    e.name.as_deref() == Some(wanted.as_str())
+                        || nb_conda_env_name(&e.prefix, Path::new("/")).as_deref()
+                            == Some(wanted.as_str())
+                })
+            })
+    }
 }
 
 #[cfg(test)]
@@ -432,6 +462,48 @@ mod tests {
             env_name: env.map(str::to_string),
             language: lang.to_string(),
         })
+    }
+
+    #[test]
+    fn nb_conda_names_find_their_env_as_upstream_names_it() {
+        let conda = |kind, prefix: &str, name: Option<&str>| Environment {
+            name: name.map(str::to_string),
+            ..Environment::for_tests(kind, prefix)
+        };
+        let envs = vec![
+            conda(EnvKind::CondaBase, "/opt/conda", None),
+            conda(EnvKind::Conda, "/opt/conda/envs/dev", Some("dev")),
+            conda(EnvKind::Conda, "/work/proj/envs/dev", Some("dev")),
+            conda(EnvKind::Venv, "/work/proj/.venv", None),
+        ];
+        let find = |k: &str| {
+            nb_conda_env(k)
+                .and_then(|n| n.find(&envs))
+                .map(|e| e.prefix.clone())
+        };
+        assert_eq!(
+            find("conda-env-dev-py"),
+            Some(PathBuf::from("/opt/conda/envs/dev"))
+        );
+        assert_eq!(
+            find("conda-env-proj-dev-py"),
+            Some(PathBuf::from("/work/proj/envs/dev"))
+        );
+        assert_eq!(find("conda-base-py"), Some(PathBuf::from("/opt/conda")));
+        assert_eq!(find("conda-root-py"), Some(PathBuf::from("/opt/conda")));
+        assert_eq!(find("conda-env-nope-py"), None);
+        // No base discovered: the directory name, or the project-prefixed name.
+        let no_base = &envs[1..];
+        let find = |k: &str| {
+            nb_conda_env(k)
+                .and_then(|n| n.find(no_base))
+                .map(|e| e.prefix.clone())
+        };
+        assert_eq!(
+            find("conda-env-proj-dev-py"),
+            Some(PathBuf::from("/work/proj/envs/dev"))
+        );
+        assert_eq!(find("conda-base-py"), None);
     }
 
     #[test]

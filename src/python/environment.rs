@@ -126,6 +126,35 @@ impl Environment {
     pub fn scripts_dir(&self) -> PathBuf {
         self.prefix.join("bin")
     }
+
+    /// A healthy environment of `kind` at `prefix` (`bin/python`, Python 3.11, pip and
+    /// ipykernel present, writable), for unit tests to adjust.
+    #[cfg(test)]
+    pub fn for_tests(kind: EnvKind, prefix: &str) -> Environment {
+        Environment {
+            prefix: PathBuf::from(prefix),
+            kind,
+            interpreter: PathBuf::from(prefix).join("bin/python"),
+            version: Some(PythonVersion::new(3, 11, Some(0))),
+            base_prefix: None,
+            venv_home: None,
+            site_packages: vec![],
+            user_site: UserSite {
+                enabled: false,
+                path: None,
+            },
+            has_pip: true,
+            has_ipykernel: true,
+            has_uv: false,
+            externally_managed: None,
+            writable: true,
+            frozen: false,
+            name: None,
+            pixi_manifest: None,
+            problems: vec![],
+            evidence: Evidence::Disk,
+        }
+    }
 }
 
 /// Paths of the pieces of an environment, for callers that only need a quick answer.
