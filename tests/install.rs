@@ -577,13 +577,16 @@ fn already_installed_is_decided_from_disk_without_skipping_real_work() {
         let out = w.run(&venv.python, &["-c", "import demob; print(demob.V)"]);
         out.stdout.trim().to_string()
     };
-    let out = w.kip(&["install", "demoa", "--python", p, "--json"]);
-    out.ok();
-    assert!(out.json()["already_satisfied"]
-        .as_array()
-        .unwrap()
-        .is_empty());
-    assert_eq!(demob_version(), "2");
+    // `kip install demoa` that had to run the installer, leaving demob 2.
+    let install_ran = || {
+        let out = w.kip(&["install", "demoa", "--python", p, "--json"]);
+        out.ok();
+        let v = out.json();
+        assert!(v["already_satisfied"].as_array().unwrap().is_empty(), "{v}");
+        assert_eq!(v["commands"].as_array().unwrap().len(), 1, "{v}");
+        assert_eq!(demob_version(), "2");
+    };
+    install_ran();
 
     // Everything in place: no installer command, and the import is still proven.
     let out = w.kip(&["install", "demoa", "--python", p, "--json"]);
@@ -600,13 +603,7 @@ fn already_installed_is_decided_from_disk_without_skipping_real_work() {
     // A dependency too old for demoa's `demob>=2`: the installer runs and upgrades it.
     w.uv_install(&venv.python, &["demob==1.0"]).unwrap();
     assert_eq!(demob_version(), "1");
-    let out = w.kip(&["install", "demoa", "--python", p, "--json"]);
-    out.ok();
-    assert!(out.json()["already_satisfied"]
-        .as_array()
-        .unwrap()
-        .is_empty());
-    assert_eq!(demob_version(), "2");
+    install_ran();
 
     // A dependency gone: the installer puts it back.
     w.run(&toolbox().uv, &["pip", "uninstall", "--python", p, "demob"])

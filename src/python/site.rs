@@ -388,16 +388,11 @@ mod tests {
     use super::*;
     use crate::envvars::EnvVars;
     use crate::platform::Os;
-    use crate::python::environment::{EnvKind, Evidence, UserSite};
+    use crate::python::environment::{EnvKind, UserSite};
 
     fn env(site: Vec<PathBuf>, user: Option<PathBuf>, enabled: bool) -> Environment {
         Environment {
-            prefix: PathBuf::from("/p"),
-            kind: EnvKind::Venv,
-            interpreter: PathBuf::from("/p/bin/python"),
             version: None,
-            base_prefix: None,
-            venv_home: None,
             site_packages: site,
             user_site: UserSite {
                 enabled,
@@ -405,14 +400,7 @@ mod tests {
             },
             has_pip: false,
             has_ipykernel: false,
-            has_uv: false,
-            externally_managed: None,
-            writable: true,
-            frozen: false,
-            name: None,
-            pixi_manifest: None,
-            problems: vec![],
-            evidence: Evidence::Disk,
+            ..Environment::for_tests(EnvKind::Venv, "/p")
         }
     }
 
