@@ -430,6 +430,33 @@ fn conda_env_channel_first_then_pypi() {
     );
     let r = w.run_kernel("ck", "import hello_fixture");
     assert!(r.error.is_some());
+
+    // Replacing a conda-owned distribution from PyPI needs --yes.
+    w.kip(&["install", "hello-fixture", "--kernel", "ck"]).ok();
+    let ours = w.wheel(
+        "hello_fixture",
+        "9.0",
+        &[("hello_fixture", "__version__ = '9.0'\n")],
+    );
+    let out = w.kip(&["install", ours.to_str().unwrap(), "--kernel", "ck"]);
+    assert_eq!(out.status, 1, "{}", out.show());
+    assert!(
+        out.stderr.contains("conda-owned hello-fixture") && out.stderr.contains("--yes"),
+        "{}",
+        out.stderr
+    );
+    let version = || {
+        let py = prefix.join("bin/python");
+        let out = w.run(
+            &py,
+            &["-c", "import hello_fixture as h; print(h.__version__)"],
+        );
+        out.stdout.trim().to_string()
+    };
+    assert_ne!(version(), "9.0", "nothing may change without --yes");
+    let out = w.kip(&["install", ours.to_str().unwrap(), "--kernel", "ck", "--yes"]);
+    out.ok();
+    assert_eq!(version(), "9.0");
 }
 
 #[test]

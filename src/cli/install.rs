@@ -439,6 +439,12 @@ fn execute(
         }
     }
     let conda = plan.pypi_fallback.is_some();
+    if !conda && target.env.kind.is_conda_like() && matches!(plan.primary.installer, "uv" | "pip") {
+        let pypi: Vec<String> = reqs.iter().map(Requirement::installer_arg).collect();
+        if let Some(code) = refuse_replacing_conda_owned(args, target, &pypi) {
+            return Ok(Some(code));
+        }
+    }
     let (outcome, out) = run_step(&plan.primary, &env, conda, report)?;
     let mut missing: Vec<String> = Vec::new();
     if let Some(code) = outcome {
@@ -518,14 +524,8 @@ fn execute(
             }
         }
         if !pypi.is_empty() {
-            let conda_owned = conda_owned(&target.env.prefix, &pypi);
-            if !conda_owned.is_empty() && !args.yes {
-                eprintln!(
-                    "kip install: installing {} from PyPI would replace conda-owned {}; re-run with --yes to allow it",
-                    pypi.join(" "),
-                    conda_owned.join(", ")
-                );
-                return Ok(Some(1));
+            if let Some(code) = refuse_replacing_conda_owned(args, target, &pypi) {
+                return Ok(Some(code));
             }
             let step = fb.step(&target.python, &pypi, &args.options);
             if let Some(code) = run_step(&step, &env, false, report)?.0 {
@@ -800,6 +800,25 @@ fn warn_project_owned(target: &Target) {
 }
 
 /// Distributions among `reqs` that conda owns in `prefix` (a `conda-meta/<name>-*.json`).
+/// pip or uv installing `pypi` into a conda env would replace conda-owned distributions:
+/// say which and end with 1, unless `--yes` allows it.
+fn refuse_replacing_conda_owned(
+    args: &InstallArgs,
+    target: &Target,
+    pypi: &[String],
+) -> Option<i32> {
+    let owned = conda_owned(&target.env.prefix, pypi);
+    if owned.is_empty() || args.yes {
+        return None;
+    }
+    eprintln!(
+        "kip install: installing {} from PyPI would replace conda-owned {}; re-run with --yes to allow it",
+        pypi.join(" "),
+        owned.join(", ")
+    );
+    Some(1)
+}
+
 fn conda_owned(prefix: &Path, reqs: &[String]) -> Vec<String> {
     let Ok(rd) = std::fs::read_dir(prefix.join("conda-meta")) else {
         return Vec::new();

@@ -67,17 +67,23 @@ pub enum PypiInstaller {
 
 impl PypiFallback {
     /// The command for these requirements (the conda step's missing ones are added later).
+    /// Raw `--` arguments belong to the conda step, not to this one.
     pub fn step(&self, python: &Path, reqs: &[String], opts: &InstallOptions) -> Step {
-        let opts = opts.without_raw();
-        match &self.installer {
+        self.installer.step(python, reqs, &opts.without_raw())
+    }
+}
+
+impl PypiInstaller {
+    fn step(&self, python: &Path, reqs: &[String], opts: &InstallOptions) -> Step {
+        match self {
             PypiInstaller::Uv { uv, index_args } => Step {
                 installer: "uv",
-                argv: commands::uv_pip_install(uv, python, reqs, &opts, index_args),
+                argv: commands::uv_pip_install(uv, python, reqs, opts, index_args),
                 purpose: "from PyPI, into the same environment".into(),
             },
             PypiInstaller::Pip => Step {
                 installer: "pip",
-                argv: commands::pip_install(python, reqs, &opts),
+                argv: commands::pip_install(python, reqs, opts),
                 purpose: "from PyPI, into the same environment".into(),
             },
         }
@@ -214,16 +220,30 @@ pub fn plan(input: &PlanInput) -> Result<Plan, Refusal> {
                 None => direct.push(r.installer_arg()),
             }
         }
-        let pypi = PypiFallback {
-            direct,
-            installer: match (&input.tools.uv, uv_supports(env)) {
-                (Some(uv), true) => PypiInstaller::Uv {
-                    uv: uv.clone(),
-                    index_args: input.uv_index_args.to_vec(),
-                },
-                _ => PypiInstaller::Pip,
+        let installer = match (&input.tools.uv, uv_supports(env)) {
+            (Some(uv), true) => PypiInstaller::Uv {
+                uv: uv.clone(),
+                index_args: input.uv_index_args.to_vec(),
             },
+            _ => PypiInstaller::Pip,
         };
+        if specs.is_empty() {
+            // Nothing for the channels (paths, URLs, extras, markers): PyPI alone, with the
+            // raw arguments, and no conda call without specs (conda would refuse it).
+            return Ok(Plan {
+                primary: installer.step(input.python, &direct, opts),
+                pypi_fallback: None,
+                bootstrap: None,
+                notes: vec![format!(
+                    "nothing here is for the conda channels: installing from PyPI with the env's own {}",
+                    match installer {
+                        PypiInstaller::Uv { .. } => "uv",
+                        PypiInstaller::Pip => "pip",
+                    }
+                )],
+            });
+        }
+        let pypi = PypiFallback { direct, installer };
         let primary = Step {
             installer: tool.name(),
             argv: commands::conda_install(tool, &exe, &env.prefix, &specs, opts),
@@ -295,4 +315,210 @@ pub fn venv_way_out(python: &Path, reqs: &[String]) -> String {
         python.display(),
         python.display()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::python::version::PythonVersion;
+
+    fn reqs(typed: &[&str]) -> Vec<Requirement> {
+        typed
+            .iter()
+            .map(|t| requirement::parse(t, Path::new("/work")).unwrap())
+            .collect()
+    }
+
+    fn tools(uv: bool, conda: bool) -> Tools {
+        Tools {
+            uv: uv.then(|| PathBuf::from("/bin/uv")),
+            conda: conda.then(|| (CondaTool::Mamba, PathBuf::from("/opt/mf/bin/mamba"))),
+            pixi: None,
+        }
+    }
+
+    fn decide(
+        env: &Environment,
+        typed: &[&str],
+        opts: &InstallOptions,
+        choice: InstallerChoice,
+        tools: &Tools,
+    ) -> Result<Plan, Refusal> {
+        let r = reqs(typed);
+        plan(&PlanInput {
+            env,
+            python: &env.interpreter,
+            requirements: &r,
+            options: opts,
+            choice,
+            tools,
+            uv_index_args: &[],
+            externally_managed_message: Some("use apt".into()),
+        })
+    }
+
+    fn line(step: &Step) -> String {
+        commands::shell_line(&step.argv)
+    }
+
+    #[test]
+    fn venvs_get_uv_then_pip_then_ensurepip() {
+        let o = InstallOptions::default();
+        let auto = InstallerChoice::Auto;
+        let venv = Environment::for_tests(EnvKind::Venv, "/v");
+        let p = decide(&venv, &["six"], &o, auto, &tools(true, false)).unwrap();
+        assert_eq!(
+            line(&p.primary),
+            "/bin/uv pip install --python /v/bin/python six"
+        );
+        assert!(p.bootstrap.is_none() && p.pypi_fallback.is_none());
+        let p = decide(
+            &venv,
+            &["six"],
+            &o,
+            InstallerChoice::Pip,
+            &tools(true, false),
+        )
+        .unwrap();
+        assert_eq!(p.primary.installer, "pip");
+        // Python 3.7: pip, and a note saying why uv was passed over.
+        let old = Environment {
+            version: Some(PythonVersion::new(3, 7, Some(17))),
+            ..venv.clone()
+        };
+        let p = decide(&old, &["six"], &o, auto, &tools(true, false)).unwrap();
+        assert_eq!(p.primary.installer, "pip");
+        assert!(p.notes[0].contains("3.7"), "{:?}", p.notes);
+        // Neither pip nor uv: ensurepip first.
+        let bare = Environment {
+            has_pip: false,
+            ..venv.clone()
+        };
+        let p = decide(&bare, &["six"], &o, auto, &tools(false, false)).unwrap();
+        assert_eq!(p.bootstrap.unwrap().installer, "ensurepip");
+        assert_eq!(p.primary.installer, "pip");
+        let e = decide(
+            &bare,
+            &["six"],
+            &o,
+            InstallerChoice::Uv,
+            &tools(false, false),
+        );
+        assert!(matches!(e, Err(Refusal::NoInstaller(_))));
+    }
+
+    #[test]
+    fn guards_come_before_any_installer() {
+        let o = InstallOptions::default();
+        let auto = InstallerChoice::Auto;
+        let t = tools(true, true);
+        let system = Environment {
+            externally_managed: Some(PathBuf::from("/usr/lib/python3.11/EXTERNALLY-MANAGED")),
+            ..Environment::for_tests(EnvKind::System, "/usr")
+        };
+        let e = decide(&system, &["six"], &o, auto, &t).unwrap_err();
+        assert!(
+            matches!(e, Refusal::ExternallyManaged { ref message, .. } if message == "use apt")
+        );
+        let typed = InstallOptions {
+            break_system_packages: true,
+            ..Default::default()
+        };
+        let p = decide(&system, &["six"], &typed, auto, &t).unwrap();
+        assert!(line(&p.primary).contains("--break-system-packages"));
+        let frozen = Environment {
+            frozen: true,
+            ..Environment::for_tests(EnvKind::Conda, "/c")
+        };
+        assert!(matches!(
+            decide(&frozen, &["six"], &o, auto, &t),
+            Err(Refusal::Frozen { .. })
+        ));
+        let ro = Environment {
+            writable: false,
+            site_packages: vec![PathBuf::from("/v/lib/python3.11/site-packages")],
+            ..Environment::for_tests(EnvKind::Venv, "/v")
+        };
+        let e = decide(&ro, &["six"], &o, auto, &t).unwrap_err();
+        assert_eq!(
+            e,
+            Refusal::NotWritable {
+                dir: PathBuf::from("/v/lib/python3.11/site-packages")
+            }
+        );
+        let pixi = Environment {
+            pixi_manifest: Some(PathBuf::from("/proj/pixi.toml")),
+            ..Environment::for_tests(EnvKind::Pixi, "/proj/.pixi/envs/default")
+        };
+        let e = decide(&pixi, &["six"], &o, auto, &t).unwrap_err();
+        assert!(
+            matches!(e, Refusal::Pixi { ref command, .. } if command.contains("--manifest-path /proj/pixi.toml"))
+        );
+    }
+
+    #[test]
+    fn conda_envs_split_between_the_channels_and_pypi() {
+        let o = InstallOptions::default();
+        let auto = InstallerChoice::Auto;
+        let env = Environment::for_tests(EnvKind::Conda, "/c");
+        let p = decide(
+            &env,
+            &[
+                "hello_fixture>=1",
+                "https://example.org/x-1.0-py3-none-any.whl",
+                "rich[jupyter]",
+            ],
+            &o,
+            auto,
+            &tools(true, true),
+        )
+        .unwrap();
+        assert_eq!(p.primary.installer, "mamba");
+        assert!(
+            line(&p.primary).contains("hello-fixture>=1"),
+            "{}",
+            line(&p.primary)
+        );
+        let fb = p.pypi_fallback.unwrap();
+        assert_eq!(
+            fb.direct,
+            vec![
+                "https://example.org/x-1.0-py3-none-any.whl".to_string(),
+                "rich[jupyter]".to_string()
+            ]
+        );
+        assert_eq!(
+            fb.installer,
+            PypiInstaller::Uv {
+                uv: PathBuf::from("/bin/uv"),
+                index_args: vec![]
+            }
+        );
+        // Nothing for the channels: PyPI only, and no conda call without specs.
+        let raw = InstallOptions {
+            raw: vec!["--no-build-isolation".into()],
+            ..Default::default()
+        };
+        let p = decide(
+            &env,
+            &["https://example.org/x-1.0-py3-none-any.whl"],
+            &raw,
+            auto,
+            &tools(true, true),
+        )
+        .unwrap();
+        assert_eq!(p.primary.installer, "uv");
+        assert!(p.pypi_fallback.is_none());
+        assert!(
+            line(&p.primary).ends_with("x-1.0-py3-none-any.whl --no-build-isolation"),
+            "{}",
+            line(&p.primary)
+        );
+        // No conda CLI anywhere: refused, naming the way out.
+        let e = decide(&env, &["six"], &o, auto, &tools(true, false)).unwrap_err();
+        assert!(matches!(e, Refusal::NoInstaller(ref m) if m.contains("--installer uv|pip")));
+        // --installer uv on a conda env is the user's call.
+        let p = decide(&env, &["six"], &o, InstallerChoice::Uv, &tools(true, true)).unwrap();
+        assert_eq!(p.primary.installer, "uv");
+    }
 }
