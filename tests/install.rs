@@ -702,3 +702,26 @@ fn notebook_with_an_nb_conda_kernels_name_targets_that_env() {
     assert_eq!(out.status, 1, "{}", out.stderr);
     assert!(out.stderr.contains("conda-env-nope-py"), "{}", out.stderr);
 }
+
+/// An import name missing from kip's table is mapped through the metadata of a distribution
+/// installed in another local env; `--exact` turns the mapping off.
+#[test]
+fn import_names_are_mapped_through_other_local_envs() {
+    let w = World::new();
+    uv_on_path(&w);
+    let wheel = w.wheel("fancy-dist", "1.0", &[("fancymod", "")]);
+    let base = &toolbox().base_python;
+    let other = w.uv_venv(&w.root().join("other"), base, false);
+    w.uv_install_from(&other.python, &["fancy-dist"], &[wheel.parent().unwrap()])
+        .unwrap();
+    w.set_var("VIRTUAL_ENV", other.prefix.to_str().unwrap());
+    let target = w.uv_venv(&w.root().join("target"), base, false);
+    let p = target.python.to_str().unwrap();
+    let v = dry(&w, &["fancymod", "--python", p]);
+    assert_eq!(v["requested"][0], "fancy-dist", "{v}");
+    assert_eq!(v["renamed"][0]["typed"], "fancymod");
+    let why = v["renamed"][0]["why"].as_str().unwrap();
+    assert!(why.contains(other.prefix.to_str().unwrap()), "{why}");
+    let v = dry(&w, &["fancymod", "--exact", "--python", p]);
+    assert_eq!(v["requested"][0], "fancymod");
+}
