@@ -14,8 +14,10 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::sync::OnceLock;
 
+use pep508_rs::pep440_rs::{Version, VersionSpecifier};
 use regex::Regex;
 
 use super::names::{conda_name, normalize_dist_name};
@@ -413,23 +415,9 @@ fn parse_named(raw: &str) -> Result<Requirement, String> {
 /// PEP 440 operators, longest first so `===` is not read as `==`.
 const OPERATORS: &[&str] = &["===", "~=", "==", "!=", "<=", ">=", "<", ">"];
 
-fn pep440_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(concat!(
-            r"^(?i)v?(?:[0-9]+!)?(?P<release>[0-9]+(?:\.[0-9]+)*)",
-            r"(?P<pre>[-_.]?(?:alpha|beta|preview|pre|a|b|c|rc)[-_.]?[0-9]*)?",
-            r"(?P<post>-[0-9]+|[-_.]?(?:post|rev|r)[-_.]?[0-9]*)?",
-            r"(?P<dev>[-_.]?dev[-_.]?[0-9]*)?",
-            r"(?P<local>\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?",
-            r"(?P<wild>\.\*)?$",
-        ))
-        .expect("valid regex")
-    })
-}
-
-/// One `op version` clause, validated as `packaging.specifiers.Specifier` does; returned
-/// without inner spaces.
+/// One `op version` clause, validated as PEP 440 (`pep440_rs`, uv's implementation) after
+/// the mistakes people make most (conda's `=1.0`, a bare version) get their own hint;
+/// returned without inner spaces.
 fn parse_clause(name: &str, clause: &str) -> Result<String, String> {
     if clause.is_empty() {
         return Err("an empty version clause (two commas, or a trailing comma)".to_string());
@@ -454,44 +442,17 @@ fn parse_clause(name: &str, clause: &str) -> Result<String, String> {
     if version.is_empty() {
         return Err(format!("`{op}` is not followed by a version"));
     }
+    let spec = format!("{op}{version}");
     if *op == "===" {
+        // Arbitrary equality compares strings; any text without whitespace is allowed.
         if version.contains(char::is_whitespace) {
-            return Err(format!("`==={version}` contains whitespace"));
+            return Err(format!("`{spec}` contains whitespace"));
         }
-        return Ok(format!("{op}{version}"));
+        return Ok(spec);
     }
-    let caps = pep440_re()
-        .captures(version)
-        .ok_or_else(|| format!("`{version}` is not a valid PEP 440 version"))?;
-    let wild = caps.name("wild").is_some();
-    let has_suffix = ["pre", "post", "dev", "local"]
-        .iter()
-        .any(|g| caps.name(g).is_some());
-    if wild && has_suffix {
-        return Err(format!(
-            "`{version}`: a `.*` wildcard may only follow the release numbers"
-        ));
-    }
-    match *op {
-        "==" | "!=" => {}
-        _ if wild => {
-            return Err(format!(
-                "`{op}{version}`: `.*` is only allowed with `==` and `!=`"
-            ))
-        }
-        _ if caps.name("local").is_some() => {
-            return Err(format!(
-                "`{op}{version}`: a local version (`+…`) is only allowed with `==` and `!=`"
-            ))
-        }
-        "~=" if !caps["release"].contains('.') => {
-            return Err(format!(
-                "`~={version}` needs at least two release numbers (`~=1.4`, not `~=1`)"
-            ))
-        }
-        _ => {}
-    }
-    Ok(format!("{op}{version}"))
+    VersionSpecifier::from_str(&spec)
+        .map_err(|e| format!("`{spec}` is not a valid PEP 440 version specifier: {e}"))?;
+    Ok(spec)
 }
 
 /// The conda match spec for a requirement, or `None` when it must go straight to PyPI.
@@ -534,15 +495,9 @@ pub fn to_conda_spec(req: &Requirement) -> Option<String> {
                 None => out.push(format!("=={version}")),
             },
             "~=" => {
-                if version.contains('!') {
-                    return None;
-                }
-                let caps = pep440_re().captures(version)?;
-                let release: Vec<u64> = caps["release"]
-                    .split('.')
-                    .map(|p| p.parse().ok())
-                    .collect::<Option<_>>()?;
-                if release.len() < 2 {
+                let parsed = Version::from_str(version).ok()?;
+                let release = parsed.release();
+                if parsed.epoch() != 0 || release.len() < 2 {
                     return None;
                 }
                 let mut upper = release[..release.len() - 1].to_vec();
@@ -660,11 +615,21 @@ mod tests {
         assert!(invalid_reason("numpy pandas").contains("own argument"));
         assert!(invalid_reason("foo>=").contains("not followed by a version"));
         assert!(invalid_reason("foo>=1.0,").contains("empty version clause"));
-        assert!(invalid_reason("foo>=1.*").contains("only allowed with `==` and `!=`"));
-        assert!(invalid_reason("foo>=1.0+local").contains("local version"));
-        assert!(invalid_reason("foo~=1").contains("two release numbers"));
-        assert!(invalid_reason("foo==1.0rc1.*").contains("wildcard"));
-        assert!(invalid_reason("foo==one").contains("not a valid PEP 440 version"));
+        // PEP 440's own rules, in pep440_rs's words.
+        for (typed, says) in [
+            ("foo>=1.*", "cannot be used with a wildcard"),
+            ("foo>=1.0+local", "local segments"),
+            ("foo~=1", "at least two segments"),
+            ("foo==1.0rc1.*", "found `.*`"),
+            ("foo==one", "start with a number"),
+        ] {
+            let reason = invalid_reason(typed);
+            assert!(
+                reason.contains("is not a valid PEP 440 version specifier"),
+                "{reason}"
+            );
+            assert!(reason.contains(says), "{typed}: {reason}");
+        }
         assert!(invalid_reason("foo[bar").contains("never closed"));
         assert!(invalid_reason("foo[b@d]").contains("not a valid extra"));
         assert!(invalid_reason("foo;").contains("marker"));
