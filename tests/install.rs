@@ -725,3 +725,69 @@ fn import_names_are_mapped_through_other_local_envs() {
     let v = dry(&w, &["fancymod", "--exact", "--python", p]);
     assert_eq!(v["requested"][0], "fancymod");
 }
+
+/// With no target: not on a terminal, an error listing the `--kernel` choices (exit 2); on a
+/// terminal, a picker whose default is the active environment's kernel.
+#[test]
+fn no_target_lists_choices_or_picks_on_a_terminal() {
+    let w = World::new();
+    uv_on_path(&w);
+    let base = &toolbox().base_python;
+    let kernels = w.user_kernels();
+    let mut prefixes = Vec::new();
+    for name in ["ka", "kb"] {
+        let v = w.uv_venv(&w.root().join(name), base, false);
+        w.kernelspec(
+            &kernels,
+            name,
+            &format!(
+                r#"{{"argv": ["{}", "-m", "ipykernel_launcher", "-f", "{{connection_file}}"], "display_name": "{name}", "language": "python"}}"#,
+                v.python.display()
+            ),
+        );
+        prefixes.push(v.prefix);
+    }
+    let out = w.kip(&["install", "six", "--dry-run"]);
+    assert_eq!(out.status, 2, "{}", out.show());
+    assert!(
+        out.stderr.contains("choose one of")
+            && out.stderr.contains("--kernel ka")
+            && out.stderr.contains("--kernel kb"),
+        "{}",
+        out.stderr
+    );
+
+    // On a terminal (stdin and stderr a pty, stdout a pipe for the JSON): Enter takes the
+    // default, the kernel of the active env (VIRTUAL_ENV = kb's).
+    w.set_var("VIRTUAL_ENV", prefixes[1].to_str().unwrap());
+    let driver = r#"
+import os, pty, subprocess, sys
+master, slave = pty.openpty()
+p = subprocess.Popen(sys.argv[1:], stdin=slave, stderr=slave, stdout=subprocess.PIPE)
+os.close(slave)
+seen = b""
+while b"Install into which kernel" not in seen:
+    chunk = os.read(master, 4096)
+    if not chunk:
+        sys.exit("kip ended before the picker: %r" % seen)
+    seen += chunk
+os.write(master, b"\r")
+out = p.stdout.read()
+try:
+    while os.read(master, 4096):
+        pass
+except OSError:
+    pass
+sys.stdout.buffer.write(out)
+sys.exit(p.wait())
+"#;
+    let kip = env!("CARGO_BIN_EXE_kip");
+    let out = w.run(
+        base,
+        &["-c", driver, kip, "install", "six", "--dry-run", "--json"],
+    );
+    out.ok();
+    let v = out.json();
+    assert_eq!(v["target"]["kernel"], "kb", "{v}");
+    assert_eq!(v["target"]["prefix"], prefixes[1].to_str().unwrap());
+}
