@@ -461,12 +461,13 @@ fn conda_pip_mixed() {
 #[test]
 fn site_not_writable_for_another_user() {
     let w = World::new_shared();
-    let venv = w.root().join("rovenv");
-    w.run(
-        Path::new("/usr/bin/python3"),
-        &["-m", "venv", "--without-pip", venv.to_str().unwrap()],
-    )
-    .ok();
+    let venv = w
+        .stdlib_venv(
+            &w.root().join("rovenv"),
+            Path::new("/usr/bin/python3"),
+            false,
+        )
+        .prefix;
     use std::os::unix::fs::PermissionsExt;
     for d in [w.root(), w.cwd(), w.home()] {
         std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();

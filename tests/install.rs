@@ -791,3 +791,38 @@ sys.exit(p.wait())
     assert_eq!(v["target"]["kernel"], "kb", "{v}");
     assert_eq!(v["target"]["prefix"], prefixes[1].to_str().unwrap());
 }
+
+/// Site-packages this user cannot write: refused with the way out (never sudo), nothing run.
+/// kip runs as nobody on a root-owned venv built on /usr/bin/python3.
+#[test]
+fn unwritable_site_packages_is_refused_without_running_an_installer() {
+    let w = World::new_shared();
+    let venv = w.stdlib_venv(
+        &w.root().join("rovenv"),
+        Path::new("/usr/bin/python3"),
+        false,
+    );
+    let args = [
+        "install",
+        "six",
+        "--python",
+        venv.python.to_str().unwrap(),
+        "--installer",
+        "pip",
+    ];
+    let out = w.kip_as_nobody(&args);
+    assert_eq!(out.status, 1, "{}", out.show());
+    assert!(
+        out.stderr.contains("is not writable by this user")
+            && out.stderr.contains("site-packages")
+            && out.stderr.contains("Never use sudo")
+            && out.stderr.contains("kip kernel add"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("running:"), "{}", out.stderr);
+    // As the owner the same command is planned normally.
+    let mut dry = args.to_vec();
+    dry.push("--dry-run");
+    w.kip(&dry).ok();
+}
