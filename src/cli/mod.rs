@@ -45,6 +45,7 @@ pub enum Command {
     },
     /// Python environments and interpreters found on this machine.
     Envs {
+        /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
         /// Whose kernels to attribute to environments.
@@ -60,6 +61,7 @@ pub enum Command {
         file: Option<PathBuf>,
         #[command(flatten)]
         target: TargetFlags,
+        /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
         /// Apply the fixes marked automatic, then check again.
@@ -78,8 +80,10 @@ pub enum Command {
         names: Vec<String>,
         #[command(flatten)]
         target: TargetFlags,
+        /// Forwarded to pip/uv only because you typed it (PEP 668).
         #[arg(long)]
         break_system_packages: bool,
+        /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
     },
@@ -87,6 +91,7 @@ pub enum Command {
     List {
         #[command(flatten)]
         target: TargetFlags,
+        /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
     },
@@ -95,6 +100,7 @@ pub enum Command {
         module: String,
         #[command(flatten)]
         target: TargetFlags,
+        /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
     },
@@ -102,6 +108,7 @@ pub enum Command {
     Which {
         /// Commands to look up (default: python python3 pip pip3 conda mamba micromamba jupyter ipython uv).
         commands: Vec<String>,
+        /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
     },
@@ -155,6 +162,7 @@ pub struct InstallCli {
     /// Print the exact commands and the target; run nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
     #[arg(long)]
     pub json: bool,
     /// Upgrade the named packages.
@@ -163,8 +171,10 @@ pub struct InstallCli {
     /// Editable install of a local project.
     #[arg(short = 'e', long = "editable", value_name = "PATH")]
     pub editable: Vec<PathBuf>,
+    /// Allow pre-releases (pip/uv; conda channels keep them under labels).
     #[arg(long)]
     pub pre: bool,
+    /// Install the named packages without their dependencies.
     #[arg(long)]
     pub no_deps: bool,
     /// Constraints file.
@@ -179,6 +189,7 @@ pub struct InstallCli {
     pub extra_index_url: Vec<String>,
     #[arg(long, value_name = "URL_OR_DIR")]
     pub find_links: Vec<String>,
+    /// Ignore every package index (only --find-links).
     #[arg(long)]
     pub no_index: bool,
     /// Install names exactly as typed (no import-name mapping).
