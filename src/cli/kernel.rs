@@ -29,29 +29,38 @@ pub enum KernelCommand {
     Add(AddArgs),
     /// Repair kernelspecs: absolute interpreter, activation env, pip seeded, ipykernel installed, dead kernels removed (with --yes).
     Fix {
+        /// Kernel names to repair.
         names: Vec<String>,
+        /// Every kernel with a finding kip can repair.
         #[arg(long, conflicts_with = "names")]
         all: bool,
+        /// Apply without asking, including removing kernels whose interpreter is gone.
         #[arg(long)]
         yes: bool,
+        /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
+        /// Whose kernels: a `jupyter` command, or a Python whose env has Jupyter.
         #[arg(long, value_name = "PATH")]
         jupyter: Option<PathBuf>,
     },
     /// Remove a kernelspec (one kip did not create needs --yes).
     Remove {
         name: String,
+        /// Remove a kernel kip did not create.
         #[arg(long)]
         yes: bool,
+        /// Whose kernels: a `jupyter` command, or a Python whose env has Jupyter.
         #[arg(long, value_name = "PATH")]
         jupyter: Option<PathBuf>,
     },
     /// The spec, where it lives, what shadows it, its interpreter and environment.
     Show {
         name: String,
+        /// One JSON object on stdout (schema: docs/json.md).
         #[arg(long)]
         json: bool,
+        /// Whose kernels: a `jupyter` command, or a Python whose env has Jupyter.
         #[arg(long, value_name = "PATH")]
         jupyter: Option<PathBuf>,
     },
@@ -68,8 +77,10 @@ pub struct AddArgs {
     /// With --venv: the base interpreter or version.
     #[arg(long, value_name = "PYTHON", requires = "venv")]
     pub python: Option<String>,
+    /// The kernel's name (its directory; default: from the env's name).
     #[arg(long)]
     pub name: Option<String>,
+    /// What Jupyter's launcher shows (default: "Python X.Y (NAME)").
     #[arg(long)]
     pub display_name: Option<String>,
     /// The chosen Jupyter's user data dir (default).
@@ -84,6 +95,7 @@ pub struct AddArgs {
     /// Replace a kernel of the same name (one kip did not create also needs --yes).
     #[arg(long)]
     pub force: bool,
+    /// Confirm replacing a kernel kip did not create.
     #[arg(long)]
     pub yes: bool,
     /// Do not seed pip into an env that lacks it.
@@ -92,8 +104,10 @@ pub struct AddArgs {
     /// Do not set PYTHONNOUSERSITE=1.
     #[arg(long)]
     pub allow_user_site: bool,
+    /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
     #[arg(long)]
     pub json: bool,
+    /// Whose kernels: a `jupyter` command, or a Python whose env has Jupyter.
     #[arg(long, value_name = "PATH")]
     pub jupyter: Option<PathBuf>,
 }

@@ -183,10 +183,13 @@ pub struct InstallCli {
     /// Requirements file, read by pip/uv as pip reads it.
     #[arg(short = 'r', long = "requirement", value_name = "FILE")]
     pub requirements: Vec<PathBuf>,
+    /// The package index (instead of PyPI or your pip/uv settings).
     #[arg(long, value_name = "URL")]
     pub index_url: Option<String>,
+    /// Another index, searched as pip does (every index, best match).
     #[arg(long, value_name = "URL")]
     pub extra_index_url: Vec<String>,
+    /// A directory or page of distribution files to install from.
     #[arg(long, value_name = "URL_OR_DIR")]
     pub find_links: Vec<String>,
     /// Ignore every package index (only --find-links).
