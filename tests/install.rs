@@ -341,15 +341,46 @@ fn running_kernel_is_named_for_restart() {
     let a = w.uv_venv(&w.root().join("A"), &toolbox().base_python, false);
     w.uv_install(&a.python, &["ipykernel==7.4.0"]).unwrap();
     register(&w, &a.python, "k");
-    let wheel = w.wheel("restartme", "1.0", &[("restartme", "")]);
+    let wheel = w.wheel("restartme", "1.0", &[("restartme", "V = 1\n")]);
     local_index(&w, wheel.parent().unwrap());
-    let s = w.start_kernel("k");
+    let mut s = w.start_kernel("k");
+    // A new distribution: the running kernel is named, and can import it without a restart.
     let out = w.kip(&["install", "restartme", "--kernel", "k", "--json"]);
     out.ok();
     let v = out.json();
+    assert_eq!(v["changed"][0]["name"], "restartme", "{v}");
+    assert!(v["changed"][0]["from"].is_null(), "{v}");
     let restart = v["restart"].as_array().unwrap();
-    assert!(!restart.is_empty(), "{v}");
-    assert!(out.stderr.contains("restart kernel"), "{}", out.stderr);
+    assert_eq!(restart.len(), 1, "{v}");
+    assert_eq!(restart[0]["kernel"], "k");
+    assert_eq!(restart[0]["must_restart"], false, "{v}");
+    assert!(out.stderr.contains("no restart needed"), "{}", out.stderr);
+    let r = s.execute("import restartme; print(restartme.V)");
+    assert_eq!(r.stdout.trim(), "1", "{:?}", r.error);
+    // An upgrade of what the kernel holds: it must restart, and is told so.
+    w.wheel("restartme", "2.0", &[("restartme", "V = 2\n")]);
+    let out = w.kip(&["install", "-U", "restartme", "--kernel", "k", "--json"]);
+    out.ok();
+    let v = out.json();
+    assert_eq!(v["changed"][0]["from"], "1.0", "{v}");
+    assert_eq!(v["changed"][0]["to"], "2.0", "{v}");
+    assert_eq!(v["restart"][0]["must_restart"], true, "{v}");
+    assert!(
+        out.stderr.contains("restart kernel k") && out.stderr.contains("restartme 1.0 → 2.0"),
+        "{}",
+        out.stderr
+    );
+    let r = s.execute("import restartme; print(restartme.V)");
+    assert_eq!(
+        r.stdout.trim(),
+        "1",
+        "the running kernel still holds 1.0: {:?}",
+        r.error
+    );
+    // Nothing changed: no kernel to tell.
+    let out = w.kip(&["install", "restartme", "--kernel", "k", "--json"]);
+    out.ok();
+    assert!(out.json()["restart"].as_array().unwrap().is_empty());
     drop(s);
 }
 

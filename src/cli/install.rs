@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::context::Context;
+use crate::install::changes::{Change, Snapshot};
 use crate::install::commands::{self, CondaTool, InstallOptions};
 use crate::install::index::{self, IndexFlags};
 use crate::install::lock::EnvLock;
@@ -50,6 +51,8 @@ struct Report {
     installed_from: Vec<Source>,
     /// Requested distributions already installed at an accepted version: no installer ran.
     already_satisfied: Vec<satisfied::Satisfied>,
+    /// Distributions in the environment before and after (added, replaced, removed).
+    changed: Vec<Change>,
     proof: Vec<ImportResult>,
     restart: Vec<RunningKernel>,
     ok: bool,
@@ -83,6 +86,10 @@ struct RunningKernel {
     pid: i32,
     kernel: Option<String>,
     connection_file: Option<PathBuf>,
+    /// It may hold a replaced or removed distribution, or needs a start-up to see a `.pth`.
+    must_restart: bool,
+    /// The sentence kip printed about it.
+    advice: String,
 }
 
 fn say(json: bool, msg: &str) {
@@ -236,6 +243,7 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
         dry_run: args.options.dry_run,
         installed_from: Vec::new(),
         already_satisfied: Vec::new(),
+        changed: Vec::new(),
         proof: Vec::new(),
         restart: Vec::new(),
         ok: false,
@@ -326,7 +334,10 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
     }
 
     let _lock = lock;
-    match execute(ctx, args, &target, &plan, &reqs, &mut report) {
+    let before = Snapshot::of(&target.env.site_packages);
+    let executed = execute(ctx, args, &target, &plan, &reqs, &mut report);
+    report.changed = Snapshot::of(&target.env.site_packages).changes_since(&before);
+    match executed {
         Ok(None) => {}
         Ok(Some(code)) => {
             finish(args.json, &report);
@@ -336,16 +347,9 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
     }
 
     prove(ctx, args, &target, &reqs, &mut report);
-    report.restart = restart_list(ctx, &target);
+    report.restart = running_kernels_to_tell(ctx, &target, &report.changed, &args.options);
     for k in &report.restart {
-        say(
-            args.json,
-            &format!(
-                "restart kernel {} (pid {}) to see the change",
-                k.kernel.as_deref().unwrap_or("?"),
-                k.pid
-            ),
-        );
+        say(args.json, &k.advice);
     }
     report.ok = report.proof.iter().all(|r| r.ok) && report.error.is_none();
     finish(args.json, &report);
@@ -631,18 +635,47 @@ fn modules_to_prove(target: &Target, reqs: &[Requirement]) -> Vec<String> {
     modules
 }
 
-/// Running kernels whose interpreter belongs to the target environment.
-fn restart_list(ctx: &Context, target: &Target) -> Vec<RunningKernel> {
+/// The running kernels whose interpreter belongs to the target environment, when the install
+/// changed anything there, each with whether it must restart (see `install::changes`): it may
+/// hold a replaced or removed distribution, or an editable install's `.pth` file is only read
+/// at start-up; added distributions import in it at once.
+fn running_kernels_to_tell(
+    ctx: &Context,
+    target: &Target,
+    changed: &[Change],
+    options: &InstallOptions,
+) -> Vec<RunningKernel> {
+    if changed.is_empty() {
+        return Vec::new();
+    }
+    let stale: Vec<String> = changed
+        .iter()
+        .filter(|c| c.touches_existing())
+        .map(Change::to_string)
+        .collect();
+    let editable = !options.editable.is_empty();
     runtime::running_kernels()
         .into_iter()
         .filter(|k| {
             classify::classify_interpreter(ctx, &k.interpreter)
                 .is_some_and(|e| e.prefix == target.env.prefix)
         })
-        .map(|k| RunningKernel {
-            pid: k.pid,
-            kernel: k.kernel_name,
-            connection_file: k.connection_file,
+        .map(|k| {
+            let who = format!("kernel {} (pid {})", k.kernel_name.as_deref().unwrap_or("?"), k.pid);
+            let advice = if !stale.is_empty() {
+                format!("restart {who}: it may still hold what changed: {}", stale.join(", "))
+            } else if editable {
+                format!("restart {who}: an editable install is found through a .pth file, which Python reads only at start-up")
+            } else {
+                format!("{who} runs on this environment: it can import the new packages now, no restart needed")
+            };
+            RunningKernel {
+                pid: k.pid,
+                kernel: k.kernel_name,
+                connection_file: k.connection_file,
+                must_restart: !stale.is_empty() || editable,
+                advice,
+            }
         })
         .collect()
 }

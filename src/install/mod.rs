@@ -10,6 +10,7 @@
 //! | `index.rs` | pip's index configuration (pip.conf files, `PIP_*`) and its translation into uv flags | the user's index settings are honoured, with kip's flags first, then uv's own, then pip's; the index in use is printed |
 //! | `target.rs` | which environment an action targets (`--kernel`, `--python`, `--prefix`, `--env`, `--notebook`, inside a kernel, the picker) | inside a kernel, never a prompt |
 //! | `plan.rs` | the installer choice and the guards (PEP 668, frozen, pixi, not writable) | no sudo; `--break-system-packages` only when typed |
+//! | `changes.rs` | the env's distributions before and after an install: added, replaced, removed | a running kernel is told to restart when it may hold something replaced or removed |
 //! | `satisfied.rs` | "already satisfied" from disk: the requested distributions and their whole Requires-Dist tree at accepted versions | a no-op never skips work the installer would have done: any doubt runs the installer |
 //! | `run.rs`, `lock.rs` | running an installer live in its own process group with Ctrl-C forwarded; one installer per env | installs into one environment are serialized |
 //! | `verify.rs` | the import proof | a local `X.py` must not fake a pass |
@@ -17,6 +18,7 @@
 
 use std::path::PathBuf;
 
+pub mod changes;
 pub mod commands;
 pub mod index;
 pub mod lock;

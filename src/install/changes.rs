@@ -1,0 +1,142 @@
+//! What an install changed in an environment: its distributions before and after, by name and
+//! version, read from the metadata directory names (one `read_dir` per site-packages).
+//!
+//! The difference decides what kip says about running kernels. A kernel keeps the modules it
+//! has imported, so a distribution that was *replaced* (upgraded, downgraded, reinstalled at
+//! another version) or *removed* may be stale in it until a restart; a distribution that is
+//! only *added* imports there at once — Python caches no failed import, and the path finder
+//! rereads a directory whose mtime changed — unless it is found through a `.pth` file, which
+//! `site` reads only at start-up (editable installs).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::python::site;
+
+/// Normalized name → (the name as the directory spells it, version).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Snapshot(BTreeMap<String, (String, String)>);
+
+/// One distribution that differs; `from` is `None` when it was added, `to` when removed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub name: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+impl Change {
+    /// Was something already there replaced or removed (so a running kernel may hold it)?
+    pub fn touches_existing(&self) -> bool {
+        self.from.is_some()
+    }
+}
+
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.from, &self.to) {
+            (Some(a), Some(b)) => write!(f, "{} {a} → {b}", self.name),
+            (None, Some(b)) => write!(f, "{} {b} (new)", self.name),
+            (Some(a), None) => write!(f, "{} {a} (removed)", self.name),
+            (None, None) => write!(f, "{}", self.name),
+        }
+    }
+}
+
+impl Snapshot {
+    pub fn of(site_dirs: &[PathBuf]) -> Snapshot {
+        let mut map = BTreeMap::new();
+        for sp in site_dirs {
+            for (normalized, dir) in site::metadata_dirs(sp) {
+                if let Some(entry) = name_and_version(&dir) {
+                    map.insert(normalized, entry);
+                }
+            }
+        }
+        Snapshot(map)
+    }
+
+    /// What differs from `before` to `self`, sorted by name.
+    pub fn changes_since(&self, before: &Snapshot) -> Vec<Change> {
+        let mut out = Vec::new();
+        for (key, (name, version)) in &self.0 {
+            match before.0.get(key) {
+                Some((_, old)) if old == version => {}
+                old => out.push(Change {
+                    name: name.clone(),
+                    from: old.map(|(_, v)| v.clone()),
+                    to: Some(version.clone()),
+                }),
+            }
+        }
+        for (key, (name, version)) in &before.0 {
+            if !self.0.contains_key(key) {
+                out.push(Change {
+                    name: name.clone(),
+                    from: Some(version.clone()),
+                    to: None,
+                });
+            }
+        }
+        out.sort_by_key(|c| c.name.to_lowercase());
+        out
+    }
+}
+
+/// `PyYAML-6.0.1.dist-info` → (`PyYAML`, `6.0.1`); `six-1.16.0-py3.11.egg-info` → (`six`,
+/// `1.16.0`). A name and a version never contain `-` in these names (both are escaped to `_`).
+fn name_and_version(dir: &Path) -> Option<(String, String)> {
+    let file = dir.file_name()?.to_str()?;
+    let stem = file
+        .strip_suffix(".dist-info")
+        .or_else(|| file.strip_suffix(".egg-info"))?;
+    let (name, rest) = stem.split_once('-')?;
+    let version = rest.split('-').next()?;
+    Some((name.to_string(), version.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(dirs: &[&str]) -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        for n in dirs {
+            std::fs::create_dir(d.path().join(n)).unwrap();
+        }
+        d
+    }
+
+    #[test]
+    fn added_replaced_and_removed_are_told_apart() {
+        let sp = site(&[
+            "six-1.16.0.dist-info",
+            "PyYAML-6.0.dist-info",
+            "old-1.0-py3.11.egg-info",
+        ]);
+        let dirs = [sp.path().to_path_buf()];
+        let before = Snapshot::of(&dirs);
+        assert_eq!(Snapshot::of(&dirs).changes_since(&before), vec![]);
+        std::fs::rename(
+            sp.path().join("six-1.16.0.dist-info"),
+            sp.path().join("six-1.17.0.dist-info"),
+        )
+        .unwrap();
+        std::fs::remove_dir(sp.path().join("old-1.0-py3.11.egg-info")).unwrap();
+        std::fs::create_dir(sp.path().join("demo_pkg-2.0.dist-info")).unwrap();
+        let changes = Snapshot::of(&dirs).changes_since(&before);
+        let text: Vec<String> = changes.iter().map(Change::to_string).collect();
+        assert_eq!(
+            text,
+            [
+                "demo_pkg 2.0 (new)",
+                "old 1.0 (removed)",
+                "six 1.16.0 → 1.17.0"
+            ]
+        );
+        let touched: Vec<bool> = changes.iter().map(Change::touches_existing).collect();
+        assert_eq!(touched, [false, true, true]);
+    }
+}
