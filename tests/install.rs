@@ -381,6 +381,14 @@ fn running_kernel_is_named_for_restart() {
     let out = w.kip(&["install", "restartme", "--kernel", "k", "--json"]);
     out.ok();
     assert!(out.json()["restart"].as_array().unwrap().is_empty());
+    // An uninstall: what the kernel imported is gone from disk, so it must restart.
+    let out = w.kip(&["uninstall", "restartme", "--kernel", "k", "--json"]);
+    out.ok();
+    let v = out.json();
+    assert_eq!(v["changed"][0]["from"], "2.0", "{v}");
+    assert!(v["changed"][0]["to"].is_null(), "{v}");
+    assert_eq!(v["restart"][0]["must_restart"], true, "{v}");
+    assert!(out.stderr.contains("restartme 2.0 (removed)"), "{}", out.stderr);
     drop(s);
 }
 

@@ -82,14 +82,14 @@ struct Source {
 }
 
 #[derive(Serialize)]
-struct RunningKernel {
+pub(crate) struct RunningKernel {
     pid: i32,
     kernel: Option<String>,
     connection_file: Option<PathBuf>,
     /// It may hold a replaced or removed distribution, or needs a start-up to see a `.pth`.
     must_restart: bool,
     /// The sentence kip printed about it.
-    advice: String,
+    pub(crate) advice: String,
 }
 
 fn say(json: bool, msg: &str) {
@@ -593,7 +593,7 @@ fn run_step(
 /// The installer's environment: kip's own, minus variables that would redirect the install
 /// into another environment (uv honours VIRTUAL_ENV/CONDA_PREFIX only without `--python`,
 /// but pip's `PIP_TARGET`/`PIP_PREFIX`/`PIP_USER` would move files elsewhere).
-fn installer_env(ctx: &Context) -> crate::envvars::EnvVars {
+pub(crate) fn installer_env(ctx: &Context) -> crate::envvars::EnvVars {
     let mut env = ctx.vars.clone();
     for k in [
         "PIP_TARGET",
@@ -639,7 +639,7 @@ fn modules_to_prove(target: &Target, reqs: &[Requirement]) -> Vec<String> {
 /// changed anything there, each with whether it must restart (see `install::changes`): it may
 /// hold a replaced or removed distribution, or an editable install's `.pth` file is only read
 /// at start-up; added distributions import in it at once.
-fn running_kernels_to_tell(
+pub(crate) fn running_kernels_to_tell(
     ctx: &Context,
     target: &Target,
     changed: &[Change],

@@ -5,8 +5,10 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::cli::install::{self, RunningKernel};
 use crate::cli::list;
 use crate::context::Context;
+use crate::install::changes::{Change, Snapshot};
 use crate::install::commands;
 use crate::install::lock::EnvLock;
 use crate::install::names;
@@ -20,6 +22,10 @@ struct Report {
     prefix: PathBuf,
     removed: Vec<Removed>,
     not_installed: Vec<String>,
+    /// Distributions before and after (see `kip install --json`).
+    changed: Vec<Change>,
+    /// Running kernels on the environment; they may hold what was removed.
+    restart: Vec<RunningKernel>,
     ok: bool,
     error: Option<String>,
 }
@@ -61,6 +67,8 @@ pub fn run(ctx: &Context, args: &UninstallArgs) -> anyhow::Result<i32> {
         prefix: t.env.prefix.clone(),
         removed: Vec::new(),
         not_installed: Vec::new(),
+        changed: Vec::new(),
+        restart: Vec::new(),
         ok: false,
         error: None,
     };
@@ -96,7 +104,8 @@ pub fn run(ctx: &Context, args: &UninstallArgs) -> anyhow::Result<i32> {
             p.display()
         )
     })?;
-    let env = ctx.vars.clone();
+    let env = install::installer_env(ctx);
+    let before = Snapshot::of(&t.env.site_packages);
     let tools = tools::find_tools(ctx, &t.env);
     let mut steps: Vec<(Step, Vec<String>, &'static str)> = Vec::new();
     if !conda_names.is_empty() {
@@ -153,6 +162,7 @@ pub fn run(ctx: &Context, args: &UninstallArgs) -> anyhow::Result<i32> {
         };
         steps.push(step);
     }
+    let mut code = None;
     for (step, names_, with) in steps {
         eprintln!("running: {}", commands::shell_line(&step.argv));
         let (outcome, _) = run::run_installer(
@@ -164,19 +174,29 @@ pub fn run(ctx: &Context, args: &UninstallArgs) -> anyhow::Result<i32> {
             Outcome::Success => report
                 .removed
                 .extend(names_.into_iter().map(|name| Removed { name, with })),
-            Outcome::Interrupted => return finish(args.json, report, 130),
-            Outcome::Failed { code, .. } => {
+            Outcome::Interrupted => {
+                code = Some(130);
+                break;
+            }
+            Outcome::Failed { code: c, .. } => {
                 report.error = Some(format!(
                     "{} failed with exit code {}",
                     step.installer,
-                    code.unwrap_or(-1)
+                    c.unwrap_or(-1)
                 ));
-                return finish(args.json, report, 1);
+                code = Some(1);
+                break;
             }
         }
     }
-    report.ok = report.not_installed.is_empty();
-    let code = if report.ok { 0 } else { 1 };
+    report.changed = Snapshot::of(&t.env.site_packages).changes_since(&before);
+    report.restart =
+        install::running_kernels_to_tell(ctx, &t, &report.changed, &Default::default());
+    for k in &report.restart {
+        eprintln!("{}", k.advice);
+    }
+    report.ok = code.is_none() && report.not_installed.is_empty();
+    let code = code.unwrap_or(if report.ok { 0 } else { 1 });
     finish(args.json, report, code)
 }
 
