@@ -388,7 +388,11 @@ fn running_kernel_is_named_for_restart() {
     assert_eq!(v["changed"][0]["from"], "2.0", "{v}");
     assert!(v["changed"][0]["to"].is_null(), "{v}");
     assert_eq!(v["restart"][0]["must_restart"], true, "{v}");
-    assert!(out.stderr.contains("restartme 2.0 (removed)"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("restartme 2.0 (removed)"),
+        "{}",
+        out.stderr
+    );
     drop(s);
 }
 

@@ -494,7 +494,9 @@ fn execute(
                 }
             }
             _ => {
-                if let Some(e) = &report.error {
+                // A captured (conda) run was not shown live; uv and pip already spoke, and
+                // run_step said which failed.
+                if let (true, Some(e)) = (conda, &report.error) {
                     eprintln!("kip install: {e}");
                     let tail = out.stderr.lines().last().unwrap_or("");
                     if !tail.is_empty() {
