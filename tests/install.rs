@@ -393,6 +393,25 @@ fn running_kernel_is_named_for_restart() {
         "{}",
         out.stderr
     );
+    // A new distribution with a .pth file (as an editable install has): read at start-up only.
+    w.wheel(
+        "hookpkg",
+        "1.0",
+        &[
+            ("hookpkg", ""),
+            ("hookpkg.pth", "# read by site at start-up\n"),
+        ],
+    );
+    let out = w.kip(&["install", "hookpkg", "--kernel", "k", "--json"]);
+    out.ok();
+    let v = out.json();
+    assert_eq!(v["changed"][0]["pth"], true, "{v}");
+    assert_eq!(v["restart"][0]["must_restart"], true, "{v}");
+    assert!(
+        out.stderr.contains("hookpkg comes with a .pth file"),
+        "{}",
+        out.stderr
+    );
     drop(s);
 }
 

@@ -655,7 +655,12 @@ pub(crate) fn running_kernels_to_tell(
         .filter(|c| c.touches_existing())
         .map(Change::to_string)
         .collect();
-    let editable = !options.editable.is_empty();
+    let pth: Vec<&str> = changed
+        .iter()
+        .filter(|c| c.pth)
+        .map(|c| c.name.as_str())
+        .collect();
+    let editable = !options.editable.is_empty() || !pth.is_empty();
     runtime::running_kernels()
         .into_iter()
         .filter(|k| {
@@ -667,7 +672,7 @@ pub(crate) fn running_kernels_to_tell(
             let advice = if !stale.is_empty() {
                 format!("restart {who}: it may still hold what changed: {}", stale.join(", "))
             } else if editable {
-                format!("restart {who}: an editable install is found through a .pth file, which Python reads only at start-up")
+                format!("restart {who}: {} comes with a .pth file (an editable install does), which Python reads only at start-up", if pth.is_empty() { "the editable install".to_string() } else { pth.join(", ") })
             } else {
                 format!("{who} runs on this environment: it can import the new packages now, no restart needed")
             };

@@ -5,8 +5,9 @@
 //! has imported, so a distribution that was *replaced* (upgraded, downgraded, reinstalled at
 //! another version) or *removed* may be stale in it until a restart; a distribution that is
 //! only *added* imports there at once — Python caches no failed import, and the path finder
-//! rereads a directory whose mtime changed — unless it is found through a `.pth` file, which
-//! `site` reads only at start-up (editable installs).
+//! rereads a directory whose mtime changed — unless it comes with a `.pth` file, which `site`
+//! reads only at start-up (editable installs, and distributions such as `distutils-precedence`
+//! hooks); those are found in the new version's RECORD.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,9 +16,9 @@ use serde::Serialize;
 
 use crate::python::site;
 
-/// Normalized name → (the name as the directory spells it, version).
+/// Normalized name → (the name as the directory spells it, version, the metadata directory).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Snapshot(BTreeMap<String, (String, String)>);
+pub struct Snapshot(BTreeMap<String, (String, String, PathBuf)>);
 
 /// One distribution that differs; `from` is `None` when it was added, `to` when removed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -25,6 +26,8 @@ pub struct Change {
     pub name: String,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// The new version installs a `.pth` file into site-packages (read only at start-up).
+    pub pth: bool,
 }
 
 impl Change {
@@ -50,8 +53,8 @@ impl Snapshot {
         let mut map = BTreeMap::new();
         for sp in site_dirs {
             for (normalized, dir) in site::metadata_dirs(sp) {
-                if let Some(entry) = name_and_version(&dir) {
-                    map.insert(normalized, entry);
+                if let Some((name, version)) = name_and_version(&dir) {
+                    map.insert(normalized, (name, version, dir));
                 }
             }
         }
@@ -61,28 +64,40 @@ impl Snapshot {
     /// What differs from `before` to `self`, sorted by name.
     pub fn changes_since(&self, before: &Snapshot) -> Vec<Change> {
         let mut out = Vec::new();
-        for (key, (name, version)) in &self.0 {
+        for (key, (name, version, dir)) in &self.0 {
             match before.0.get(key) {
-                Some((_, old)) if old == version => {}
+                Some((_, old, _)) if old == version => {}
                 old => out.push(Change {
                     name: name.clone(),
-                    from: old.map(|(_, v)| v.clone()),
+                    from: old.map(|(_, v, _)| v.clone()),
                     to: Some(version.clone()),
+                    pth: installs_pth(dir),
                 }),
             }
         }
-        for (key, (name, version)) in &before.0 {
+        for (key, (name, version, _)) in &before.0 {
             if !self.0.contains_key(key) {
                 out.push(Change {
                     name: name.clone(),
                     from: Some(version.clone()),
                     to: None,
+                    pth: false,
                 });
             }
         }
         out.sort_by_key(|c| c.name.to_lowercase());
         out
     }
+}
+
+/// Does the distribution's RECORD list a `.pth` file at the top of site-packages?
+fn installs_pth(dist_info: &Path) -> bool {
+    std::fs::read_to_string(dist_info.join("RECORD")).is_ok_and(|record| {
+        record.lines().any(|l| {
+            let path = l.split(',').next().unwrap_or("");
+            !path.contains('/') && path.ends_with(".pth")
+        })
+    })
 }
 
 /// `PyYAML-6.0.1.dist-info` → (`PyYAML`, `6.0.1`); `six-1.16.0-py3.11.egg-info` → (`six`,
@@ -138,5 +153,35 @@ mod tests {
         );
         let touched: Vec<bool> = changes.iter().map(Change::touches_existing).collect();
         assert_eq!(touched, [false, true, true]);
+        assert!(changes.iter().all(|c| !c.pth));
+    }
+
+    #[test]
+    fn a_pth_file_in_the_record_is_noticed() {
+        let sp = site(&[]);
+        let dirs = [sp.path().to_path_buf()];
+        let before = Snapshot::of(&dirs);
+        for (dir, record) in [
+            (
+                "edit-1.0.dist-info",
+                "__editable__.edit-1.0.pth,sha256=x,12\nedit-1.0.dist-info/RECORD,,\n",
+            ),
+            (
+                "plain-1.0.dist-info",
+                "plain/__init__.py,,\nplain/data.pth,,\n",
+            ),
+        ] {
+            std::fs::create_dir(sp.path().join(dir)).unwrap();
+            std::fs::write(sp.path().join(dir).join("RECORD"), record).unwrap();
+        }
+        let pth: Vec<(String, bool)> = Snapshot::of(&dirs)
+            .changes_since(&before)
+            .into_iter()
+            .map(|c| (c.name, c.pth))
+            .collect();
+        assert_eq!(
+            pth,
+            [("edit".to_string(), true), ("plain".to_string(), false)]
+        );
     }
 }

@@ -7,7 +7,8 @@ SPEC_JSON: {"out": DIR, "dist": NAME, "version": V,
             "requires_dist": [...], "top_level_txt": true, "console_scripts": [[NAME, "mod:func"], ...]}
 
 A file entry named like a module ("demo") becomes the package "demo/__init__.py"; an entry that
-ends in ".py" or contains "/" is taken as a path inside the wheel ("demo.py", "pkg/sub.py").
+ends in ".py" or ".pth" or contains "/" is taken as a path inside the wheel ("demo.py",
+"pkg/sub.py", "demo.pth"; a .pth is not a top-level module).
 The wheel is reproducible (fixed timestamps, sorted members) and its RECORD carries sha256
 hashes, so pip and uv both accept it, and `pip uninstall` can remove it.
 """
@@ -29,8 +30,10 @@ def main():
     files = {}
     top = []
     for name, src in spec.get("files", []):
-        path = name if (name.endswith(".py") or "/" in name) else name + "/__init__.py"
+        path = name if (name.endswith((".py", ".pth")) or "/" in name) else name + "/__init__.py"
         files[path] = src
+        if path.endswith(".pth") and "/" not in path:
+            continue
         first = path.split("/", 1)[0]
         first = first[:-3] if first.endswith(".py") and "/" not in path else first
         if first not in top:
