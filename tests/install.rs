@@ -888,3 +888,46 @@ fn unwritable_site_packages_is_refused_without_running_an_installer() {
     dry.push("--dry-run");
     w.kip(&dry).ok();
 }
+
+/// An import that never finishes: the proof gives up after KIP_IMPORT_TIMEOUT_MS, kills the
+/// interpreter's whole group, and the install ends with 1 and says why.
+#[test]
+fn a_hanging_import_is_killed_after_the_proof_timeout() {
+    let w = World::new();
+    uv_on_path(&w);
+    let pids = w.root().join("pids");
+    let source = format!(
+        "import os, subprocess, sys, time\nchild = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\nopen({:?}, 'w').write('%d %d' % (os.getpid(), child.pid))\ntime.sleep(600)\n",
+        pids.to_str().unwrap()
+    );
+    let wheel = w.wheel("hangs", "1.0", &[("hangs", &source)]);
+    local_index(&w, wheel.parent().unwrap());
+    let venv = w.uv_venv(&w.root().join("v"), &toolbox().base_python, false);
+    w.set_var("KIP_IMPORT_TIMEOUT_MS", "1500");
+    let out = w.kip(&[
+        "install",
+        "hangs",
+        "--python",
+        venv.python.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(out.status, 1, "{}", out.show());
+    let v = out.json();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["proof"][0]["module"], "hangs", "{v}");
+    assert_eq!(v["proof"][0]["ok"], false);
+    let error = v["proof"][0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("1500 ms") && error.contains("KIP_IMPORT_TIMEOUT_MS"),
+        "{v}"
+    );
+    // Nothing of the proof is left running: not the interpreter, not its child.
+    let text = std::fs::read_to_string(&pids).unwrap();
+    for pid in text.split_whitespace() {
+        let pid: u32 = pid.parse().unwrap();
+        assert!(
+            support::wait_for_exit(pid, std::time::Duration::from_secs(10)),
+            "pid {pid} is still running"
+        );
+    }
+}

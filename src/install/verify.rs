@@ -91,7 +91,25 @@ pub fn prove_imports(
         .current_dir(dir.path())
         .env_clear()
         .envs(env.to_vec());
-    let out = process::run_captured(cmd, timeout)?;
+    let out = match process::run_captured(cmd, timeout) {
+        Ok(out) => out,
+        // A hanging import is a failed proof of every module asked about, not a broken check.
+        Err(RunError::TimedOut { timeout, .. }) => {
+            let error = format!(
+                "the import did not finish within {} ms (KIP_IMPORT_TIMEOUT_MS) and the interpreter was killed; a module hangs when imported, or needs more time (raise KIP_IMPORT_TIMEOUT_MS)",
+                timeout.as_millis()
+            );
+            return Ok(modules
+                .iter()
+                .map(|m| ImportResult {
+                    module: m.clone(),
+                    ok: false,
+                    error: Some(error.clone()),
+                })
+                .collect());
+        }
+        Err(e) => return Err(e.into()),
+    };
     let text = String::from_utf8_lossy(&out.stdout);
     let parsed = parse_proof(&text);
     if parsed.is_empty() {
