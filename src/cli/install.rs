@@ -92,9 +92,9 @@ pub(crate) struct RunningKernel {
     pub(crate) advice: String,
 }
 
-fn say(json: bool, msg: &str) {
-    // stdout stays clean for --json; progress always goes to stderr.
-    let _ = json;
+/// Progress and results for people go to stderr, so stdout stays the JSON report (--json) or
+/// the dry run's commands.
+fn say(msg: &str) {
     eprintln!("{msg}");
 }
 
@@ -164,10 +164,11 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
             return Ok(1);
         }
     };
-    say(
-        args.json,
-        &format!("target: {} ({})", target.env.prefix.display(), target.why),
-    );
+    say(&format!(
+        "target: {} ({})",
+        target.env.prefix.display(),
+        target.why
+    ));
 
     let mut renamed = Vec::new();
     if !args.exact {
@@ -196,7 +197,7 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
             if let Requirement::Named { name, .. } = r {
                 let m = names::map_import(name, &local);
                 if m.renames() && !matches!(m.source, names::MappingSource::Assumed) {
-                    say(args.json, &m.explain());
+                    say(&m.explain());
                     renamed.push(Renamed {
                         typed: name.clone(),
                         installed: m.distribution.clone(),
@@ -260,10 +261,10 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
         }
     };
     report.installer = plan.primary.installer.to_string();
-    say(args.json, &index_desc);
+    say(&index_desc);
     warn_project_owned(&target);
     for n in &plan.notes {
-        say(args.json, n);
+        say(n);
     }
     let mut steps: Vec<&Step> = Vec::new();
     if let Some(b) = &plan.bootstrap {
@@ -298,29 +299,26 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
     };
     if let Some(found) = already_satisfied(ctx, args, &target, &plan, &reqs) {
         for s in &found {
-            say(
-                args.json,
-                &format!(
-                    "already satisfied: {} {} (nothing to install; -U upgrades)",
-                    s.name, s.version
-                ),
-            );
+            say(&format!(
+                "already satisfied: {} {} (nothing to install; -U upgrades)",
+                s.name, s.version
+            ));
         }
         report.commands.clear();
         report.already_satisfied = found;
         if args.options.dry_run {
-            say(args.json, "dry run: nothing would run");
+            say("dry run: nothing would run");
             report.ok = true;
             finish(args.json, &report);
             return Ok(0);
         }
-        prove(ctx, args, &target, &reqs, &mut report);
+        prove(ctx, &target, &reqs, &mut report);
         report.ok = report.proof.iter().all(|r| r.ok) && report.error.is_none();
         finish(args.json, &report);
         return Ok(if report.ok { 0 } else { 1 });
     }
     if args.options.dry_run {
-        say(args.json, "dry run: would run");
+        say("dry run: would run");
         for c in &report.commands {
             if args.json {
                 eprintln!("  {c}");
@@ -346,10 +344,10 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
         Err(e) => return Err(e),
     }
 
-    prove(ctx, args, &target, &reqs, &mut report);
+    prove(ctx, &target, &reqs, &mut report);
     report.restart = running_kernels_to_tell(ctx, &target, &report.changed, &args.options);
     for k in &report.restart {
-        say(args.json, &k.advice);
+        say(&k.advice);
     }
     report.ok = report.proof.iter().all(|r| r.ok) && report.error.is_none();
     finish(args.json, &report);
@@ -390,13 +388,7 @@ fn already_satisfied(
 
 /// The import proof: the requested distributions' top-level modules, imported by the target
 /// interpreter with the kernel's environment; each result is printed.
-fn prove(
-    ctx: &Context,
-    args: &InstallArgs,
-    target: &Target,
-    reqs: &[Requirement],
-    report: &mut Report,
-) {
+fn prove(ctx: &Context, target: &Target, reqs: &[Requirement], report: &mut Report) {
     let modules = modules_to_prove(target, reqs);
     let env = target
         .kernel_env
@@ -413,16 +405,13 @@ fn prove(
     }
     for r in &report.proof {
         if r.ok {
-            say(args.json, &format!("import {}: ok", r.module));
+            say(&format!("import {}: ok", r.module));
         } else {
-            say(
-                args.json,
-                &format!(
-                    "import {}: FAILED ({})",
-                    r.module,
-                    r.error.as_deref().unwrap_or("?")
-                ),
-            );
+            say(&format!(
+                "import {}: FAILED ({})",
+                r.module,
+                r.error.as_deref().unwrap_or("?")
+            ));
         }
     }
 }
