@@ -101,35 +101,9 @@ fn say(msg: &str) {
 pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
     let mut args = args.clone();
     if args.missing {
-        let Some(nb) = args.target.notebook.clone() else {
-            eprintln!("kip install: --missing needs --notebook FILE.ipynb");
-            return Ok(2);
-        };
-        let view = view::select(ctx, args.jupyter.as_deref())?;
-        let missing = match crate::cli::doctor::missing_distributions(ctx, &view, &nb) {
-            Ok(m) => m,
-            Err(e) => {
-                eprintln!("kip install: {e}");
-                return Ok(2);
-            }
-        };
-        if missing.is_empty() {
-            eprintln!(
-                "{}: every import is already importable in its kernel",
-                nb.display()
-            );
-            return Ok(0);
+        if let Some(code) = add_notebook_missing(ctx, &mut args)? {
+            return Ok(code);
         }
-        for (module, dist, assumed) in &missing {
-            if *assumed {
-                eprintln!("{module}: no known distribution provides it; assuming the distribution is named \"{dist}\"");
-            } else if module != dist {
-                eprintln!("{module}: provided by \"{dist}\"");
-            }
-            args.specs.push(dist.clone());
-        }
-        // The names were mapped already; keep them exactly.
-        args.exact = true;
     }
     let args = &args;
     if args.specs.is_empty()
@@ -170,44 +144,11 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
         target.why
     ));
 
-    let mut renamed = Vec::new();
-    if !args.exact {
-        // Other envs' metadata is only consulted for names that are neither in kip's table nor
-        // already a distribution installed in the target (the common, fast case).
-        let installed: Vec<String> = target
-            .env
-            .site_packages
-            .iter()
-            .flat_map(|sp| site::metadata_dirs(sp))
-            .map(|(name, _)| name)
-            .collect();
-        let needs_local = reqs.iter().any(|r| match r {
-            Requirement::Named { name, .. } => {
-                names::distribution_for_import(name).is_none()
-                    && !installed.contains(&names::normalize_dist_name(name))
-            }
-            _ => false,
-        });
-        let local = if needs_local {
-            crate::doctor::notebook::local_metadata(ctx)
-        } else {
-            Vec::new()
-        };
-        for r in reqs.iter_mut() {
-            if let Requirement::Named { name, .. } = r {
-                let m = names::map_import(name, &local);
-                if m.renames() && !matches!(m.source, names::MappingSource::Assumed) {
-                    say(&m.explain());
-                    renamed.push(Renamed {
-                        typed: name.clone(),
-                        installed: m.distribution.clone(),
-                        why: m.explain(),
-                    });
-                    *r = r.with_name(&m.distribution);
-                }
-            }
-        }
-    }
+    let renamed = if args.exact {
+        Vec::new()
+    } else {
+        map_import_names(ctx, &target, &mut reqs)
+    };
 
     let tools = tools::find_tools(ctx, &target.env);
     let (uv_index_args, index_desc) =
@@ -352,6 +293,83 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
     report.ok = report.proof.iter().all(|r| r.ok) && report.error.is_none();
     finish(args.json, &report);
     Ok(if report.ok { 0 } else { 1 })
+}
+
+/// `--missing`: the notebook's imports that its kernel cannot import, as distributions to
+/// install (already mapped, so `--exact` is set). `Some(code)` ends the command.
+fn add_notebook_missing(ctx: &Context, args: &mut InstallArgs) -> anyhow::Result<Option<i32>> {
+    let Some(nb) = args.target.notebook.clone() else {
+        eprintln!("kip install: --missing needs --notebook FILE.ipynb");
+        return Ok(Some(2));
+    };
+    let view = view::select(ctx, args.jupyter.as_deref())?;
+    let missing = match crate::cli::doctor::missing_distributions(ctx, &view, &nb) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("kip install: {e}");
+            return Ok(Some(2));
+        }
+    };
+    if missing.is_empty() {
+        eprintln!(
+            "{}: every import is already importable in its kernel",
+            nb.display()
+        );
+        return Ok(Some(0));
+    }
+    for (module, dist, assumed) in &missing {
+        if *assumed {
+            eprintln!("{module}: no known distribution provides it; assuming the distribution is named \"{dist}\"");
+        } else if module != dist {
+            eprintln!("{module}: provided by \"{dist}\"");
+        }
+        args.specs.push(dist.clone());
+    }
+    // The names were mapped already; keep them exactly.
+    args.exact = true;
+    Ok(None)
+}
+
+/// Import names typed as requirements (`sklearn`) become their distributions
+/// (`scikit-learn`), each rename printed.
+fn map_import_names(ctx: &Context, target: &Target, reqs: &mut [Requirement]) -> Vec<Renamed> {
+    let mut renamed = Vec::new();
+    // Other envs' metadata is only consulted for names that are neither in kip's table nor
+    // already a distribution installed in the target (the common, fast case).
+    let installed: Vec<String> = target
+        .env
+        .site_packages
+        .iter()
+        .flat_map(|sp| site::metadata_dirs(sp))
+        .map(|(name, _)| name)
+        .collect();
+    let needs_local = reqs.iter().any(|r| match r {
+        Requirement::Named { name, .. } => {
+            names::distribution_for_import(name).is_none()
+                && !installed.contains(&names::normalize_dist_name(name))
+        }
+        _ => false,
+    });
+    let local = if needs_local {
+        crate::doctor::notebook::local_metadata(ctx)
+    } else {
+        Vec::new()
+    };
+    for r in reqs.iter_mut() {
+        if let Requirement::Named { name, .. } = r {
+            let m = names::map_import(name, &local);
+            if m.renames() && !matches!(m.source, names::MappingSource::Assumed) {
+                say(&m.explain());
+                renamed.push(Renamed {
+                    typed: name.clone(),
+                    installed: m.distribution.clone(),
+                    why: m.explain(),
+                });
+                *r = r.with_name(&m.distribution);
+            }
+        }
+    }
+    renamed
 }
 
 /// The disk's answer to "would this install change nothing?" (see `install::satisfied`), for
