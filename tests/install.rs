@@ -194,6 +194,22 @@ fn requirements_options_and_names() {
     // A requirement that looks like an option is refused before any installer runs.
     let out = w.kip(&["install", "--python", p, "--", "six"]);
     assert_eq!(out.status, 2);
+    // Named files and paths that are not there: bad input, before any installer.
+    for (args, says) in [
+        (vec!["-r", "missing.txt"], "-r missing.txt: cannot read"),
+        (vec!["-c", ".", "six"], "is a directory"),
+        (vec!["-e", "./no-such-project"], "does not exist"),
+    ] {
+        let mut full = vec!["install", "--python", p];
+        full.extend(args);
+        let out = w.kip(&full);
+        assert_eq!(out.status, 2, "{}", out.show());
+        assert!(
+            out.stderr.contains(says) && !out.stderr.contains("running:"),
+            "{}",
+            out.stderr
+        );
+    }
 }
 
 /// A PEP 503 index directory (`simple/<name>/index.html`) served on loopback.

@@ -113,7 +113,12 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
         eprintln!("kip install: nothing to install (give a requirement, -r FILE or -e PATH)");
         return Ok(2);
     }
-    // Parse every requirement before anything runs: bad input exits 2.
+    // Parse every requirement and check every named file before anything runs: bad input
+    // exits 2.
+    if let Some(msg) = missing_input_file(ctx, &args.options) {
+        eprintln!("kip install: {msg}");
+        return Ok(2);
+    }
     let mut reqs: Vec<Requirement> = Vec::new();
     for s in &args.specs {
         match requirement::parse(s, &ctx.cwd) {
@@ -293,6 +298,46 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
     report.ok = report.proof.iter().all(|r| r.ok) && report.error.is_none();
     finish(args.json, &report);
     Ok(if report.ok { 0 } else { 1 })
+}
+
+/// A `-r`/`-c` file that cannot be read, or an `-e` path that does not exist (a VCS or other
+/// URL after `-e` is the installer's to check), described for the user.
+fn missing_input_file(ctx: &Context, options: &InstallOptions) -> Option<String> {
+    let files = options
+        .requirement_files
+        .iter()
+        .map(|f| ("-r", f))
+        .chain(options.constraints.iter().map(|f| ("-c", f)));
+    for (flag, f) in files {
+        let path = ctx.cwd.join(f);
+        if let Err(e) = std::fs::File::open(&path).and_then(|file| file.metadata()) {
+            return Some(format!(
+                "{flag} {}: cannot read {}: {e}",
+                f.display(),
+                path.display()
+            ));
+        }
+        if path.is_dir() {
+            return Some(format!(
+                "{flag} {}: {} is a directory, not a file",
+                f.display(),
+                path.display()
+            ));
+        }
+    }
+    for p in &options.editable {
+        let text = p.to_string_lossy();
+        let url = text.contains("://") || text.starts_with("git+") || text.starts_with("hg+");
+        let path = ctx.cwd.join(p);
+        if !url && !path.exists() {
+            return Some(format!(
+                "-e {}: {} does not exist (an editable install needs a local project directory)",
+                p.display(),
+                path.display()
+            ));
+        }
+    }
+    None
 }
 
 /// `--missing`: the notebook's imports that its kernel cannot import, as distributions to

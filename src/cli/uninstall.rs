@@ -109,7 +109,7 @@ pub fn run(ctx: &Context, args: &UninstallArgs) -> anyhow::Result<i32> {
     let tools = tools::find_tools(ctx, &t.env);
     let mut steps: Vec<(Step, Vec<String>, &'static str)> = Vec::new();
     if !conda_names.is_empty() {
-        let (tool, exe) = tools.conda.clone().ok_or_else(|| {
+        let (tool, exe) = tools.conda.first().cloned().ok_or_else(|| {
             anyhow::anyhow!(
                 "{} has conda-owned packages but no conda, mamba or micromamba was found",
                 t.env.prefix.display()

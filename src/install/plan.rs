@@ -19,12 +19,27 @@ pub enum InstallerChoice {
     Micromamba,
 }
 
+impl InstallerChoice {
+    /// As typed after `--installer`.
+    pub fn name(self) -> &'static str {
+        match self {
+            InstallerChoice::Auto => "auto",
+            InstallerChoice::Uv => "uv",
+            InstallerChoice::Pip => "pip",
+            InstallerChoice::Conda => "conda",
+            InstallerChoice::Mamba => "mamba",
+            InstallerChoice::Micromamba => "micromamba",
+        }
+    }
+}
+
 /// Tools found on this machine for the target (the act layer looks them up).
 #[derive(Clone, Debug, Default)]
 pub struct Tools {
     pub uv: Option<PathBuf>,
-    /// (tool, executable) of the conda family that manages the env.
-    pub conda: Option<(CondaTool, PathBuf)>,
+    /// (tool, executable) of the conda family found for a conda env, in order of preference:
+    /// the first manages the env unless `--installer` names another tool.
+    pub conda: Vec<(CondaTool, PathBuf)>,
     pub pixi: Option<PathBuf>,
 }
 
@@ -199,18 +214,37 @@ pub fn plan(input: &PlanInput) -> Result<Plan, Refusal> {
         InstallerChoice::Conda | InstallerChoice::Mamba | InstallerChoice::Micromamba
     ) || (input.choice == InstallerChoice::Auto && conda_env);
     if wants_conda {
-        let (tool, exe) = match (&input.tools.conda, input.choice) {
-            (Some((t, e)), InstallerChoice::Auto) => (*t, e.clone()),
-            (Some((_, e)), InstallerChoice::Conda) => (CondaTool::Conda, e.clone()),
-            (Some((_, e)), InstallerChoice::Mamba) => (CondaTool::Mamba, e.clone()),
-            (Some((_, e)), InstallerChoice::Micromamba) => (CondaTool::Micromamba, e.clone()),
-            (Some((t, e)), _) => (*t, e.clone()),
-            (None, _) => {
-                return Err(Refusal::NoInstaller(format!(
+        if !conda_env {
+            return Err(Refusal::NoInstaller(format!(
+                "--installer {}: {} is a {} environment, not a conda one, and the conda family installs only into conda environments; use --installer uv or pip",
+                input.choice.name(),
+                env.prefix.display(),
+                env.kind.as_str()
+            )));
+        }
+        let wanted = match input.choice {
+            InstallerChoice::Conda => Some(CondaTool::Conda),
+            InstallerChoice::Mamba => Some(CondaTool::Mamba),
+            InstallerChoice::Micromamba => Some(CondaTool::Micromamba),
+            _ => None,
+        };
+        let found = input
+            .tools
+            .conda
+            .iter()
+            .find(|(t, _)| wanted.is_none_or(|w| w == *t));
+        let Some((tool, exe)) = found.cloned() else {
+            return Err(Refusal::NoInstaller(match wanted {
+                Some(w) => format!(
+                    "--installer {}: no {} found (CONDA_EXE, MAMBA_EXE, the env's root prefix, PATH)",
+                    w.name(),
+                    w.name()
+                ),
+                None => format!(
                     "{} is a conda environment but no conda, mamba or micromamba was found (CONDA_EXE, MAMBA_EXE, the env's root prefix, PATH); install it or pass --installer uv|pip",
                     env.prefix.display()
-                )))
-            }
+                ),
+            }));
         };
         let mut specs = Vec::new();
         let mut direct = Vec::new();
@@ -332,7 +366,11 @@ mod tests {
     fn tools(uv: bool, conda: bool) -> Tools {
         Tools {
             uv: uv.then(|| PathBuf::from("/bin/uv")),
-            conda: conda.then(|| (CondaTool::Mamba, PathBuf::from("/opt/mf/bin/mamba"))),
+            conda: if conda {
+                vec![(CondaTool::Mamba, PathBuf::from("/opt/mf/bin/mamba"))]
+            } else {
+                vec![]
+            },
             pixi: None,
         }
     }
@@ -517,6 +555,37 @@ mod tests {
         // No conda CLI anywhere: refused, naming the way out.
         let e = decide(&env, &["six"], &o, auto, &tools(true, false)).unwrap_err();
         assert!(matches!(e, Refusal::NoInstaller(ref m) if m.contains("--installer uv|pip")));
+        // An explicit tool must be found as that tool; conda tools never target a venv.
+        let both = Tools {
+            conda: vec![
+                (CondaTool::Conda, PathBuf::from("/opt/c/bin/conda")),
+                (CondaTool::Micromamba, PathBuf::from("/usr/bin/micromamba")),
+            ],
+            ..tools(true, false)
+        };
+        let p = decide(&env, &["six"], &o, InstallerChoice::Micromamba, &both).unwrap();
+        assert!(
+            line(&p.primary).starts_with("/usr/bin/micromamba install"),
+            "{}",
+            line(&p.primary)
+        );
+        let p = decide(&env, &["six"], &o, auto, &both).unwrap();
+        assert!(
+            line(&p.primary).starts_with("/opt/c/bin/conda install"),
+            "{}",
+            line(&p.primary)
+        );
+        let e = decide(&env, &["six"], &o, InstallerChoice::Mamba, &both).unwrap_err();
+        assert!(
+            matches!(e, Refusal::NoInstaller(ref m) if m.contains("no mamba found")),
+            "{e}"
+        );
+        let venv = Environment::for_tests(EnvKind::Venv, "/v");
+        let e = decide(&venv, &["six"], &o, InstallerChoice::Conda, &both).unwrap_err();
+        assert!(
+            matches!(e, Refusal::NoInstaller(ref m) if m.contains("not a conda one")),
+            "{e}"
+        );
         // --installer uv on a conda env is the user's call.
         let p = decide(&env, &["six"], &o, InstallerChoice::Uv, &tools(true, true)).unwrap();
         assert_eq!(p.primary.installer, "uv");

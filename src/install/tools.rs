@@ -17,7 +17,7 @@ pub fn find_tools(ctx: &Context, env: &Environment) -> Tools {
     let uv = find_uv(ctx).or_else(|| {
         Some(platform::scripts_dir(ctx.os, &env.prefix, false).join("uv")).filter(|p| p.exists())
     });
-    let mut conda = None;
+    let mut conda = Vec::new();
     if env.kind.is_conda_like() {
         let candidates: Vec<PathBuf> = [
             ctx.vars.get_nonempty("CONDA_EXE").map(PathBuf::from),
@@ -31,10 +31,9 @@ pub fn find_tools(ctx: &Context, env: &Environment) -> Tools {
         .flatten()
         .collect();
         for c in candidates {
-            if c.exists() {
+            if c.exists() && !conda.iter().any(|(_, known)| *known == c) {
                 if let Some(t) = CondaTool::from_exe(&c) {
-                    conda = Some((t, c));
-                    break;
+                    conda.push((t, c));
                 }
             }
         }
