@@ -903,6 +903,21 @@ fn unwritable_site_packages_is_refused_without_running_an_installer() {
     let mut dry = args.to_vec();
     dry.push("--dry-run");
     w.kip(&dry).ok();
+    // Nor can nobody uninstall from it.
+    w.uv_install(&venv.python, &["six"]).unwrap();
+    let out = w.kip_as_nobody(&[
+        "uninstall",
+        "six",
+        "--python",
+        venv.python.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status, 1, "{}", out.show());
+    assert!(
+        out.stderr.contains("is not writable by this user"),
+        "{}",
+        out.stderr
+    );
+    assert!(venv.site_packages().join("six.py").exists());
 }
 
 /// An import that never finishes: the proof gives up after KIP_IMPORT_TIMEOUT_MS, kills the

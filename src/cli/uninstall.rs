@@ -98,12 +98,29 @@ pub fn run(ctx: &Context, args: &UninstallArgs) -> anyhow::Result<i32> {
     for n in &report.not_installed {
         eprintln!("{n} is not installed in {}", t.env.prefix.display());
     }
+    if conda_names.is_empty() && pypi_names.is_empty() {
+        return finish(args.json, report, 1);
+    }
+    if !t.env.writable {
+        let msg = format!(
+            "{} is not writable by this user, so nothing can be removed from it; never use sudo for this",
+            t.env
+                .site_packages
+                .first()
+                .unwrap_or(&t.env.prefix)
+                .display()
+        );
+        eprintln!("kip uninstall: {msg}");
+        report.error = Some(msg);
+        return finish(args.json, report, 1);
+    }
     let _lock = EnvLock::acquire(&t.env.prefix, |p| {
         eprintln!(
             "waiting for another kip in this environment ({})",
             p.display()
         )
-    })?;
+    })
+    .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", t.env.prefix.display()))?;
     let env = install::installer_env(ctx);
     let before = Snapshot::of(&t.env.site_packages);
     let tools = tools::find_tools(ctx, &t.env);
