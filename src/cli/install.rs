@@ -388,18 +388,19 @@ fn map_import_names(ctx: &Context, target: &Target, reqs: &mut [Requirement]) ->
         .flat_map(|sp| site::metadata_dirs(sp))
         .map(|(name, _)| name)
         .collect();
-    let needs_local = reqs.iter().any(|r| match r {
-        Requirement::Named { name, .. } => {
-            names::distribution_for_import(name).is_none()
-                && !installed.contains(&names::normalize_dist_name(name))
-        }
-        _ => false,
-    });
-    let local = if needs_local {
-        crate::doctor::notebook::local_metadata(ctx)
-    } else {
-        Vec::new()
-    };
+    let unknown: Vec<String> = reqs
+        .iter()
+        .filter_map(|r| match r {
+            Requirement::Named { name, .. }
+                if names::distribution_for_import(name).is_none()
+                    && !installed.contains(&names::normalize_dist_name(name)) =>
+            {
+                Some(name.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    let local = crate::doctor::notebook::local_metadata(ctx, &unknown);
     for r in reqs.iter_mut() {
         if let Requirement::Named { name, .. } = r {
             let m = names::map_import(name, &local);

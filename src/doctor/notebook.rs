@@ -162,11 +162,13 @@ pub fn check_notebook(
     }
     let names: Vec<String> = missing.iter().map(|(m, _)| m.clone()).collect();
     let found_by_interpreter = interpreter_finds(ctx, &env.interpreter, &names);
-    let local_meta = local_metadata(ctx);
+    let missing: Vec<(String, bool)> = missing
+        .into_iter()
+        .filter(|(m, _)| !found_by_interpreter.contains(m))
+        .collect();
+    let unresolved: Vec<String> = missing.iter().map(|(m, _)| m.clone()).collect();
+    let local_meta = local_metadata(ctx, &unresolved);
     for (m, guarded) in missing {
-        if found_by_interpreter.contains(&m) {
-            continue;
-        }
         let mapping = names::map_import(&m, &local_meta);
         let dist = (!matches!(mapping.source, names::MappingSource::Assumed))
             .then(|| mapping.distribution.clone());
@@ -192,18 +194,50 @@ pub fn check_notebook(
     Ok(())
 }
 
-/// `(top-level, distribution, where)` from every environment kip finds here.
-pub fn local_metadata(ctx: &Context) -> Vec<(String, String, PathBuf)> {
+/// `(top-level, distribution, where)` from the environments kip finds here, for mapping the
+/// import names `modules` to distributions ([`names::map_import`]). Only site-packages that
+/// hold one of those names — as a module (`m/`, `m.py`, `m.*.so`) or as a distribution
+/// (`M-1.0.dist-info`) — have their metadata read: one `read_dir` each, so a name found
+/// nowhere (the usual case for a new package) costs no metadata read at all.
+pub fn local_metadata(ctx: &Context, modules: &[String]) -> Vec<(String, String, PathBuf)> {
+    let tops: Vec<&str> = modules
+        .iter()
+        .map(|m| m.split('.').next().unwrap_or(m))
+        .collect();
+    let dist_names: Vec<String> = tops.iter().map(|t| names::normalize_dist_name(t)).collect();
+    let holds_a_name = |entry: &str| {
+        tops.iter().any(|t| {
+            entry == *t
+                || entry.strip_prefix(t).is_some_and(|rest| {
+                    rest == ".py"
+                        || (rest.starts_with('.')
+                            && (rest.ends_with(".so") || rest.ends_with(".pyd")))
+                })
+        }) || entry
+            .strip_suffix(".dist-info")
+            .or_else(|| entry.strip_suffix(".egg-info"))
+            .map(|stem| stem.split_once('-').map_or(stem, |(n, _)| n))
+            .is_some_and(|n| dist_names.contains(&names::normalize_dist_name(n)))
+    };
     let mut out = Vec::new();
+    if tops.is_empty() {
+        return out;
+    }
     let mut seen: Vec<PathBuf> = Vec::new();
     for f in discovery::discover(ctx, &[]) {
         for sp in f.env.site_packages {
             if seen.contains(&sp) {
                 continue;
             }
-            for d in site::installed_distributions(&sp) {
-                for t in &d.top_level {
-                    out.push((t.clone(), d.name.clone(), d.dist_info.clone()));
+            let relevant = std::fs::read_dir(&sp).is_ok_and(|rd| {
+                rd.flatten()
+                    .any(|e| e.file_name().to_str().is_some_and(holds_a_name))
+            });
+            if relevant {
+                for d in site::installed_distributions(&sp) {
+                    for t in &d.top_level {
+                        out.push((t.clone(), d.name.clone(), d.dist_info.clone()));
+                    }
                 }
             }
             seen.push(sp);
