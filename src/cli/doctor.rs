@@ -78,7 +78,9 @@ pub fn diagnose(
         doctor::shell::check_shell(ctx, view, &mut findings);
     }
     for env in &envs {
-        checked.environments.push(env.prefix.display().to_string());
+        checked
+            .environments
+            .push(crate::pyjson::os_text(&env.prefix));
         doctor::envs::check_env(ctx, env, &mut findings);
     }
     if let Some(nb) = &args.notebook {

@@ -61,7 +61,9 @@ struct Report {
 
 #[derive(Serialize)]
 struct TargetReport {
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     python: PathBuf,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     prefix: PathBuf,
     kind: &'static str,
     kernel: Option<String>,
@@ -85,6 +87,7 @@ struct Source {
 pub(crate) struct RunningKernel {
     pid: i32,
     kernel: Option<String>,
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     connection_file: Option<PathBuf>,
     /// It may hold a replaced or removed distribution, or needs a start-up to see a `.pth`.
     must_restart: bool,

@@ -186,8 +186,11 @@ fn ipykernel_version(
 struct Added {
     name: String,
     display_name: String,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     resource_dir: PathBuf,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     python: PathBuf,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     prefix: PathBuf,
     kernel_json: Value,
     notes: Vec<String>,
@@ -443,9 +446,11 @@ fn add(ctx: &Context, a: &AddArgs) -> anyhow::Result<i32> {
 #[derive(Debug, Default, Serialize)]
 pub struct FixResult {
     pub name: String,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     pub resource_dir: PathBuf,
     pub changed: bool,
     pub removed: bool,
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     pub backup: Option<PathBuf>,
     pub diff: String,
     pub actions: Vec<String>,
@@ -714,9 +719,11 @@ fn remove(ctx: &Context, name: &str, yes: bool, jupyter: Option<&Path>) -> anyho
 #[derive(Serialize)]
 struct Shown {
     name: String,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     resource_dir: PathBuf,
     spec: Option<Value>,
     problem: Option<String>,
+    #[serde(serialize_with = "crate::pyjson::path_text::vec")]
     shadows: Vec<PathBuf>,
     interpreter: KernelInterpreter,
     environment: Option<Environment>,

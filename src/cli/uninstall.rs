@@ -19,6 +19,7 @@ use crate::install::tools;
 
 #[derive(Serialize)]
 struct Report {
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     prefix: PathBuf,
     removed: Vec<Removed>,
     not_installed: Vec<String>,

@@ -275,6 +275,15 @@ fn list_kernels_in(
             continue;
         }
         let key = PyStr::from_os_str(&fname).lower();
+        if fname.to_str().is_none() {
+            // Jupyter lists it (its key holds surrogate escapes) and warns only that the name
+            // is invalid; kip names the cause, since tools that want UTF-8 stumble on it.
+            warnings.push(format!(
+                "the kernel directory {} is not named in UTF-8; Jupyter lists it as {key:?}. \
+                 Rename it to a valid kernel name (^[a-z0-9._-]+$)",
+                crate::pyjson::os_text(&path)
+            ));
+        }
         if let Some(slot) = out.iter_mut().find(|(k, _, _, _)| *k == key) {
             let old = std::mem::replace(&mut slot.1, path);
             slot.2 = disk;

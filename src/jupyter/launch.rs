@@ -24,6 +24,7 @@ use crate::python::shebang::{self, ScriptInterpreter};
 pub enum KernelInterpreter {
     Resolved {
         /// The path the kernel's `sys.executable` will report.
+        #[serde(serialize_with = "crate::pyjson::path_text::one")]
         python: PathBuf,
         /// One plain sentence: how kip got there.
         how: String,
@@ -235,7 +236,7 @@ pub fn resolve_interpreter(
         .map(|a| {
             let a = a
                 .replace("{prefix}", &prefix)
-                .replace("{resource_dir}", &resource_dir.to_string_lossy());
+                .replace("{resource_dir}", &crate::pyjson::os_text(resource_dir));
             expanduser(&a, home.as_deref())
         })
         .collect();
@@ -260,7 +261,7 @@ pub fn resolve_interpreter(
         }
     }
     let program = if first.contains('/') {
-        let p = PathBuf::from(first);
+        let p = PathBuf::from(crate::pyjson::os_from_text(first));
         if p.is_absolute() {
             p
         } else {

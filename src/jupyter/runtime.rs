@@ -17,8 +17,10 @@ pub struct KernelProcess {
     pub pid: i32,
     pub argv: Vec<String>,
     /// The interpreter as launched (made absolute against the process's cwd when relative).
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     pub interpreter: PathBuf,
     /// The `-f` connection file.
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     pub connection_file: Option<PathBuf>,
     /// `kernel_name` from the connection file (jupyter_client writes it).
     pub kernel_name: Option<String>,

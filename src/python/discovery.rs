@@ -99,6 +99,7 @@ pub struct Found {
     /// Every source, in discovery order, each once.
     pub sources: Vec<Source>,
     /// Every interpreter path it was found by (the env's own interpreter for prefix sources).
+    #[serde(serialize_with = "crate::pyjson::path_text::vec")]
     pub interpreters: Vec<PathBuf>,
 }
 

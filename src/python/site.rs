@@ -302,8 +302,7 @@ pub fn metadata_dirs(site_dir: &Path) -> Vec<(String, PathBuf)> {
     };
     rd.flatten()
         .filter_map(|e| {
-            let n = e.file_name();
-            let n = n.to_str()?;
+            let n = crate::pyjson::os_text(e.file_name());
             let stem = n
                 .strip_suffix(".dist-info")
                 .or_else(|| n.strip_suffix(".egg-info"))?;
@@ -321,10 +320,10 @@ pub fn installed_distributions(site_dir: &Path) -> Vec<Distribution> {
     let mut out = Vec::new();
     for e in rd.flatten() {
         let p = e.path();
-        let file_name = e.file_name();
-        let Some(n) = file_name.to_str() else {
-            continue;
-        };
+        // A non-UTF-8 directory name is still a distribution to importlib.metadata (its
+        // METADATA names it); skipping it would hide it from `kip list`.
+        let file_name = crate::pyjson::os_text(e.file_name());
+        let n = file_name.as_str();
         let (stem, is_dist) = if let Some(s) = n.strip_suffix(".dist-info") {
             (s, true)
         } else if let Some(s) = n.strip_suffix(".egg-info") {
