@@ -310,46 +310,6 @@ fn serve_index_second(w: &World, wheels: &[PathBuf]) -> Index {
 }
 
 #[test]
-fn concurrent_installs_take_turns() {
-    let w = World::new();
-    uv_on_path(&w);
-    let mut wheels = Vec::new();
-    for i in 0..8 {
-        wheels.push(w.wheel(&format!("conc{i}"), "1.0", &[(&format!("conc{i}"), "")]));
-    }
-    local_index(&w, wheels[0].parent().unwrap());
-    let venv = w.stdlib_venv(&w.root().join("v"), &toolbox().base_python, true);
-    let p = venv.python.to_str().unwrap().to_string();
-    let handles: Vec<_> = (0..8)
-        .map(|i| {
-            let env = w.env();
-            let p = p.clone();
-            let cwd = w.cwd();
-            std::thread::spawn(move || {
-                std::process::Command::new(env!("CARGO_BIN_EXE_kip"))
-                    .args(["install", &format!("conc{i}"), "--python", &p])
-                    .env_clear()
-                    .envs(env)
-                    .current_dir(cwd)
-                    .stdin(std::process::Stdio::null())
-                    .output()
-                    .unwrap()
-            })
-        })
-        .collect();
-    let mut waited = 0;
-    for h in handles {
-        let o = h.join().unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        if String::from_utf8_lossy(&o.stderr).contains("waiting for another kip install") {
-            waited += 1;
-        }
-    }
-    assert!(waited >= 1, "the lock never made an install wait");
-    w.run(&venv.python, &["-m", "pip", "check"]).ok();
-}
-
-#[test]
 fn running_kernel_is_named_for_restart() {
     let w = World::new();
     w.use_toolbox_jupyter();
@@ -535,79 +495,6 @@ fn conda_env_channel_first_then_pypi() {
     let out = w.kip(&["install", ours.to_str().unwrap(), "--kernel", "ck", "--yes"]);
     out.ok();
     assert_eq!(version(), "9.0");
-}
-
-#[test]
-fn ctrl_c_stops_the_installer_exits_130_and_releases_the_lock() {
-    let w = World::new();
-    uv_on_path(&w);
-    let venv = w.uv_venv(&w.root().join("v"), &toolbox().base_python, false);
-    // An index that never answers; it marks when the installer has reached it.
-    let marker = w.root().join("asked");
-    let port_file = w.root().join("slowport");
-    let script = format!(
-        "import http.server, time\nclass H(http.server.BaseHTTPRequestHandler):\n    def do_GET(self):\n        open({m:?}, 'w').write('x')\n        time.sleep(120)\ns = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)\nopen({p:?}, 'w').write(str(s.server_address[1]))\ns.serve_forever()\n",
-        m = marker.to_str().unwrap(),
-        p = port_file.to_str().unwrap()
-    );
-    let mut server = std::process::Command::new(&toolbox().base_python)
-        .arg("-c")
-        .arg(script)
-        .spawn()
-        .unwrap();
-    let wait_for = |p: &Path| {
-        let t0 = std::time::Instant::now();
-        while !p.exists() || std::fs::read_to_string(p).unwrap_or_default().is_empty() {
-            assert!(
-                t0.elapsed().as_secs() < 60,
-                "{} never appeared",
-                p.display()
-            );
-            std::thread::yield_now();
-        }
-    };
-    wait_for(&port_file);
-    let port = std::fs::read_to_string(&port_file).unwrap();
-    w.set_var("PIP_INDEX_URL", &format!("http://127.0.0.1:{port}/simple"));
-    let mut kip = std::process::Command::new(env!("CARGO_BIN_EXE_kip"))
-        .args([
-            "install",
-            "slowpkg",
-            "--python",
-            venv.python.to_str().unwrap(),
-        ])
-        .env_clear()
-        .envs(w.env())
-        .current_dir(w.cwd())
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for(&marker);
-    let t0 = std::time::Instant::now();
-    // SAFETY: signalling our own child, as a terminal's Ctrl-C would.
-    unsafe { libc::kill(kip.id() as i32, libc::SIGINT) };
-    let status = kip.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
-    assert!(t0.elapsed().as_secs() < 30);
-    let _ = server.kill();
-    let _ = server.wait();
-    // The lock is free: another install proceeds without waiting.
-    w.remove_var("PIP_INDEX_URL");
-    let wheel = w.wheel("afterint", "1.0", &[("afterint", "")]);
-    local_index(&w, wheel.parent().unwrap());
-    let out = w.kip(&[
-        "install",
-        "afterint",
-        "--python",
-        venv.python.to_str().unwrap(),
-    ]);
-    out.ok();
-    assert!(
-        !out.stderr.contains("waiting for another kip"),
-        "{}",
-        out.stderr
-    );
 }
 
 #[test]

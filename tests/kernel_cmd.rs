@@ -195,9 +195,52 @@ fn names_are_guarded() {
     // An existing kernel named "with space" can be shown, fixed and removed.
     let spec = serde_json::json!({"argv": ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "WS", "language": "python"});
     w.kernelspec(&kernels, "with space", &spec.to_string());
-    w.kip(&["kernel", "show", "with space"]).ok();
+    let jupyter_python = toolbox().venv_python.to_str().unwrap();
+    let jupyter_prefix = toolbox().root.join("venv");
+    let jupyter_prefix = jupyter_prefix.to_str().unwrap();
+    let dir = kernels.join("with space");
+    let show = w.kip(&["kernel", "show", "with space"]);
+    show.ok();
+    for want in [
+        "with space",
+        &format!("spec     {}", dir.display()),
+        &format!("runs     {jupyter_python}"),
+        "argv[0] is a bare `python`",
+        "env      venv",
+        "made by  someone else",
+    ] {
+        assert!(
+            show.stdout.contains(want),
+            "missing {want:?} in\n{}",
+            show.stdout
+        );
+    }
+    let show = w.kip(&["kernel", "show", "with space", "--json"]);
+    show.ok();
+    let j = show.json();
+    assert_eq!(j["name"], "with space");
+    assert_eq!(j["resource_dir"], dir.to_str().unwrap());
+    assert_eq!(j["spec"]["argv"][0], "python");
+    assert_eq!(j["spec"]["display_name"], "WS");
+    assert_eq!(j["problem"], serde_json::Value::Null);
+    assert_eq!(j["interpreter"]["status"], "resolved");
+    assert_eq!(j["interpreter"]["python"], jupyter_python);
+    assert_eq!(j["interpreter"]["swapped"], true);
+    assert_eq!(j["environment"]["prefix"], jupyter_prefix);
+    assert_eq!(j["environment"]["kind"], "venv");
+    assert_eq!(j["kip_made"], false);
+    // The bare `python` is fixed to the interpreter it resolves to now, with its activation.
     let fix = w.kip(&["kernel", "fix", "with space"]);
-    assert!(fix.status == 0 || fix.status == 1, "{}", fix.stderr);
+    fix.ok();
+    let fixed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("kernel.json")).unwrap()).unwrap();
+    assert_eq!(fixed["argv"][0], jupyter_python);
+    assert_eq!(fixed["env"]["VIRTUAL_ENV"], jupyter_prefix);
+    assert_eq!(
+        fixed["env"]["PATH"],
+        format!("{jupyter_prefix}/bin:${{PATH}}")
+    );
+    assert_eq!(fixed["display_name"], "WS");
     w.kip(&["kernel", "remove", "with space", "--yes"]).ok();
     assert!(!kernels.join("with space").exists());
 }

@@ -237,13 +237,8 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
         None
     } else {
         Some(
-            EnvLock::acquire(&target.env.prefix, |p| {
-                eprintln!(
-                    "waiting for another kip install in this environment ({})",
-                    p.display()
-                )
-            })
-            .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", target.env.prefix.display()))?,
+            EnvLock::acquire(&target.env.prefix, |who| eprintln!("{who}"))
+                .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", target.env.prefix.display()))?,
         )
     };
     if let Some(found) = already_satisfied(ctx, args, &target, &plan, &reqs) {

@@ -115,13 +115,8 @@ pub fn run(ctx: &Context, args: &UninstallArgs) -> anyhow::Result<i32> {
         report.error = Some(msg);
         return finish(args.json, report, 1);
     }
-    let _lock = EnvLock::acquire(&t.env.prefix, |p| {
-        eprintln!(
-            "waiting for another kip in this environment ({})",
-            p.display()
-        )
-    })
-    .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", t.env.prefix.display()))?;
+    let _lock = EnvLock::acquire(&t.env.prefix, |who| eprintln!("{who}"))
+        .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", t.env.prefix.display()))?;
     let env = install::installer_env(ctx);
     let before = Snapshot::of(&t.env.site_packages);
     let tools = tools::find_tools(ctx, &t.env);

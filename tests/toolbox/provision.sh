@@ -62,7 +62,12 @@ for v in 3.11 3.12; do dl --python-version "$v" PyYAML beautifulsoup4 python-dat
 "$TB/venv/bin/python" -m pip download -q --only-binary=:all: -d "$W" \
   "jupyter_client==8.10.0" "jupyter_core==5.9.1" "ipykernel==7.4.0" "uv==0.13.9" "virtualenv==20.31.2"
 
-if [ -d "$REPO/../shared/conda-fixture" ]; then
+# The conda tests need the fixture: a missing ../shared is a broken checkout, not a skip.
+[ -f "$REPO/../shared/conda-fixture/build-fixture.sh" ] || {
+  log "missing $REPO/../shared/conda-fixture/build-fixture.sh: clone the project with ../shared beside it"
+  exit 1
+}
+{
   log "conda fixture"
   # The fixture checks `ldd python | grep -q libpython` under `set -o pipefail`: when grep -q
   # exits at its match while ldd is still writing, ldd dies of SIGPIPE and the check fails at
@@ -78,7 +83,7 @@ LDD
   chmod +x "$TB/fixture-bin/ldd"
   PATH="$TB/fixture-bin:$PATH" FIXTURE_PYTHON="$BASE" bash "$REPO/../shared/conda-fixture/build-fixture.sh" "$TB/conda-fixture" >"$TB/conda-fixture.log" 2>&1 \
     || { log "conda fixture failed; see $TB/conda-fixture.log"; tail -20 "$TB/conda-fixture.log" >&2; exit 1; }
-fi
+}
 
 echo "$STAMP" >"$TB/READY"
 log "ready: $TB"
