@@ -50,6 +50,9 @@ pub fn diagnose(
         });
         envs.push(t.env.clone());
     }
+    if focus.is_none() {
+        doctor::kernels::check_skipped_dirs(&listing.skipped, &mut findings);
+    }
     for k in &kernels {
         checked.kernels.push(k.entry.found.name.to_string_lossy());
         doctor::kernels::check_kernel(ctx, view, k, &mut findings);

@@ -750,7 +750,7 @@ fn index_settings(
     let files: Vec<(PathBuf, String)> =
         index::pip_config_files(&home, xdg.as_deref(), &target.env.prefix, pcf.as_deref())
             .into_iter()
-            .filter_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
+            .filter_map(|p| crate::files::read_to_string(&p).ok().map(|t| (p, t)))
             .collect();
     let pip_env: Vec<(String, String)> = ctx
         .vars
@@ -798,7 +798,7 @@ fn uv_toml_sets_index(ctx: &Context) -> bool {
     }
     files.push(PathBuf::from("/etc/uv/uv.toml"));
     files.iter().any(|f| {
-        std::fs::read_to_string(f)
+        crate::files::read_to_string(f)
             .map(|t| {
                 t.lines().any(|l| {
                     let l = l.trim_start();
@@ -814,7 +814,7 @@ fn uv_toml_sets_index(ctx: &Context) -> bool {
 }
 
 fn externally_managed_message(marker: &Path) -> String {
-    let text = std::fs::read_to_string(marker).unwrap_or_default();
+    let text = crate::files::read_to_string(marker).unwrap_or_default();
     let mut in_section = false;
     let mut msg = String::new();
     let mut collecting = false;

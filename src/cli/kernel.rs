@@ -736,9 +736,20 @@ fn show(ctx: &Context, name: &str, json: bool, jupyter: Option<&Path>) -> anyhow
         return Ok(2);
     }
     let view = view::select(ctx, jupyter)?;
-    let kernels = kernels_of(ctx, &view);
+    let listing = view::list_kernels(ctx, &view);
+    let kernels = resolve_all(ctx, &view, &listing);
     let Some(k) = find_exact(&kernels, name) else {
-        eprintln!("kip kernel show: no kernel named {name:?}");
+        match listing
+            .skipped
+            .iter()
+            .find(|(d, _)| d.file_name().is_some_and(|n| n.to_string_lossy() == name))
+        {
+            Some((dir, why)) => eprintln!(
+                "kip kernel show: no kernel named {name:?}: Jupyter skips {}, whose kernel.json cannot be read ({why})",
+                crate::pyjson::os_text(dir)
+            ),
+            None => eprintln!("kip kernel show: no kernel named {name:?}"),
+        }
         return Ok(1);
     };
     let shown = Shown {

@@ -92,7 +92,7 @@ impl Snapshot {
 
 /// Does the distribution's RECORD list a `.pth` file at the top of site-packages?
 fn installs_pth(dist_info: &Path) -> bool {
-    std::fs::read_to_string(dist_info.join("RECORD")).is_ok_and(|record| {
+    crate::files::read_to_string(dist_info.join("RECORD")).is_ok_and(|record| {
         record.lines().any(|l| {
             let path = l.split(',').next().unwrap_or("");
             !path.contains('/') && path.ends_with(".pth")

@@ -187,6 +187,9 @@ pub struct KernelListing {
     pub filtered_out: Vec<PyStr>,
     /// Things that went wrong reading directories (unreadable dir, …).
     pub warnings: Vec<String>,
+    /// Kernel directories Jupyter skips silently because their `kernel.json` is not a regular
+    /// file (a directory, a FIFO, a dangling or looping symlink): (directory, why).
+    pub skipped: Vec<(PathBuf, String)>,
 }
 
 impl KernelListing {
@@ -235,6 +238,7 @@ fn list_kernels_in(
     dir: &Path,
     read_from: &Path,
     warnings: &mut Vec<String>,
+    skipped: &mut Vec<(PathBuf, String)>,
 ) -> Vec<(PyStr, PathBuf, PathBuf, Vec<PathBuf>)> {
     let effective = if read_from.as_os_str().is_empty() {
         Path::new(".")
@@ -272,6 +276,14 @@ fn list_kernels_in(
         };
         let disk = effective.join(&fname);
         if !is_kernel_dir(&disk) {
+            if let Some(why) = unusable_kernel_json(&disk) {
+                // Jupyter skips such a directory without a word; the user meant a kernel.
+                warnings.push(format!(
+                    "Jupyter skips the kernel directory {}: its kernel.json cannot be read ({why}); make it a regular file, or remove the directory",
+                    crate::pyjson::os_text(&path)
+                ));
+                skipped.push((path, why));
+            }
             continue;
         }
         let key = PyStr::from_os_str(&fname).lower();
@@ -305,6 +317,23 @@ pub fn is_kernel_dir(path: &Path) -> bool {
     base.is_dir() && base.join("kernel.json").is_file()
 }
 
+/// For a directory whose `kernel.json` exists as an entry but is not a regular file Jupyter
+/// could read (a directory, a FIFO, a dangling or looping symlink): why not.
+fn unusable_kernel_json(dir: &Path) -> Option<String> {
+    if !dir.is_dir() {
+        return None;
+    }
+    let file = dir.join("kernel.json");
+    std::fs::symlink_metadata(&file).ok()?;
+    match crate::files::open_regular(&file) {
+        Ok(_) => None,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Some("it is a symlink to a missing file".into())
+        }
+        Err(e) => Some(e.to_string()),
+    }
+}
+
 /// Discover and load every kernelspec as `jupyter kernelspec list --json` would.
 pub fn discover(dirs: Vec<DataDir>, rules: &DiscoveryRules) -> KernelListing {
     discover_with_overlay(dirs, rules, None)
@@ -326,9 +355,12 @@ pub fn discover_with_overlay(
             Some((dst, src)) if d.path == dst => src,
             _ => d.path.as_path(),
         };
-        for (key, path, disk, collisions) in
-            list_kernels_in(&d.path, read_from, &mut listing.warnings)
-        {
+        for (key, path, disk, collisions) in list_kernels_in(
+            &d.path,
+            read_from,
+            &mut listing.warnings,
+            &mut listing.skipped,
+        ) {
             let fs = FoundSpec {
                 name: key.clone(),
                 resource_dir: path,
@@ -408,7 +440,7 @@ fn is_native_resources(fs: &FoundSpec, rules: &DiscoveryRules) -> bool {
 /// `KernelSpec.from_resource_dir`: read, parse, and validate as the traitlets would.
 pub fn load_spec(resource_dir: &Path) -> Result<KernelSpec, SpecProblem> {
     let file = resource_dir.join("kernel.json");
-    let bytes = std::fs::read(&file).map_err(|e| SpecProblem::Unreadable {
+    let bytes = crate::files::read(&file).map_err(|e| SpecProblem::Unreadable {
         path: file.clone(),
         reason: e.to_string(),
     })?;

@@ -364,7 +364,7 @@ fn is_python_name(name: &str) -> bool {
 
 /// A script as argv[0]: a Python console script, or a shell wrapper ending in `exec python …`.
 fn resolve_script(ctx: &Context, script: &Path, env: &EnvVars, depth: usize) -> KernelInterpreter {
-    let text = match std::fs::read(script) {
+    let text = match crate::files::read(script) {
         Ok(b) => b,
         Err(e) => {
             return KernelInterpreter::Unresolved {

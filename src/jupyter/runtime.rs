@@ -52,7 +52,7 @@ pub fn connection_file_arg(argv: &[String]) -> Option<PathBuf> {
 
 /// `kernel_name` from a connection file.
 pub fn kernel_name_of(connection_file: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(connection_file).ok()?;
+    let text = crate::files::read_to_string(connection_file).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     v.get("kernel_name")?
         .as_str()

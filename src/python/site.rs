@@ -68,7 +68,7 @@ pub fn pth_dirs(site: &Path) -> Vec<PathBuf> {
     pths.sort();
     let mut out = Vec::new();
     for (_, pth) in pths {
-        let Ok(bytes) = std::fs::read(&pth) else {
+        let Ok(bytes) = crate::files::read(&pth) else {
             continue;
         };
         let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
@@ -287,7 +287,7 @@ fn egg_installed_files(text: &str) -> impl Iterator<Item = String> + '_ {
 }
 
 fn read_text(p: &Path) -> Option<String> {
-    std::fs::read(p)
+    crate::files::read(p)
         .ok()
         .map(|b| String::from_utf8_lossy(&b).into_owned())
 }
