@@ -308,16 +308,23 @@ fn missing_input_file(ctx: &Context, options: &InstallOptions) -> Option<String>
         .chain(options.constraints.iter().map(|f| ("-c", f)));
     for (flag, f) in files {
         let path = ctx.cwd.join(f);
-        if let Err(e) = std::fs::File::open(&path).and_then(|file| file.metadata()) {
+        let bytes = match crate::files::read(&path) {
+            Ok(b) => b,
+            Err(e) => {
+                return Some(format!(
+                    "{flag} {}: cannot read {}: {e}",
+                    f.display(),
+                    path.display()
+                ))
+            }
+        };
+        // pip decodes a BOM'd UTF-16/32 file too; without a BOM both pip and uv want UTF-8.
+        let bom = [&b"\xFF\xFE"[..], b"\xFE\xFF", b"\xEF\xBB\xBF"]
+            .iter()
+            .any(|m| bytes.starts_with(m));
+        if let (false, Err(e)) = (bom, std::str::from_utf8(&bytes)) {
             return Some(format!(
-                "{flag} {}: cannot read {}: {e}",
-                f.display(),
-                path.display()
-            ));
-        }
-        if path.is_dir() {
-            return Some(format!(
-                "{flag} {}: {} is a directory, not a file",
+                "{flag} {}: {} is not UTF-8 text ({e}); save it as UTF-8",
                 f.display(),
                 path.display()
             ));
