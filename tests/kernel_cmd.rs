@@ -344,3 +344,118 @@ fn a_kill_at_the_write_leaves_old_or_new_never_broken() {
         );
     }
 }
+
+fn mode_owner(p: &Path) -> (u32, u32, u32) {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(p).unwrap();
+    (m.mode() & 0o7777, m.uid(), m.gid())
+}
+
+/// The test process's umask (kip inherits it), from /proc like kip reads it.
+fn umask() -> u32 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let v = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Umask:"))
+        .unwrap();
+    u32::from_str_radix(v.trim(), 8).unwrap()
+}
+
+/// Kernel files kip writes stay readable by every user of a shared kernel dir: a new kernel
+/// gets ipykernel's modes (0755 dir, 0644 files, under the umask), never tempfile's 0600; a
+/// file or dir kip replaces keeps its mode and owner. Checked as another user (nobody) with
+/// that user's own Jupyter and kip, on an env built on /usr/bin/python3 that nobody can run.
+#[test]
+fn kernels_kip_writes_stay_readable_by_other_users() {
+    let w = World::new_shared();
+    let v = w.stdlib_venv(
+        &w.root().join("shared"),
+        Path::new("/usr/bin/python3"),
+        false,
+    );
+    w.uv_install(&v.python, &["ipykernel==7.4.0"]).unwrap();
+    let jupyter = v.bin().join("jupyter");
+    let j = jupyter.to_str().unwrap();
+    // Jupyter creates its user data dir when missing; nobody cannot under root's world.
+    std::fs::create_dir_all(w.jupyter_data_dir()).unwrap();
+    let add = [
+        "kernel",
+        "add",
+        v.prefix.to_str().unwrap(),
+        "--sys-prefix",
+        "--name",
+        "shk",
+        "--no-pip",
+        "--jupyter",
+        j,
+    ];
+    let listed_by_nobody = |why: &str| {
+        let out = w.as_nobody(&jupyter, &["kernelspec", "list", "--json"]);
+        out.ok();
+        assert!(
+            out.json()["kernelspecs"]["shk"].is_object(),
+            "{why}: nobody's Jupyter does not list shk\n{}",
+            out.show()
+        );
+        let out = w.kip_as_nobody(&["kernels", "--json", "--jupyter", j]);
+        out.ok();
+        let v = out.json();
+        let k = v["kernels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["name"] == "shk")
+            .cloned()
+            .unwrap_or_else(|| panic!("{why}: nobody's kip does not list shk\n{}", out.stdout));
+        assert!(k["problem"].is_null(), "{why}: {k}");
+    };
+    w.kip(&add).ok();
+    let dir = v.prefix.join("share/jupyter/kernels/shk");
+    let kj = dir.join("kernel.json");
+    assert_eq!(mode_owner(&dir).0, 0o755 & !umask());
+    assert_eq!(mode_owner(&kj).0, 0o644 & !umask());
+    for e in std::fs::read_dir(&dir).unwrap().flatten() {
+        assert_eq!(mode_owner(&e.path()).0, 0o644 & !umask(), "{:?}", e.path());
+    }
+    listed_by_nobody("a new kernel");
+
+    // Handed to nobody, group-readable only: root's replace keeps both, dir and file.
+    for (p, m) in [(&dir, 0o750), (&kj, 0o640)] {
+        std::os::unix::fs::chown(p, Some(65534), Some(65534)).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    }
+    let mut force = add.to_vec();
+    force.push("--force");
+    w.kip(&force).ok();
+    assert_eq!(mode_owner(&dir), (0o750, 65534, 65534));
+    assert_eq!(mode_owner(&kj), (0o640, 65534, 65534));
+    listed_by_nobody("a replaced kernel");
+
+    // `kernel fix` rewrites kernel.json in place: same mode and owner, for its backup too.
+    let mut spec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&kj).unwrap()).unwrap();
+    spec.as_object_mut().unwrap().remove("env");
+    std::fs::write(&kj, spec.to_string()).unwrap();
+    let other = w.stdlib_venv(
+        &w.root().join("other"),
+        Path::new("/usr/bin/python3"),
+        false,
+    );
+    w.prepend_path(&other.bin());
+    let out = w.kip(&["kernel", "fix", "shk", "--jupyter", j]);
+    out.ok();
+    let fixed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&kj).unwrap()).unwrap();
+    assert!(fixed["env"]["VIRTUAL_ENV"].is_string(), "{}", out.show());
+    assert_eq!(mode_owner(&kj), (0o640, 65534, 65534));
+    for e in std::fs::read_dir(&dir).unwrap().flatten() {
+        if e.file_name()
+            .to_string_lossy()
+            .starts_with("kernel.json.kip-bak-")
+        {
+            assert_eq!(mode_owner(&e.path()), (0o640, 65534, 65534));
+        }
+    }
+    listed_by_nobody("a fixed kernel");
+}

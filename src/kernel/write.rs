@@ -4,11 +4,18 @@
 //! kernel directory is staged outside `kernels/` and renamed in. A crash leaves the old file
 //! or the new one, never a torn one.
 //!
+//! Modes: a file kip replaces keeps its mode and owner; a new file gets what ipykernel's install
+//! gives (`0644` files, `0755` dirs, under the umask), never tempfile's private `0600`, so every
+//! user of a shared kernel dir (`--sys-prefix`, a system dir fixed by root) can still read it —
+//! Jupyter silently drops a kernel whose kernel.json it cannot read.
+//!
 //! Fault points for tests (`KIP_FAULT`): `after-temp-write` (the temp file is written and
 //! synced, the rename has not happened) and `after-backup` (the backup exists, the new file
 //! is not written) make kip SIGKILL itself there, exactly as an external `kill -9` would.
 
+use std::fs::{File, Metadata, Permissions};
 use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// kernel.json as ipykernel writes it (`json.dump(indent=1)`), so a fix's diff shows only
@@ -34,8 +41,49 @@ pub fn fault_point(name: &str) {
     }
 }
 
-/// Write `bytes` to `path` atomically.
+/// The process umask, read from `/proc/self/status` (Linux 4.7+): `umask(2)` can only read it
+/// by setting it, which other threads would see. `0o022` when unknown.
+fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let v = s.lines().find_map(|l| l.strip_prefix("Umask:"))?;
+            u32::from_str_radix(v.trim(), 8).ok()
+        })
+        .unwrap_or(0o022)
+}
+
+/// ipykernel's mode for a new file (`0o644`) or dir (`0o755`), under the umask.
+fn new_mode(base: u32) -> u32 {
+    base & !umask()
+}
+
+/// Give `f` the owner and mode of `like` (the file it replaces), or a new file's mode. Only
+/// root can give a file away: for anyone else `fchown` fails and the file stays theirs, as
+/// any editor's save-by-rename leaves it.
+fn set_attrs(f: &File, like: Option<&Metadata>, new: u32) -> std::io::Result<()> {
+    let mode = match like {
+        Some(m) => {
+            let mine = f.metadata()?;
+            if (mine.uid(), mine.gid()) != (m.uid(), m.gid()) {
+                let _ = std::os::unix::fs::fchown(f, Some(m.uid()), Some(m.gid()));
+            }
+            // After the chown, which clears set-id bits.
+            m.mode() & 0o7777
+        }
+        None => new_mode(new),
+    };
+    f.set_permissions(Permissions::from_mode(mode))
+}
+
+/// Write `bytes` to `path` atomically. The file keeps the mode and owner of the one it
+/// replaces; a new file gets `0644` under the umask.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_like(path, bytes, std::fs::metadata(path).ok().as_ref())
+}
+
+/// [`write_atomic`] with the mode and owner of `like` (`None`: a new file's).
+fn write_atomic_like(path: &Path, bytes: &[u8], like: Option<&Metadata>) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
@@ -45,18 +93,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .prefix(&format!(".{name}.kip-tmp-"))
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
+    set_attrs(tmp.as_file(), like, 0o644)?;
     tmp.as_file().sync_all()?;
     fault_point("after-temp-write");
     tmp.persist(path).map_err(|e| e.error)?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
+    sync_dir(dir);
     Ok(())
 }
 
-/// `kernel.json.kip-bak-<UTC timestamp>` beside `kernel_json`, copied atomically.
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// `kernel.json.kip-bak-<UTC timestamp>` beside `kernel_json`, copied atomically, with its
+/// mode and owner.
 pub fn backup(kernel_json: &Path) -> std::io::Result<PathBuf> {
     let bytes = std::fs::read(kernel_json)?;
+    let meta = std::fs::metadata(kernel_json)?;
     let stamp = timestamp();
     let mut dest = kernel_json.with_file_name(format!("kernel.json.kip-bak-{stamp}"));
     let mut n = 1;
@@ -64,7 +119,7 @@ pub fn backup(kernel_json: &Path) -> std::io::Result<PathBuf> {
         dest = kernel_json.with_file_name(format!("kernel.json.kip-bak-{stamp}-{n}"));
         n += 1;
     }
-    write_atomic(&dest, &bytes)?;
+    write_atomic_like(&dest, &bytes, Some(&meta))?;
     fault_point("after-backup");
     Ok(dest)
 }
@@ -109,23 +164,36 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 /// Install a fully prepared kernel directory: `files` are written into a staging directory
 /// beside `kernels_dir` (so Jupyter never lists a half-written kernel), which is then renamed
-/// to `kernels_dir/name`. An existing directory there is moved aside first and deleted after.
+/// to `kernels_dir/name`. An existing directory there is moved aside first and deleted after;
+/// the new one keeps its mode and owner, and those of the files it had.
 pub fn install_kernel_dir(
     kernels_dir: &Path,
     name: &str,
     files: &[(String, Vec<u8>)],
 ) -> std::io::Result<PathBuf> {
-    std::fs::create_dir_all(kernels_dir)?;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(kernels_dir)?;
     let parent = kernels_dir.parent().unwrap_or(kernels_dir);
     let stage = tempfile::Builder::new()
         .prefix(".kip-staging-")
         .tempdir_in(parent)?;
     let staged = stage.path().join(name);
-    std::fs::create_dir(&staged)?;
-    for (fname, bytes) in files {
-        write_atomic(&staged.join(fname), bytes)?;
-    }
     let dest = kernels_dir.join(name);
+    let old = std::fs::symlink_metadata(&dest).ok();
+    std::fs::DirBuilder::new().mode(0o755).create(&staged)?;
+    set_attrs(
+        &File::open(&staged)?,
+        old.as_ref().filter(|m| m.is_dir()),
+        0o755,
+    )?;
+    for (fname, bytes) in files {
+        let like = old
+            .as_ref()
+            .and_then(|_| std::fs::metadata(dest.join(fname)).ok());
+        write_atomic_like(&staged.join(fname), bytes, like.as_ref())?;
+    }
     let old = stage.path().join("old");
     let had_old = dest.exists();
     if had_old {
@@ -196,6 +264,35 @@ mod tests {
         remove_kernel_dir(&dest).unwrap();
         assert!(!dest.exists());
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::metadata(p).unwrap().mode() & 0o7777
+    }
+
+    #[test]
+    fn new_files_get_ipykernel_modes_and_replaced_ones_keep_theirs() {
+        let d = tempfile::tempdir().unwrap();
+        let k = d.path().join("kernels");
+        let files = [
+            ("kernel.json".to_string(), b"{}".to_vec()),
+            ("logo-32x32.png".to_string(), b"png".to_vec()),
+        ];
+        let dest = install_kernel_dir(&k, "a", &files).unwrap();
+        assert_eq!(mode(&dest), new_mode(0o755));
+        assert_eq!(mode(&dest.join("kernel.json")), new_mode(0o644));
+        assert_eq!(mode(&dest.join("logo-32x32.png")), new_mode(0o644));
+        std::fs::set_permissions(&dest, Permissions::from_mode(0o750)).unwrap();
+        std::fs::set_permissions(dest.join("kernel.json"), Permissions::from_mode(0o640)).unwrap();
+        install_kernel_dir(&k, "a", &files).unwrap();
+        assert_eq!(mode(&dest), 0o750);
+        assert_eq!(mode(&dest.join("kernel.json")), 0o640);
+        let bak = backup(&dest.join("kernel.json")).unwrap();
+        assert_eq!(mode(&bak), 0o640);
+        write_atomic(&dest.join("kernel.json"), b"{\"x\": 1}").unwrap();
+        assert_eq!(mode(&dest.join("kernel.json")), 0o640);
+        write_atomic(&dest.join("new.txt"), b"x").unwrap();
+        assert_eq!(mode(&dest.join("new.txt")), new_mode(0o644));
     }
 
     #[test]
