@@ -849,3 +849,193 @@ fn a_hanging_import_is_killed_after_the_proof_timeout() {
         );
     }
 }
+
+/// A loopback "proxy" that accepts and records every connection (and answers none): set as
+/// HTTP(S)_PROXY, it shows whether an installer went for the network.
+struct ProxyWatch {
+    url: String,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+fn watch_proxy() -> ProxyWatch {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    // Lives until the test process ends, blocked in accept.
+    std::thread::spawn(move || {
+        for mut c in listener.incoming().flatten() {
+            let mut head = [0u8; 120];
+            let n = c.read(&mut head).unwrap_or(0);
+            log.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&head[..n]).into_owned());
+        }
+    });
+    ProxyWatch { url, seen }
+}
+
+impl ProxyWatch {
+    fn connections(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// Route every HTTP(S) request of the world's processes through this proxy, except to
+    /// loopback (the test's own indexes).
+    fn install(&self, w: &World) {
+        for k in [
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "ALL_PROXY",
+        ] {
+            w.set_var(k, &self.url);
+        }
+        w.set_var("NO_PROXY", "127.0.0.1,localhost");
+        w.set_var("no_proxy", "127.0.0.1,localhost");
+    }
+}
+
+/// Issue 9: uv 0.13.9 has no `UV_NO_INDEX`. With it and `PIP_NO_INDEX=1` set, kip passes
+/// `--no-index` (pip's setting, translated), says no index and that uv ignores the variable,
+/// and the install comes from the local find-links without a single connection to the proxy.
+/// Then every variable kip claims uv reads is set for the real uv, and its effect shown.
+#[test]
+fn kip_claims_only_the_uv_variables_uv_reads() {
+    let w = World::new();
+    uv_on_path(&w);
+    let proxy = watch_proxy();
+    proxy.install(&w);
+    let demo = w.wheel("demo9", "1.0", &[("demo9", "X = 9\n")]);
+    let wheels = demo.parent().unwrap().to_path_buf();
+    let wheels_s = wheels.to_str().unwrap().to_string();
+    let venv = w.uv_venv(&w.root().join("v"), &toolbox().base_python, false);
+    let p = venv.python.to_str().unwrap().to_string();
+    let install = |w: &World, pkg: &str| w.kip(&["install", pkg, "--python", &p, "--json"]);
+    let uninstall = |w: &World, pkg: &str| {
+        w.kip(&["uninstall", pkg, "--python", &p]).ok();
+    };
+    // A cache never answers for the network here.
+    w.set_var("UV_NO_CACHE", "1");
+
+    // The reported failure.
+    local_index(&w, &wheels);
+    w.set_var("UV_NO_INDEX", "1");
+    let out = install(&w, "demo9");
+    out.ok();
+    let v = out.json();
+    assert_eq!(
+        v["index"],
+        format!(
+            "no index (PIP_NO_INDEX); find-links: {wheels_s} (PIP_FIND_LINKS); UV_NO_INDEX is set, but uv 0.13.9 does not read it"
+        ),
+        "{}",
+        out.show()
+    );
+    assert!(
+        v["commands"][0].as_str().unwrap().contains("--no-index"),
+        "{v}"
+    );
+    assert_eq!(proxy.connections(), Vec::<String>::new());
+    uninstall(&w, "demo9");
+    // What kip's claim rests on: the real uv, given only UV_NO_INDEX, goes for PyPI.
+    let mut uv = w.command(&toolbox().uv);
+    uv.args([
+        "pip",
+        "install",
+        "--python",
+        &p,
+        "demo9",
+        "--find-links",
+        &wheels_s,
+    ]);
+    let direct = support::run_command(uv, support::default_timeout());
+    assert!(
+        proxy.connections().iter().any(|c| c.contains("pypi.org")),
+        "uv with UV_NO_INDEX=1 did not go for PyPI: {:?}\n{}",
+        proxy.connections(),
+        direct.show()
+    );
+    proxy.seen.lock().unwrap().clear();
+    w.remove_var("UV_NO_INDEX");
+
+    // UV_FIND_LINKS: read by uv (kip passes no --find-links), the only source there is.
+    w.remove_var("PIP_FIND_LINKS");
+    w.set_var("UV_FIND_LINKS", &wheels_s);
+    let out = install(&w, "demo9");
+    out.ok();
+    let v = out.json();
+    assert!(
+        v["index"].as_str().unwrap().contains(&format!(
+            "find-links: {wheels_s} (UV_FIND_LINKS, read by uv)"
+        )),
+        "{v}"
+    );
+    assert!(
+        !v["commands"][0].as_str().unwrap().contains("--find-links"),
+        "{v}"
+    );
+    uninstall(&w, "demo9");
+    w.remove_var("UV_FIND_LINKS");
+    w.remove_var("PIP_NO_INDEX");
+
+    // The index variables: a loopback index that alone has the package; kip passes no index
+    // flag, the real uv installs from it.
+    let only_here = w.wheel("demo10", "1.0", &[("demo10", "Y = 10\n")]);
+    let index = serve_index_at(&w, "uvindex", &[only_here]);
+    for var in [
+        "UV_INDEX_URL",
+        "UV_DEFAULT_INDEX",
+        "UV_INDEX",
+        "UV_EXTRA_INDEX_URL",
+    ] {
+        w.set_var(var, &index.url);
+        // UV_INDEX and UV_EXTRA_INDEX_URL add to PyPI, which is not to be asked.
+        if matches!(var, "UV_INDEX" | "UV_EXTRA_INDEX_URL") {
+            w.set_var("UV_DEFAULT_INDEX", &index.url);
+        }
+        let out = install(&w, "demo10");
+        out.ok();
+        let v = out.json();
+        assert!(
+            v["index"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("({var}, read by uv)"))
+                || v["index"]
+                    .as_str()
+                    .unwrap()
+                    .contains("(UV_DEFAULT_INDEX, read by uv)"),
+            "{var}: {v}"
+        );
+        let cmd = v["commands"][0].as_str().unwrap();
+        assert!(
+            !cmd.contains("--index-url") && !cmd.contains("--no-index"),
+            "{var}: {cmd}"
+        );
+        w.run(&venv.python, &["-c", "import demo10"]).ok();
+        uninstall(&w, "demo10");
+        w.remove_var(var);
+        w.remove_var("UV_DEFAULT_INDEX");
+    }
+
+    // UV_INDEX_STRATEGY and UV_INSECURE_HOST: the real uv rejects a bad value, so it reads them.
+    for (var, bad, flag) in [
+        ("UV_INDEX_STRATEGY", "no-such-strategy", "--index-strategy"),
+        ("UV_INSECURE_HOST", "::not a host", "--allow-insecure-host"),
+    ] {
+        local_index(&w, &wheels);
+        w.set_var(var, bad);
+        let out = install(&w, "demo9");
+        assert_eq!(out.status, 1, "{var}: {}", out.show());
+        assert!(
+            out.stderr.contains(bad) && out.stderr.contains(flag),
+            "{var}: {}",
+            out.stderr
+        );
+        w.remove_var(var);
+    }
+    assert_eq!(proxy.connections(), Vec::<String>::new());
+}

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::context::Context;
 use crate::install::changes::{Change, Snapshot};
 use crate::install::commands::{self, CondaTool, InstallOptions};
-use crate::install::index::{self, IndexFlags};
+use crate::install::index;
 use crate::install::lock::EnvLock;
 use crate::install::names;
 use crate::install::plan::{self, InstallerChoice, Plan, PlanInput, Refusal, Step};
@@ -159,8 +159,12 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
     };
 
     let tools = tools::find_tools(ctx, &target.env);
-    let (uv_index_args, index_desc) =
-        index_settings(ctx, &target, &args.options.index, tools.uv.is_some());
+    let index = index::for_target(
+        ctx,
+        &target.env.prefix,
+        &args.options.index,
+        tools.uv.as_deref(),
+    );
     let choice = args.installer.unwrap_or(InstallerChoice::Auto);
     let em_message = target
         .env
@@ -174,7 +178,7 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
         options: &args.options,
         choice,
         tools: &tools,
-        uv_index_args: &uv_index_args,
+        uv_index_args: &index.uv_args,
         externally_managed_message: em_message,
     };
     let mut report = Report {
@@ -186,7 +190,7 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
             why: target.why.clone(),
         },
         installer: String::new(),
-        index: index_desc.clone(),
+        index: String::new(),
         requested: reqs.iter().map(|r| r.installer_arg()).collect(),
         renamed,
         commands: Vec::new(),
@@ -210,7 +214,12 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
         }
     };
     report.installer = plan.primary.installer.to_string();
-    say(&index_desc);
+    report.index = if plan.runs_uv() {
+        index.uv_description.clone()
+    } else {
+        index.pip_description.clone()
+    };
+    say(&report.index);
     warn_project_owned(&target);
     for n in &plan.notes {
         say(n);
@@ -743,81 +752,6 @@ pub(crate) fn running_kernels_to_tell(
             }
         })
         .collect()
-}
-
-fn index_settings(
-    ctx: &Context,
-    target: &Target,
-    flags: &IndexFlags,
-    have_uv: bool,
-) -> (Vec<String>, String) {
-    let home = ctx.home().unwrap_or_else(|| PathBuf::from("/"));
-    let xdg = ctx.vars.get_nonempty("XDG_CONFIG_HOME").map(PathBuf::from);
-    let pcf = ctx.vars.get_nonempty("PIP_CONFIG_FILE").map(PathBuf::from);
-    let files: Vec<(PathBuf, String)> =
-        index::pip_config_files(&home, xdg.as_deref(), &target.env.prefix, pcf.as_deref())
-            .into_iter()
-            .filter_map(|p| crate::files::read_to_string(&p).ok().map(|t| (p, t)))
-            .collect();
-    let pip_env: Vec<(String, String)> = ctx
-        .vars
-        .iter()
-        .filter_map(|(k, v)| {
-            let k = k.to_str()?;
-            k.starts_with("PIP_")
-                .then(|| (k.to_string(), v.to_string_lossy().into_owned()))
-        })
-        .collect();
-    let uv_env: Vec<(String, String)> = ctx
-        .vars
-        .iter()
-        .filter_map(|(k, v)| {
-            let k = k.to_str()?;
-            k.starts_with("UV_")
-                .then(|| (k.to_string(), v.to_string_lossy().into_owned()))
-        })
-        .collect();
-    let settings = index::from_pip_config(&pip_env, &files);
-    if have_uv {
-        let uv_toml = uv_toml_sets_index(ctx);
-        index::uv_args(&settings, &uv_env, uv_toml, flags)
-    } else {
-        (Vec::new(), index::describe_for_pip(&settings, flags))
-    }
-}
-
-/// Does a uv.toml that uv would read configure an index? (`UV_NO_CONFIG` disables them.)
-fn uv_toml_sets_index(ctx: &Context) -> bool {
-    if ctx.vars.get("UV_NO_CONFIG").is_some() {
-        return false;
-    }
-    let mut files = Vec::new();
-    if let Some(f) = ctx.vars.get_nonempty("UV_CONFIG_FILE") {
-        files.push(PathBuf::from(f));
-    }
-    let cfg = ctx
-        .vars
-        .get_nonempty("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| ctx.home().map(|h| h.join(".config")));
-    if let Some(c) = cfg {
-        files.push(c.join("uv/uv.toml"));
-    }
-    files.push(PathBuf::from("/etc/uv/uv.toml"));
-    files.iter().any(|f| {
-        crate::files::read_to_string(f)
-            .map(|t| {
-                t.lines().any(|l| {
-                    let l = l.trim_start();
-                    l.starts_with("index-url")
-                        || l.starts_with("extra-index-url")
-                        || l.starts_with("[[index]]")
-                        || l.starts_with("find-links")
-                        || l.starts_with("no-index")
-                })
-            })
-            .unwrap_or(false)
-    })
 }
 
 fn externally_managed_message(marker: &Path) -> String {

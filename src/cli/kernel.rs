@@ -411,12 +411,20 @@ fn add(ctx: &Context, a: &AddArgs) -> anyhow::Result<i32> {
             files.push((n, b));
         }
     }
-    let dest = write::install_kernel_dir(&kernels_dir, &name, &files).map_err(|e| {
+    let installed = write::install_kernel_dir(&kernels_dir, &name, &files).map_err(|e| {
         anyhow::anyhow!(
             "cannot write the kernel into {}: {e}",
             kernels_dir.display()
         )
     })?;
+    notes.extend(installed.recovered);
+    if let Some(b) = &installed.backup {
+        notes.push(format!(
+            "the replaced kernel.json is backed up as {}",
+            b.display()
+        ));
+    }
+    let dest = installed.dir;
     for n in &notes {
         eprintln!("note: {n}");
     }

@@ -261,6 +261,7 @@ fn list_kernels_in(
             return Vec::new();
         }
     };
+    leftover_warnings(dir, warnings);
     let mut out: Vec<(PyStr, PathBuf, PathBuf, Vec<PathBuf>)> = Vec::new();
     for entry in rd {
         let Ok(entry) = entry else { continue };
@@ -305,6 +306,57 @@ fn list_kernels_in(
         }
     }
     out
+}
+
+/// Prefixes of the dirs kip's kernel writes use beside a `kernels/` dir (in its parent, so
+/// Jupyter never lists them): a kernel being staged or swapped out, one being removed. One
+/// left behind means a kip write was interrupted (`kip::kernel::write` cleans them up).
+pub const STAGING_PREFIX: &str = ".kip-staging-";
+pub const REMOVING_PREFIX: &str = ".kip-removing-";
+
+/// Leftovers of kip writes beside `kernels_dir` (one `read_dir` of its parent).
+pub fn leftover_writes(kernels_dir: &Path) -> Vec<PathBuf> {
+    let Some(parent) = kernels_dir.parent() else {
+        return Vec::new();
+    };
+    let Ok(rd) = std::fs::read_dir(parent) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = rd
+        .flatten()
+        .filter(|e| {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            (n.starts_with(STAGING_PREFIX) || n.starts_with(REMOVING_PREFIX))
+                && e.file_type().is_ok_and(|t| t.is_dir())
+        })
+        .map(|e| e.path())
+        .collect();
+    out.sort();
+    out
+}
+
+/// The warning a listing gives for [`leftover_writes`]: what each holds, and that the next
+/// kip write there cleans it up (discovery itself writes nothing).
+fn leftover_warnings(kernels_dir: &Path, warnings: &mut Vec<String>) {
+    for left in leftover_writes(kernels_dir) {
+        let held: Vec<String> = std::fs::read_dir(&left)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.path().join("kernel.json").is_file())
+            .map(|e| crate::pyjson::os_text(e.file_name()))
+            .collect();
+        let w = format!(
+            "{} was left by an interrupted kip write (it holds: {}); the next `kip kernel add` into {} cleans it up, or remove it yourself",
+            crate::pyjson::os_text(&left),
+            if held.is_empty() { "no kernel".to_string() } else { held.join(", ") },
+            crate::pyjson::os_text(kernels_dir),
+        );
+        if !warnings.contains(&w) {
+            warnings.push(w);
+        }
+    }
 }
 
 /// `_is_kernel_dir`: `isdir(path) and isfile(path/kernel.json)`, following symlinks.
