@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::context::Context;
 
+pub mod completions;
 pub mod doctor;
 pub mod envs;
 pub mod install;
@@ -111,6 +112,11 @@ pub enum Command {
         /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
+    },
+    /// A completion script for your shell, e.g. `source <(kip completions bash)`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
 }
 
@@ -254,6 +260,9 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    if let Command::Completions { shell } = cli.command {
+        return exit_code(completions::run(shell));
+    }
     let ctx = match Context::from_process() {
         Ok(c) => c,
         Err(e) => {
@@ -320,7 +329,13 @@ pub fn main() -> i32 {
         Command::List { target, json } => {
             list::run(&ctx, &target.target_args(), target.jupyter.as_deref(), json)
         }
+        Command::Completions { .. } => unreachable!("handled before the context is built"),
     };
+    exit_code(result)
+}
+
+/// A command's outcome as the process exit code; an error is printed and exits 1.
+fn exit_code(result: anyhow::Result<i32>) -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
