@@ -14,6 +14,7 @@ pub mod install;
 pub mod kernel;
 pub mod kernels;
 pub mod list;
+pub mod ps;
 pub mod uninstall;
 pub mod which;
 pub mod why;
@@ -110,6 +111,12 @@ pub enum Command {
         /// Commands to look up (default: python python3 pip pip3 conda mamba micromamba jupyter ipython uv).
         commands: Vec<String>,
         /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Running Jupyter servers and kernels: each kernel's interpreter, environment and notebook, and whether it should restart.
+    Ps {
+        /// One JSON object on stdout (schema: docs/json.md).
         #[arg(long)]
         json: bool,
     },
@@ -329,6 +336,7 @@ pub fn main() -> i32 {
         Command::List { target, json } => {
             list::run(&ctx, &target.target_args(), target.jupyter.as_deref(), json)
         }
+        Command::Ps { json } => ps::run(&ctx, json),
         Command::Completions { .. } => unreachable!("handled before the context is built"),
     };
     exit_code(result)

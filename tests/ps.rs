@@ -1,0 +1,392 @@
+//! `kip ps`: a real jupyter_server on loopback with a session for analysis.ipynb opened through
+//! its REST API; the info file of a killed server reported stale; under strace, kip connects to
+//! loopback only, whatever HTTP_PROXY says; a kernel started by jupyter_client with no server
+//! is listed, and marked "restart advised" after `kip install` replaces a distribution in its
+//! env, not after it only adds one.
+
+mod support;
+
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::{toolbox, Venv, World};
+
+/// A jupyter_server the test started (its own process group, killed on drop).
+pub struct Server {
+    child: Child,
+    pub pid: i32,
+    pub port: u16,
+    pub token: String,
+    pub info_file: PathBuf,
+    log: PathBuf,
+}
+
+impl Server {
+    /// `python -m jupyter_server` from the toolbox's server-venv, with the world's env, on
+    /// 127.0.0.1 and a free port, serving the world's cwd; returns once its info file exists.
+    pub fn start(w: &World) -> Server {
+        let token = "kip-test-token-0123456789abcdef".to_string();
+        let log = w.container().join("server.log");
+        let mut c = w.command(&toolbox().server_python);
+        c.args([
+            "-m",
+            "jupyter_server",
+            "--allow-root",
+            "--ServerApp.ip=127.0.0.1",
+            "--ServerApp.port=0",
+            "--ServerApp.open_browser=False",
+            &format!("--ServerApp.root_dir={}", w.cwd().display()),
+            &format!("--IdentityProvider.token={token}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .process_group(0);
+        let mut child = c.spawn().expect("start jupyter_server");
+        let pid = child.id() as i32;
+        let runtime = w.root().join("xdg/data/jupyter/runtime");
+        let info_file = runtime.join(format!("jpserver-{pid}.json"));
+        let deadline = Instant::now() + Duration::from_secs(90);
+        // the server writes its info file (atomically) once it listens
+        let info: Value = loop {
+            if let Some(v) = std::fs::read_to_string(&info_file)
+                .ok()
+                .and_then(|t| serde_json::from_str(&t).ok())
+            {
+                break v;
+            }
+            if let Ok(Some(st)) = child.try_wait() {
+                panic!(
+                    "jupyter_server exited ({st})\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {} after 90 s\n{}",
+                info_file.display(),
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        Server {
+            child,
+            pid,
+            port: info["port"].as_u64().unwrap() as u16,
+            token,
+            info_file,
+            log,
+        }
+    }
+
+    /// Open a notebook session through the REST API (POST /api/sessions); the kernel id.
+    pub fn open_session(&self, w: &World, path: &str, kernel: &str) -> String {
+        let code = r#"
+import json, sys, urllib.request
+port, token, path, kernel = sys.argv[1:5]
+body = json.dumps({"path": path, "name": path, "type": "notebook", "kernel": {"name": kernel}}).encode()
+req = urllib.request.Request(f"http://127.0.0.1:{port}/api/sessions", data=body, method="POST",
+    headers={"Authorization": f"token {token}", "Content-Type": "application/json"})
+print(json.load(urllib.request.urlopen(req, timeout=60))["kernel"]["id"])
+"#;
+        let out = w.run(
+            &toolbox().server_python,
+            &[
+                "-c",
+                code,
+                &self.port.to_string(),
+                &self.token,
+                path,
+                kernel,
+            ],
+        );
+        assert!(
+            out.success(),
+            "POST /api/sessions failed\n{}\n--- server log:\n{}",
+            out.show(),
+            self.log()
+        );
+        out.stdout.trim().to_string()
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGKILL the server alone: it cannot remove its info file.
+    pub fn kill(&mut self) {
+        // SAFETY: signalling the process this test started.
+        unsafe {
+            libc::kill(self.pid, libc::SIGKILL);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // SAFETY: the process group this test created (pgid = the server's pid).
+        unsafe {
+            libc::killpg(self.pid, libc::SIGKILL);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// Kill a kernel the test's server or manager started, by pid, and wait until it is gone.
+fn kill_kernel(pid: i64) {
+    // SAFETY: a kernel this test started.
+    unsafe {
+        libc::kill(pid as i32, libc::SIGKILL);
+    }
+    assert!(support::wait_for_exit(pid as u32, Duration::from_secs(10)));
+}
+
+/// A venv with ipykernel from the wheelhouse, registered as kernel `name` in the world.
+fn kernel_env(w: &World, dir: &str, name: &str) -> Venv {
+    let v = w.uv_venv(&w.root().join(dir), &toolbox().base_python, false);
+    w.uv_install(&v.python, &["ipykernel==7.4.0"]).unwrap();
+    w.kernelspec(
+        &w.user_kernels(),
+        name,
+        &format!(
+            r#"{{"argv": ["{}", "-m", "ipykernel_launcher", "-f", "{{connection_file}}"], "display_name": "{name}", "language": "python"}}"#,
+            v.python.display()
+        ),
+    );
+    v
+}
+
+fn ps(w: &World) -> Value {
+    let out = w.kip(&["ps", "--json"]);
+    out.ok();
+    out.json()
+}
+
+fn kernel_with_pid(v: &Value, pid: i64) -> Option<Value> {
+    v["kernels"]
+        .as_array()?
+        .iter()
+        .find(|k| k["pid"].as_i64() == Some(pid))
+        .cloned()
+}
+
+fn kernel_with_id(v: &Value, id: &str) -> Value {
+    v["kernels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kernel_id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("no kernel {id} in\n{v:#}"))
+}
+
+fn server_with_pid(v: &Value, pid: i32) -> Value {
+    v["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["pid"].as_i64() == Some(pid as i64))
+        .cloned()
+        .unwrap_or_else(|| panic!("no server {pid} in\n{v:#}"))
+}
+
+/// The IP addresses of every connect() in an `strace -f -e trace=connect` log (AF_UNIX
+/// connects name no address and are left out), and whether each is loopback.
+fn connected_addresses(log: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in log.lines().filter(|l| l.contains("connect(")) {
+        for (key, end) in [("inet_addr(\"", '"'), ("inet_pton(AF_INET6, \"", '"')] {
+            if let Some(i) = line.find(key) {
+                let rest = &line[i + key.len()..];
+                out.push(rest[..rest.find(end).unwrap()].to_string());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn live_server_sessions_loopback_only_then_stale() {
+    let w = World::new();
+    let env = kernel_env(&w, "analysis-env", "analysis");
+    std::fs::write(
+        w.cwd().join("analysis.ipynb"),
+        r#"{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}"#,
+    )
+    .unwrap();
+    let mut server = Server::start(&w);
+    let kernel_id = server.open_session(&w, "analysis.ipynb", "analysis");
+
+    let v = ps(&w);
+    let s = server_with_pid(&v, server.pid);
+    assert_eq!(s["state"], "running", "{v:#}");
+    assert_eq!(s["sessions"][0]["path"], "analysis.ipynb", "{v:#}");
+    let k = kernel_with_id(&v, &kernel_id);
+    assert_eq!(
+        k["notebook"].as_str().map(Path::new),
+        Some(w.cwd().join("analysis.ipynb").as_path()),
+        "{v:#}"
+    );
+    assert_eq!(
+        k["interpreter"].as_str().map(Path::new),
+        Some(env.python.as_path())
+    );
+    assert_eq!(
+        k["environment"]["prefix"].as_str().map(Path::new),
+        Some(env.prefix.as_path())
+    );
+    assert_eq!(k["kernel_name"], "analysis");
+    assert_eq!(
+        k["server"].as_str().map(Path::new),
+        Some(server.info_file.as_path())
+    );
+    assert!(k["started"].as_u64().is_some());
+    // the token and the kernel's connection key are never shown
+    let key = std::fs::read_to_string(k["connection_file"].as_str().unwrap()).unwrap();
+    let key: Value = serde_json::from_str(&key).unwrap();
+    let key = key["key"].as_str().unwrap();
+    let human = w.kip(&["ps"]);
+    human.ok();
+    for text in [&v.to_string(), &human.stdout, &human.stderr] {
+        assert!(!text.contains(&server.token), "token shown:\n{text}");
+        assert!(!text.contains(key), "connection key shown:\n{text}");
+    }
+    assert!(human.stdout.contains("analysis.ipynb"), "{}", human.stdout);
+
+    // under strace, with HTTP_PROXY pointing at a port the test watches: loopback only,
+    // straight to the server, nothing reaches the proxy
+    let proxy = TcpListener::bind("127.0.0.1:0").unwrap();
+    proxy.set_nonblocking(true).unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    for var in ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "ALL_PROXY"] {
+        w.set_var(var, &proxy_url);
+    }
+    let strace = ["/usr/bin/strace", "/bin/strace"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .expect("strace is not installed: `apt-get install -y strace` (.ci/run does this)");
+    let trace = w.container().join("connect.trace");
+    let out = w.run(
+        &strace,
+        &[
+            "-f",
+            "-e",
+            "trace=connect",
+            "-o",
+            trace.to_str().unwrap(),
+            env!("CARGO_BIN_EXE_kip"),
+            "ps",
+            "--json",
+        ],
+    );
+    out.ok();
+    let traced: Value = out.json();
+    assert_eq!(
+        kernel_with_id(&traced, &kernel_id)["session_path"],
+        "analysis.ipynb"
+    );
+    let log = std::fs::read_to_string(&trace).unwrap();
+    let addrs = connected_addresses(&log);
+    assert!(
+        log.contains(&format!("sin_port=htons({})", server.port)),
+        "kip did not connect to the server:\n{log}"
+    );
+    for a in &addrs {
+        let ip: std::net::IpAddr = a.parse().unwrap();
+        assert!(ip.is_loopback(), "kip connected to {a}:\n{log}");
+    }
+    assert!(
+        proxy.accept().is_err(),
+        "the HTTP_PROXY port received a connection"
+    );
+    for var in ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "ALL_PROXY"] {
+        w.remove_var(var);
+    }
+
+    // killed: the info file stays behind and is reported stale, not running
+    let kernel_pid = k["pid"].as_i64().unwrap();
+    server.kill();
+    assert!(
+        server.info_file.exists(),
+        "a killed server removed its info file"
+    );
+    let v = ps(&w);
+    let s = server_with_pid(&v, server.pid);
+    assert_eq!(s["state"], "stale", "{v:#}");
+    assert!(s["sessions"].as_array().unwrap().is_empty());
+    kill_kernel(kernel_pid);
+}
+
+#[test]
+fn kernel_without_server_restart_advised_only_after_a_replacement() {
+    let w = World::with_tools();
+    let env = kernel_env(&w, "rk-env", "rk");
+    w.wheel(
+        "demo-pkg",
+        "1.0",
+        &[("demo_pkg/__init__.py", "V = '1.0'\n")],
+    );
+    w.uv_install(&env.python, &["demo-pkg==1.0"]).unwrap();
+    let kernel = w.start_kernel("rk");
+    let pid = kernel.kernel_pid().expect("kernel pid") as i64;
+
+    let k = kernel_with_pid(&ps(&w), pid).expect("the kernel is listed");
+    assert_eq!(k["kernel_name"], "rk");
+    assert_eq!(k["server"], Value::Null);
+    assert_eq!(
+        k["environment"]["prefix"].as_str().map(Path::new),
+        Some(env.prefix.as_path())
+    );
+    assert_eq!(k["restart_advised"], false, "{k:#}");
+
+    // only a new distribution: importable at once, no restart
+    let wheels = w.root().join("wheels");
+    w.wheel("fresh-pkg", "1.0", &[("fresh_pkg/__init__.py", "")]);
+    w.kip(&[
+        "install",
+        "fresh-pkg",
+        "--kernel",
+        "rk",
+        "--find-links",
+        wheels.to_str().unwrap(),
+    ])
+    .ok();
+    let k = kernel_with_pid(&ps(&w), pid).unwrap();
+    assert_eq!(k["restart_advised"], false, "{k:#}");
+    assert!(
+        k["changed_since_start"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c.as_str().is_some_and(|c| c.starts_with("fresh_pkg"))),
+        "{k:#}"
+    );
+
+    // a replaced distribution: the kernel may hold the old one
+    w.wheel(
+        "demo-pkg",
+        "2.0",
+        &[("demo_pkg/__init__.py", "V = '2.0'\n")],
+    );
+    w.kip(&[
+        "install",
+        "demo-pkg==2.0",
+        "--kernel",
+        "rk",
+        "--find-links",
+        wheels.to_str().unwrap(),
+    ])
+    .ok();
+    let k = kernel_with_pid(&ps(&w), pid).unwrap();
+    assert_eq!(k["restart_advised"], true, "{k:#}");
+    let reasons = k["restart_reasons"].to_string();
+    assert!(reasons.contains("demo") && reasons.contains("1.0"), "{k:#}");
+    let human = w.kip(&["ps"]);
+    assert!(human.stdout.contains("restart advised"), "{}", human.stdout);
+    drop(kernel);
+}
