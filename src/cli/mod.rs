@@ -12,6 +12,7 @@ pub mod doctor;
 pub mod envs;
 pub mod install;
 pub mod kernel;
+pub mod kernel_use;
 pub mod kernels;
 pub mod list;
 pub mod ps;

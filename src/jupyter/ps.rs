@@ -86,13 +86,21 @@ pub struct KernelEntry {
     pub changed_since_start: Vec<String>,
 }
 
-/// Look at everything running; ask live local servers for their sessions.
-pub fn ps(ctx: &Context) -> PsReport {
-    let procs = without_wrappers(runtime::running_kernels());
-    // the runtime dirs of the servers that started running kernels, and the dirs their
-    // connection files are in, besides kip's own
+/// The server info files in the runtime dirs, each live or stale, live local ones with their
+/// sessions.
+#[derive(Debug)]
+pub struct Servers {
+    pub runtime_dirs: Vec<PathBuf>,
+    pub servers: Vec<ServerEntry>,
+    /// Info files that could not be read, each naming its file.
+    pub problems: Vec<String>,
+}
+
+/// Read every server info file: kip's runtime dirs, those of the servers that started the
+/// running kernels `procs`, and the dirs their connection files are in.
+pub fn servers(ctx: &Context, procs: &[KernelProcess]) -> Servers {
     let mut extra: Vec<PathBuf> = Vec::new();
-    for k in &procs {
+    for k in procs {
         if let Some(dir) = k.server_pid.and_then(|p| servers::runtime_dir_of(ctx, p)) {
             extra.push(dir);
         }
@@ -102,13 +110,66 @@ pub fn ps(ctx: &Context) -> PsReport {
     }
     let runtime_dirs = servers::runtime_dirs(ctx, &extra);
     let mut problems = Vec::new();
-    let mut server_entries = Vec::new();
+    let mut entries = Vec::new();
     for f in servers::info_files(&runtime_dirs) {
         match servers::read_info(&f) {
-            Ok(info) => server_entries.push(server_entry(info)),
+            Ok(info) => entries.push(server_entry(info)),
             Err(e) => problems.push(e),
         }
     }
+    Servers {
+        runtime_dirs,
+        servers: entries,
+        problems,
+    }
+}
+
+/// A running server's session on a notebook.
+#[derive(Clone, Debug, Serialize)]
+pub struct OpenIn {
+    pub server_url: Option<String>,
+    pub server_pid: Option<i32>,
+    pub info_file: PathBuf,
+    pub session_path: String,
+    pub kernel_name: Option<String>,
+}
+
+/// The sessions of running servers on `notebook` (compared as real paths).
+pub fn sessions_on(servers: &Servers, notebook: &Path) -> Vec<OpenIn> {
+    let real = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let want = real(notebook);
+    let mut out = Vec::new();
+    for s in servers
+        .servers
+        .iter()
+        .filter(|s| s.state == ServerState::Running)
+    {
+        let Some(root) = s.info.root_dir.as_deref() else {
+            continue;
+        };
+        for x in &s.sessions {
+            if real(&root.join(&x.path)) == want {
+                out.push(OpenIn {
+                    server_url: s.info.url.clone(),
+                    server_pid: s.info.pid,
+                    info_file: s.info.info_file.clone(),
+                    session_path: x.path.clone(),
+                    kernel_name: x.kernel_name.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Look at everything running; ask live local servers for their sessions.
+pub fn ps(ctx: &Context) -> PsReport {
+    let procs = without_wrappers(runtime::running_kernels());
+    let Servers {
+        runtime_dirs,
+        servers: server_entries,
+        problems,
+    } = servers(ctx, &procs);
     let cache = cache_dir(&ctx.vars);
     let kernels = procs
         .into_iter()

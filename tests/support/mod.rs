@@ -34,6 +34,8 @@
 //! Jupyter, or kip) writes there.
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Read, Write};
