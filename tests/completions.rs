@@ -60,7 +60,14 @@ fn bash_completes_subcommands_and_flags() {
             "{sh} not offered: {shells:?}"
         );
     }
-    assert!(bash_complete(&w, &f, &["kip", "kernel", ""]).contains(&"fix".to_string()));
+    let kernel = bash_complete(&w, &f, &["kip", "kernel", ""]);
+    for sub in ["add", "fix", "remove", "show", "use"] {
+        assert!(
+            kernel.contains(&sub.to_string()),
+            "{sub} not offered: {kernel:?}"
+        );
+    }
+    assert_eq!(bash_complete(&w, &f, &["kip", "p"]), ["ps"]);
     assert_eq!(
         bash_complete(&w, &f, &["kip", "install", "--dry"]),
         ["--dry-run"]

@@ -56,9 +56,17 @@ impl std::fmt::Debug for ServerInfo {
 }
 
 impl ServerInfo {
-    /// Is the server's process alive?
+    /// Is the server's process alive? A process that started after the info file was written
+    /// only reuses a dead server's pid.
     pub fn alive(&self) -> bool {
-        self.pid.is_some_and(runtime::pid_alive)
+        let Some(pid) = self.pid.filter(|p| runtime::pid_alive(*p)) else {
+            return false;
+        };
+        let written = std::fs::metadata(&self.info_file).and_then(|m| m.modified());
+        match (runtime::process_start_time(pid), written) {
+            (Some(started), Ok(written)) => started <= written + Duration::from_secs(2),
+            _ => true,
+        }
     }
 }
 
@@ -343,6 +351,20 @@ mod tests {
         assert!(loopback_addr(&with("0.0.0.0")).unwrap().ip().is_loopback());
         assert!(loopback_addr(&with("10.1.2.3")).is_err());
         assert!(loopback_addr(&with("example.org")).is_err());
+        // a live pid that started after the info file was written is not that server
+        let me = std::process::id();
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join(format!("jpserver-{me}.json"));
+        std::fs::write(&f, format!(r#"{{"pid": {me}, "port": 9}}"#)).unwrap();
+        assert!(read_info(&f).unwrap().alive());
+        let old = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        std::fs::File::options()
+            .write(true)
+            .open(&f)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        assert!(!read_info(&f).unwrap().alive());
         let secure = info(r#"{"hostname": "127.0.0.1", "port": 9, "secure": true}"#);
         assert!(loopback_addr(&secure).is_err());
         let sock = info(r#"{"hostname": "127.0.0.1", "port": 9, "sock": "/tmp/s"}"#);
