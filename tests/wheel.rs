@@ -200,3 +200,33 @@ fn jupyter_kip_is_a_jupyter_subcommand() {
         .collect();
     assert!(names.contains(&"wheeltest"), "{names:?}\n{}", out.show());
 }
+
+#[test]
+fn uv_tool_install_links_both_commands() {
+    let whl = wheel();
+    let w = World::new();
+    let (tools, bin) = (w.root().join("uv-tools"), w.root().join("uv-tool-bin"));
+    let mut c = w.command(&toolbox().uv);
+    c.args(["tool", "install", "--offline", "--no-index", "--python"])
+        .arg(&toolbox().base_python)
+        .arg(&whl)
+        .env("UV_TOOL_DIR", &tools)
+        .env("UV_TOOL_BIN_DIR", &bin);
+    run_command(c, Duration::from_secs(300)).ok();
+    // uv links the tool env's scripts into its bin dir: jupyter-kip follows its link to the
+    // kip beside it
+    for cmd in ["kip", "jupyter-kip"] {
+        let link = bin.join(cmd);
+        assert!(
+            std::fs::symlink_metadata(&link).is_ok(),
+            "{} missing",
+            link.display()
+        );
+        let out = w.run(&link, &["--version"]);
+        out.ok();
+        assert_eq!(
+            out.stdout.trim(),
+            format!("kip {}", env!("CARGO_PKG_VERSION"))
+        );
+    }
+}
