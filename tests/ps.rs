@@ -172,7 +172,22 @@ fn live_server_sessions_loopback_only_then_stale() {
     let s = server_with_pid(&v, server.pid);
     assert_eq!(s["state"], "stale", "{v:#}");
     assert!(s["sessions"].as_array().unwrap().is_empty());
+    // the kernel it started is killed too: its connection file stays, held by no kernel
+    let connection_file = k["connection_file"].as_str().unwrap().to_string();
+    assert!(!v["orphan_connection_files"]
+        .to_string()
+        .contains(&connection_file));
     kill_kernel(kernel_pid);
+    let v = ps(&w);
+    assert!(kernel_with_pid(&v, kernel_pid).is_none());
+    assert!(
+        v["orphan_connection_files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == connection_file.as_str()),
+        "{v:#}"
+    );
 }
 
 #[test]

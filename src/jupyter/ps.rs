@@ -28,6 +28,9 @@ pub struct PsReport {
     pub runtime_dirs: Vec<PathBuf>,
     pub servers: Vec<ServerEntry>,
     pub kernels: Vec<KernelEntry>,
+    /// `kernel-*.json` in the runtime dirs that no running kernel holds (left by kernels that
+    /// died without their manager cleaning up).
+    pub orphan_connection_files: Vec<PathBuf>,
     /// Info files that could not be read, each naming its file.
     pub problems: Vec<String>,
 }
@@ -170,6 +173,16 @@ pub fn ps(ctx: &Context) -> PsReport {
         servers: server_entries,
         problems,
     } = servers(ctx, &procs);
+    let held: Vec<&Path> = procs
+        .iter()
+        .filter_map(|k| k.connection_file.as_deref())
+        .collect();
+    let orphan_connection_files = runtime_dirs
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).into_iter().flatten().flatten())
+        .map(|e| e.path())
+        .filter(|p| servers::kernel_id_of(p).is_some() && !held.contains(&p.as_path()))
+        .collect();
     let cache = cache_dir(&ctx.vars);
     let kernels = procs
         .into_iter()
@@ -179,6 +192,7 @@ pub fn ps(ctx: &Context) -> PsReport {
         runtime_dirs,
         servers: server_entries,
         kernels,
+        orphan_connection_files,
         problems,
     }
 }

@@ -137,6 +137,17 @@ pub fn human(r: &PsReport) -> String {
     if r.kernels.is_empty() {
         let _ = writeln!(out, "{}", dim("no running kernels"));
     }
+    if !r.orphan_connection_files.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            dim(&format!(
+                "{} connection file(s) no running kernel holds (kernels that died), e.g. {}",
+                r.orphan_connection_files.len(),
+                r.orphan_connection_files[0].display()
+            ))
+        );
+    }
     for p in &r.problems {
         let _ = writeln!(out, "{} {p}", warn("problem:"));
     }
