@@ -117,6 +117,10 @@ pub struct AddArgs {
     /// Do not set PYTHONNOUSERSITE=1.
     #[arg(long)]
     pub allow_user_site: bool,
+    /// Load kip's IPython extension in this kernel (`--ext=kip`): a ModuleNotFoundError is
+    /// followed by kip's answer, and `%kip` works without `%load_ext`. The env needs jupyter-kip.
+    #[arg(long)]
+    pub with_hook: bool,
     /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
     #[arg(long)]
     pub json: bool,
@@ -317,6 +321,14 @@ fn add(ctx: &Context, a: &AddArgs) -> anyhow::Result<i32> {
             }
         }
     };
+    if let Some(why) = a
+        .with_hook
+        .then(|| spec::hook_refusal(ctx, &env, &python))
+        .flatten()
+    {
+        eprintln!("kip kernel add: {why}; nothing was registered");
+        return Ok(1);
+    }
     let name = a.name.clone().unwrap_or_else(|| spec::default_name(&env));
     let kernels = kernels_of(ctx, &view);
     let existing: Vec<&ResolvedKernel> = kernels
@@ -383,7 +395,10 @@ fn add(ctx: &Context, a: &AddArgs) -> anyhow::Result<i32> {
         allow_user_site: a.allow_user_site,
         conda_name: env.name.as_deref(),
     };
-    let kj = spec::kernel_json(&input);
+    let mut kj = spec::kernel_json(&input);
+    if a.with_hook {
+        spec::add_hook(&mut kj);
+    }
     let mut notes = Vec::new();
     if env.kind.is_conda_like() && env.prefix.join("etc/conda/activate.d").is_dir() {
         notes.push(format!(

@@ -122,6 +122,43 @@ pub fn kernel_json(input: &SpecInput) -> Value {
     Value::Object(obj)
 }
 
+/// IPython's `--ext` alias (`InteractiveShellApp.extra_extensions`) in a kernelspec's argv:
+/// every kernel started from it loads kip's extension (the import hint), for every notebook,
+/// without writing an IPython profile or setting `IPYTHONDIR`, which would change far more
+/// than this one kernel.
+pub const HOOK_ARG: &str = "--ext=kip";
+
+/// Why `--with-hook` cannot be honoured for `env`, with the line that fixes it: a kernel whose
+/// Python cannot import the extension would print an extension error at every start. `None`
+/// when the env holds the distribution `jupyter-kip` (a module merely named `kip` may be an
+/// unrelated project).
+pub fn hook_refusal(
+    ctx: &crate::context::Context,
+    env: &Environment,
+    python: &Path,
+) -> Option<String> {
+    let has = crate::python::site::sys_path_dirs(ctx, env)
+        .iter()
+        .flat_map(|d| crate::python::site::installed_distributions(d))
+        .any(|d| d.normalized_name == "jupyter-kip");
+    (!has).then(|| {
+        format!(
+            "--with-hook makes the kernel load the IPython extension `kip`, but {} cannot import it; install it first: kip install jupyter-kip --python {}",
+            env.prefix.display(),
+            python.display()
+        )
+    })
+}
+
+/// Add [`HOOK_ARG`] to a kernel.json's argv, once.
+pub fn add_hook(kernel_json: &mut Value) {
+    if let Some(argv) = kernel_json.get_mut("argv").and_then(Value::as_array_mut) {
+        if !argv.iter().any(|a| a == HOOK_ARG) {
+            argv.push(HOOK_ARG.into());
+        }
+    }
+}
+
 /// Is this kernel.json one kip made (`metadata.kip`)?
 pub fn is_kip_made(spec: &crate::jupyter::kernelspec::KernelSpec) -> bool {
     spec.metadata_get("kip").is_some()
