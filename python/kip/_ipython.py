@@ -269,9 +269,12 @@ class Kip:
             return
         res = _run.run(_run.command(binary, ["why", top]), lambda _l: None)
         r = res.report
-        if r is None or r.get("importable"):
+        if r is None:
+            last = res.stderr[-1] if res.stderr else ""
+            _say(f"kip: could not look up `{top}` (kip why exited with status {res.status}) {last}")
             return
-        _say(why_text(r, here=True))
+        if not r.get("importable"):
+            _say(why_text(r, here=True))
 
 
 def load(shell: Any) -> None:
