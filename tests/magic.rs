@@ -330,3 +330,58 @@ fn kernel_add_with_hook_gives_the_hint_without_load_ext() {
     );
     assert!(!w.user_kernels().join("nohook").exists());
 }
+
+#[test]
+fn list_why_uninstall_and_doctor_render_their_reports() {
+    let w = World::new();
+    let venv = kernel_env(&w, "ok", None);
+    w.wheel("demo", "1.0", &[("demo/__init__.py", "")]);
+    w.wheel("quiet", "1.0", &[("quiet/__init__.py", "")]);
+    w.uv_install(&venv.python, &["demo", "quiet"]).unwrap();
+    let mut k = start(&w, "ok", &opts(&w));
+    ok(&k.execute("import demo\n%load_ext kip"));
+    // list: a table (HTML) with the plain text beside it
+    let r = k.execute("%kip list");
+    ok(&r);
+    let d = display(&r);
+    let html = d.html.as_deref().unwrap_or("");
+    assert!(html.contains("<td>demo</td><td>1.0</td>"), "{html}");
+    assert!(
+        d.text.contains(&format!("in {}", venv.prefix.display())),
+        "{}",
+        d.text
+    );
+    // why: where it comes from in this kernel
+    let r = k.execute("%kip why demo");
+    ok(&r);
+    assert!(
+        display(&r).text.starts_with("`demo` is importable here: "),
+        "{}",
+        all_text(&r)
+    );
+    // uninstall: a removed module that is loaded is named; one never imported is not
+    let r = k.execute("%kip uninstall demo quiet");
+    ok(&r);
+    let text = &display(&r).text;
+    assert!(
+        text.contains("`demo` 1.0 is loaded but demo was removed: restart the kernel to drop it"),
+        "{}",
+        all_text(&r)
+    );
+    assert!(
+        text.contains("quiet 1.0 removed: never imported here, no restart needed"),
+        "{text}"
+    );
+    // doctor: findings as a table, or the one line that says there are none
+    let r = k.execute("%kip doctor");
+    ok(&r);
+    let d = display(&r);
+    assert!(
+        d.text == "kip doctor: nothing wrong found"
+            || d.html
+                .as_deref()
+                .is_some_and(|h| h.contains("<th>severity</th>")),
+        "{}",
+        all_text(&r)
+    );
+}
