@@ -329,6 +329,47 @@ fn kernel_add_with_hook_gives_the_hint_without_load_ext() {
         out.stderr
     );
     assert!(!w.user_kernels().join("nohook").exists());
+
+    // kernel fix --with-hook: the same argv for an existing kernel, once, backed up
+    let argv_of = |name: &str| -> serde_json::Value {
+        let t = std::fs::read_to_string(w.user_kernels().join(name).join("kernel.json")).unwrap();
+        serde_json::from_str::<serde_json::Value>(&t).unwrap()["argv"].clone()
+    };
+    let out = w.kip(&["kernel", "fix", "plain", "--with-hook", "--json"]);
+    out.ok();
+    let v = out.json();
+    assert_eq!(v["kernels"][0]["changed"], true, "{v}");
+    assert!(v["kernels"][0]["backup"].is_string(), "{v}");
+    assert_eq!(
+        argv_of("plain").as_array().unwrap().last().unwrap(),
+        "--ext=kip"
+    );
+    let out = w.kip(&["kernel", "fix", "plain", "--with-hook", "--json"]);
+    out.ok();
+    let n = argv_of("plain")
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| *a == "--ext=kip")
+        .count();
+    assert_eq!(n, 1);
+    // and refused, with the install line, for a kernel whose env lacks jupyter-kip
+    w.kernelspec(
+        &w.user_kernels(),
+        "barek",
+        &format!(
+            r#"{{"argv": ["{}", "-m", "ipykernel_launcher", "-f", "{{connection_file}}"], "display_name": "B", "language": "python"}}"#,
+            bare.python.display()
+        ),
+    );
+    let out = w.kip(&["kernel", "fix", "barek", "--with-hook"]);
+    out.code(1);
+    assert!(
+        out.stdout.contains("kip install jupyter-kip --python"),
+        "{}",
+        out.show()
+    );
+    assert!(!argv_of("barek").to_string().contains("--ext=kip"));
 }
 
 #[test]

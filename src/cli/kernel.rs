@@ -37,6 +37,9 @@ pub enum KernelCommand {
         /// Apply without asking, including removing kernels whose interpreter is gone.
         #[arg(long)]
         yes: bool,
+        /// Also load kip's IPython extension in these kernels (`--ext=kip`; see `kernel add`).
+        #[arg(long)]
+        with_hook: bool,
         /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
@@ -136,9 +139,10 @@ pub fn run(ctx: &Context, cmd: KernelCommand) -> anyhow::Result<i32> {
             names,
             all,
             yes,
+            with_hook,
             json,
             jupyter,
-        } => fix(ctx, &names, all, yes, json, jupyter.as_deref()),
+        } => fix(ctx, &names, all, yes, with_hook, json, jupyter.as_deref()),
         KernelCommand::Remove { name, yes, jupyter } => remove(ctx, &name, yes, jupyter.as_deref()),
         KernelCommand::Show {
             name,
@@ -648,6 +652,7 @@ fn fix(
     names: &[String],
     all: bool,
     yes: bool,
+    with_hook: bool,
     json: bool,
     jupyter: Option<&Path>,
 ) -> anyhow::Result<i32> {
@@ -684,7 +689,18 @@ fn fix(
         v
     };
     for k in chosen {
-        let r = fix_one(ctx, &view, k, yes, json)?;
+        let mut r = fix_one(ctx, &view, k, yes, json)?;
+        if with_hook && !r.removed && !k.entry.found.native {
+            match spec::hook_kernel(ctx, &k.entry.found.disk_dir, k.interpreter.python()) {
+                Ok(Some(bak)) => {
+                    r.actions.push(format!("argv += {}", spec::HOOK_ARG));
+                    r.backup.get_or_insert(bak);
+                    r.changed = true;
+                }
+                Ok(None) => {}
+                Err(why) => r.skipped.push(why),
+            }
+        }
         if !json {
             for a in &r.actions {
                 println!("{}: {a}", r.name);
