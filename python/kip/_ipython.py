@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import importlib
+import os
 import shlex
 import sys
 from importlib import metadata
@@ -128,6 +129,10 @@ def _render_change(sub: str, r: Report) -> None:
             lines.append(f"import {p.get('module')} FAILED: {p.get('error')}")
     for n in r.get("not_installed") or []:
         lines.append(f"{n} was not installed")
+    for k in r.get("restart") or []:
+        # this kernel is answered module by module below; others on the env are named by kip
+        if k.get("pid") != os.getpid() and k.get("must_restart"):
+            lines.append(f"another kernel on this environment: {k.get('advice')}")
     stale = stale_lines(changed)
     rows = [
         [str(c.get("name")), str(c.get("from") or "—"), str(c.get("to") or "—"), s]
@@ -193,11 +198,15 @@ def why_text(r: Report, here: bool) -> str:
         line = f"%kip install {dist}" if here else str(r.get("install"))
         lines.append(f"  Install it here with:  {line}")
     else:
+        where = (
+            "No metadata says which distribution installed those copies"
+            if r.get("elsewhere")
+            else f"No environment here has `{m}`"
+        )
         lines.append(
-            f"  No environment here has `{m}`, and kip's name table does not know which "
-            "distribution provides it. A module's name is not always its distribution's name, "
-            "and kip does not guess one from PyPI: install the distribution that provides it, "
-            "by its own name."
+            f"  {where}, and kip's name table does not know which distribution provides it. A "
+            "module's name is not always its distribution's name, and kip does not guess one "
+            "from PyPI: install the distribution that provides it, by its own name."
         )
     return "\n".join(lines)
 
@@ -252,7 +261,7 @@ class Kip:
         elif sub == "doctor":
             _render_doctor(r)
         elif sub == "why":
-            _display(why_text(r, here=False))
+            _display(why_text(r, here=not _run.names_target(args)))
 
     def post_run_cell(self, result: Any) -> None:
         """After a cell failed with ModuleNotFoundError: kip's answer, once per module. The

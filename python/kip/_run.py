@@ -7,13 +7,15 @@ docs/json.md) and shows the progress lines kip writes while it works.
 from __future__ import annotations
 
 import json
+import queue
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
 from importlib import metadata
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import IO, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 #: Subcommands that act on one target; the extension points them at this kernel's interpreter
 #: unless the user named a target.
@@ -52,14 +54,18 @@ def target_args() -> List[str]:
     return ["--python", sys.executable, "--json"]
 
 
+def names_target(args: Sequence[str]) -> bool:
+    """Did the user name a target (`--kernel k`, `--python=…`) instead of this kernel?"""
+    return any(a == f or a.startswith(f + "=") for a in args for f in TARGET_FLAGS)
+
+
 def command(binary: str, argv: Sequence[str]) -> List[str]:
     """The argv kip runs with: a targeted subcommand gets this kernel as its target unless the
     user named one, and the JSON report unless asked for already."""
     args = list(argv)
     if args and args[0] in TARGETED:
-        named = any(a == f or a.startswith(f + "=") for a in args for f in TARGET_FLAGS)
         extra = target_args()
-        if named:
+        if names_target(args):
             extra = [a for a in extra if a in ("--json", "--json-stream")]
         extra = [a for a in extra if a not in args]
         if "--" in args:
@@ -81,29 +87,75 @@ class Result:
         self.stderr = stderr
 
 
+def event_text(e: Dict[str, Any]) -> str:
+    """One `--json-stream` event as the progress line a person reads."""
+    kind = e.get("event")
+    if kind == "target":
+        return f"target: {e.get('prefix')} ({e.get('why')})"
+    if kind == "running":
+        return f"running: {e.get('command')}"
+    if kind == "proof":
+        r = e.get("result") or {}
+        return f"import {r.get('module')}: " + ("ok" if r.get("ok") else f"FAILED: {r.get('error')}")
+    for key in ("text", "line", "message"):
+        if key in e:
+            return str(e[key]).rstrip("\n")
+    return json.dumps(e)
+
+
 def run(argv: List[str], progress: Callable[[str], None]) -> Result:
-    """Run kip; every stderr line goes to `progress` as soon as kip writes it, while stdout (the
-    report) is collected. Never through a shell."""
-    p = subprocess.Popen(
-        argv,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-        bufsize=1,
-    )
-    assert p.stdout is not None and p.stderr is not None
+    """Run kip; every progress line goes to `progress` as soon as kip writes it: its stderr
+    (kip's own lines with `--json`, the installer's output in both modes) and, with
+    `--json-stream`, each `{"event": …}` line of its stdout. The rest of stdout is the report.
+    Lines are handed over on the calling thread, so they land in the cell that runs. Never
+    through a shell."""
+    try:
+        p = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            bufsize=1,
+        )
+    except OSError as e:
+        progress(f"kip: cannot run {argv[0]}: {e}")
+        return Result(127, None, "", [])
+    lines: "queue.Queue[Tuple[str, Optional[str]]]" = queue.Queue()
+
+    def pump(name: str, stream: IO[str]) -> None:
+        for line in stream:
+            lines.put((name, line))
+        lines.put((name, None))
+
+    for name, stream in (("out", p.stdout), ("err", p.stderr)):
+        assert stream is not None
+        threading.Thread(target=pump, args=(name, stream), daemon=True).start()
     out: List[str] = []
-    reader = threading.Thread(target=lambda: out.append(p.stdout.read()), daemon=True)  # type: ignore[union-attr]
-    reader.start()
     err: List[str] = []
-    for line in p.stderr:
-        line = line.rstrip("\n")
-        err.append(line)
-        progress(line)
-    status = p.wait()
-    reader.join()
+    open_streams = 2
+    try:
+        while open_streams:
+            name, line = lines.get()
+            if line is None:
+                open_streams -= 1
+            elif name == "err":
+                err.append(line.rstrip("\n"))
+                progress(err[-1])
+            elif line.startswith('{"event"'):
+                try:
+                    progress(event_text(json.loads(line)))
+                except ValueError:
+                    out.append(line)
+            else:
+                out.append(line)
+        status = p.wait()
+    except KeyboardInterrupt:
+        # The cell was interrupted: kip stops its installer on SIGINT and releases the env.
+        p.send_signal(signal.SIGINT)
+        p.wait()
+        raise
     text = "".join(out)
     return Result(status, parse_report(text), text, err)
 

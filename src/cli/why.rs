@@ -229,7 +229,12 @@ pub fn run(
         match &w.install {
             Some(i) => println!("  fix: {i}"),
             None => println!(
-                "  no environment here has it and kip's name table does not know which distribution provides \"{top}\"; kip does not guess a PyPI name from a module name"
+                "  {} and kip's name table does not know which distribution provides \"{top}\"; kip does not guess a PyPI name from a module name",
+                if w.elsewhere.is_empty() {
+                    "no environment here has it"
+                } else {
+                    "no metadata says which distribution installed those copies"
+                }
             ),
         }
     }
