@@ -6,4 +6,5 @@ pub mod kernelspec;
 pub mod launch;
 pub mod paths;
 pub mod runtime;
+pub mod start;
 pub mod view;
