@@ -19,6 +19,7 @@ use crate::cli::kernels::ResolvedKernel;
 use crate::context::Context;
 use crate::doctor::finding::{Finding, FindingId, Severity};
 use crate::envvars::EnvVars;
+use crate::jupyter::kernelspec::{self, KernelSpec};
 use crate::jupyter::launch::{self, KernelInterpreter};
 use crate::jupyter::start::{self, Outcome, StartRequest, StartResult};
 use crate::jupyter::view::JupyterView;
@@ -221,6 +222,27 @@ pub fn plan(
         .spec
         .as_ref()
         .map_err(|p| format!("Jupyter cannot load it ({p})"))?;
+    plan_spec(
+        ctx,
+        view,
+        &k.entry.found.name.to_string_lossy(),
+        spec,
+        &k.entry.found.resource_dir,
+        &k.interpreter,
+        cwd,
+    )
+}
+
+/// [`plan`] from the parts: a kernelspec as loaded from `resource_dir`, its interpreter.
+fn plan_spec(
+    ctx: &Context,
+    view: &JupyterView,
+    name: &str,
+    spec: &KernelSpec,
+    resource_dir: &Path,
+    interpreter: &KernelInterpreter,
+    cwd: &Path,
+) -> Result<StartRequest, String> {
     let raw = spec
         .argv_strings()
         .filter(|a| !a.is_empty())
@@ -240,7 +262,7 @@ pub fn plan(
             "it uses the kernel provisioner `{p}`, which does not start a local process kip can watch"
         ));
     }
-    let python = match &k.interpreter {
+    let python = match interpreter {
         KernelInterpreter::Resolved { python, .. } => python.clone(),
         KernelInterpreter::Unresolved { why } => {
             return Err(format!(
@@ -264,13 +286,13 @@ pub fn plan(
     let argv = launch::launch_argv(
         view,
         spec,
-        &k.entry.found.resource_dir,
+        resource_dir,
         &view.server_env,
         Path::new("{connection_file}"),
     )
     .ok_or("its argv is empty")?;
     Ok(StartRequest {
-        kernel_name: k.entry.found.name.to_string_lossy(),
+        kernel_name: name.to_string(),
         argv,
         env: launch::kernel_environment(&view.server_env, spec),
         cwd: cwd.to_path_buf(),
@@ -338,6 +360,67 @@ pub fn failure_finding(rec: &StartRecord) -> Option<Finding> {
     f.timed_out = Some(timed_out);
     f.stderr_tail = Some(tail);
     Some(f)
+}
+
+/// The start of the kernel kip just wrote into `dir` (`kip kernel add`, `kip kernel fix`), in
+/// the server's cwd, read back from disk as Jupyter will read it.
+pub fn prove_kernel_dir(ctx: &Context, view: &JupyterView, name: &str, dir: &Path) -> StartRecord {
+    let planned = kernelspec::load_spec(dir)
+        .map_err(|p| format!("Jupyter cannot load it ({p})"))
+        .and_then(|spec| {
+            let interp = launch::resolve_interpreter(ctx, view, &spec, dir, &view.server_env);
+            plan_spec(ctx, view, name, &spec, dir, &interp, &ctx.cwd)
+        });
+    StartRecord {
+        kernel: name.to_string(),
+        cwd: ctx.cwd.clone(),
+        started: planned.is_ok(),
+        result: planned.as_ref().ok().map(start::start),
+        why: planned.err(),
+    }
+}
+
+/// `kip kernel fix`: start the kernel `r` rewrote; when it does not start, put kernel.json
+/// back from the backup and report the fix as failed (a skipped item, so the command exits 1).
+pub fn prove_rewrite(ctx: &Context, view: &JupyterView, r: &mut crate::cli::kernel::FixResult) {
+    let Some(backup) = r.backup.clone().filter(|_| r.changed && !r.removed) else {
+        return;
+    };
+    let kfile = backup.with_file_name("kernel.json");
+    let dir = kfile.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let rec = prove_kernel_dir(ctx, view, &r.name, &dir);
+    if let Some(failed) = failure_text_of(&rec) {
+        let restored =
+            std::fs::read(&backup).and_then(|old| crate::kernel::write::write_atomic(&kfile, &old));
+        r.skipped.push(match restored {
+            Ok(()) => {
+                r.restored = true;
+                r.changed = false;
+                format!(
+                    "the rewritten kernel does not start, so kernel.json was restored from {}: {failed}",
+                    backup.display()
+                )
+            }
+            Err(e) => format!(
+                "the rewritten kernel does not start, and restoring {} from {} failed ({e}): {failed}",
+                kfile.display(),
+                backup.display()
+            ),
+        });
+    }
+    r.start = Some(rec);
+}
+
+/// The failure of a proof, for a command's error output: the summary and the stderr tail.
+pub fn failure_text_of(rec: &StartRecord) -> Option<String> {
+    let f = failure_finding(rec)?;
+    let tail: String = f
+        .stderr_tail
+        .iter()
+        .flat_map(|t| t.lines())
+        .map(|l| format!("\n  stderr | {l}"))
+        .collect();
+    Some(format!("kernel \"{}\" {}{tail}", rec.kernel, rec.summary()))
 }
 
 /// `kip doctor`'s starts: per `mode`, the notebook's kernel in the notebook's folder, or
