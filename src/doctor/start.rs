@@ -424,8 +424,9 @@ pub fn failure_text_of(rec: &StartRecord) -> Option<String> {
 }
 
 /// `kip doctor`'s starts: per `mode`, the notebook's kernel in the notebook's folder, or
-/// every checked kernel (in the server's cwd, the notebook's kernel in its folder). Kernels
-/// whose spec or interpreter already has an error that explains a failed start are skipped.
+/// every checked kernel (in the server's cwd, the notebook's kernel in its folder). A kernel
+/// whose kernel.json Jupyter cannot load is skipped (`kernel-spec-invalid` says why); one whose
+/// interpreter is gone entirely is "not started" (`kernel-interpreter-missing` says why).
 /// Appends `kernel-start-fails` and the start-up shadowing findings.
 pub fn check(
     ctx: &Context,
@@ -458,13 +459,9 @@ pub fn check(
     }
     let explained = |k: &ResolvedKernel| {
         let name = k.entry.found.name.to_string_lossy();
-        findings.iter().any(|f| {
-            f.subject == name
-                && matches!(
-                    f.id,
-                    FindingId::KernelSpecInvalid | FindingId::KernelInterpreterMissing
-                )
-        })
+        findings
+            .iter()
+            .any(|f| f.subject == name && f.id == FindingId::KernelSpecInvalid)
     };
     let mut which: Vec<(&ResolvedKernel, PathBuf)> = Vec::new();
     match mode {

@@ -498,7 +498,18 @@ pub fn start(req: &StartRequest) -> StartResult {
     }
     let mut child = match cmd.spawn() {
         Ok(c) => c,
-        Err(e) => return not_run(format!("cannot run {}: {e}", program.display())),
+        Err(e) => {
+            let gone = missing_link_target(&program)
+                .map(|t| {
+                    format!(
+                        " ({} leads to {}, which does not exist)",
+                        program.display(),
+                        t.display()
+                    )
+                })
+                .unwrap_or_default();
+            return not_run(format!("cannot run {}: {e}{gone}", program.display()));
+        }
     };
     let pid = child.id() as i32;
     let out = child.stdout.take().map(Drain::start);
@@ -550,6 +561,21 @@ pub fn start(req: &StartRequest) -> StartResult {
         elapsed_ms: t0.elapsed().as_millis() as u64,
         stderr_tail: tail_lines(&stderr, STDERR_TAIL_LINES),
     }
+}
+
+/// The first missing target along `path`'s symlink chain: the base interpreter a venv's
+/// `bin/python` pointed at before it was uninstalled.
+fn missing_link_target(path: &std::path::Path) -> Option<PathBuf> {
+    let mut cur = path.to_path_buf();
+    for _ in 0..40 {
+        let target = std::fs::read_link(&cur).ok()?;
+        let next = cur.parent().map_or(target.clone(), |d| d.join(&target));
+        if next.symlink_metadata().is_err() {
+            return Some(next);
+        }
+        cur = next;
+    }
+    None
 }
 
 fn exited(status: Option<std::process::ExitStatus>) -> Outcome {
