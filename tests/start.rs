@@ -512,3 +512,52 @@ fn kernel_fix_that_would_break_a_kernel_restores_the_backup() {
         .count();
     assert_eq!(baks, 1);
 }
+
+#[test]
+fn an_ipykernel_5_kernel_on_python_3_6_is_proven() {
+    let w = setup();
+    let wheels = support::py36_kernel_wheels();
+    let v = w.stdlib_venv(&w.root().join("old36"), &support::pyenv_python("3.6"), true);
+    let links = wheels.to_str().unwrap();
+    for pkg in ["pip==21.3.1", "ipykernel==5.5.6"] {
+        let out = w.run(
+            &v.python,
+            &[
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--no-index",
+                "--find-links",
+                links,
+                pkg,
+            ],
+        );
+        assert_eq!(out.status, 0, "pip install {pkg}: {}", out.show());
+    }
+    let out = w.kip(&[
+        "kernel",
+        "add",
+        v.prefix.to_str().unwrap(),
+        "--name",
+        "old36",
+    ]);
+    assert_eq!(out.status, 0, "{}", out.show());
+    assert!(out.stderr.contains("start: ready in"), "{}", out.stderr);
+    let out = w.kip(&["doctor", "--start", "--kernel", "old36", "--json"]);
+    let v_ = out.json();
+    let s = start_of(&v_, "old36");
+    assert_eq!(s["outcome"], "ready", "{v_}");
+    assert!(
+        s["language_version"].as_str().unwrap().starts_with("3.6"),
+        "{v_}"
+    );
+    assert!(
+        s["implementation_version"]
+            .as_str()
+            .unwrap()
+            .starts_with("7.16"),
+        "{v_}"
+    );
+    assert!(findings(&v_, "kernel-start-fails").is_empty(), "{v_}");
+}

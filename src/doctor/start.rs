@@ -105,7 +105,11 @@ impl StartRecord {
                 .flatten()
                 .map(|s| s.trim().to_string())
                 .collect();
-                format!("ready in {} ms ({})", r.elapsed_ms, what.join(", "))
+                format!(
+                    "ready in {} ms ({})",
+                    r.ready_ms.unwrap_or(r.elapsed_ms),
+                    what.join(", ")
+                )
             }
             other => format!("failed after {} ms: {}", r.elapsed_ms, failure_text(other)),
         }

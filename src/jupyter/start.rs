@@ -34,9 +34,8 @@ use crate::envvars::EnvVars;
 pub const MARKER_VAR: &str = "KIP_START_ID";
 /// How many stderr lines a failed start reports.
 pub const STDERR_TAIL_LINES: usize = 30;
-/// How long a kernel that answered may take to exit after `shutdown_request` before it is
-/// killed. ipykernel exits within a few hundred ms; a kernel that takes longer is only slow,
-/// not broken, so kip does not wait for it.
+/// How long a kernel that answered may take to reply to `shutdown_request` before it is
+/// killed anyway; a kernel that takes longer is only slow, not broken.
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(1500);
 /// How often kip looks whether the kernel listens on its shell port yet.
 const LISTEN_POLL: Duration = Duration::from_millis(10);
@@ -85,6 +84,10 @@ pub enum Outcome {
 pub struct StartResult {
     #[serde(flatten)]
     pub outcome: Outcome,
+    /// From launch to the `kernel_info` reply (a kernel that answered).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ready_ms: Option<u64>,
+    /// From launch until everything it started is gone.
     pub elapsed_ms: u64,
     /// The last [`STDERR_TAIL_LINES`] lines the kernel wrote to stderr.
     pub stderr_tail: String,
@@ -323,8 +326,13 @@ async fn request_shutdown(port: u16, signer: &Signer) {
     if let Ok(msg) = signer.message("shutdown_request", serde_json::json!({"restart": false})) {
         let _ = sock.send(msg).await;
     }
-    // Let the reply arrive (so the request was delivered); the caller bounds the wait.
-    let _ = sock.recv().await;
+    // The reply says the kernel took the request; its exit (atexit handlers, thread joins)
+    // is not waited for: kip kills what is left right after, as the shutdown's last step.
+    while let Ok(m) = sock.recv().await {
+        if signer.read(&m).is_some_and(|(t, _)| t == "shutdown_reply") {
+            return;
+        }
+    }
 }
 
 /// A pipe drained into a buffer by a thread, which ends at EOF.
@@ -429,6 +437,7 @@ pub fn start(req: &StartRequest) -> StartResult {
     let t0 = Instant::now();
     let not_run = |error: String| StartResult {
         outcome: Outcome::NotRun { error },
+        ready_ms: None,
         elapsed_ms: t0.elapsed().as_millis() as u64,
         stderr_tail: String::new(),
     };
@@ -525,10 +534,13 @@ pub fn start(req: &StartRequest) -> StartResult {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build();
-    let outcome = match rt {
-        Err(e) => Outcome::NotRun {
-            error: format!("cannot start an async runtime: {e}"),
-        },
+    let (outcome, answered_at) = match rt {
+        Err(e) => (
+            Outcome::NotRun {
+                error: format!("cannot start an async runtime: {e}"),
+            },
+            t0.elapsed(),
+        ),
         Ok(rt) => rt.block_on(async {
             tokio::pin!(exit_rx);
             let outcome = tokio::select! {
@@ -538,15 +550,18 @@ pub fn start(req: &StartRequest) -> StartResult {
                 },
                 ready = kernel_info(ports[0], &signer) => ready,
             };
+            let ready_at = t0.elapsed();
             if matches!(outcome, Outcome::Ready { .. }) {
                 // Ask politely, as a server would; the kill below follows either way.
                 let _ = tokio::time::timeout(SHUTDOWN_GRACE, async {
-                    request_shutdown(ports[3], &signer).await;
-                    let _ = (&mut exit_rx).await;
+                    tokio::select! {
+                        _ = request_shutdown(ports[3], &signer) => {}
+                        _ = &mut exit_rx => {}
+                    }
                 })
                 .await;
             }
-            outcome
+            (outcome, ready_at)
         }),
     };
     kill_everything(pid, marker.as_bytes());
@@ -557,6 +572,7 @@ pub fn start(req: &StartRequest) -> StartResult {
         .unwrap_or_default();
     drop(dir);
     StartResult {
+        ready_ms: matches!(outcome, Outcome::Ready { .. }).then(|| answered_at.as_millis() as u64),
         outcome,
         elapsed_ms: t0.elapsed().as_millis() as u64,
         stderr_tail: tail_lines(&stderr, STDERR_TAIL_LINES),
@@ -614,6 +630,7 @@ pub fn start_all(reqs: &[StartRequest]) -> Vec<StartResult> {
                 outcome: Outcome::NotRun {
                     error: "the start did not run".into(),
                 },
+                ready_ms: None,
                 elapsed_ms: 0,
                 stderr_tail: String::new(),
             })

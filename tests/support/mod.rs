@@ -136,6 +136,25 @@ pub fn toolbox() -> &'static Toolbox {
     })
 }
 
+/// `wheels-py36/` of the toolbox (ipykernel 5.5.6 for CPython 3.6), provisioned by
+/// provision.sh's additive step when its marker is missing.
+pub fn py36_kernel_wheels() -> PathBuf {
+    let tb = toolbox();
+    if !tb.root.join("READY-py36-kernel").exists() {
+        let st = Command::new("bash")
+            .arg(repo_root().join("tests/toolbox/provision.sh"))
+            .arg(&tb.root)
+            .stdin(Stdio::null())
+            .status()
+            .expect("run tests/toolbox/provision.sh");
+        assert!(
+            st.success(),
+            "toolbox provisioning (py36 kernel wheels) failed ({st})"
+        );
+    }
+    tb.root.join("wheels-py36")
+}
+
 /// The machine's real pyenv root (`$PYENV_ROOT` of the test process, else `$HOME/.pyenv`);
 /// used read-only.
 pub fn real_pyenv_root() -> PathBuf {
