@@ -561,3 +561,29 @@ fn an_ipykernel_5_kernel_on_python_3_6_is_proven() {
     );
     assert!(findings(&v_, "kernel-start-fails").is_empty(), "{v_}");
 }
+
+#[test]
+fn an_ipykernel_4_kernel_on_python_2_7_is_proven() {
+    let w = setup();
+    let site = support::py27_ipykernel4();
+    let py27 = support::pyenv_python("2.7");
+    w.kernelspec(
+        &kernels_dir(&w),
+        "py27",
+        &serde_json::json!({
+            "argv": [py27.to_str().unwrap(), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": "Python 2.7", "language": "python",
+            "env": {"PYTHONPATH": site.to_str().unwrap(), "PYTHONDONTWRITEBYTECODE": "1"},
+        })
+        .to_string(),
+    );
+    let out = w.kip(&["doctor", "--start", "--kernel", "py27", "--json"]);
+    let v = out.json();
+    let s = start_of(&v, "py27");
+    assert_eq!(s["outcome"], "ready", "{v}");
+    assert!(
+        s["language_version"].as_str().unwrap().starts_with("2.7"),
+        "{v}"
+    );
+    assert!(findings(&v, "kernel-start-fails").is_empty(), "{v}");
+}

@@ -441,6 +441,9 @@ pub fn start(req: &StartRequest) -> StartResult {
         elapsed_ms: t0.elapsed().as_millis() as u64,
         stderr_tail: String::new(),
     };
+    if req.argv.is_empty() {
+        return not_run("the kernel's argv is empty".into());
+    }
     become_subreaper();
     let prepared = (|| -> std::io::Result<_> {
         let key = uuid4()?;
@@ -721,6 +724,43 @@ mod tests {
         );
         assert_eq!(r.stderr_tail, "boom");
         assert!(r.elapsed_ms < 10_000, "{r:?}");
+    }
+
+    #[test]
+    fn no_more_starts_at_once_than_cores() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        let script = format!(
+            "echo + >> {l}; sleep 0.3; echo - >> {l}; exit 1",
+            l = log.display()
+        );
+        let req = StartRequest {
+            kernel_name: "t".into(),
+            argv: vec!["/bin/sh".into(), "-c".into(), script],
+            env: EnvVars::from_pairs([("PATH", "/usr/bin:/bin")]),
+            cwd: dir.path().to_path_buf(),
+            timeout: Duration::from_secs(30),
+        };
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let reqs = vec![req; cores + 2];
+        let results = start_all(&reqs);
+        assert_eq!(results.len(), cores + 2);
+        assert!(results.iter().all(|r| matches!(
+            r.outcome,
+            Outcome::Exited {
+                exit_code: Some(1),
+                ..
+            }
+        )));
+        let (mut now, mut most) = (0i32, 0i32);
+        for l in std::fs::read_to_string(&log).unwrap().lines() {
+            now += if l == "+" { 1 } else { -1 };
+            most = most.max(now);
+        }
+        assert!(
+            most as usize <= cores,
+            "{most} starts at once on {cores} cores"
+        );
     }
 
     #[test]

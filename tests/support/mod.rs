@@ -136,11 +136,22 @@ pub fn toolbox() -> &'static Toolbox {
     })
 }
 
-/// `wheels-py36/` of the toolbox (ipykernel 5.5.6 for CPython 3.6), provisioned by
-/// provision.sh's additive step when its marker is missing.
+/// `wheels-py36/` of the toolbox (ipykernel 5.5.6 for CPython 3.6).
 pub fn py36_kernel_wheels() -> PathBuf {
+    toolbox_extra("READY-py36-kernel", "wheels-py36")
+}
+
+/// `py27-ipykernel4/` of the toolbox: ipykernel 4.10.1 installed for CPython 2.7 (put it on
+/// a kernel's PYTHONPATH; it is byte-compiled, so a kernel writes nothing there).
+pub fn py27_ipykernel4() -> PathBuf {
+    toolbox_extra("READY-py27-kernel", "py27-ipykernel4")
+}
+
+/// A part of the toolbox that provision.sh adds in an additive step behind `marker`; the
+/// script runs again (under its lock) when the marker is missing.
+fn toolbox_extra(marker: &str, path: &str) -> PathBuf {
     let tb = toolbox();
-    if !tb.root.join("READY-py36-kernel").exists() {
+    if !tb.root.join(marker).exists() {
         let st = Command::new("bash")
             .arg(repo_root().join("tests/toolbox/provision.sh"))
             .arg(&tb.root)
@@ -149,10 +160,10 @@ pub fn py36_kernel_wheels() -> PathBuf {
             .expect("run tests/toolbox/provision.sh");
         assert!(
             st.success(),
-            "toolbox provisioning (py36 kernel wheels) failed ({st})"
+            "toolbox provisioning ({marker}) failed ({st})"
         );
     }
-    tb.root.join("wheels-py36")
+    tb.root.join(path)
 }
 
 /// The machine's real pyenv root (`$PYENV_ROOT` of the test process, else `$HOME/.pyenv`);

@@ -12,6 +12,7 @@
 #   conda-fixture/       ../shared/conda-fixture built once (channel, fixture-conda)
 #   READY                written last; its presence means the toolbox is complete
 #   wheels-py36/         ipykernel 5.5.6 for CPython 3.6 (READY-py36-kernel: an additive step)
+#   py27-ipykernel4/     ipykernel 4.10.1 installed for CPython 2.7 (READY-py27-kernel: additive)
 #
 # Idempotent and safe to run concurrently (flock on DIR.lock).
 set -euo pipefail
@@ -27,6 +28,13 @@ flock 9
 
 log() { printf '[toolbox] %s\n' "$*" >&2; }
 
+PYENV_ROOT_REAL="${PYENV_ROOT:-$HOME/.pyenv}"
+pick() {  # newest installed pyenv CPython X.Y
+  local v
+  v=$(ls -1 "$PYENV_ROOT_REAL/versions" 2>/dev/null | grep -E "^$1\.[0-9]+$" | sort -V | tail -n1 || true)
+  [ -n "$v" ] && echo "$PYENV_ROOT_REAL/versions/$v/bin/python$1"
+}
+
 # Additive steps, each behind its own marker, so a toolbox provisioned before a step existed
 # gains it without a rebuild (the test harness runs this script again when a marker is missing).
 extras() {
@@ -40,6 +48,22 @@ extras() {
       --platform manylinux1_x86_64 -d "$TB/wheels-py36" "ipykernel==5.5.6" "pip==21.3.1"
     touch "$TB/READY-py36-kernel"
   fi
+  if [ ! -f "$TB/READY-py27-kernel" ]; then
+    # an older one: ipykernel 4.10.1 on CPython 2.7, installed once into a --target dir that a
+    # test's kernelspec puts on PYTHONPATH (byte-compiled here, so kernels never write into it)
+    local p27
+    p27="$(pick 2.7)"
+    [ -n "$p27" ] && [ -x "$p27" ] || { log "no pyenv CPython 2.7 under $PYENV_ROOT_REAL"; exit 1; }
+    log "ipykernel 4 on CPython 2.7"
+    rm -rf "$TB/py27-build" "$TB/wheels-py27" "$TB/py27-ipykernel4"
+    PIP_DISABLE_PIP_VERSION_CHECK=1 "$p27" -m pip install -q --target "$TB/py27-build" "wheel==0.37.1"
+    PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONPATH="$TB/py27-build" "$p27" -m pip wheel -q \
+      -w "$TB/wheels-py27" "ipykernel==4.10.1"
+    PIP_DISABLE_PIP_VERSION_CHECK=1 "$p27" -m pip install -q --target "$TB/py27-ipykernel4" \
+      --no-index --find-links "$TB/wheels-py27" "ipykernel==4.10.1"
+    "$p27" -m compileall -q "$TB/py27-ipykernel4" >/dev/null || true
+    touch "$TB/READY-py27-kernel"
+  fi
 }
 
 if [ -f "$TB/READY" ] && [ "$(cat "$TB/READY")" = "$STAMP" ]; then
@@ -49,12 +73,6 @@ fi
 rm -rf "$TB"
 mkdir -p "$TB"
 
-PYENV_ROOT_REAL="${PYENV_ROOT:-$HOME/.pyenv}"
-pick() {  # newest installed pyenv CPython X.Y
-  local v
-  v=$(ls -1 "$PYENV_ROOT_REAL/versions" 2>/dev/null | grep -E "^$1\.[0-9]+$" | sort -V | tail -n1 || true)
-  [ -n "$v" ] && echo "$PYENV_ROOT_REAL/versions/$v/bin/python$1"
-}
 BASE="$(pick 3.11)"
 [ -n "$BASE" ] && [ -x "$BASE" ] || { log "no pyenv CPython 3.11 under $PYENV_ROOT_REAL"; exit 1; }
 ln -s "$BASE" "$TB/base-python"
