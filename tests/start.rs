@@ -173,6 +173,11 @@ fn a_local_types_py_kills_the_kernel() {
     );
     assert!(tail.contains("cannot import name"), "{tail}");
     assert!(tail.lines().count() <= 30);
+    let fix = f[0]["fix"]["text"].as_str().unwrap();
+    assert!(
+        fix.starts_with(&format!("rename {}", nbdir.join("types.py").display())),
+        "{fix}"
+    );
     // Its own finding: the kernel itself imports `types` while starting.
     let sh = findings(&v, "notebook-local-shadowing");
     assert_eq!(sh.len(), 1, "{v}");

@@ -356,9 +356,15 @@ pub fn failure_finding(rec: &StartRecord) -> Option<Finding> {
             rec.cwd.display(),
             if timed_out { "never answered" } else { "died" }
         ),
-        format!(
-            "fix what the stderr tail names (a module beside the notebook, PYTHONPATH, a broken env), then prove it again: kip doctor --start --kernel {name}"
-        ),
+        match local_culprit(&tail, &rec.cwd) {
+            Some(file) => format!(
+                "rename {} (it shadows a module the kernel imports) and delete any __pycache__ beside it, then prove it again: kip doctor --start --kernel {name}",
+                file.display()
+            ),
+            None => format!(
+                "fix what the stderr tail names (a module beside the notebook, PYTHONPATH, a broken env), then prove it again: kip doctor --start --kernel {name}"
+            ),
+        },
     );
     f.exit_code = Some(exit_code);
     f.timed_out = Some(timed_out);
@@ -425,6 +431,16 @@ pub fn failure_text_of(rec: &StartRecord) -> Option<String> {
         .map(|l| format!("\n  stderr | {l}"))
         .collect();
     Some(format!("kernel \"{}\" {}{tail}", rec.kernel, rec.summary()))
+}
+
+/// The file in the start's folder that a traceback in `tail` ran (`File "/nb/types.py", …`):
+/// a local module the kernel imported instead of the real one.
+fn local_culprit(tail: &str, cwd: &Path) -> Option<PathBuf> {
+    tail.lines().rev().find_map(|l| {
+        let rest = l.trim_start().strip_prefix("File \"")?;
+        let file = PathBuf::from(&rest[..rest.find('"')?]);
+        (file.parent() == Some(cwd)).then_some(file)
+    })
 }
 
 /// `kip doctor`'s starts: per `mode`, the notebook's kernel in the notebook's folder, or
@@ -704,6 +720,16 @@ mod tests {
             ])),
             None
         );
+    }
+
+    #[test]
+    fn the_local_file_a_traceback_ran_is_named() {
+        let tail = "Traceback (most recent call last):\n  File \"/usr/lib/python3.11/functools.py\", line 22, in <module>\n    from types import GenericAlias\n  File \"/nb/types.py\", line 1, in <module>\nImportError: cannot import name 'GenericAlias'";
+        assert_eq!(
+            local_culprit(tail, Path::new("/nb")),
+            Some(PathBuf::from("/nb/types.py"))
+        );
+        assert_eq!(local_culprit(tail, Path::new("/elsewhere")), None);
     }
 
     #[test]
