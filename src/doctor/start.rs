@@ -433,13 +433,28 @@ pub fn failure_text_of(rec: &StartRecord) -> Option<String> {
     Some(format!("kernel \"{}\" {}{tail}", rec.kernel, rec.summary()))
 }
 
-/// The file in the start's folder that a traceback in `tail` ran (`File "/nb/types.py", …`):
-/// a local module the kernel imported instead of the real one.
+/// The file in the start's folder that the stderr tail names — a traceback frame
+/// (`File "/nb/types.py", …`) or an import error (`cannot import name 'GenericAlias' from
+/// 'types' (/nb/types.py)`): a local module the kernel imported instead of the real one.
 fn local_culprit(tail: &str, cwd: &Path) -> Option<PathBuf> {
+    let prefix = format!("{}/", cwd.display());
     tail.lines().rev().find_map(|l| {
-        let rest = l.trim_start().strip_prefix("File \"")?;
-        let file = PathBuf::from(&rest[..rest.find('"')?]);
-        (file.parent() == Some(cwd)).then_some(file)
+        l.match_indices(&prefix).find_map(|(at, _)| {
+            let rest = &l[at..];
+            let end = rest
+                .find(|c: char| c == '"' || c == '\'' || c == ')' || c == ',' || c.is_whitespace())
+                .unwrap_or(rest.len());
+            let file = PathBuf::from(&rest[..end]);
+            // A local package is named by its folder.
+            let file = match file.file_name() {
+                Some(n) if n == "__init__.py" => file.parent()?.to_path_buf(),
+                _ => file
+                    .extension()
+                    .is_some_and(|e| e == "py")
+                    .then_some(file)?,
+            };
+            (file.parent() == Some(cwd)).then_some(file)
+        })
     })
 }
 
@@ -730,6 +745,16 @@ mod tests {
             Some(PathBuf::from("/nb/types.py"))
         );
         assert_eq!(local_culprit(tail, Path::new("/elsewhere")), None);
+        let tail = "  File \"/nb/json/__init__.py\", line 1\nImportError: boom";
+        assert_eq!(
+            local_culprit(tail, Path::new("/nb")),
+            Some(PathBuf::from("/nb/json"))
+        );
+        let tail = "ImportError: cannot import name 'GenericAlias' from 'types' (/nb/types.py)";
+        assert_eq!(
+            local_culprit(tail, Path::new("/nb")),
+            Some(PathBuf::from("/nb/types.py"))
+        );
     }
 
     #[test]
