@@ -7,6 +7,7 @@ pub mod cli;
 pub mod context;
 pub mod doctor;
 pub mod envvars;
+pub mod files;
 pub mod install;
 pub mod jupyter;
 pub mod kernel;

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::context::Context;
 use crate::install::changes::{Change, Snapshot};
 use crate::install::commands::{self, CondaTool, InstallOptions};
-use crate::install::index::{self, IndexFlags};
+use crate::install::index;
 use crate::install::lock::EnvLock;
 use crate::install::names;
 use crate::install::plan::{self, InstallerChoice, Plan, PlanInput, Refusal, Step};
@@ -61,7 +61,9 @@ struct Report {
 
 #[derive(Serialize)]
 struct TargetReport {
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     python: PathBuf,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     prefix: PathBuf,
     kind: &'static str,
     kernel: Option<String>,
@@ -85,6 +87,7 @@ struct Source {
 pub(crate) struct RunningKernel {
     pid: i32,
     kernel: Option<String>,
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     connection_file: Option<PathBuf>,
     /// It may hold a replaced or removed distribution, or needs a start-up to see a `.pth`.
     must_restart: bool,
@@ -156,8 +159,12 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
     };
 
     let tools = tools::find_tools(ctx, &target.env);
-    let (uv_index_args, index_desc) =
-        index_settings(ctx, &target, &args.options.index, tools.uv.is_some());
+    let index = index::for_target(
+        ctx,
+        &target.env.prefix,
+        &args.options.index,
+        tools.uv.as_deref(),
+    );
     let choice = args.installer.unwrap_or(InstallerChoice::Auto);
     let em_message = target
         .env
@@ -171,7 +178,7 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
         options: &args.options,
         choice,
         tools: &tools,
-        uv_index_args: &uv_index_args,
+        uv_index_args: &index.uv_args,
         externally_managed_message: em_message,
     };
     let mut report = Report {
@@ -183,7 +190,7 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
             why: target.why.clone(),
         },
         installer: String::new(),
-        index: index_desc.clone(),
+        index: String::new(),
         requested: reqs.iter().map(|r| r.installer_arg()).collect(),
         renamed,
         commands: Vec::new(),
@@ -207,7 +214,12 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
         }
     };
     report.installer = plan.primary.installer.to_string();
-    say(&index_desc);
+    report.index = if plan.runs_uv() {
+        index.uv_description.clone()
+    } else {
+        index.pip_description.clone()
+    };
+    say(&report.index);
     warn_project_owned(&target);
     for n in &plan.notes {
         say(n);
@@ -234,13 +246,8 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
         None
     } else {
         Some(
-            EnvLock::acquire(&target.env.prefix, |p| {
-                eprintln!(
-                    "waiting for another kip install in this environment ({})",
-                    p.display()
-                )
-            })
-            .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", target.env.prefix.display()))?,
+            EnvLock::acquire(&target.env.prefix, |who| eprintln!("{who}"))
+                .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", target.env.prefix.display()))?,
         )
     };
     if let Some(found) = already_satisfied(ctx, args, &target, &plan, &reqs) {
@@ -281,6 +288,11 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
     let before = Snapshot::of(&target.env.site_packages);
     let executed = execute(ctx, args, &target, &plan, &reqs, &mut report);
     report.changed = Snapshot::of(&target.env.site_packages).changes_since(&before);
+    crate::install::journal::record(
+        crate::context::cache_dir(&ctx.vars).as_deref(),
+        &target.env.prefix,
+        &report.changed,
+    );
     match executed {
         Ok(None) => {}
         Ok(Some(code)) => {
@@ -310,16 +322,23 @@ fn missing_input_file(ctx: &Context, options: &InstallOptions) -> Option<String>
         .chain(options.constraints.iter().map(|f| ("-c", f)));
     for (flag, f) in files {
         let path = ctx.cwd.join(f);
-        if let Err(e) = std::fs::File::open(&path).and_then(|file| file.metadata()) {
+        let bytes = match crate::files::read(&path) {
+            Ok(b) => b,
+            Err(e) => {
+                return Some(format!(
+                    "{flag} {}: cannot read {}: {e}",
+                    f.display(),
+                    path.display()
+                ))
+            }
+        };
+        // pip decodes a BOM'd UTF-16/32 file too; without a BOM both pip and uv want UTF-8.
+        let bom = [&b"\xFF\xFE"[..], b"\xFE\xFF", b"\xEF\xBB\xBF"]
+            .iter()
+            .any(|m| bytes.starts_with(m));
+        if let (false, Err(e)) = (bom, std::str::from_utf8(&bytes)) {
             return Some(format!(
-                "{flag} {}: cannot read {}: {e}",
-                f.display(),
-                path.display()
-            ));
-        }
-        if path.is_dir() {
-            return Some(format!(
-                "{flag} {}: {} is a directory, not a file",
+                "{flag} {}: {} is not UTF-8 text ({e}); save it as UTF-8",
                 f.display(),
                 path.display()
             ));
@@ -740,83 +759,8 @@ pub(crate) fn running_kernels_to_tell(
         .collect()
 }
 
-fn index_settings(
-    ctx: &Context,
-    target: &Target,
-    flags: &IndexFlags,
-    have_uv: bool,
-) -> (Vec<String>, String) {
-    let home = ctx.home().unwrap_or_else(|| PathBuf::from("/"));
-    let xdg = ctx.vars.get_nonempty("XDG_CONFIG_HOME").map(PathBuf::from);
-    let pcf = ctx.vars.get_nonempty("PIP_CONFIG_FILE").map(PathBuf::from);
-    let files: Vec<(PathBuf, String)> =
-        index::pip_config_files(&home, xdg.as_deref(), &target.env.prefix, pcf.as_deref())
-            .into_iter()
-            .filter_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
-            .collect();
-    let pip_env: Vec<(String, String)> = ctx
-        .vars
-        .iter()
-        .filter_map(|(k, v)| {
-            let k = k.to_str()?;
-            k.starts_with("PIP_")
-                .then(|| (k.to_string(), v.to_string_lossy().into_owned()))
-        })
-        .collect();
-    let uv_env: Vec<(String, String)> = ctx
-        .vars
-        .iter()
-        .filter_map(|(k, v)| {
-            let k = k.to_str()?;
-            k.starts_with("UV_")
-                .then(|| (k.to_string(), v.to_string_lossy().into_owned()))
-        })
-        .collect();
-    let settings = index::from_pip_config(&pip_env, &files);
-    if have_uv {
-        let uv_toml = uv_toml_sets_index(ctx);
-        index::uv_args(&settings, &uv_env, uv_toml, flags)
-    } else {
-        (Vec::new(), index::describe_for_pip(&settings, flags))
-    }
-}
-
-/// Does a uv.toml that uv would read configure an index? (`UV_NO_CONFIG` disables them.)
-fn uv_toml_sets_index(ctx: &Context) -> bool {
-    if ctx.vars.get("UV_NO_CONFIG").is_some() {
-        return false;
-    }
-    let mut files = Vec::new();
-    if let Some(f) = ctx.vars.get_nonempty("UV_CONFIG_FILE") {
-        files.push(PathBuf::from(f));
-    }
-    let cfg = ctx
-        .vars
-        .get_nonempty("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| ctx.home().map(|h| h.join(".config")));
-    if let Some(c) = cfg {
-        files.push(c.join("uv/uv.toml"));
-    }
-    files.push(PathBuf::from("/etc/uv/uv.toml"));
-    files.iter().any(|f| {
-        std::fs::read_to_string(f)
-            .map(|t| {
-                t.lines().any(|l| {
-                    let l = l.trim_start();
-                    l.starts_with("index-url")
-                        || l.starts_with("extra-index-url")
-                        || l.starts_with("[[index]]")
-                        || l.starts_with("find-links")
-                        || l.starts_with("no-index")
-                })
-            })
-            .unwrap_or(false)
-    })
-}
-
 fn externally_managed_message(marker: &Path) -> String {
-    let text = std::fs::read_to_string(marker).unwrap_or_default();
+    let text = crate::files::read_to_string(marker).unwrap_or_default();
     let mut in_section = false;
     let mut msg = String::new();
     let mut collecting = false;

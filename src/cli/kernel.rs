@@ -59,6 +59,19 @@ pub enum KernelCommand {
         #[arg(long, value_name = "PATH")]
         jupyter: Option<PathBuf>,
     },
+    /// Point notebooks at a kernel: set metadata.kernelspec (backup kept, written atomically, formatting kept).
+    Use {
+        /// The kernel's name, as `kip kernels` shows it.
+        name: String,
+        #[arg(value_name = "NOTEBOOK", required = true)]
+        notebooks: Vec<PathBuf>,
+        /// One JSON object on stdout (schema: docs/json.md); warnings stay on stderr.
+        #[arg(long)]
+        json: bool,
+        /// Whose kernels: a `jupyter` command, or a Python whose env has Jupyter.
+        #[arg(long, value_name = "PATH")]
+        jupyter: Option<PathBuf>,
+    },
     /// The spec, where it lives, what shadows it, its interpreter and environment.
     Show {
         name: String,
@@ -138,6 +151,12 @@ pub fn run(ctx: &Context, cmd: KernelCommand) -> anyhow::Result<i32> {
             json,
             jupyter,
         } => show(ctx, &name, json, jupyter.as_deref()),
+        KernelCommand::Use {
+            name,
+            notebooks,
+            json,
+            jupyter,
+        } => super::kernel_use::run(ctx, &name, &notebooks, json, jupyter.as_deref()),
     }
 }
 
@@ -196,8 +215,11 @@ fn ipykernel_version(
 struct Added {
     name: String,
     display_name: String,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     resource_dir: PathBuf,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     python: PathBuf,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     prefix: PathBuf,
     kernel_json: Value,
     notes: Vec<String>,
@@ -418,24 +440,25 @@ fn add(ctx: &Context, a: &AddArgs) -> anyhow::Result<i32> {
             files.push((n, b));
         }
     }
-    let dest = write::install_kernel_dir(&kernels_dir, &name, &files).map_err(|e| {
+    let installed = write::install_kernel_dir(&kernels_dir, &name, &files).map_err(|e| {
         anyhow::anyhow!(
             "cannot write the kernel into {}: {e}",
             kernels_dir.display()
         )
     })?;
+    notes.extend(installed.recovered);
+    if let Some(b) = &installed.backup {
+        notes.push(format!(
+            "the replaced kernel.json is backed up as {}",
+            b.display()
+        ));
+    }
+    let dest = installed.dir;
     let start = (!a.no_start).then(|| proof::prove_kernel_dir(ctx, &view, &name, &dest));
     if let Some(failed) = start.as_ref().and_then(proof::failure_text_of) {
-        let undone = write::remove_kernel_dir(&dest);
         eprintln!(
             "kip kernel add: {failed}\n{}",
-            match undone {
-                Ok(()) => format!(
-                    "{} was removed again: nothing was registered",
-                    dest.display()
-                ),
-                Err(e) => format!("removing {} failed too: {e}", dest.display()),
-            }
+            proof::undo_add(&dest, installed.backup.as_deref())
         );
         return Ok(1);
     }
@@ -471,9 +494,11 @@ fn add(ctx: &Context, a: &AddArgs) -> anyhow::Result<i32> {
 #[derive(Debug, Default, Serialize)]
 pub struct FixResult {
     pub name: String,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     pub resource_dir: PathBuf,
     pub changed: bool,
     pub removed: bool,
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     pub backup: Option<PathBuf>,
     pub diff: String,
     pub actions: Vec<String>,
@@ -754,9 +779,11 @@ fn remove(ctx: &Context, name: &str, yes: bool, jupyter: Option<&Path>) -> anyho
 #[derive(Serialize)]
 struct Shown {
     name: String,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     resource_dir: PathBuf,
     spec: Option<Value>,
     problem: Option<String>,
+    #[serde(serialize_with = "crate::pyjson::path_text::vec")]
     shadows: Vec<PathBuf>,
     interpreter: KernelInterpreter,
     environment: Option<Environment>,
@@ -769,9 +796,20 @@ fn show(ctx: &Context, name: &str, json: bool, jupyter: Option<&Path>) -> anyhow
         return Ok(2);
     }
     let view = view::select(ctx, jupyter)?;
-    let kernels = kernels_of(ctx, &view);
+    let listing = view::list_kernels(ctx, &view);
+    let kernels = resolve_all(ctx, &view, &listing);
     let Some(k) = find_exact(&kernels, name) else {
-        eprintln!("kip kernel show: no kernel named {name:?}");
+        match listing
+            .skipped
+            .iter()
+            .find(|(d, _)| d.file_name().is_some_and(|n| n.to_string_lossy() == name))
+        {
+            Some((dir, why)) => eprintln!(
+                "kip kernel show: no kernel named {name:?}: Jupyter skips {}, whose kernel.json cannot be read ({why})",
+                crate::pyjson::os_text(dir)
+            ),
+            None => eprintln!("kip kernel show: no kernel named {name:?}"),
+        }
         return Ok(1);
     };
     let shown = Shown {

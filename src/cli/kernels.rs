@@ -103,11 +103,17 @@ struct JsonKernels<'a> {
 #[derive(Serialize)]
 struct JsonView {
     how: String,
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     jupyter: Option<PathBuf>,
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     kernelspec_script: Option<PathBuf>,
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     python: Option<PathBuf>,
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     sys_prefix: Option<PathBuf>,
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     server_script: Option<PathBuf>,
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     launcher_python: Option<PathBuf>,
     notes: Vec<String>,
 }
@@ -117,6 +123,7 @@ struct JsonKernel {
     name: String,
     display_name: Option<String>,
     language: Option<String>,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     resource_dir: PathBuf,
     origin: DirOrigin,
     native: bool,
@@ -126,11 +133,13 @@ struct JsonKernel {
     argv: Option<Vec<serde_json::Value>>,
     interpreter: KernelInterpreter,
     environment: Option<JsonEnv>,
+    #[serde(serialize_with = "crate::pyjson::path_text::vec")]
     shadows: Vec<PathBuf>,
 }
 
 #[derive(Serialize)]
 struct JsonEnv {
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     prefix: PathBuf,
     kind: &'static str,
     version: Option<String>,
@@ -242,7 +251,7 @@ fn print_human(
         let _ = writeln!(
             out,
             "    spec    {}{}",
-            e.found.resource_dir.display(),
+            crate::pyjson::os_text(&e.found.resource_dir),
             if e.found.native {
                 "  (injected by Jupyter: ipykernel in its own env)"
             } else {

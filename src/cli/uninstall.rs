@@ -19,6 +19,7 @@ use crate::install::tools;
 
 #[derive(Serialize)]
 struct Report {
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     prefix: PathBuf,
     removed: Vec<Removed>,
     not_installed: Vec<String>,
@@ -114,13 +115,8 @@ pub fn run(ctx: &Context, args: &UninstallArgs) -> anyhow::Result<i32> {
         report.error = Some(msg);
         return finish(args.json, report, 1);
     }
-    let _lock = EnvLock::acquire(&t.env.prefix, |p| {
-        eprintln!(
-            "waiting for another kip in this environment ({})",
-            p.display()
-        )
-    })
-    .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", t.env.prefix.display()))?;
+    let _lock = EnvLock::acquire(&t.env.prefix, |who| eprintln!("{who}"))
+        .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", t.env.prefix.display()))?;
     let env = install::installer_env(ctx);
     let before = Snapshot::of(&t.env.site_packages);
     let tools = tools::find_tools(ctx, &t.env);
@@ -207,6 +203,11 @@ pub fn run(ctx: &Context, args: &UninstallArgs) -> anyhow::Result<i32> {
         }
     }
     report.changed = Snapshot::of(&t.env.site_packages).changes_since(&before);
+    crate::install::journal::record(
+        crate::context::cache_dir(&ctx.vars).as_deref(),
+        &t.env.prefix,
+        &report.changed,
+    );
     report.restart =
         install::running_kernels_to_tell(ctx, &t, &report.changed, &Default::default());
     for k in &report.restart {

@@ -15,11 +15,14 @@ use crate::python::{discovery, site};
 #[derive(Serialize)]
 struct Why {
     module: String,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     target: PathBuf,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     python: PathBuf,
     importable: bool,
     /// `stdlib`, `local-file`, `pythonpath`, `user-site`, `site-packages`, `pth`.
     from: Option<&'static str>,
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     location: Option<PathBuf>,
     distribution: Option<String>,
     version: Option<String>,
@@ -32,6 +35,7 @@ struct Why {
 
 #[derive(Serialize)]
 struct Elsewhere {
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     prefix: PathBuf,
     kind: &'static str,
     distribution: Option<String>,

@@ -390,6 +390,35 @@ pub fn prove_kernel_dir(ctx: &Context, view: &JupyterView, name: &str, dir: &Pat
     }
 }
 
+/// `kip kernel add`: take back a kernel that did not start — the replaced kernel.json put back
+/// when `--force` replaced one (its backup is in the new dir), else the new dir removed. Says
+/// what was done.
+pub fn undo_add(dest: &Path, replaced: Option<&Path>) -> String {
+    match replaced {
+        Some(bak) => {
+            let kfile = dest.join("kernel.json");
+            match std::fs::read(bak).and_then(|old| crate::kernel::write::write_atomic(&kfile, &old)) {
+                Ok(()) => format!(
+                    "the kernel.json it replaced was put back from {}",
+                    bak.display()
+                ),
+                Err(e) => format!(
+                    "putting back the replaced kernel.json from {} failed ({e}); {} is the new, failing kernel",
+                    bak.display(),
+                    kfile.display()
+                ),
+            }
+        }
+        None => match crate::kernel::write::remove_kernel_dir(dest) {
+            Ok(()) => format!(
+                "{} was removed again: nothing was registered",
+                dest.display()
+            ),
+            Err(e) => format!("removing {} failed too: {e}", dest.display()),
+        },
+    }
+}
+
 /// `kip kernel fix`: start the kernel `r` rewrote; when it does not start, put kernel.json
 /// back from the backup and report the fix as failed (a skipped item, so the command exits 1).
 pub fn prove_rewrite(ctx: &Context, view: &JupyterView, r: &mut crate::cli::kernel::FixResult) {

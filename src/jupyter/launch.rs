@@ -24,6 +24,7 @@ use crate::python::shebang::{self, ScriptInterpreter};
 pub enum KernelInterpreter {
     Resolved {
         /// The path the kernel's `sys.executable` will report.
+        #[serde(serialize_with = "crate::pyjson::path_text::one")]
         python: PathBuf,
         /// One plain sentence: how kip got there.
         how: String,
@@ -219,7 +220,7 @@ fn substitute_argv(
     let prefix = view
         .launcher_python()
         .map(|l| l.paths.sys_prefix.to_string_lossy().into_owned());
-    let resource_dir = resource_dir.to_string_lossy().into_owned();
+    let resource_dir = crate::pyjson::os_text(resource_dir);
     let connection_file = connection_file.map(|c| c.to_string_lossy().into_owned());
     let lookup = |name: &str| -> Option<&str> {
         match name {
@@ -324,7 +325,7 @@ pub fn resolve_interpreter(
         );
     }
     let program = if first.contains('/') {
-        let p = PathBuf::from(first);
+        let p = PathBuf::from(crate::pyjson::os_from_text(first));
         if p.is_absolute() {
             p
         } else {
@@ -427,7 +428,7 @@ fn is_python_name(name: &str) -> bool {
 
 /// A script as argv[0]: a Python console script, or a shell wrapper ending in `exec python …`.
 fn resolve_script(ctx: &Context, script: &Path, env: &EnvVars, depth: usize) -> KernelInterpreter {
-    let text = match std::fs::read(script) {
+    let text = match crate::files::read(script) {
         Ok(b) => b,
         Err(e) => {
             return KernelInterpreter::Unresolved {

@@ -5,6 +5,8 @@ pub mod config;
 pub mod kernelspec;
 pub mod launch;
 pub mod paths;
+pub mod ps;
 pub mod runtime;
+pub mod servers;
 pub mod start;
 pub mod view;

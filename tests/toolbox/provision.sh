@@ -11,8 +11,14 @@
 #                        `uv pip install --offline --no-index --find-links wheels/`
 #   conda-fixture/       ../shared/conda-fixture built once (channel, fixture-conda)
 #   READY                written last; its presence means the toolbox is complete
-#   wheels-py36/         ipykernel 5.5.6 for CPython 3.6 (READY-py36-kernel: an additive step)
-#   py27-ipykernel4/     ipykernel 4.10.1 installed for CPython 2.7 (READY-py27-kernel: additive)
+# Additive steps (each guarded by its own marker, so a toolbox shared with older checkouts
+# stays valid and STAMP never needs a bump for them):
+#   server-venv/         jupyter_server 2.21.1 (+ the toolbox's jupyter_client, jupyter_core,
+#                        ipykernel pins): a real server for `kip ps`    READY-server
+#   maturin-venv/        maturin 1.16.0: builds the jupyter-kip wheel      READY-maturin
+#   wheels-py36/         ipykernel 5.5.6 for CPython 3.6 (old kernels for the start proof)
+#                                                                         READY-py36-kernel
+#   py27-ipykernel4/     ipykernel 4.10.1 installed for CPython 2.7        READY-py27-kernel
 #
 # Idempotent and safe to run concurrently (flock on DIR.lock).
 set -euo pipefail
@@ -27,6 +33,11 @@ exec 9>"$TB.lock"
 flock 9
 
 log() { printf '[toolbox] %s\n' "$*" >&2; }
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
+
+base() {
+rm -rf "$TB"
+mkdir -p "$TB"
 
 PYENV_ROOT_REAL="${PYENV_ROOT:-$HOME/.pyenv}"
 pick() {  # newest installed pyenv CPython X.Y
@@ -34,50 +45,10 @@ pick() {  # newest installed pyenv CPython X.Y
   v=$(ls -1 "$PYENV_ROOT_REAL/versions" 2>/dev/null | grep -E "^$1\.[0-9]+$" | sort -V | tail -n1 || true)
   [ -n "$v" ] && echo "$PYENV_ROOT_REAL/versions/$v/bin/python$1"
 }
-
-# Additive steps, each behind its own marker, so a toolbox provisioned before a step existed
-# gains it without a rebuild (the test harness runs this script again when a marker is missing).
-extras() {
-  if [ ! -f "$TB/READY-py36-kernel" ]; then
-    # an old kernel for the start proof: ipykernel 5.5.6 on CPython 3.6 (pip 21.3.1 first: the
-    # pip ensurepip bundles with 3.6 cannot install manylinux2010 wheels)
-    log "wheelhouse for ipykernel 5 on CPython 3.6"
-    rm -rf "$TB/wheels-py36"
-    "$TB/venv/bin/python" -m pip download -q --only-binary=:all: --python-version 3.6 \
-      --implementation cp --platform manylinux2014_x86_64 --platform manylinux2010_x86_64 \
-      --platform manylinux1_x86_64 -d "$TB/wheels-py36" "ipykernel==5.5.6" "pip==21.3.1"
-    touch "$TB/READY-py36-kernel"
-  fi
-  if [ ! -f "$TB/READY-py27-kernel" ]; then
-    # an older one: ipykernel 4.10.1 on CPython 2.7, installed once into a --target dir that a
-    # test's kernelspec puts on PYTHONPATH (byte-compiled here, so kernels never write into it)
-    local p27
-    p27="$(pick 2.7)"
-    [ -n "$p27" ] && [ -x "$p27" ] || { log "no pyenv CPython 2.7 under $PYENV_ROOT_REAL"; exit 1; }
-    log "ipykernel 4 on CPython 2.7"
-    rm -rf "$TB/py27-build" "$TB/wheels-py27" "$TB/py27-ipykernel4"
-    PIP_DISABLE_PIP_VERSION_CHECK=1 "$p27" -m pip install -q --target "$TB/py27-build" "wheel==0.37.1"
-    PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONPATH="$TB/py27-build" "$p27" -m pip wheel -q \
-      -w "$TB/wheels-py27" "ipykernel==4.10.1"
-    PIP_DISABLE_PIP_VERSION_CHECK=1 "$p27" -m pip install -q --target "$TB/py27-ipykernel4" \
-      --no-index --find-links "$TB/wheels-py27" "ipykernel==4.10.1"
-    "$p27" -m compileall -q "$TB/py27-ipykernel4" >/dev/null || true
-    touch "$TB/READY-py27-kernel"
-  fi
-}
-
-if [ -f "$TB/READY" ] && [ "$(cat "$TB/READY")" = "$STAMP" ]; then
-  extras
-  exit 0
-fi
-rm -rf "$TB"
-mkdir -p "$TB"
-
 BASE="$(pick 3.11)"
 [ -n "$BASE" ] && [ -x "$BASE" ] || { log "no pyenv CPython 3.11 under $PYENV_ROOT_REAL"; exit 1; }
 ln -s "$BASE" "$TB/base-python"
 
-export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
 log "venv on $BASE"
 "$BASE" -m venv "$TB/venv"
 "$TB/venv/bin/python" -m pip install -q \
@@ -98,7 +69,12 @@ for v in 3.11 3.12; do dl --python-version "$v" PyYAML beautifulsoup4 python-dat
 "$TB/venv/bin/python" -m pip download -q --only-binary=:all: -d "$W" \
   "jupyter_client==8.10.0" "jupyter_core==5.9.1" "ipykernel==7.4.0" "uv==0.13.9" "virtualenv==20.31.2"
 
-if [ -d "$REPO/../shared/conda-fixture" ]; then
+# The conda tests need the fixture: a missing ../shared is a broken checkout, not a skip.
+[ -f "$REPO/../shared/conda-fixture/build-fixture.sh" ] || {
+  log "missing $REPO/../shared/conda-fixture/build-fixture.sh: clone the project with ../shared beside it"
+  exit 1
+}
+{
   log "conda fixture"
   # The fixture checks `ldd python | grep -q libpython` under `set -o pipefail`: when grep -q
   # exits at its match while ldd is still writing, ldd dies of SIGPIPE and the check fails at
@@ -114,8 +90,66 @@ LDD
   chmod +x "$TB/fixture-bin/ldd"
   PATH="$TB/fixture-bin:$PATH" FIXTURE_PYTHON="$BASE" bash "$REPO/../shared/conda-fixture/build-fixture.sh" "$TB/conda-fixture" >"$TB/conda-fixture.log" 2>&1 \
     || { log "conda fixture failed; see $TB/conda-fixture.log"; tail -20 "$TB/conda-fixture.log" >&2; exit 1; }
-fi
+}
 
 echo "$STAMP" >"$TB/READY"
-extras
 log "ready: $TB"
+}
+
+if ! { [ -f "$TB/READY" ] && [ "$(cat "$TB/READY")" = "$STAMP" ]; }; then
+  base
+fi
+
+# step MARKER DIR PIP-ARGS...: a venv on the base Python with PIP-ARGS installed, once.
+# tests/support/mod.rs reads the `step READY-*` lines to know which markers must exist.
+step() {
+  local marker="$TB/$1" dir="$TB/$2"; shift 2
+  [ -f "$marker" ] && return 0
+  log "$(basename "$dir"): $*"
+  rm -rf "$dir"
+  "$TB/base-python" -m venv "$dir"
+  "$dir/bin/python" -m pip install -q "$@"
+  touch "$marker"
+}
+step READY-server server-venv "jupyter_server==2.21.1" \
+  "jupyter_client==8.10.0" "jupyter_core==5.9.1" "ipykernel==7.4.0"
+step READY-maturin maturin-venv "maturin==1.16.0"
+
+# script_step MARKER FUNCTION: an additive step that is not a venv, once.
+# tests/support/mod.rs reads the `script_step READY-*` lines too.
+script_step() {
+  local marker="$TB/$1"
+  [ -f "$marker" ] && return 0
+  "$2"
+  touch "$marker"
+}
+pyenv_python() {  # newest installed pyenv CPython X.Y
+  local root="${PYENV_ROOT:-$HOME/.pyenv}" v
+  v=$(ls -1 "$root/versions" 2>/dev/null | grep -E "^$1\.[0-9]+$" | sort -V | tail -n1 || true)
+  [ -n "$v" ] && [ -x "$root/versions/$v/bin/python$1" ] || { log "no pyenv CPython $1 under $root"; exit 1; }
+  echo "$root/versions/$v/bin/python$1"
+}
+# An old kernel for the start proof: ipykernel 5.5.6 on CPython 3.6, as wheels (pip 21.3.1 too:
+# the pip that 3.6's ensurepip bundles cannot install manylinux2010 wheels).
+py36_kernel() {
+  log "wheels-py36: ipykernel 5 for CPython 3.6"
+  rm -rf "$TB/wheels-py36"
+  "$TB/venv/bin/python" -m pip download -q --only-binary=:all: --python-version 3.6 \
+    --implementation cp --platform manylinux2014_x86_64 --platform manylinux2010_x86_64 \
+    --platform manylinux1_x86_64 -d "$TB/wheels-py36" "ipykernel==5.5.6" "pip==21.3.1"
+}
+# An older one: ipykernel 4.10.1 on CPython 2.7, installed once into a --target dir that a
+# test's kernelspec puts on PYTHONPATH (byte-compiled here, so kernels never write into it).
+py27_kernel() {
+  local p27
+  p27="$(pyenv_python 2.7)"
+  log "py27-ipykernel4: ipykernel 4 for CPython 2.7"
+  rm -rf "$TB/py27-build" "$TB/wheels-py27" "$TB/py27-ipykernel4"
+  "$p27" -m pip install -q --target "$TB/py27-build" "wheel==0.37.1"
+  PYTHONPATH="$TB/py27-build" "$p27" -m pip wheel -q -w "$TB/wheels-py27" "ipykernel==4.10.1"
+  "$p27" -m pip install -q --target "$TB/py27-ipykernel4" --no-index \
+    --find-links "$TB/wheels-py27" "ipykernel==4.10.1"
+  "$p27" -m compileall -q "$TB/py27-ipykernel4" >/dev/null || true
+}
+script_step READY-py36-kernel py36_kernel
+script_step READY-py27-kernel py27_kernel
