@@ -518,9 +518,6 @@ pub fn check(
                 .iter()
                 .find(|k| k.entry.found.name.to_string_lossy() == n)
         });
-    if let (Some((subject, dir, _)), Some(k)) = (&nb, nb_kernel) {
-        startup_shadowing(ctx, view, k, dir, subject, mode, findings);
-    }
     let explained = |k: &ResolvedKernel| {
         let name = k.entry.found.name.to_string_lossy();
         findings
@@ -546,7 +543,18 @@ pub fn check(
             }
         }
     }
-    let records = run_starts(ctx, view, &which);
+    // The measurement runs beside the starts: both mostly wait for Python to import.
+    let (measured, records) = std::thread::scope(|s| {
+        let measured = s.spawn(|| {
+            let (_, dir, _) = nb.as_ref()?;
+            Some(measure_startup(ctx, view, nb_kernel?, dir, mode))
+        });
+        let records = run_starts(ctx, view, &which);
+        (measured.join().ok().flatten(), records)
+    });
+    if let (Some((subject, dir, _)), Some(k), Some(m)) = (&nb, nb_kernel, measured) {
+        startup_shadowing(k, dir, subject, m, findings);
+    }
     findings.extend(records.iter().filter_map(failure_finding));
     records
 }
@@ -651,28 +659,33 @@ fn local_modules(dir: &Path) -> Vec<(String, PathBuf)> {
     out
 }
 
-/// `notebook-local-shadowing` as an error for a local module the kernel itself imports while
-/// starting (so it dies before any cell runs); under `--no-start` or when the start rules
-/// forbid the measurement, the existing warnings say it was not measured.
-fn startup_shadowing(
+/// The start-up imports of kernel `k` (see [`startup_modules`]), under the start rules; `Err`
+/// says why they were not measured.
+fn measure_startup(
     ctx: &Context,
     view: &JupyterView,
     k: &ResolvedKernel,
     dir: &Path,
-    subject: &str,
     mode: StartMode,
+) -> Result<Vec<String>, String> {
+    if mode == StartMode::Never {
+        return Err("not measured (--no-start)".to_string());
+    }
+    let req = plan(ctx, view, k, dir).map_err(|why| format!("not measured: {why}"))?;
+    let python = k.interpreter.python().unwrap_or(Path::new("python"));
+    startup_modules(python, &req.env).map_err(|e| format!("not measured: {e}"))
+}
+
+/// `notebook-local-shadowing` as an error for a local module the kernel itself imports while
+/// starting (so it dies before any cell runs); under `--no-start` or when the start rules
+/// forbid the measurement, the existing warnings say it was not measured.
+fn startup_shadowing(
+    k: &ResolvedKernel,
+    dir: &Path,
+    subject: &str,
+    measured: Result<Vec<String>, String>,
     findings: &mut Vec<Finding>,
 ) {
-    let measured = if mode == StartMode::Never {
-        Err("not measured (--no-start)".to_string())
-    } else {
-        plan(ctx, view, k, dir)
-            .map_err(|why| format!("not measured: {why}"))
-            .and_then(|req| {
-                let python = k.interpreter.python().unwrap_or(Path::new("python"));
-                startup_modules(python, &req.env).map_err(|e| format!("not measured: {e}"))
-            })
-    };
     let startup = match measured {
         Ok(m) => m,
         Err(note) => {
