@@ -8,6 +8,8 @@ pub mod context;
 pub mod doctor;
 pub mod envvars;
 pub mod files;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod install;
 pub mod jupyter;
 pub mod kernel;
