@@ -288,6 +288,11 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
     let before = Snapshot::of(&target.env.site_packages);
     let executed = execute(ctx, args, &target, &plan, &reqs, &mut report);
     report.changed = Snapshot::of(&target.env.site_packages).changes_since(&before);
+    crate::install::journal::record(
+        crate::context::cache_dir(&ctx.vars).as_deref(),
+        &target.env.prefix,
+        &report.changed,
+    );
     match executed {
         Ok(None) => {}
         Ok(Some(code)) => {

@@ -7,12 +7,15 @@ use clap::{Parser, Subcommand};
 
 use crate::context::Context;
 
+pub mod completions;
 pub mod doctor;
 pub mod envs;
 pub mod install;
 pub mod kernel;
+pub mod kernel_use;
 pub mod kernels;
 pub mod list;
+pub mod ps;
 pub mod uninstall;
 pub mod which;
 pub mod why;
@@ -111,6 +114,17 @@ pub enum Command {
         /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
+    },
+    /// Running Jupyter servers and kernels: each kernel's interpreter, environment and notebook, and whether it should restart.
+    Ps {
+        /// One JSON object on stdout (schema: docs/json.md).
+        #[arg(long)]
+        json: bool,
+    },
+    /// A completion script for your shell, e.g. `source <(kip completions bash)`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
 }
 
@@ -254,6 +268,9 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    if let Command::Completions { shell } = cli.command {
+        return exit_code(completions::run(shell));
+    }
     let ctx = match Context::from_process() {
         Ok(c) => c,
         Err(e) => {
@@ -320,7 +337,14 @@ pub fn main() -> i32 {
         Command::List { target, json } => {
             list::run(&ctx, &target.target_args(), target.jupyter.as_deref(), json)
         }
+        Command::Ps { json } => ps::run(&ctx, json),
+        Command::Completions { .. } => unreachable!("handled before the context is built"),
     };
+    exit_code(result)
+}
+
+/// A command's outcome as the process exit code; an error is printed and exits 1.
+fn exit_code(result: anyhow::Result<i32>) -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {

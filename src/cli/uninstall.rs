@@ -203,6 +203,11 @@ pub fn run(ctx: &Context, args: &UninstallArgs) -> anyhow::Result<i32> {
         }
     }
     report.changed = Snapshot::of(&t.env.site_packages).changes_since(&before);
+    crate::install::journal::record(
+        crate::context::cache_dir(&ctx.vars).as_deref(),
+        &t.env.prefix,
+        &report.changed,
+    );
     report.restart =
         install::running_kernels_to_tell(ctx, &t, &report.changed, &Default::default());
     for k in &report.restart {

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::python::site;
 
@@ -21,7 +21,7 @@ use crate::python::site;
 pub struct Snapshot(BTreeMap<String, (String, String, PathBuf)>);
 
 /// One distribution that differs; `from` is `None` when it was added, `to` when removed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     pub name: String,
     pub from: Option<String>,
@@ -102,7 +102,7 @@ fn installs_pth(dist_info: &Path) -> bool {
 
 /// `PyYAML-6.0.1.dist-info` → (`PyYAML`, `6.0.1`); `six-1.16.0-py3.11.egg-info` → (`six`,
 /// `1.16.0`). A name and a version never contain `-` in these names (both are escaped to `_`).
-fn name_and_version(dir: &Path) -> Option<(String, String)> {
+pub fn name_and_version(dir: &Path) -> Option<(String, String)> {
     let file = dir.file_name()?.to_str()?;
     let stem = file
         .strip_suffix(".dist-info")

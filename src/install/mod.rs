@@ -21,6 +21,7 @@ use std::path::PathBuf;
 pub mod changes;
 pub mod commands;
 pub mod index;
+pub mod journal;
 pub mod lock;
 pub mod names;
 pub mod plan;

@@ -5,5 +5,7 @@ pub mod config;
 pub mod kernelspec;
 pub mod launch;
 pub mod paths;
+pub mod ps;
 pub mod runtime;
+pub mod servers;
 pub mod view;

@@ -1,5 +1,8 @@
 //! Rendering helpers: colour only on a terminal (anstream strips it when piped).
 
+pub mod kernel_use;
+pub mod ps;
+
 use anstyle::{AnsiColor, Style};
 
 pub fn stdout() -> anstream::AutoStream<std::io::StdoutLock<'static>> {
