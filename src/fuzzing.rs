@@ -14,6 +14,7 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("ipynb", ipynb),
     ("dist_metadata", dist_metadata),
     ("runtime_files", runtime_files),
+    ("server_info", server_info),
     ("requirement", requirement),
 ];
 
@@ -77,6 +78,15 @@ pub fn runtime_files(data: &[u8]) {
         .collect();
     let _ = crate::jupyter::runtime::is_ipykernel_argv(&argv);
     let _ = crate::jupyter::runtime::connection_file_arg(&argv);
+}
+
+/// A Jupyter server's info file (`jpserver-*.json`) and its `/api/sessions` answer.
+pub fn server_info(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(info) = crate::jupyter::servers::parse_info(Path::new("jpserver-fuzz.json"), &text) {
+        let _ = crate::jupyter::servers::loopback_addr(&info);
+    }
+    let _ = crate::jupyter::servers::parse_sessions(&text);
 }
 
 /// A requirement as typed on the command line, and its conda translation.
