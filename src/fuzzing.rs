@@ -5,8 +5,11 @@
 
 use std::path::Path;
 
+/// A fuzz entry point: arbitrary bytes in, no panic out.
+pub type Target = fn(&[u8]);
+
 /// Every target: (name, entry point). The fuzz crate and the regression test use this list.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("kernelspec", kernelspec),
     ("shebang", shebang),
     ("pyvenv_cfg", pyvenv_cfg),
