@@ -95,7 +95,7 @@ fn kip_full(w: &World, full: &Full, args: &[&str]) -> Out {
 }
 
 /// The data dir (or cache) lives on a tmpfs when one can be mounted.
-fn full_disk(w: &World, dir: &Path) -> Full {
+fn full_disk(dir: &Path) -> Full {
     match TinyFs::mount(dir) {
         Some(fs) => {
             eprintln!("full disk: a filled 256 KiB tmpfs at {}", dir.display());
@@ -104,7 +104,6 @@ fn full_disk(w: &World, dir: &Path) -> Full {
         None => {
             eprintln!("full disk: tmpfs refused here; RLIMIT_FSIZE of 16 bytes instead");
             std::fs::create_dir_all(dir).unwrap();
-            let _ = w;
             Full::FileSizeLimit(16)
         }
     }
@@ -114,7 +113,7 @@ fn full_disk(w: &World, dir: &Path) -> Full {
 fn a_full_disk_keeps_the_old_kernelspec_and_says_which_file() {
     let w = World::with_tools();
     let data = w.root().join("data");
-    let full = full_disk(&w, &data);
+    let full = full_disk(&data);
     w.set_var("JUPYTER_DATA_DIR", data.to_str().unwrap());
     let kernels = data.join("kernels");
     // A kernel whose bare `python` kip fix would rewrite.
@@ -157,7 +156,7 @@ fn a_full_disk_keeps_the_old_kernelspec_and_says_which_file() {
 fn a_cache_that_cannot_be_written_costs_only_speed() {
     let w = World::with_tools();
     let cache = w.root().join("kipcache");
-    let full = full_disk(&w, &cache);
+    let full = full_disk(&cache);
     w.set_var("KIP_CACHE_DIR", cache.to_str().unwrap());
     let venv = w.uv_venv(&w.root().join("v"), &support::toolbox().base_python, false);
     // A venv only a probe can place (no version in pyvenv.cfg), so the cache is written.
