@@ -413,7 +413,10 @@ fn list_why_uninstall_and_doctor_render_their_reports() {
         text.contains("quiet 1.0 removed: never imported here, no restart needed"),
         "{text}"
     );
-    // doctor: findings as a table, or the one line that says there are none
+    // doctor: findings as a table, or the one line that says there are none; no kernel started
+    let r = k.execute("from kip import _run; print(_run.command('kip', ['doctor']))");
+    ok(&r);
+    assert!(r.stdout.contains("'--no-start'"), "{}", r.stdout);
     let r = k.execute("%kip doctor");
     ok(&r);
     let d = display(&r);

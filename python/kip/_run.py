@@ -67,6 +67,9 @@ def command(binary: str, argv: Sequence[str]) -> List[str]:
         extra = target_args()
         if names_target(args):
             extra = [a for a in extra if a in ("--json", "--json-stream")]
+        if args[0] == "doctor" and "--start" not in args:
+            # a doctor from inside a kernel checks; starting kernels is asked for by name
+            extra.append("--no-start")
         extra = [a for a in extra if a not in args]
         if "--" in args:
             at = args.index("--")

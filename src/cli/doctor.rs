@@ -20,6 +20,8 @@ pub struct DoctorArgs {
     pub json: bool,
     pub fix: bool,
     pub yes: bool,
+    /// `--start` / `--no-start` (default: start the notebook's kernel).
+    pub start: doctor::start::StartMode,
 }
 
 /// Run every check once.
@@ -91,7 +93,17 @@ pub fn diagnose(
         doctor::notebook::check_notebook(ctx, view, &kernels, nb, &mut findings)
             .map_err(TargetError::Usage)?;
     }
-    Ok((Report::new(checked, findings), kernels))
+    let starts = doctor::start::check(
+        ctx,
+        view,
+        &kernels,
+        args.notebook.as_deref(),
+        args.start,
+        &mut findings,
+    );
+    let mut report = Report::new(checked, findings);
+    report.starts = starts;
+    Ok((report, kernels))
 }
 
 pub fn run(ctx: &Context, args: &DoctorArgs) -> anyhow::Result<i32> {
@@ -183,6 +195,15 @@ fn render_report(view: &JupyterView, report: &Report, json: bool) -> anyhow::Res
         report.checked.environments.len(),
         report.checked.commands.len()
     )?;
+    for st in &report.starts {
+        writeln!(
+            out,
+            "{} {}: {}",
+            render::dim("start"),
+            st.kernel,
+            st.summary()
+        )?;
+    }
     let mut subjects: Vec<&str> = Vec::new();
     for f in &report.findings {
         if !subjects.contains(&f.subject.as_str()) {
@@ -199,6 +220,9 @@ fn render_report(view: &JupyterView, report: &Report, json: bool) -> anyhow::Res
             };
             writeln!(out, "  {sev} [{}] {}", f.id.as_str(), f.message)?;
             writeln!(out, "    why: {}", f.explanation)?;
+            for l in f.stderr_tail.iter().flat_map(|t| t.lines()) {
+                writeln!(out, "    {} {l}", render::dim("stderr |"))?;
+            }
             writeln!(
                 out,
                 "    fix: {}{}",

@@ -12,6 +12,7 @@ use crate::cli::kernels::{resolve_all, ResolvedKernel};
 use crate::context::Context;
 use crate::doctor::finding::FindingId;
 use crate::doctor::kernels as checks;
+use crate::doctor::start as proof;
 use crate::install::target::{check_kernel_name, TargetArgs};
 use crate::jupyter::launch::{find_on_path, KernelInterpreter};
 use crate::jupyter::paths::pjoin;
@@ -37,6 +38,10 @@ pub enum KernelCommand {
         /// Apply without asking, including removing kernels whose interpreter is gone.
         #[arg(long)]
         yes: bool,
+        /// Do not prove a rewritten kernel by starting it (by default one that does not start
+        /// gets its kernel.json back from the backup and is reported as failed).
+        #[arg(long)]
+        no_start: bool,
         /// Also load kip's IPython extension in these kernels (`--ext=kip`; see `kernel add`).
         #[arg(long)]
         with_hook: bool,
@@ -120,6 +125,10 @@ pub struct AddArgs {
     /// Do not set PYTHONNOUSERSITE=1.
     #[arg(long)]
     pub allow_user_site: bool,
+    /// Do not prove the new kernel by starting it (by default a kernel that does not start is
+    /// removed again and the command exits 1).
+    #[arg(long)]
+    pub no_start: bool,
     /// Load kip's IPython extension in this kernel (`--ext=kip`): a ModuleNotFoundError is
     /// followed by kip's answer, and `%kip` works without `%load_ext`. The env needs jupyter-kip.
     #[arg(long)]
@@ -139,10 +148,20 @@ pub fn run(ctx: &Context, cmd: KernelCommand) -> anyhow::Result<i32> {
             names,
             all,
             yes,
+            no_start,
             with_hook,
             json,
             jupyter,
-        } => fix(ctx, &names, all, yes, with_hook, json, jupyter.as_deref()),
+        } => fix(
+            ctx,
+            &names,
+            all,
+            yes,
+            !no_start,
+            with_hook,
+            json,
+            jupyter.as_deref(),
+        ),
         KernelCommand::Remove { name, yes, jupyter } => remove(ctx, &name, yes, jupyter.as_deref()),
         KernelCommand::Show {
             name,
@@ -463,6 +482,17 @@ fn add(ctx: &Context, a: &AddArgs) -> anyhow::Result<i32> {
         ));
     }
     let dest = installed.dir;
+    let start = (!a.no_start).then(|| proof::prove_kernel_dir(ctx, &view, &name, &dest));
+    if let Some(failed) = start.as_ref().and_then(proof::failure_text_of) {
+        eprintln!(
+            "kip kernel add: {failed}\n{}",
+            proof::undo_add(&dest, installed.backup.as_deref())
+        );
+        return Ok(1);
+    }
+    if let Some(st) = &start {
+        notes.push(format!("start: {}", st.summary()));
+    }
     for n in &notes {
         eprintln!("note: {n}");
     }
@@ -501,6 +531,11 @@ pub struct FixResult {
     pub diff: String,
     pub actions: Vec<String>,
     pub skipped: Vec<String>,
+    /// The start that proved the rewritten kernel (or why it was not started).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<proof::StartRecord>,
+    /// The rewritten kernel did not start, and kernel.json was put back from the backup.
+    pub restored: bool,
 }
 
 /// Apply the automatic fixes of one kernel's findings.
@@ -647,11 +682,13 @@ pub fn fix_one(
     Ok(r)
 }
 
+#[allow(clippy::too_many_arguments)] // one per flag of `kip kernel fix`
 fn fix(
     ctx: &Context,
     names: &[String],
     all: bool,
     yes: bool,
+    start: bool,
     with_hook: bool,
     json: bool,
     jupyter: Option<&Path>,
@@ -701,6 +738,9 @@ fn fix(
                 Err(why) => r.skipped.push(why),
             }
         }
+        if start {
+            proof::prove_rewrite(ctx, &view, &mut r);
+        }
         if !json {
             for a in &r.actions {
                 println!("{}: {a}", r.name);
@@ -710,6 +750,9 @@ fn fix(
             }
             if let Some(b) = &r.backup {
                 println!("{}: backup {}", r.name, b.display());
+            }
+            if let Some(st) = &r.start {
+                println!("{}: start: {}", r.name, st.summary());
             }
         }
         if !r.skipped.is_empty() {
