@@ -21,5 +21,8 @@ for t in "${targets[@]}"; do
   (cd fuzz && cargo +nightly fuzz run "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536) \
     2>&1 | grep -E "^(#[0-9]+.*DONE|Done|==[0-9]+==|SUMMARY|artifact_prefix|Test unit written)" || true
 done
-ls fuzz/artifacts/*/ 2>/dev/null && { echo "crashes above: fix them and keep each input in fuzz/regressions/<target>/"; exit 1; }
+if find fuzz/artifacts -type f 2>/dev/null | grep .; then
+  echo "crashes above: fix them and keep each input in fuzz/regressions/<target>/"
+  exit 1
+fi
 echo "no crash"
