@@ -24,13 +24,13 @@ BASE="$(readlink -f "$TB/base-python")"
 quiet() { "$@" >/dev/null 2>&1; }
 
 quiet "$UV" venv --python "$BASE" "$T/jupyter"
-quiet "$UV" pip install --python "$T/jupyter/bin/python" --offline \
+quiet "$UV" pip install --python "$T/jupyter/bin/python" --offline --no-index --find-links "$T/wheels" \
   "jupyter_client==8.10.0" "jupyter_core==5.9.1" "ipykernel==7.4.0"
 for s in jupyter jupyter-kernelspec; do ln -s "$T/jupyter/bin/$s" "$T/bin/$s"; done
 ln -s "$UV" "$T/bin/uv"
 ln -s "$KIP" "$T/bin/kip"
 quiet "$UV" venv --python "$BASE" "$T/analysis"
-quiet "$UV" pip install --python "$T/analysis/bin/python" --offline "ipykernel==7.4.0"
+quiet "$UV" pip install --python "$T/analysis/bin/python" --offline --no-index --find-links "$T/wheels" "ipykernel==7.4.0"
 quiet "$T/analysis/bin/python" -m ipykernel install --user --name analysis
 
 show() {
