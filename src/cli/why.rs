@@ -161,12 +161,17 @@ pub fn run(
             .filter_map(|e| Some((top.clone(), e.distribution.clone()?, e.prefix.clone())))
             .collect();
         let m = names::map_import(&top, &local);
-        w.provided_by = Some(m.distribution.clone());
-        let how = match &t.kernel {
-            Some(k) => format!("--kernel {k}"),
-            None => format!("--python {}", t.python.display()),
-        };
-        w.install = Some(format!("kip install {} {how}", m.distribution));
+        // Only a distribution kip knows (its table, or metadata in another env here) is
+        // offered: an unknown module's name is never turned into an install (PRODUCT.md's
+        // rules), since anyone can upload a distribution under that name.
+        if !matches!(m.source, names::MappingSource::Assumed) {
+            w.provided_by = Some(m.distribution.clone());
+            let how = match &t.kernel {
+                Some(k) => format!("--kernel {k}"),
+                None => format!("--python {}", t.python.display()),
+            };
+            w.install = Some(format!("kip install {} {how}", m.distribution));
+        }
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&w)?);
@@ -206,8 +211,11 @@ pub fn run(
                 println!("  the distribution that provides it is \"{p}\"");
             }
         }
-        if let Some(i) = &w.install {
-            println!("  fix: {i}");
+        match &w.install {
+            Some(i) => println!("  fix: {i}"),
+            None => println!(
+                "  kip knows no distribution that provides \"{top}\" (not in its table, not installed in another environment here): find the project that ships it before installing anything"
+            ),
         }
     }
     Ok(if w.importable { 0 } else { 1 })
