@@ -63,7 +63,7 @@ pub struct Output {
 }
 
 /// Run `argv` with `env`, stdin closed. With `capture`, stdout/stderr are collected (and
-/// stderr still shown); otherwise both stream live to the terminal.
+/// stderr still shown); otherwise both stream live to kip's stderr.
 pub fn run_installer(
     argv: &[OsString],
     env: &EnvVars,
@@ -83,6 +83,9 @@ pub fn run_installer(
         .process_group(0);
     if capture {
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    } else {
+        // The installer's output is progress: kip's stdout stays the JSON report (`--json`).
+        cmd.stdout(std::io::stderr());
     }
     let interrupted = Arc::new(AtomicBool::new(false));
     let sig_id =
