@@ -383,6 +383,19 @@ fn why_finds_modules_elsewhere_and_shadowing() {
     ]);
     assert_eq!(out.status, 0);
     assert_eq!(out.json()["from"], "site-packages");
+    // A module in no env here and not in kip's table gets no install: its name is not a
+    // distribution kip knows.
+    let out = w.kip(&[
+        "why",
+        "kip_unknown_mod_zz",
+        "--python",
+        b.python.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(out.status, 1);
+    let v = out.json();
+    assert_eq!(v["provided_by"], serde_json::Value::Null, "{v}");
+    assert_eq!(v["install"], serde_json::Value::Null, "{v}");
     // A local file wins over the installed module.
     std::fs::write(w.cwd().join("yaml.py"), "").unwrap();
     let v = w

@@ -16,6 +16,8 @@
 #   server-venv/         jupyter_server 2.21.1 (+ the toolbox's jupyter_client, jupyter_core,
 #                        ipykernel pins): a real server for `kip ps`    READY-server
 #   maturin-venv/        maturin 1.16.0: builds the jupyter-kip wheel      READY-maturin
+#   labext-venv/         jupyter_server 2.21.1 + pytest 8.4.2, pytest-jupyter 0.11.0 and
+#                        hatchling 1.27.0: jupyterlab-kip's server tests    READY-labext
 #   wheels-py36/         ipykernel 5.5.6 for CPython 3.6 (old kernels for the start proof)
 #                                                                         READY-py36-kernel
 #   py27-ipykernel4/     ipykernel 4.10.1 installed for CPython 2.7        READY-py27-kernel
@@ -114,6 +116,9 @@ step() {
 step READY-server server-venv "jupyter_server==2.21.1" \
   "jupyter_client==8.10.0" "jupyter_core==5.9.1" "ipykernel==7.4.0"
 step READY-maturin maturin-venv "maturin==1.16.0"
+step READY-labext labext-venv "jupyter_server==2.21.1" \
+  "jupyter_client==8.10.0" "jupyter_core==5.9.1" "ipykernel==7.4.0" \
+  "pytest==8.4.2" "pytest-jupyter[server]==0.11.0" "hatchling==1.27.0"
 
 # script_step MARKER FUNCTION: an additive step that is not a venv, once.
 # tests/support/mod.rs reads the `script_step READY-*` lines too.
