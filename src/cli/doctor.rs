@@ -46,7 +46,7 @@ pub fn diagnose(
                 .interpreter
                 .python()
                 .and_then(|p| classify::classify_interpreter(ctx, p))
-                .is_some_and(|e| e.prefix == t.env.prefix),
+                .is_some_and(|e| e.same_env(&t.env)),
         });
         envs.push(t.env.clone());
     }
@@ -62,7 +62,7 @@ pub fn diagnose(
             .filter(|p| p.exists())
             .and_then(|p| classify::classify_interpreter(ctx, p))
         {
-            if !envs.iter().any(|e| e.prefix == env.prefix) {
+            if !envs.iter().any(|e| e.same_env(&env)) {
                 envs.push(env);
             }
         }
@@ -72,7 +72,7 @@ pub fn diagnose(
             if let Some(p) = doctor::kernels::command_interpreter(ctx, &ctx.vars, cmd) {
                 checked.commands.push(cmd.to_string());
                 if let Some(env) = classify::classify_interpreter(ctx, &p) {
-                    if !envs.iter().any(|e| e.prefix == env.prefix) {
+                    if !envs.iter().any(|e| e.same_env(&env)) {
                         envs.push(env);
                     }
                 }
@@ -88,8 +88,15 @@ pub fn diagnose(
     }
     if let Some(nb) = &args.notebook {
         checked.notebooks.push(nb.display().to_string());
-        doctor::notebook::check_notebook(ctx, view, &kernels, nb, &mut findings)
-            .map_err(TargetError::Usage)?;
+        doctor::notebook::check_notebook(
+            ctx,
+            view,
+            &kernels,
+            nb,
+            args.target.kernel.as_deref(),
+            &mut findings,
+        )
+        .map_err(TargetError::Usage)?;
     }
     Ok((Report::new(checked, findings), kernels))
 }
@@ -222,24 +229,51 @@ fn render_report(view: &JupyterView, report: &Report, json: bool) -> anyhow::Res
     Ok(())
 }
 
-/// For `kip install --notebook NB --missing`: the distributions of every
-/// `notebook-import-missing` finding.
+/// What `kip install --notebook NB --missing` is to do.
+pub enum NotebookMissing {
+    /// The distributions of every `notebook-import-missing` finding: (module, distribution,
+    /// assumed).
+    Install(Vec<(String, String, bool)>),
+    /// The notebook's kernel is not the env the user meant (`notebook-env-mismatch`) or cannot
+    /// start here (`notebook-kernel-missing`): installing into whatever it runs would serve
+    /// the wrong env. The findings' messages and commands, for the user to run first.
+    Refused(Vec<Finding>),
+}
+
+/// For `kip install --notebook NB --missing [--kernel NAME]`: with `--kernel`, the imports
+/// are checked against that kernel (the user said where to install) and nothing is refused.
 pub fn missing_distributions(
     ctx: &Context,
     view: &JupyterView,
     nb: &Path,
-) -> Result<Vec<(String, String, bool)>, String> {
+    kernel: Option<&str>,
+) -> Result<NotebookMissing, String> {
     let listing = view::list_kernels(ctx, view);
     let kernels = resolve_all(ctx, view, &listing);
     let mut findings = Vec::new();
-    doctor::notebook::check_notebook(ctx, view, &kernels, nb, &mut findings)?;
-    Ok(findings
-        .into_iter()
-        .filter(|f| f.id == FindingId::NotebookImportMissing)
-        .filter_map(|f| {
-            let m = f.module?;
-            let assumed = f.distribution.is_none();
-            Some((m.clone(), f.distribution.unwrap_or(m), assumed))
+    doctor::notebook::check_notebook(ctx, view, &kernels, nb, kernel, &mut findings)?;
+    let refused: Vec<Finding> = findings
+        .iter()
+        .filter(|f| {
+            matches!(
+                f.id,
+                FindingId::NotebookEnvMismatch | FindingId::NotebookKernelMissing
+            )
         })
-        .collect())
+        .cloned()
+        .collect();
+    if !refused.is_empty() {
+        return Ok(NotebookMissing::Refused(refused));
+    }
+    Ok(NotebookMissing::Install(
+        findings
+            .into_iter()
+            .filter(|f| f.id == FindingId::NotebookImportMissing)
+            .filter_map(|f| {
+                let m = f.module?;
+                let assumed = f.distribution.is_none();
+                Some((m.clone(), f.distribution.unwrap_or(m), assumed))
+            })
+            .collect(),
+    ))
 }

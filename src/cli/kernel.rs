@@ -537,7 +537,7 @@ pub fn fix_one(
     };
     let mut python = k.interpreter.python().map(Path::to_path_buf);
     if ids.contains(&FindingId::KernelRelativePython) {
-        if let Some(t) = checks::relative_python_target(ctx, k) {
+        if let Some(t) = checks::relative_python_target(ctx, view, k) {
             if let Some(a0) = json
                 .get_mut("argv")
                 .and_then(|v| v.as_array_mut())

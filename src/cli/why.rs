@@ -141,7 +141,7 @@ pub fn run(
         w.from = Some("stdlib");
     } else {
         for f in discovery::discover(ctx, &[]) {
-            if f.env.prefix == t.env.prefix {
+            if f.env.same_env(&t.env) {
                 continue;
             }
             let dirs = site::sys_path_dirs(ctx, &f.env);

@@ -125,7 +125,7 @@ fn check_scripts(ctx: &Context, env: &Environment, prefix: &str, out: &mut Vec<F
                         target.display()
                     ))
                 } else if classify::classify_interpreter(ctx, &target)
-                    .is_some_and(|e| e.prefix != env.prefix)
+                    .is_some_and(|e| !e.same_env(env))
                 {
                     Some(format!(
                         "runs \"{}\", another environment's Python",

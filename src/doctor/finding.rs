@@ -46,10 +46,11 @@ pub enum FindingId {
     NotebookKernelMissing,
     NotebookImportMissing,
     NotebookLocalShadowing,
+    NotebookEnvMismatch,
 }
 
 impl FindingId {
-    pub const ALL: [FindingId; 21] = [
+    pub const ALL: [FindingId; 22] = [
         FindingId::KernelSpecInvalid,
         FindingId::KernelInterpreterMissing,
         FindingId::KernelIpykernelMissing,
@@ -71,6 +72,7 @@ impl FindingId {
         FindingId::NotebookKernelMissing,
         FindingId::NotebookImportMissing,
         FindingId::NotebookLocalShadowing,
+        FindingId::NotebookEnvMismatch,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -96,6 +98,7 @@ impl FindingId {
             FindingId::NotebookKernelMissing => "notebook-kernel-missing",
             FindingId::NotebookImportMissing => "notebook-import-missing",
             FindingId::NotebookLocalShadowing => "notebook-local-shadowing",
+            FindingId::NotebookEnvMismatch => "notebook-env-mismatch",
         }
     }
 
@@ -119,7 +122,8 @@ impl FindingId {
             | EnvBrokenScript
             | ShellPipPythonMismatch
             | ShellJupyterPythonMismatch
-            | NotebookLocalShadowing => Severity::Warning,
+            | NotebookLocalShadowing
+            | NotebookEnvMismatch => Severity::Warning,
             KernelWrapperUnresolved
             | EnvExternallyManaged
             | EnvNoPip
@@ -226,7 +230,6 @@ mod tests {
     /// difference) makes this test fail until the entry is removed.
     const NOT_BUILT: &[&str] = &[
         "kernel-start-fails",
-        "notebook-env-mismatch",
         "env-ephemeral",
         "env-unpacked-placeholder",
         "env-shared-module",

@@ -65,6 +65,106 @@ fn interpreter_finds(ctx: &Context, python: &Path, modules: &[String]) -> Vec<St
         .collect()
 }
 
+fn q(s: &str) -> String {
+    shlex::try_quote(s)
+        .map(|c| c.into_owned())
+        .unwrap_or_else(|_| s.to_string())
+}
+
+/// Does the Jupyter in use list nb_conda_kernels' invented names? Only when its own
+/// environment holds the `nb_conda_kernels` package (which enables itself there).
+fn nb_conda_kernels_enabled(ctx: &Context, view: &JupyterView) -> bool {
+    view.launcher_python()
+        .and_then(|l| classify::classify_interpreter(ctx, &l.executable))
+        .is_some_and(|e| {
+            site::find_top_level(&site::sys_path_dirs(ctx, &e), "nb_conda_kernels").is_some()
+        })
+}
+
+/// The environment a notebook's project holds, and why kip thinks the user meant it.
+pub struct ProjectEnv {
+    pub env: Environment,
+    pub why: String,
+    /// The folder holding it (names the kernel kip offers to register).
+    pub dir: PathBuf,
+}
+
+/// The env the user meant for a notebook: a `.venv`, `venv`, pixi (`.pixi/envs/default`) or
+/// conda (`env`, with `conda-meta`) env in the notebook's folder or an ancestor up to the
+/// project root (`.git`, `pyproject.toml`); else the activated `VIRTUAL_ENV` (or a
+/// `CONDA_PREFIX` that is not a conda base).
+pub fn project_env(ctx: &Context, nb_dir: &Path) -> Option<ProjectEnv> {
+    let mut dir = Some(nb_dir);
+    while let Some(d) = dir {
+        for cand in [".venv", "venv", ".pixi/envs/default", "env"] {
+            let p = d.join(cand);
+            let is_env = p.join("pyvenv.cfg").is_file() || p.join("conda-meta").is_dir();
+            if let Some(env) = is_env.then(|| classify::classify_prefix(ctx, &p)).flatten() {
+                return Some(ProjectEnv {
+                    why: format!("the project's own environment ({cand} in {})", d.display()),
+                    env,
+                    dir: d.to_path_buf(),
+                });
+            }
+        }
+        if d.join(".git").exists() || d.join("pyproject.toml").is_file() {
+            break;
+        }
+        dir = d.parent();
+    }
+    for var in ["VIRTUAL_ENV", "CONDA_PREFIX"] {
+        let Some(p) = ctx.vars.get_nonempty(var) else {
+            continue;
+        };
+        let p = PathBuf::from(p);
+        if let Some(env) = classify::classify_prefix(ctx, &p)
+            .filter(|e| e.kind != crate::python::environment::EnvKind::CondaBase)
+        {
+            return Some(ProjectEnv {
+                why: format!("the activated environment ({var})"),
+                dir: p.parent().unwrap_or(&p).to_path_buf(),
+                env,
+            });
+        }
+    }
+    None
+}
+
+/// A kernel name for the project's env that no kernel here has: the project folder's name
+/// lowercased, in the characters `kip kernel add` accepts), else with the env's folder name
+/// or a counter appended.
+fn free_kernel_name(meant: &ProjectEnv, taken: &[String]) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect::<String>()
+            .trim_matches(|c| c == '-' || c == '.')
+            .to_string()
+    };
+    let project = meant
+        .dir
+        .file_name()
+        .map(|n| clean(&n.to_string_lossy()))
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "project".into());
+    let env_dir = meant
+        .env
+        .prefix
+        .file_name()
+        .map(|n| clean(&n.to_string_lossy()))
+        .unwrap_or_default();
+    let free = |n: &str| !taken.iter().any(|t| t.eq_ignore_ascii_case(n));
+    let mut candidates = vec![project.clone(), format!("{project}-{env_dir}")];
+    candidates.extend((2..100).map(|i| format!("{project}-{i}")));
+    candidates.into_iter().find(|c| free(c)).unwrap_or(project)
+}
+
 /// A module provided by a file or package next to the notebook.
 fn local_module(dir: &Path, module: &str) -> Option<PathBuf> {
     let pkg = dir.join(module);
@@ -80,6 +180,7 @@ pub fn check_notebook(
     view: &JupyterView,
     kernels: &[ResolvedKernel],
     nb: &Path,
+    kernel: Option<&str>,
     out: &mut Vec<Finding>,
 ) -> Result<(), String> {
     let path = if nb.is_absolute() {
@@ -89,7 +190,7 @@ pub fn check_notebook(
     };
     let notebook = ipynb::read(&path).map_err(|e| e.to_string())?;
     let subject = nb.display().to_string();
-    let Some(name) = notebook.kernel_name.clone() else {
+    let Some(name) = kernel.map(str::to_string).or(notebook.kernel_name.clone()) else {
         out.push(Finding::new(
             FindingId::NotebookKernelMissing,
             &subject,
@@ -99,22 +200,52 @@ pub fn check_notebook(
         ));
         return Ok(());
     };
-    let _ = view;
+    let kernel_names: Vec<String> = kernels
+        .iter()
+        .map(|k| k.entry.found.name.to_string_lossy())
+        .collect();
+    let kernel_env = |k: &ResolvedKernel| {
+        k.interpreter
+            .python()
+            .and_then(|p| classify::classify_interpreter(ctx, p))
+    };
     let env: Option<Environment> = match kernels
         .iter()
         .find(|k| k.entry.found.name.to_string_lossy() == name)
     {
-        Some(k) => k
-            .interpreter
-            .python()
-            .and_then(|p| classify::classify_interpreter(ctx, p)),
+        Some(k) => kernel_env(k),
         None => match ipynb::nb_conda_env(&name) {
             Some(nc) => {
                 let envs: Vec<Environment> = discovery::discover(ctx, &[])
                     .into_iter()
                     .map(|f| f.env)
                     .collect();
-                nc.find(&envs).cloned()
+                let env = nc.find(&envs).cloned();
+                if !nb_conda_kernels_enabled(ctx, view) {
+                    let (what, fix) = match &env {
+                        Some(e) => (
+                            format!("the conda env {}", e.prefix.display()),
+                            format!(
+                                "kip kernel add {} --name {}",
+                                q(&crate::pyjson::os_text(&e.prefix)),
+                                q(&name)
+                            ),
+                        ),
+                        None => (
+                            "a conda env that is not on this machine".to_string(),
+                            format!("register the env it means under that name: kip kernel add ENV --name {}", q(&name)),
+                        ),
+                    };
+                    out.push(Finding::new(
+                        FindingId::NotebookKernelMissing,
+                        &subject,
+                        format!("\"{subject}\" wants kernel \"{name}\", an nb_conda_kernels name this Jupyter cannot start"),
+                        format!("nb_conda_kernels invents kernel names for conda envs, but the Jupyter in use does not have it enabled, so the notebook's kernel does not exist here. The name means {what}; registering that env under the same name makes the notebook start without editing it."),
+                        fix,
+                    ));
+                    return Ok(());
+                }
+                env
             }
             None => {
                 out.push(Finding::new(
@@ -128,10 +259,52 @@ pub fn check_notebook(
             }
         },
     };
+    let nb_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    // `--kernel` says which env the user means.
+    let meant = kernel
+        .is_none()
+        .then(|| project_env(ctx, &nb_dir))
+        .flatten();
+    if let (Some(kenv), Some(meant)) = (&env, meant) {
+        if !kenv.same_env(&meant.env) {
+            let existing = kernels
+                .iter()
+                .find(|k| kernel_env(k).is_some_and(|e| e.same_env(&meant.env)))
+                .map(|k| k.entry.found.name.to_string_lossy());
+            let fix = match &existing {
+                Some(k) => format!("kip kernel use {} {}", q(k), q(&subject)),
+                None => {
+                    let new_name = free_kernel_name(&meant, &kernel_names);
+                    format!(
+                        "kip kernel add {} --name {} && kip kernel use {} {}",
+                        q(&crate::pyjson::os_text(&meant.env.prefix)),
+                        q(&new_name),
+                        q(&new_name),
+                        q(&subject)
+                    )
+                }
+            };
+            out.push(Finding::new(
+                FindingId::NotebookEnvMismatch,
+                &subject,
+                format!(
+                    "\"{subject}\" runs kernel \"{name}\" ({}), but its project's environment is {}",
+                    kenv.prefix.display(),
+                    meant.env.prefix.display()
+                ),
+                format!(
+                    "{} is {}, yet the notebook's kernel runs another environment — typically two projects registered the same kernel name and the later one won. Installing the notebook's imports into the kernel's env would change the other project; point the notebook at its own env instead (its imports are checked against the kernel it then runs).",
+                    meant.env.prefix.display(),
+                    meant.why
+                ),
+                fix,
+            ));
+            return Ok(());
+        }
+    }
     let Some(env) = env else { return Ok(()) };
     let dirs = site::sys_path_dirs(ctx, &env);
     let minor = env.version.map(|v| v.minor).unwrap_or(11);
-    let nb_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let refs = imports::extract(&notebook);
     let mut missing: Vec<(String, bool)> = Vec::new();
     for r in refs

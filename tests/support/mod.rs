@@ -551,6 +551,7 @@ pub struct KernelOpts {
     pub timeout: Option<u64>,
 }
 
+#[derive(Debug)]
 pub struct KernelRun {
     /// Text of the `stdout` stream.
     pub stdout: String,

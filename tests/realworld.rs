@@ -1,0 +1,263 @@
+//! Real-world problems, rebuilt. Each test names the public report it comes from, rebuilds the
+//! user's machine as an isolated world (real venvs, real kernels started through
+//! jupyter_client; where a tool cannot run here — pyenv-virtualenv, nb_conda_kernels, conda
+//! activate — the exact layout it leaves on disk), shows the failure in a real kernel, runs
+//! kip as the user would, runs the fix exactly as `--json` prints it, and shows the failure
+//! gone in a real kernel. Advice that leaves the user worse off fails the test.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::{toolbox, World};
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn doctor(w: &World, args: &[&str]) -> serde_json::Value {
+    let mut full = vec!["doctor", "--json"];
+    full.extend_from_slice(args);
+    w.kip(&full).json()
+}
+
+fn findings(v: &serde_json::Value) -> Vec<serde_json::Value> {
+    v["findings"].as_array().cloned().unwrap_or_default()
+}
+
+fn find(v: &serde_json::Value, id: &str) -> Option<serde_json::Value> {
+    findings(v).into_iter().find(|f| f["id"] == id)
+}
+
+/// Run a fix exactly as printed: the text up to the first " (" (an explanation in
+/// parentheses), split as a shell would; `kip` is the test binary.
+fn run_fix(w: &World, cwd: &Path, text: &str) -> support::Out {
+    let cmd = text.split(" (").next().unwrap();
+    let argv = shlex::split(cmd).unwrap_or_else(|| panic!("fix is not a command: {text}"));
+    assert_eq!(argv[0], "kip", "fix is not a kip command: {text}");
+    let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
+    w.kip_in(cwd, &args)
+}
+
+/// A pyenv root whose `versions/X.Y.Z` is a directory of links to the real install (so
+/// pyenv-virtualenv can put `envs/` inside it), with `versions/NAME` →
+/// `versions/X.Y.Z/envs/NAME` exactly as `pyenv virtualenv X.Y.Z NAME` leaves them: a stdlib
+/// venv (pyenv-virtualenv uses `python -m venv` when it can) with ipykernel.
+fn pyenv_virtualenv(w: &World, name: &str) -> (PathBuf, PathBuf) {
+    let version = support::pyenv_version("3.11");
+    let root = w.pyenv_root(&[]);
+    let real = support::real_pyenv_root().join("versions").join(&version);
+    let vdir = root.join("versions").join(&version);
+    std::fs::create_dir_all(vdir.join("envs")).unwrap();
+    for e in std::fs::read_dir(&real).unwrap().flatten() {
+        std::os::unix::fs::symlink(e.path(), vdir.join(e.file_name())).unwrap();
+    }
+    let env = vdir.join("envs").join(name);
+    w.stdlib_venv(&env, &vdir.join("bin/python3.11"), true);
+    w.uv_install(
+        &env.join("bin/python"),
+        &[
+            "ipykernel==7.4.0",
+            "jupyter_client==8.10.0",
+            "jupyter_core==5.9.1",
+        ],
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&env, root.join("versions").join(name)).unwrap();
+    (root, env)
+}
+
+/// https://github.com/pyenv/pyenv/issues/1885 (jupyter in a pyenv-virtualenv) and
+/// https://github.com/microsoft/vscode-jupyter/issues/12542 (a kernel in a pyenv venv): the
+/// env is reached as `versions/NAME` and as `versions/X.Y.Z/envs/NAME`. A healthy setup —
+/// kernel registered from the activated env, `!pip` through the shims — gives no finding.
+#[test]
+fn pyenv_virtualenv_healthy_world_gives_no_finding() {
+    let w = World::with_tools();
+    let (root, env) = pyenv_virtualenv(&w, "proj");
+    w.pyenv_global("proj");
+    w.pyenv_shims(&["jupyter", "jupyter-kernelspec"]);
+    w.prepend_path(&root.join("shims"));
+    // `pyenv activate proj; python -m ipykernel install --user --name proj`: sys.executable
+    // is the path pyenv exec ran, under versions/proj.
+    let via_name = root.join("versions/proj/bin/python");
+    w.run(
+        &via_name,
+        &["-m", "ipykernel", "install", "--user", "--name", "proj"],
+    )
+    .ok();
+    // The kernel works, and `!pip` reaches the same env.
+    let r = w.run_kernel(
+        "proj",
+        "import sys, subprocess; print(sys.prefix); print(subprocess.run(['pip', '--version'], capture_output=True, text=True).stdout)",
+    );
+    assert!(r.error.is_none(), "{r:?}");
+    let real_env = std::fs::canonicalize(&env).unwrap();
+    assert!(
+        r.stdout.contains(s(&real_env)) || r.stdout.contains("versions/proj"),
+        "{r:?}"
+    );
+    let v = doctor(&w, &[]);
+    let about: Vec<serde_json::Value> = findings(&v)
+        .into_iter()
+        .filter(|f| f["severity"] != "info")
+        .collect();
+    assert!(
+        about.is_empty(),
+        "a healthy pyenv-virtualenv world: {about:#?}"
+    );
+    // `kip envs` shows the env once, with both names.
+    let envs = w.kip(&["envs", "--json"]).json();
+    let text = envs.to_string();
+    let count = envs
+        .as_array()
+        .or_else(|| envs["environments"].as_array())
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["prefix"]
+                .as_str()
+                .is_some_and(|p| std::fs::canonicalize(p).ok().as_deref() == Some(&*real_env))
+        })
+        .count();
+    assert_eq!(count, 1, "{text}");
+    let _ = toolbox();
+}
+
+/// A venv with ipykernel and the package `demo` (module `demo`), on the toolbox base.
+fn project_venv(w: &World, path: &Path, marker: &str) -> support::Venv {
+    let v = w.uv_venv(path, &toolbox().base_python, true);
+    w.wheel(marker, "1.0", &[(marker, "WHERE = __file__\n")]);
+    w.uv_install(&v.python, &["ipykernel==7.4.0", marker])
+        .unwrap();
+    v
+}
+
+/// https://github.com/jupyter/notebook/issues/2563 ("Jupyter Notebook is loading incorrect
+/// Python kernel"): a hand-written kernel.json with a bare `python` and an `env` that puts the
+/// project venv first on PATH. jupyter_client swaps the bare name for the server's own
+/// interpreter, so the venv's packages are missing. The fix must write the venv's interpreter
+/// (what the author meant), not the Jupyter's.
+#[test]
+fn bare_python_with_env_path_is_fixed_to_that_venv() {
+    let w = World::with_tools();
+    let proj = project_venv(&w, &w.root().join("proj/.venv"), "projpkg");
+    w.kernelspec(
+        &w.user_kernels(),
+        "proj",
+        &serde_json::json!({
+            "argv": ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": "proj",
+            "language": "python",
+            "env": {"PATH": format!("{}:${{PATH}}", proj.bin().display()), "VIRTUAL_ENV": s(&proj.prefix)},
+        })
+        .to_string(),
+    );
+    let before = w.run_kernel("proj", "import projpkg");
+    assert!(
+        before
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("ModuleNotFoundError")),
+        "{before:?}"
+    );
+    let v = doctor(&w, &[]);
+    let f = find(&v, "kernel-relative-python").unwrap_or_else(|| panic!("{v:#}"));
+    let text = f["fix"]["text"].as_str().unwrap();
+    assert!(
+        text.contains(s(&proj.python)),
+        "fix targets the venv: {text}"
+    );
+    run_fix(&w, &w.cwd(), text).ok();
+    let after = w.run_kernel("proj", "import sys, projpkg; print(sys.prefix)");
+    assert!(after.error.is_none(), "{after:?}");
+    assert!(after.stdout.contains(s(&proj.prefix)), "{after:?}");
+}
+
+/// https://github.com/ipython/ipykernel/issues/1132 ("Different Kernel for Same venv Name")
+/// and https://github.com/moj-analytical-services/user-guidance/pull/272: two projects both
+/// ran `python -m ipykernel install --user --name venv`; the second overwrote the first, so
+/// project A's notebook runs project B's env. kip must point at A's own `.venv`, not advise
+/// installing A's packages into B's env.
+#[test]
+fn two_projects_same_kernel_name_notebook_env_mismatch() {
+    let w = World::with_tools();
+    let a_dir = w.root().join("projA");
+    let b_dir = w.root().join("projB");
+    std::fs::create_dir_all(a_dir.join(".git")).unwrap();
+    std::fs::create_dir_all(b_dir.join(".git")).unwrap();
+    let a = project_venv(&w, &a_dir.join(".venv"), "apkg");
+    let b = project_venv(&w, &b_dir.join(".venv"), "bpkg");
+    for v in [&a, &b] {
+        w.run(
+            &v.python,
+            &["-m", "ipykernel", "install", "--user", "--name", "venv"],
+        )
+        .ok();
+    }
+    let nb = a_dir.join("analysis.ipynb");
+    std::fs::write(
+        &nb,
+        serde_json::json!({
+            "cells": [{"cell_type": "code", "execution_count": null, "id": "c1", "metadata": {}, "outputs": [], "source": ["import apkg\n"]}],
+            "metadata": {"kernelspec": {"display_name": "venv", "language": "python", "name": "venv"}},
+            "nbformat": 4, "nbformat_minor": 5
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let run = |w: &World, name: &str| {
+        w.run_kernel_with(
+            name,
+            "import apkg",
+            &support::KernelOpts {
+                cwd: Some(a_dir.clone()),
+                ..Default::default()
+            },
+        )
+    };
+    let before = run(&w, "venv");
+    assert!(before.error.is_some(), "{before:?}");
+    let v = w
+        .kip_in(&a_dir, &["doctor", "--json", "analysis.ipynb"])
+        .json();
+    let f = find(&v, "notebook-env-mismatch").unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(f["severity"], "warning");
+    // Harmful advice: installing A's needs into B's env.
+    assert!(
+        !findings(&v)
+            .iter()
+            .any(|f| f["id"] == "notebook-import-missing"
+                && f["fix"]["text"].as_str().unwrap().contains("--kernel venv")),
+        "{v:#}"
+    );
+    let text = f["fix"]["text"].as_str().unwrap().to_string();
+    // `install --missing` refuses to serve the wrong env, and prints the commands.
+    let refused = w.kip_in(
+        &a_dir,
+        &["install", "--notebook", "analysis.ipynb", "--missing"],
+    );
+    assert_eq!(refused.status, 1, "{}", refused.show());
+    assert!(
+        refused.stderr.contains("kip kernel add"),
+        "{}",
+        refused.show()
+    );
+    let mut name = None;
+    for step in text.split(" && ") {
+        let out = run_fix(&w, &a_dir, step);
+        assert!(out.success(), "{step}: {}", out.show());
+        if let Some(n) = step.strip_prefix("kip kernel use ") {
+            name = n.split_whitespace().next().map(str::to_string);
+        }
+    }
+    let name = name.unwrap_or_else(|| panic!("no `kip kernel use` in {text}"));
+    let nbv: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&nb).unwrap()).unwrap();
+    assert_eq!(nbv["metadata"]["kernelspec"]["name"], name.as_str());
+    let after = run(&w, &name);
+    assert!(after.error.is_none(), "{after:?}");
+    // B's kernel is untouched.
+    let b_still = w.run_kernel("venv", "import bpkg");
+    assert!(b_still.error.is_none(), "{b_still:?}");
+}
