@@ -261,3 +261,85 @@ fn two_projects_same_kernel_name_notebook_env_mismatch() {
     let b_still = w.run_kernel("venv", "import bpkg");
     assert!(b_still.error.is_none(), "{b_still:?}");
 }
+
+/// https://github.com/StatCan/aaw/issues/2045 ("Updating Base Image or Python Version can
+/// break Venvs"): the Python a venv was made from is removed; the venv and its packages are
+/// intact. kip must not offer to delete the kernel: it repoints the venv at another Python of
+/// the same version, and the kernel imports its old packages again.
+#[test]
+fn venv_whose_base_was_removed_is_repointed_not_deleted() {
+    let w = World::with_tools();
+    let version = support::pyenv_version("3.11");
+    let real = support::real_pyenv_root().join("versions").join(&version);
+    // The base the venv was made from: a Python install that will be removed.
+    let old_base = w.root().join("opt/python3.11");
+    std::fs::create_dir_all(&old_base).unwrap();
+    for e in std::fs::read_dir(&real).unwrap().flatten() {
+        std::os::unix::fs::symlink(e.path(), old_base.join(e.file_name())).unwrap();
+    }
+    let venv = w.stdlib_venv(
+        &w.root().join("work-venv"),
+        &old_base.join("bin/python3.11"),
+        true,
+    );
+    w.wheel("oldpkg", "1.0", &[("oldpkg", "X = 1\n")]);
+    w.uv_install(&venv.python, &["ipykernel==7.4.0", "oldpkg"])
+        .unwrap();
+    w.run(
+        &venv.python,
+        &["-m", "ipykernel", "install", "--user", "--name", "work"],
+    )
+    .ok();
+    assert!(w.run_kernel("work", "import oldpkg").error.is_none());
+    // The upgrade removes the old Python; another 3.11 is installed (pyenv).
+    std::fs::remove_dir_all(&old_base).unwrap();
+    w.pyenv_root(&[&version]);
+    let before = w.run_kernel("work", "import oldpkg");
+    assert!(!before.started, "{before:?}");
+    let v = doctor(&w, &[]);
+    assert!(
+        find(&v, "kernel-interpreter-missing").is_none(),
+        "harmful: offers to delete an intact venv's kernel: {v:#}"
+    );
+    let f = find(&v, "env-venv-base-missing").unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(f["subject"], "work");
+    assert_eq!(f["fix"]["automatic"], true, "{f}");
+    let out = run_fix(&w, &w.cwd(), f["fix"]["text"].as_str().unwrap());
+    assert!(out.success(), "{}", out.show());
+    let after = w.run_kernel("work", "import oldpkg, sys; print(sys.prefix)");
+    assert!(after.error.is_none(), "{after:?}");
+    assert!(after.stdout.contains("work-venv"), "{after:?}");
+    // The old pyvenv.cfg is kept as a backup.
+    assert!(std::fs::read_dir(&venv.prefix).unwrap().flatten().any(|e| e
+        .file_name()
+        .to_string_lossy()
+        .starts_with("pyvenv.cfg.kip-bak-")));
+    let v = doctor(&w, &[]);
+    assert!(find(&v, "env-venv-base-missing").is_none(), "{v:#}");
+}
+
+/// https://github.com/jupyter/jupyter_client/issues/269 ("launch_kernel is failing with
+/// FileNotFound, pointing to a removed venv's python3"): the whole venv is gone, so the
+/// kernel is removed (with `--yes`, as printed), and Jupyter's own kernel starts again.
+#[test]
+fn kernel_of_a_deleted_venv_is_removed() {
+    let w = World::with_tools();
+    let venv = w.uv_venv(&w.root().join("gone"), &toolbox().base_python, false);
+    w.kernelspec(
+        &w.user_kernels(),
+        "old-env",
+        &serde_json::json!({"argv": [s(&venv.python), "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "Python 3", "language": "python"}).to_string(),
+    );
+    std::fs::remove_dir_all(&venv.prefix).unwrap();
+    let before = w.run_kernel("old-env", "1");
+    assert!(!before.started, "{before:?}");
+    let v = doctor(&w, &[]);
+    let f = find(&v, "kernel-interpreter-missing").unwrap_or_else(|| panic!("{v:#}"));
+    assert!(find(&v, "env-venv-base-missing").is_none(), "{v:#}");
+    let out = run_fix(&w, &w.cwd(), f["fix"]["text"].as_str().unwrap());
+    assert!(out.success(), "{}", out.show());
+    assert!(!w.user_kernels().join("old-env").exists());
+    // The notebook falls back to Jupyter's own kernel, which starts.
+    let after = w.run_kernel("python3", "print(1)");
+    assert!(after.error.is_none(), "{after:?}");
+}

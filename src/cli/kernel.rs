@@ -501,6 +501,21 @@ pub fn fix_one(
     let mut findings = Vec::new();
     checks::check_kernel(ctx, view, k, &mut findings);
     let ids: HashSet<FindingId> = findings.iter().map(|f| f.id).collect();
+    if ids.contains(&FindingId::EnvVenvBaseMissing) {
+        let env = k
+            .interpreter
+            .python()
+            .and_then(|p| classify::classify_interpreter(ctx, p));
+        match env.map(|e| crate::python::repoint::repair(ctx, &e)) {
+            Some(Ok(done)) => {
+                r.changed = true;
+                r.actions.push(done);
+            }
+            Some(Err(why)) => r.skipped.push(why),
+            None => r.skipped.push("its venv cannot be read".into()),
+        }
+        return Ok(r);
+    }
     if ids.contains(&FindingId::KernelInterpreterMissing) {
         if yes {
             write::remove_kernel_dir(&k.entry.found.disk_dir)?;

@@ -140,6 +140,7 @@ impl FindingId {
                 | FindingId::KernelIpykernelMissing
                 | FindingId::KernelRelativePython
                 | FindingId::KernelShellMismatch
+                | FindingId::EnvVenvBaseMissing
         )
     }
 }
@@ -238,8 +239,8 @@ mod tests {
         "kernel-name-points-elsewhere",
         "shell-pythonpath",
     ];
-    /// `env-venv-base-missing` becomes automatic (repoint the venv) with the judgement issue.
-    const AUTOMATIC_PENDING: &[&str] = &["env-venv-base-missing"];
+    /// Ids whose automatic flag an open issue is to change.
+    const AUTOMATIC_PENDING: &[&str] = &[];
 
     #[test]
     fn catalog_matches_product_md() {

@@ -220,6 +220,18 @@ pub fn check_kernel(ctx: &Context, view: &JupyterView, k: &ResolvedKernel, out: 
             exists: false,
             ..
         } => {
+            // The venv is still there with its packages; only its base is gone.
+            if let Some(env) = classify::classify_interpreter(ctx, python)
+                .filter(crate::python::repoint::base_missing)
+            {
+                out.push(crate::doctor::envs::venv_base_missing(
+                    ctx,
+                    &env,
+                    &name,
+                    Some(&name),
+                ));
+                return;
+            }
             out.push(Finding::new(
                 FindingId::KernelInterpreterMissing,
                 &name,
