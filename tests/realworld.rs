@@ -343,3 +343,81 @@ fn kernel_of_a_deleted_venv_is_removed() {
     let after = w.run_kernel("python3", "print(1)");
     assert!(after.error.is_none(), "{after:?}");
 }
+
+/// https://github.com/jupyter/jupyter/issues/727 ("pip install on ubuntu doesn't": PEP 668):
+/// two kernels on Debian's system Python, without ipykernel. `--fix` must not install into
+/// the externally managed Python: that fix is reported refused and not counted as applied,
+/// the way out names each requirement once, and the `!pip` mismatch shared by both kernels
+/// is one finding naming both.
+#[test]
+fn refused_fix_is_counted_as_refused() {
+    let w = World::with_tools();
+    let system = Path::new("/usr/bin/python3");
+    assert!(
+        Path::new("/usr/lib/python3.11/EXTERNALLY-MANAGED").is_file()
+            || std::fs::read_dir("/usr/lib")
+                .unwrap()
+                .flatten()
+                .any(|e| e.path().join("EXTERNALLY-MANAGED").is_file()),
+        "this test needs Debian's externally managed /usr/bin/python3"
+    );
+    // An activated venv puts its pip first on PATH, so `!pip` in both kernels reaches it.
+    let other = w.uv_venv(&w.root().join("other"), &toolbox().base_python, true);
+    w.prepend_path(&other.bin());
+    for name in ["sys-a", "sys-b"] {
+        w.kernelspec(
+            &w.user_kernels(),
+            name,
+            &serde_json::json!({"argv": [s(system), "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": name, "language": "python"}).to_string(),
+        );
+    }
+    let before = w.run_kernel("sys-a", "1");
+    assert!(!before.started, "{before:?}");
+    let v = doctor(&w, &[]);
+    let shell: Vec<serde_json::Value> = findings(&v)
+        .into_iter()
+        .filter(|f| f["id"] == "kernel-shell-mismatch")
+        .collect();
+    assert_eq!(shell.len(), 1, "one finding for one cause: {v:#}");
+    assert_eq!(shell[0]["subjects"], serde_json::json!(["sys-a", "sys-b"]));
+    assert!(shell[0]["fix"]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("kip kernel fix sys-a sys-b "));
+    let out = w.kip(&["doctor", "--fix", "--json"]);
+    let after = out.json();
+    let fixes = after["fixes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{after:#}"));
+    let ipk: Vec<&serde_json::Value> = fixes
+        .iter()
+        .filter(|f| f["id"] == "kernel-ipykernel-missing")
+        .collect();
+    assert_eq!(ipk.len(), 2, "{after:#}");
+    assert!(ipk.iter().all(|f| f["outcome"] == "refused"), "{after:#}");
+    let count = |o: &str| fixes.iter().filter(|f| f["outcome"] == o).count();
+    assert!(
+        out.stderr.contains(&format!(
+            "{} fix(es) applied, {} refused, 0 failed",
+            count("applied"),
+            count("refused")
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(count("refused") >= 2, "{after:#}");
+    // Still not startable, and still reported: nothing pretended otherwise.
+    assert!(
+        find(&after, "kernel-ipykernel-missing").is_some(),
+        "{after:#}"
+    );
+    assert!(!w.run_kernel("sys-a", "1").started);
+    // The PEP 668 way out names each requirement once.
+    let install = w.kip(&["install", "ipykernel", "--kernel", "sys-a"]);
+    assert_eq!(install.status, 1, "{}", install.show());
+    assert!(
+        !install.stderr.contains("ipykernel ipykernel"),
+        "{}",
+        install.stderr
+    );
+}

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::kernels::{resolve_all, ResolvedKernel};
 use crate::context::Context;
-use crate::doctor::finding::{Finding, FindingId, Severity};
+use crate::doctor::finding::{Finding, FindingId, FixOutcome, Outcome, Severity};
 use crate::doctor::{self, Checked, Report};
 use crate::install::target::{self, TargetArgs, TargetError};
 use crate::jupyter::view::{self, JupyterView};
@@ -98,7 +98,19 @@ pub fn diagnose(
         )
         .map_err(TargetError::Usage)?;
     }
-    Ok((Report::new(checked, findings), kernels))
+    // The notebook and the kernel it runs come first in the report.
+    let mut first: Vec<String> = checked.notebooks.clone();
+    if let Some(nb) = &args.notebook {
+        let path = ctx.cwd.join(nb);
+        if let Some(k) = args.target.kernel.clone().or_else(|| {
+            crate::notebook::read(&path)
+                .ok()
+                .and_then(|n| n.kernel_name)
+        }) {
+            first.push(k);
+        }
+    }
+    Ok((Report::new(checked, findings, &first), kernels))
 }
 
 pub fn run(ctx: &Context, args: &DoctorArgs) -> anyhow::Result<i32> {
@@ -118,15 +130,23 @@ pub fn run(ctx: &Context, args: &DoctorArgs) -> anyhow::Result<i32> {
         render_report(&view, &report, args.json)?;
         return Ok(if report.errors() > 0 { 1 } else { 0 });
     }
-    let applied = apply_fixes(ctx, &view, &report, &kernels, args.yes, args.json)?;
-    eprintln!("{applied} fix(es) applied; checking again");
+    let outcomes = apply_fixes(ctx, &view, &report, &kernels, args.yes, args.json)?;
+    let count = |o: Outcome| outcomes.iter().filter(|f| f.outcome == o).count();
+    eprintln!(
+        "{} fix(es) applied, {} refused, {} failed; checking again",
+        count(Outcome::Applied),
+        count(Outcome::Refused),
+        count(Outcome::Failed)
+    );
     let view = view::select(ctx, args.jupyter.as_deref())?;
-    let (after, _) = diagnose(ctx, &view, args).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (mut after, _) = diagnose(ctx, &view, args).map_err(|e| anyhow::anyhow!("{e}"))?;
+    after.fixes = outcomes;
     render_report(&view, &after, args.json)?;
     Ok(if after.errors() > 0 { 1 } else { 0 })
 }
 
-/// Apply the automatic fixes, each printed first; destructive ones only with `--yes`.
+/// Apply the automatic fixes, each printed first; destructive ones only with `--yes`. Every
+/// fix attempted is reported applied, refused or failed (only the applied count as done).
 fn apply_fixes(
     ctx: &Context,
     view: &JupyterView,
@@ -134,7 +154,7 @@ fn apply_fixes(
     kernels: &[ResolvedKernel],
     yes: bool,
     json: bool,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<Vec<FixOutcome>> {
     let mut names: Vec<String> = Vec::new();
     for f in &report.findings {
         if !f.fix.automatic {
@@ -147,32 +167,32 @@ fn apply_fixes(
             }
             continue;
         }
-        if f.id == FindingId::KernelInterpreterMissing && !yes {
-            eprintln!(
-                "not applied without --yes: {} — {}",
-                f.id.as_str(),
-                f.fix.text
-            );
-            continue;
-        }
-        if !names.contains(&f.subject) {
-            names.push(f.subject.clone());
-        }
-    }
-    let mut applied = 0;
-    for n in names {
-        eprintln!("fixing kernel {n}");
-        let k: Vec<&ResolvedKernel> = kernels
-            .iter()
-            .filter(|k| k.entry.found.name.to_string_lossy() == n)
-            .collect();
-        for k in k {
-            if crate::cli::kernel::fix_one(ctx, view, k, yes, json)?.changed {
-                applied += 1;
+        for s in f.all_subjects() {
+            if !names.contains(&s) {
+                names.push(s);
             }
         }
     }
-    Ok(applied)
+    let mut outcomes = Vec::new();
+    for n in names {
+        eprintln!("fixing kernel {n}");
+        for k in kernels
+            .iter()
+            .filter(|k| k.entry.found.name.to_string_lossy() == n)
+        {
+            let r = crate::cli::kernel::fix_one(ctx, view, k, yes, json)?;
+            for o in r.outcomes {
+                let word = match o.outcome {
+                    Outcome::Applied => "applied",
+                    Outcome::Refused => "refused",
+                    Outcome::Failed => "failed",
+                };
+                eprintln!("  {word}: {} ({}) — {}", o.id.as_str(), n, o.detail);
+                outcomes.push(o);
+            }
+        }
+    }
+    Ok(outcomes)
 }
 
 fn render_report(view: &JupyterView, report: &Report, json: bool) -> anyhow::Result<()> {

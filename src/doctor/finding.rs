@@ -132,6 +132,37 @@ impl FindingId {
         }
     }
 
+    /// How surely this breaks the user's import, most sure first (the order of a report
+    /// within one severity): a kernel that cannot start, then the wrong env, then the rest.
+    pub fn breakage_rank(self) -> usize {
+        use FindingId::*;
+        const ORDER: [FindingId; 22] = [
+            NotebookKernelMissing,
+            KernelInterpreterMissing,
+            EnvVenvBaseMissing,
+            KernelSpecInvalid,
+            KernelIpykernelMissing,
+            NotebookImportMissing,
+            NotebookEnvMismatch,
+            KernelRelativePython,
+            NotebookLocalShadowing,
+            KernelShadowed,
+            KernelEnvPythonpath,
+            EnvUserSiteShadowing,
+            KernelShellMismatch,
+            ShellJupyterPythonMismatch,
+            ShellPipPythonMismatch,
+            EnvBrokenScript,
+            EnvSiteNotWritable,
+            KernelWrapperUnresolved,
+            EnvExternallyManaged,
+            EnvNoPip,
+            EnvCondaPipMixed,
+            ShellShim,
+        ];
+        ORDER.iter().position(|i| *i == self).unwrap_or(ORDER.len())
+    }
+
     /// May `--fix` apply the fix? (`kernel-interpreter-missing` only removes with `--yes`.)
     pub fn automatic(self) -> bool {
         matches!(
@@ -152,6 +183,28 @@ pub struct Fix {
     pub automatic: bool,
 }
 
+/// What `--fix` (or `kip kernel fix`) did about one finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Done (and re-checked by the run that follows).
+    Applied,
+    /// Not attempted: kip or the environment declines it (PEP 668, not writable, needs
+    /// `--yes`, nothing to repoint to).
+    Refused,
+    /// Attempted and did not work (an installer's error, a repoint rolled back).
+    Failed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FixOutcome {
+    pub id: FindingId,
+    /// The kernels (or envs) it was about.
+    pub subjects: Vec<String>,
+    pub outcome: Outcome,
+    pub detail: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
     pub id: FindingId,
@@ -161,6 +214,14 @@ pub struct Finding {
     pub message: String,
     pub explanation: String,
     pub fix: Fix,
+    /// When one cause affects many kernels: all of them (`subject` is the first). The fix
+    /// names exactly these.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subjects: Vec<String>,
+    /// What makes two findings of one id the same cause (e.g. "!pip reaches /usr/bin/pip"):
+    /// such findings are merged into one listing their subjects.
+    #[serde(skip)]
+    pub cause: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub module: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -185,9 +246,25 @@ impl Finding {
                 text: fix.into(),
                 automatic: id.automatic(),
             },
+            subjects: Vec::new(),
+            cause: None,
             module: None,
             distribution: None,
         }
+    }
+
+    /// The subjects it is about: `subjects` when merged, else `subject`.
+    pub fn all_subjects(&self) -> Vec<String> {
+        if self.subjects.is_empty() {
+            vec![self.subject.clone()]
+        } else {
+            self.subjects.clone()
+        }
+    }
+
+    pub fn with_cause(mut self, cause: impl Into<String>) -> Finding {
+        self.cause = Some(cause.into());
+        self
     }
 
     pub fn with_severity(mut self, s: Severity) -> Finding {

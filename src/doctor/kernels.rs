@@ -283,11 +283,8 @@ fn check_shell(
             FindingId::KernelShellMismatch,
             name,
             format!("inside kernel \"{name}\", {}", wrong.join(" and ")),
-            format!(
-                "`!pip install` in a notebook runs the first `pip` on the kernel's PATH, which belongs to another environment than the kernel's ({}), so what it installs is not importable in this kernel.",
-                env.prefix.display()
-            ),
+            "`!pip install` in a notebook runs the first `pip` on the kernel's PATH, which belongs to another environment than the kernel's, so what it installs is not importable in the kernel.",
             format!("kip kernel fix {} (adds the activation env: PATH, VIRTUAL_ENV/CONDA_PREFIX; seeds pip)", q(name)),
-        ));
+        ).with_cause(wrong.join(" and ")));
     }
 }
