@@ -20,6 +20,8 @@ pub struct DoctorArgs {
     pub json: bool,
     pub fix: bool,
     pub yes: bool,
+    /// `--start` / `--no-start` (default: start the notebook's kernel).
+    pub start: doctor::start::StartMode,
 }
 
 /// Run every check once.
@@ -110,7 +112,17 @@ pub fn diagnose(
             first.push(k);
         }
     }
-    Ok((Report::new(checked, findings, &first), kernels))
+    let starts = doctor::start::check(
+        ctx,
+        view,
+        &kernels,
+        args.notebook.as_deref(),
+        args.start,
+        &mut findings,
+    );
+    let mut report = Report::new(checked, findings, &first);
+    report.starts = starts;
+    Ok((report, kernels))
 }
 
 pub fn run(ctx: &Context, args: &DoctorArgs) -> anyhow::Result<i32> {
@@ -130,7 +142,8 @@ pub fn run(ctx: &Context, args: &DoctorArgs) -> anyhow::Result<i32> {
         render_report(&view, &report, args.json)?;
         return Ok(if report.errors() > 0 { 1 } else { 0 });
     }
-    let outcomes = apply_fixes(ctx, &view, &report, &kernels, args.yes, args.json)?;
+    let prove = !matches!(args.start, doctor::start::StartMode::Never);
+    let outcomes = apply_fixes(ctx, &view, &report, &kernels, args.yes, prove, args.json)?;
     let count = |o: Outcome| outcomes.iter().filter(|f| f.outcome == o).count();
     eprintln!(
         "{} fix(es) applied, {} refused, {} failed; checking again",
@@ -153,6 +166,7 @@ fn apply_fixes(
     report: &Report,
     kernels: &[ResolvedKernel],
     yes: bool,
+    prove: bool,
     json: bool,
 ) -> anyhow::Result<Vec<FixOutcome>> {
     let mut names: Vec<String> = Vec::new();
@@ -180,7 +194,11 @@ fn apply_fixes(
             .iter()
             .filter(|k| k.entry.found.name.to_string_lossy() == n)
         {
-            let r = crate::cli::kernel::fix_one(ctx, view, k, yes, json)?;
+            let mut r = crate::cli::kernel::fix_one(ctx, view, k, yes, json)?;
+            // A rewritten kernel is proven by starting it, and put back when it fails.
+            if prove {
+                doctor::start::prove_rewrite(ctx, view, &mut r);
+            }
             for o in r.outcomes {
                 let word = match o.outcome {
                     Outcome::Applied => "applied",
@@ -210,6 +228,15 @@ fn render_report(view: &JupyterView, report: &Report, json: bool) -> anyhow::Res
         report.checked.environments.len(),
         report.checked.commands.len()
     )?;
+    for st in &report.starts {
+        writeln!(
+            out,
+            "{} {}: {}",
+            render::dim("start"),
+            st.kernel,
+            st.summary()
+        )?;
+    }
     let mut subjects: Vec<&str> = Vec::new();
     for f in &report.findings {
         if !subjects.contains(&f.subject.as_str()) {
@@ -226,6 +253,9 @@ fn render_report(view: &JupyterView, report: &Report, json: bool) -> anyhow::Res
             };
             writeln!(out, "  {sev} [{}] {}", f.id.as_str(), f.message)?;
             writeln!(out, "    why: {}", f.explanation)?;
+            for l in f.stderr_tail.iter().flat_map(|t| t.lines()) {
+                writeln!(out, "    {} {l}", render::dim("stderr |"))?;
+            }
             writeln!(
                 out,
                 "    fix: {}{}",

@@ -12,6 +12,7 @@ use crate::cli::kernels::{resolve_all, ResolvedKernel};
 use crate::context::Context;
 use crate::doctor::finding::{FindingId, FixOutcome, Outcome};
 use crate::doctor::kernels as checks;
+use crate::doctor::start as proof;
 use crate::install::target::{check_kernel_name, TargetArgs};
 use crate::jupyter::launch::{find_on_path, KernelInterpreter};
 use crate::jupyter::paths::pjoin;
@@ -37,6 +38,10 @@ pub enum KernelCommand {
         /// Apply without asking, including removing kernels whose interpreter is gone.
         #[arg(long)]
         yes: bool,
+        /// Do not prove a rewritten kernel by starting it (by default one that does not start
+        /// gets its kernel.json back from the backup and is reported as failed).
+        #[arg(long)]
+        no_start: bool,
         /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
@@ -117,6 +122,10 @@ pub struct AddArgs {
     /// Do not set PYTHONNOUSERSITE=1.
     #[arg(long)]
     pub allow_user_site: bool,
+    /// Do not prove the new kernel by starting it (by default a kernel that does not start is
+    /// removed again and the command exits 1).
+    #[arg(long)]
+    pub no_start: bool,
     /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
     #[arg(long)]
     pub json: bool,
@@ -132,9 +141,10 @@ pub fn run(ctx: &Context, cmd: KernelCommand) -> anyhow::Result<i32> {
             names,
             all,
             yes,
+            no_start,
             json,
             jupyter,
-        } => fix(ctx, &names, all, yes, json, jupyter.as_deref()),
+        } => fix(ctx, &names, all, yes, !no_start, json, jupyter.as_deref()),
         KernelCommand::Remove { name, yes, jupyter } => remove(ctx, &name, yes, jupyter.as_deref()),
         KernelCommand::Show {
             name,
@@ -444,6 +454,17 @@ fn add(ctx: &Context, a: &AddArgs) -> anyhow::Result<i32> {
         ));
     }
     let dest = installed.dir;
+    let start = (!a.no_start).then(|| proof::prove_kernel_dir(ctx, &view, &name, &dest));
+    if let Some(failed) = start.as_ref().and_then(proof::failure_text_of) {
+        eprintln!(
+            "kip kernel add: {failed}\n{}",
+            proof::undo_add(&dest, installed.backup.as_deref())
+        );
+        return Ok(1);
+    }
+    if let Some(st) = &start {
+        notes.push(format!("start: {}", st.summary()));
+    }
     for n in &notes {
         eprintln!("note: {n}");
     }
@@ -484,6 +505,11 @@ pub struct FixResult {
     pub skipped: Vec<String>,
     /// Each finding's fix: applied, refused or failed.
     pub outcomes: Vec<FixOutcome>,
+    /// The start that proved the rewritten kernel (or why it was not started).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<proof::StartRecord>,
+    /// The rewritten kernel did not start, and kernel.json was put back from the backup.
+    pub restored: bool,
 }
 
 impl FixResult {
@@ -552,7 +578,10 @@ pub fn fix_one(
                     e.prefix.display()
                 ),
             ),
-            Some(e) => match crate::python::repoint::repair(ctx, &e) {
+            Some(e) => match crate::python::repoint::repair(ctx, &e, || {
+                let rec = proof::prove_kernel_dir(ctx, view, &name, &k.entry.found.disk_dir);
+                proof::failure_text_of(&rec).map_or(Ok(()), Err)
+            }) {
                 Ok(done) => {
                     r.changed = true;
                     r.actions.push(done.clone());
@@ -735,6 +764,7 @@ fn fix(
     names: &[String],
     all: bool,
     yes: bool,
+    start: bool,
     json: bool,
     jupyter: Option<&Path>,
 ) -> anyhow::Result<i32> {
@@ -771,7 +801,10 @@ fn fix(
         v
     };
     for k in chosen {
-        let r = fix_one(ctx, &view, k, yes, json)?;
+        let mut r = fix_one(ctx, &view, k, yes, json)?;
+        if start {
+            proof::prove_rewrite(ctx, &view, &mut r);
+        }
         if !json {
             for a in &r.actions {
                 println!("{}: {a}", r.name);
@@ -781,6 +814,9 @@ fn fix(
             }
             if let Some(b) = &r.backup {
                 println!("{}: backup {}", r.name, b.display());
+            }
+            if let Some(st) = &r.start {
+                println!("{}: start: {}", r.name, st.summary());
             }
         }
         if !r.skipped.is_empty() {

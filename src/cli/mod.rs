@@ -73,6 +73,13 @@ pub enum Command {
         /// Allow destructive fixes (removing a kernel whose interpreter is gone).
         #[arg(long, requires = "fix")]
         yes: bool,
+        /// Start every kernel checked (in the notebook's folder for its kernel) and report
+        /// the ones that die or do not answer (KIP_START_TIMEOUT_MS, default 30000).
+        #[arg(long, conflicts_with = "no_start")]
+        start: bool,
+        /// Start no kernel, not even the notebook's (which `kip doctor NOTEBOOK` starts).
+        #[arg(long)]
+        no_start: bool,
     },
     /// Register, repair, remove and inspect kernelspecs.
     #[command(subcommand)]
@@ -311,6 +318,8 @@ pub fn main() -> i32 {
             json,
             fix,
             yes,
+            start,
+            no_start,
         } => doctor::run(
             &ctx,
             &doctor::DoctorArgs {
@@ -320,6 +329,7 @@ pub fn main() -> i32 {
                 json,
                 fix,
                 yes,
+                start: crate::doctor::start::StartMode::from_flags(start, no_start),
             },
         ),
         Command::Kernel(k) => kernel::run(&ctx, k),

@@ -47,10 +47,12 @@ pub enum FindingId {
     NotebookImportMissing,
     NotebookLocalShadowing,
     NotebookEnvMismatch,
+    KernelStartFails,
+    ShellPythonpath,
 }
 
 impl FindingId {
-    pub const ALL: [FindingId; 22] = [
+    pub const ALL: [FindingId; 24] = [
         FindingId::KernelSpecInvalid,
         FindingId::KernelInterpreterMissing,
         FindingId::KernelIpykernelMissing,
@@ -73,6 +75,8 @@ impl FindingId {
         FindingId::NotebookImportMissing,
         FindingId::NotebookLocalShadowing,
         FindingId::NotebookEnvMismatch,
+        FindingId::KernelStartFails,
+        FindingId::ShellPythonpath,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -99,6 +103,8 @@ impl FindingId {
             FindingId::NotebookImportMissing => "notebook-import-missing",
             FindingId::NotebookLocalShadowing => "notebook-local-shadowing",
             FindingId::NotebookEnvMismatch => "notebook-env-mismatch",
+            FindingId::KernelStartFails => "kernel-start-fails",
+            FindingId::ShellPythonpath => "shell-pythonpath",
         }
     }
 
@@ -112,7 +118,8 @@ impl FindingId {
             | KernelIpykernelMissing
             | EnvVenvBaseMissing
             | NotebookKernelMissing
-            | NotebookImportMissing => Severity::Error,
+            | NotebookImportMissing
+            | KernelStartFails => Severity::Error,
             KernelRelativePython
             | KernelShadowed
             | KernelShellMismatch
@@ -123,7 +130,8 @@ impl FindingId {
             | ShellPipPythonMismatch
             | ShellJupyterPythonMismatch
             | NotebookLocalShadowing
-            | NotebookEnvMismatch => Severity::Warning,
+            | NotebookEnvMismatch
+            | ShellPythonpath => Severity::Warning,
             KernelWrapperUnresolved
             | EnvExternallyManaged
             | EnvNoPip
@@ -136,8 +144,9 @@ impl FindingId {
     /// within one severity): a kernel that cannot start, then the wrong env, then the rest.
     pub fn breakage_rank(self) -> usize {
         use FindingId::*;
-        const ORDER: [FindingId; 22] = [
+        const ORDER: [FindingId; 24] = [
             NotebookKernelMissing,
+            KernelStartFails,
             KernelInterpreterMissing,
             EnvVenvBaseMissing,
             KernelSpecInvalid,
@@ -148,6 +157,7 @@ impl FindingId {
             NotebookLocalShadowing,
             KernelShadowed,
             KernelEnvPythonpath,
+            ShellPythonpath,
             EnvUserSiteShadowing,
             KernelShellMismatch,
             ShellJupyterPythonMismatch,
@@ -226,6 +236,16 @@ pub struct Finding {
     pub module: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distribution: Option<String>,
+    /// `kernel-start-fails`: the kernel's exit code (null when it timed out, was killed by a
+    /// signal or could not be run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<Option<i32>>,
+    /// `kernel-start-fails`: no `kernel_info` reply within `KIP_START_TIMEOUT_MS`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timed_out: Option<bool>,
+    /// `kernel-start-fails`: the last 30 lines of the kernel's stderr.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stderr_tail: Option<String>,
 }
 
 impl Finding {
@@ -250,6 +270,9 @@ impl Finding {
             cause: None,
             module: None,
             distribution: None,
+            exit_code: None,
+            timed_out: None,
+            stderr_tail: None,
         }
     }
 
@@ -307,14 +330,12 @@ mod tests {
     /// is to close. Each entry must still be true: building the finding (or closing the
     /// difference) makes this test fail until the entry is removed.
     const NOT_BUILT: &[&str] = &[
-        "kernel-start-fails",
         "env-ephemeral",
         "env-unpacked-placeholder",
         "env-shared-module",
         "env-editable-missing",
         "kernel-state-stale",
         "kernel-name-points-elsewhere",
-        "shell-pythonpath",
     ];
     /// Ids whose automatic flag an open issue is to change.
     const AUTOMATIC_PENDING: &[&str] = &[];

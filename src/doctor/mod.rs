@@ -7,6 +7,7 @@ pub mod finding;
 pub mod kernels;
 pub mod notebook;
 pub mod shell;
+pub mod start;
 
 use std::collections::BTreeMap;
 
@@ -23,6 +24,9 @@ pub struct Report {
     /// With `--fix`: what was done about each automatic fix before this (re-)check.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fixes: Vec<FixOutcome>,
+    /// The kernels kip started (or would not start, and why): PRODUCT.md's proof by starting.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub starts: Vec<start::StartRecord>,
 }
 
 /// Everything examined, healthy or not.
@@ -62,6 +66,7 @@ impl Report {
             findings,
             summary,
             fixes: Vec::new(),
+            starts: Vec::new(),
         }
     }
 

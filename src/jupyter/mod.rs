@@ -8,4 +8,5 @@ pub mod paths;
 pub mod ps;
 pub mod runtime;
 pub mod servers;
+pub mod start;
 pub mod view;

@@ -158,9 +158,13 @@ pub fn repoint(env: &Environment, base: &Environment) -> std::io::Result<Repoint
 }
 
 /// Repair a venv whose base is gone: repoint it at a base of the same version and ABI, then
-/// verify that its interpreter starts and imports `ipykernel` (what its kernels run) from its
-/// own site-packages; roll back on failure. Ok(what was done), Err(why nothing changed).
-pub fn repair(ctx: &Context, env: &Environment) -> Result<String, String> {
+/// `verify` (the caller starts the kernel that runs it); roll back on failure. Ok(what was
+/// done), Err(why nothing changed).
+pub fn repair(
+    ctx: &Context,
+    env: &Environment,
+    verify: impl FnOnce() -> Result<(), String>,
+) -> Result<String, String> {
     let base = replacement_base(ctx, env).ok_or_else(|| {
         format!(
             "no Python {} here to repoint {} at",
@@ -171,40 +175,20 @@ pub fn repair(ctx: &Context, env: &Environment) -> Result<String, String> {
         )
     })?;
     let done = repoint(env, &base).map_err(|e| format!("{}: {e}", env.prefix.display()))?;
-    let mut cmd = std::process::Command::new(
-        env.scripts_dir().join(
-            env.interpreter
-                .file_name()
-                .unwrap_or_else(|| std::ffi::OsStr::new("python")),
-        ),
-    );
-    let module = if env.has_ipykernel {
-        "ipykernel"
-    } else {
-        "site"
-    };
-    cmd.arg("-c")
-        .arg(format!("import {module}"))
-        .env_clear()
-        .envs(ctx.vars.to_vec())
-        .current_dir(&env.prefix);
-    let ok = crate::process::run_captured(cmd, crate::process::import_timeout(&ctx.vars))
-        .map(|c| c.code == Some(0));
-    match ok {
-        Ok(true) => Ok(format!(
-            "repointed {} at {} (pyvenv.cfg backed up as {}); `import {module}` works",
+    match verify() {
+        Ok(()) => Ok(format!(
+            "repointed {} at {} (pyvenv.cfg backed up as {}); its kernel starts",
             env.prefix.display(),
             base.interpreter.display(),
             done.backup.display()
         )),
-        other => {
-            let why = match other {
-                Ok(_) => format!("`import {module}` failed after repointing"),
-                Err(e) => e.to_string(),
-            };
+        Err(why) => {
             done.rollback()
                 .map_err(|e| format!("{why}; rolling back failed too: {e}"))?;
-            Err(format!("{why}; rolled back"))
+            Err(format!(
+                "repointed at {}, but {why}; rolled back",
+                base.interpreter.display()
+            ))
         }
     }
 }
