@@ -425,3 +425,154 @@ fn refused_fix_is_counted_as_refused() {
         install.stderr
     );
 }
+
+fn notebook(path: &Path, kernel: &str, source: &str) {
+    std::fs::write(
+        path,
+        serde_json::json!({
+            "cells": [{"cell_type": "code", "execution_count": null, "id": "c1", "metadata": {}, "outputs": [], "source": [source]}],
+            "metadata": {"kernelspec": {"display_name": kernel, "language": "python", "name": kernel}},
+            "nbformat": 4, "nbformat_minor": 5
+        })
+        .to_string(),
+    )
+    .unwrap();
+}
+
+/// https://github.com/computationalmodelling/nbval/issues/106 ("No such kernel named
+/// conda-env-py37-py") and https://github.com/e-marshall/itslive/pull/1: a notebook saved under
+/// nb_conda_kernels' invented name, opened by a Jupyter without nb_conda_kernels. kip names the
+/// conda env the name means and registers it under the notebook's own kernel name, leaving
+/// the notebook untouched; `install --missing` refuses to guess meanwhile.
+#[test]
+fn nb_conda_kernels_name_without_nb_conda_kernels() {
+    let w = World::with_tools();
+    let env = w.root().join("miniconda3/envs/geo");
+    w.conda_env(&env, &["python", "pip"]);
+    std::fs::create_dir_all(w.home().join(".conda")).unwrap();
+    std::fs::write(
+        w.home().join(".conda/environments.txt"),
+        format!("{}\n", env.display()),
+    )
+    .unwrap();
+    w.wheel("geopkg", "1.0", &[("geopkg", "X = 1\n")]);
+    w.uv_install(&env.join("bin/python"), &["ipykernel==7.4.0", "geopkg"])
+        .unwrap();
+    let nb = w.cwd().join("map.ipynb");
+    notebook(&nb, "conda-env-geo-py", "import geopkg\n");
+    let saved = std::fs::read(&nb).unwrap();
+    let before = w.run_kernel("conda-env-geo-py", "import geopkg");
+    assert!(!before.started, "{before:?}");
+    let v = doctor(&w, &["map.ipynb"]);
+    let f = find(&v, "notebook-kernel-missing").unwrap_or_else(|| panic!("{v:#}"));
+    let text = f["fix"]["text"].as_str().unwrap();
+    assert!(text.contains("--name conda-env-geo-py"), "{text}");
+    assert!(text.contains(s(&env)), "{text}");
+    let refused = w.kip(&["install", "--notebook", "map.ipynb", "--missing"]);
+    assert_eq!(refused.status, 1, "{}", refused.show());
+    assert!(refused.stderr.contains(text), "{}", refused.show());
+    let out = run_fix(&w, &w.cwd(), text);
+    assert!(out.success(), "{}", out.show());
+    assert_eq!(
+        std::fs::read(&nb).unwrap(),
+        saved,
+        "the notebook is untouched"
+    );
+    let after = w.run_kernel("conda-env-geo-py", "import geopkg, sys; print(sys.prefix)");
+    assert!(after.error.is_none(), "{after:?}");
+    assert!(after.stdout.contains("envs/geo"), "{after:?}");
+}
+
+/// https://github.com/astral-sh/uv/issues/12527 ("Jupyter Lab does not see installed
+/// packages": `uvx jupyter lab`) and https://github.com/astral-sh/uv/issues/17873 ("Jupyter
+/// does not have access to the project's venv"): the project's packages are in its `.venv`,
+/// while the notebook runs the Jupyter tool env's own `python3` kernel. kip points the notebook
+/// at the project's env instead of installing the project's needs into the tool env.
+#[test]
+fn jupyter_from_a_tool_env_notebook_runs_its_own_python3() {
+    let w = World::with_tools();
+    let proj = w.root().join("proj");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(
+        proj.join("pyproject.toml"),
+        "[project]\nname = \"proj\"\nversion = \"0\"\n",
+    )
+    .unwrap();
+    project_venv(&w, &proj.join(".venv"), "projdep");
+    notebook(&proj.join("explore.ipynb"), "python3", "import projdep\n");
+    let opts = support::KernelOpts {
+        cwd: Some(proj.clone()),
+        ..Default::default()
+    };
+    let before = w.run_kernel_with("python3", "import projdep", &opts);
+    assert!(
+        before
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("ModuleNotFoundError")),
+        "{before:?}"
+    );
+    let v = w
+        .kip_in(&proj, &["doctor", "--json", "explore.ipynb"])
+        .json();
+    let f = find(&v, "notebook-env-mismatch").unwrap_or_else(|| panic!("{v:#}"));
+    assert!(
+        !findings(&v)
+            .iter()
+            .any(|f| f["id"] == "notebook-import-missing"),
+        "harmful: installs the project's needs into the tool env: {v:#}"
+    );
+    let text = f["fix"]["text"].as_str().unwrap().to_string();
+    let mut name = None;
+    for step in text.split(" && ") {
+        let out = run_fix(&w, &proj, step);
+        assert!(out.success(), "{step}: {}", out.show());
+        if let Some(n) = step.strip_prefix("kip kernel use ") {
+            name = n.split_whitespace().next().map(str::to_string);
+        }
+    }
+    let name = name.unwrap();
+    let after = w.run_kernel_with(&name, "import projdep", &opts);
+    assert!(after.error.is_none(), "{after:?}");
+}
+
+/// https://github.com/pypa/pipenv/issues/1016 ("cannot import geopy in jupyter notebook after
+/// using pipenv"): the packages are in the pipenv venv the shell has activated
+/// (`VIRTUAL_ENV`), but `jupyter notebook` is another install whose `python3` kernel runs its
+/// own env. The activated env is what the user meant.
+#[test]
+fn activated_virtual_env_is_what_the_notebook_meant() {
+    let w = World::with_tools();
+    // The pipenv venv holds the project's packages, not Jupyter (nor ipykernel).
+    let venv = w.uv_venv(
+        &w.home().join(".local/share/virtualenvs/geo-3a9hL4Al"),
+        &toolbox().base_python,
+        true,
+    );
+    w.wheel("geopy_like", "1.0", &[("geopy_like", "X = 1\n")]);
+    w.uv_install(&venv.python, &["geopy_like"]).unwrap();
+    w.set_var("VIRTUAL_ENV", s(&venv.prefix));
+    w.prepend_path(&venv.bin());
+    let dir = w.root().join("geo");
+    std::fs::create_dir_all(&dir).unwrap();
+    notebook(&dir.join("trip.ipynb"), "python3", "import geopy_like\n");
+    let opts = support::KernelOpts {
+        cwd: Some(dir.clone()),
+        ..Default::default()
+    };
+    let before = w.run_kernel_with("python3", "import geopy_like", &opts);
+    assert!(before.error.is_some(), "{before:?}");
+    let v = w.kip_in(&dir, &["doctor", "--json", "trip.ipynb"]).json();
+    let f = find(&v, "notebook-env-mismatch").unwrap_or_else(|| panic!("{v:#}"));
+    let text = f["fix"]["text"].as_str().unwrap().to_string();
+    let mut name = None;
+    for step in text.split(" && ") {
+        let out = run_fix(&w, &dir, step);
+        assert!(out.success(), "{step}: {}", out.show());
+        if let Some(n) = step.strip_prefix("kip kernel use ") {
+            name = n.split_whitespace().next().map(str::to_string);
+        }
+    }
+    let after = w.run_kernel_with(&name.unwrap(), "import geopy_like", &opts);
+    assert!(after.error.is_none(), "{after:?}");
+}
