@@ -576,3 +576,64 @@ fn activated_virtual_env_is_what_the_notebook_meant() {
     let after = w.run_kernel_with(&name.unwrap(), "import geopy_like", &opts);
     assert!(after.error.is_none(), "{after:?}");
 }
+
+/// https://stackoverflow.com/questions/6031584 (a project module named like the one the code
+/// means to import): `helper.py` beside the notebook hides the installed `helper`. `kip why
+/// helper --notebook` (run from elsewhere) and `kip doctor` agree with the kernel, which runs in
+/// the notebook's folder; a folder without `__init__.py` named like an installed package does
+/// not shadow it.
+#[test]
+fn local_module_beside_the_notebook_one_importability_rule() {
+    let w = World::with_tools();
+    let v = project_venv(&w, &w.root().join("env"), "helper");
+    w.wheel("nspkg", "1.0", &[("nspkg", "X = 1\n")]);
+    w.uv_install(&v.python, &["nspkg"]).unwrap();
+    w.run(
+        &v.python,
+        &["-m", "ipykernel", "install", "--user", "--name", "env"],
+    )
+    .ok();
+    let dir = w.root().join("analysis");
+    std::fs::create_dir_all(dir.join("nspkg")).unwrap();
+    std::fs::write(dir.join("nspkg/data.csv"), "a,b\n").unwrap();
+    std::fs::write(dir.join("helper.py"), "LOCAL = True\n").unwrap();
+    notebook(
+        &dir.join("nb.ipynb"),
+        "env",
+        "import helper\nimport nspkg\n",
+    );
+    let opts = support::KernelOpts {
+        cwd: Some(dir.clone()),
+        ..Default::default()
+    };
+    let code = "import helper, nspkg; print(helper.__file__); print(nspkg.X)";
+    let before = w.run_kernel_with("env", code, &opts);
+    assert!(before.error.is_none(), "{before:?}");
+    assert!(before.stdout.contains("analysis/helper.py"), "{before:?}");
+    let nb = dir.join("nb.ipynb");
+    let why = w
+        .kip(&["why", "helper", "--notebook", s(&nb), "--json"])
+        .json();
+    assert_eq!(why["from"], "local-file", "{why:#}");
+    let why_ns = w
+        .kip(&["why", "nspkg", "--notebook", s(&nb), "--json"])
+        .json();
+    assert_eq!(why_ns["from"], "site-packages", "{why_ns:#}");
+    let v = w.kip_in(&dir, &["doctor", "--json", "nb.ipynb"]).json();
+    let shadows: Vec<serde_json::Value> = findings(&v)
+        .into_iter()
+        .filter(|f| f["id"] == "notebook-local-shadowing")
+        .collect();
+    assert_eq!(shadows.len(), 1, "{v:#}");
+    assert_eq!(shadows[0]["module"], "helper");
+    // The fix as printed: rename the local file.
+    let text = shadows[0]["fix"]["text"].as_str().unwrap();
+    let target = text
+        .strip_prefix("rename ")
+        .and_then(|t| t.split(" (").next())
+        .unwrap_or_else(|| panic!("{text}"));
+    std::fs::rename(target, dir.join("helper_notes.py")).unwrap();
+    let after = w.run_kernel_with("env", code, &opts);
+    assert!(after.error.is_none(), "{after:?}");
+    assert!(after.stdout.contains("site-packages/helper"), "{after:?}");
+}

@@ -4,7 +4,6 @@
 //! says is missing, so no package code runs.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::cli::kernels::ResolvedKernel;
 use crate::context::Context;
@@ -12,58 +11,8 @@ use crate::doctor::finding::{Finding, FindingId, Severity};
 use crate::install::names;
 use crate::jupyter::view::JupyterView;
 use crate::notebook::{imports, ipynb};
-use crate::process;
 use crate::python::environment::Environment;
 use crate::python::{classify, discovery, site};
-
-/// Valid on Python 2.7 and 3.6+: which of argv's top-level names `find_spec` finds.
-const FIND_SPEC: &str = r#"
-import sys, json
-if sys.path and sys.path[0] in ('', '.'):
-    sys.path.pop(0)
-found = {}
-for m in sys.argv[1:]:
-    try:
-        import importlib.util as u
-        found[m] = u.find_spec(m) is not None
-    except ImportError:
-        import imp
-        try:
-            imp.find_module(m)
-            found[m] = True
-        except ImportError:
-            found[m] = False
-    except Exception:
-        found[m] = False
-sys.stdout.write(json.dumps(found))
-"#;
-
-fn interpreter_finds(ctx: &Context, python: &Path, modules: &[String]) -> Vec<String> {
-    if modules.is_empty() {
-        return Vec::new();
-    }
-    let Ok(dir) = tempfile::tempdir() else {
-        return Vec::new();
-    };
-    let mut cmd = Command::new(python);
-    cmd.arg("-c")
-        .arg(FIND_SPEC)
-        .args(modules)
-        .current_dir(dir.path())
-        .env_clear()
-        .envs(ctx.vars.to_vec());
-    let Ok(out) = process::run_captured(cmd, process::probe_timeout(&ctx.vars)) else {
-        return Vec::new();
-    };
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&out.stdout) else {
-        return Vec::new();
-    };
-    modules
-        .iter()
-        .filter(|m| v.get(m.as_str()).and_then(|b| b.as_bool()) == Some(true))
-        .cloned()
-        .collect()
-}
 
 fn q(s: &str) -> String {
     shlex::try_quote(s)
@@ -163,16 +112,6 @@ fn free_kernel_name(meant: &ProjectEnv, taken: &[String]) -> String {
     let mut candidates = vec![project.clone(), format!("{project}-{env_dir}")];
     candidates.extend((2..100).map(|i| format!("{project}-{i}")));
     candidates.into_iter().find(|c| free(c)).unwrap_or(project)
-}
-
-/// A module provided by a file or package next to the notebook.
-fn local_module(dir: &Path, module: &str) -> Option<PathBuf> {
-    let pkg = dir.join(module);
-    if pkg.is_dir() {
-        return Some(pkg);
-    }
-    let file = dir.join(format!("{module}.py"));
-    file.is_file().then_some(file)
 }
 
 pub fn check_notebook(
@@ -304,7 +243,7 @@ pub fn check_notebook(
     }
     let Some(env) = env else { return Ok(()) };
     let dirs = site::sys_path_dirs(ctx, &env);
-    let minor = env.version.map(|v| v.minor).unwrap_or(11);
+    let minor = site::env_version(ctx, &env).map(|v| v.minor);
     let refs = imports::extract(&notebook);
     let mut missing: Vec<(String, bool)> = Vec::new();
     for r in refs
@@ -312,9 +251,10 @@ pub fn check_notebook(
         .filter(|r| !r.relative && r.module != "__future__")
     {
         let in_env = site::find_top_level(&dirs, &r.module).is_some();
-        let std = imports::is_stdlib(&r.module, minor);
-        if let Some(local) = local_module(&nb_dir, &r.module) {
-            if in_env || std {
+        let std = minor.is_some_and(|m| imports::is_stdlib(&r.module, m));
+        if let Some(local) = site::find_top_level(std::slice::from_ref(&nb_dir), &r.module) {
+            // A folder without __init__ shadows only when nothing else provides the name.
+            if (in_env || std) && !site::is_namespace_dir(&local) {
                 out.push(Finding {
                     module: Some(r.module.clone()),
                     ..Finding::new(
@@ -334,7 +274,7 @@ pub fn check_notebook(
         missing.push((r.module.clone(), r.guarded));
     }
     let names: Vec<String> = missing.iter().map(|(m, _)| m.clone()).collect();
-    let found_by_interpreter = interpreter_finds(ctx, &env.interpreter, &names);
+    let found_by_interpreter = site::interpreter_finds(ctx, &env.interpreter, &names, &nb_dir);
     let missing: Vec<(String, bool)> = missing
         .into_iter()
         .filter(|(m, _)| !found_by_interpreter.contains(m))
