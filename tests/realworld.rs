@@ -637,3 +637,41 @@ fn local_module_beside_the_notebook_one_importability_rule() {
     assert!(after.error.is_none(), "{after:?}");
     assert!(after.stdout.contains("site-packages/helper"), "{after:?}");
 }
+
+/// https://longzl2015.github.io/2019/01/08/1%E5%BC%80%E5%8F%91%E8%BD%AF%E4%BB%B6/jupyter/jupyter%E5%AE%89%E8%A3%85%E6%A8%A1%E5%9D%97
+/// (a copy of "Installing Python Packages from a Jupyter Notebook": `!pip` reaches another
+/// Python than the kernel's): Jupyter is started through a pyenv shim, so `pyenv exec` puts the
+/// global version's bin first on the server's PATH, and every kernel's `!pip` installs there.
+/// kip models the launch, names the real leak, and its fix makes `!pip` the kernel's own.
+#[test]
+fn jupyter_through_a_pyenv_shim_leaks_pip() {
+    let w = World::with_tools();
+    let (root, _) = pyenv_virtualenv(&w, "tools");
+    w.pyenv_global("tools");
+    w.pyenv_shims(&["jupyter", "jupyter-kernelspec"]);
+    w.prepend_path(&root.join("shims"));
+    let a = project_venv(&w, &w.root().join("a-env"), "apkg");
+    w.run(
+        &a.python,
+        &["-m", "ipykernel", "install", "--user", "--name", "a"],
+    )
+    .ok();
+    let opts = support::KernelOpts {
+        server_python: Some(root.join("shims/python")),
+        ..Default::default()
+    };
+    let pip = "import subprocess; print(subprocess.run(['pip', '--version'], capture_output=True, text=True).stdout)";
+    let before = w.run_kernel_with("a", pip, &opts);
+    assert!(before.error.is_none(), "{before:?}");
+    assert!(before.stdout.contains("envs/tools"), "the leak: {before:?}");
+    let v = doctor(&w, &[]);
+    let f = findings(&v)
+        .into_iter()
+        .find(|f| f["id"] == "kernel-shell-mismatch" && f["subject"] == "a")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert!(f["message"].as_str().unwrap().contains("tools"), "{f}");
+    let out = run_fix(&w, &w.cwd(), f["fix"]["text"].as_str().unwrap());
+    assert!(out.success(), "{}", out.show());
+    let after = w.run_kernel_with("a", pip, &opts);
+    assert!(after.stdout.contains("a-env"), "{after:?}");
+}
