@@ -648,7 +648,7 @@ fn run_step(
     let (outcome, out) = run::run_installer(&step.argv, env, capture)
         .map_err(|e| anyhow::anyhow!("could not start {}: {e}", step.argv[0].to_string_lossy()))?;
     if capture && !out.stdout.is_empty() && !out.stdout.trim_start().starts_with('{') {
-        print!("{}", out.stdout);
+        eprint!("{}", out.stdout);
     }
     match outcome {
         Outcome::Success => Ok((None, out)),

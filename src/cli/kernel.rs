@@ -42,6 +42,9 @@ pub enum KernelCommand {
         /// gets its kernel.json back from the backup and is reported as failed).
         #[arg(long)]
         no_start: bool,
+        /// Also load kip's IPython extension in these kernels (`--ext=kip`; see `kernel add`).
+        #[arg(long)]
+        with_hook: bool,
         /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
@@ -126,6 +129,10 @@ pub struct AddArgs {
     /// removed again and the command exits 1).
     #[arg(long)]
     pub no_start: bool,
+    /// Load kip's IPython extension in this kernel (`--ext=kip`): a ModuleNotFoundError is
+    /// followed by kip's answer, and `%kip` works without `%load_ext`. The env needs jupyter-kip.
+    #[arg(long)]
+    pub with_hook: bool,
     /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
     #[arg(long)]
     pub json: bool,
@@ -142,9 +149,19 @@ pub fn run(ctx: &Context, cmd: KernelCommand) -> anyhow::Result<i32> {
             all,
             yes,
             no_start,
+            with_hook,
             json,
             jupyter,
-        } => fix(ctx, &names, all, yes, !no_start, json, jupyter.as_deref()),
+        } => fix(
+            ctx,
+            &names,
+            all,
+            yes,
+            !no_start,
+            with_hook,
+            json,
+            jupyter.as_deref(),
+        ),
         KernelCommand::Remove { name, yes, jupyter } => remove(ctx, &name, yes, jupyter.as_deref()),
         KernelCommand::Show {
             name,
@@ -327,6 +344,14 @@ fn add(ctx: &Context, a: &AddArgs) -> anyhow::Result<i32> {
             }
         }
     };
+    if let Some(why) = a
+        .with_hook
+        .then(|| spec::hook_refusal(ctx, &env, &python))
+        .flatten()
+    {
+        eprintln!("kip kernel add: {why}; nothing was registered");
+        return Ok(1);
+    }
     let name = a.name.clone().unwrap_or_else(|| spec::default_name(&env));
     let kernels = kernels_of(ctx, &view);
     let existing: Vec<&ResolvedKernel> = kernels
@@ -393,7 +418,10 @@ fn add(ctx: &Context, a: &AddArgs) -> anyhow::Result<i32> {
         allow_user_site: a.allow_user_site,
         conda_name: env.name.as_deref(),
     };
-    let kj = spec::kernel_json(&input);
+    let mut kj = spec::kernel_json(&input);
+    if a.with_hook {
+        spec::add_hook(&mut kj);
+    }
     let mut notes = Vec::new();
     if env.kind.is_conda_like() && env.prefix.join("etc/conda/activate.d").is_dir() {
         notes.push(format!(
@@ -759,12 +787,14 @@ pub fn fix_one(
     Ok(r)
 }
 
+#[allow(clippy::too_many_arguments)] // one per flag of `kip kernel fix`
 fn fix(
     ctx: &Context,
     names: &[String],
     all: bool,
     yes: bool,
     start: bool,
+    with_hook: bool,
     json: bool,
     jupyter: Option<&Path>,
 ) -> anyhow::Result<i32> {
@@ -802,6 +832,17 @@ fn fix(
     };
     for k in chosen {
         let mut r = fix_one(ctx, &view, k, yes, json)?;
+        if with_hook && !r.removed && !k.entry.found.native {
+            match spec::hook_kernel(ctx, &k.entry.found.disk_dir, k.interpreter.python()) {
+                Ok(Some(bak)) => {
+                    r.actions.push(format!("argv += {}", spec::HOOK_ARG));
+                    r.backup.get_or_insert(bak);
+                    r.changed = true;
+                }
+                Ok(None) => {}
+                Err(why) => r.skipped.push(why),
+            }
+        }
         if start {
             proof::prove_rewrite(ctx, &view, &mut r);
         }

@@ -5,12 +5,14 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::cli::kernels::kernel_interpreters;
 use crate::context::Context;
-use crate::install::names;
+use crate::install::names::{self, MappingSource};
 use crate::install::target::{self, TargetArgs, TargetError};
 use crate::notebook::imports;
+use crate::python::discovery::{self, Source};
 use crate::python::environment::Environment;
-use crate::python::{discovery, site};
+use crate::python::site;
 
 #[derive(Serialize)]
 struct Why {
@@ -41,6 +43,8 @@ struct Elsewhere {
     kind: &'static str,
     distribution: Option<String>,
     version: Option<String>,
+    /// Kernelspecs (of the chosen Jupyter's view) whose interpreter is in this environment.
+    kernels: Vec<String>,
 }
 
 /// Which directory provides `module` to a kernel of `env` whose cwd is `first`, under the one
@@ -161,7 +165,13 @@ pub fn run(
         w.importable = true;
         w.from = Some("interpreter");
     } else {
-        for f in discovery::discover(ctx, &[]) {
+        // The kernels' interpreters are places to look too (an env only a kernelspec names),
+        // and say which kernels use each env.
+        let kernels: Vec<(PathBuf, Source)> = kernel_interpreters(ctx, jupyter)
+            .into_iter()
+            .map(|(n, p)| (p, Source::Kernel(n)))
+            .collect();
+        for f in discovery::discover(ctx, &kernels) {
             if f.env.same_env(&t.env) {
                 continue;
             }
@@ -173,6 +183,7 @@ pub fn run(
                     kind: f.env.kind.as_str(),
                     distribution: dist.as_ref().map(|d| d.name.clone()),
                     version: dist.map(|d| d.version),
+                    kernels: f.kernels(),
                 });
             }
         }
@@ -181,13 +192,17 @@ pub fn run(
             .iter()
             .filter_map(|e| Some((top.clone(), e.distribution.clone()?, e.prefix.clone())))
             .collect();
+        // Only a known distribution is offered (the name table, or metadata here): a module
+        // name is never guessed into a PyPI install, where an unrelated project may wait.
         let m = names::map_import(&top, &local);
-        w.provided_by = Some(m.distribution.clone());
-        let how = match &t.kernel {
-            Some(k) => format!("--kernel {k}"),
-            None => format!("--python {}", t.python.display()),
-        };
-        w.install = Some(format!("kip install {} {how}", m.distribution));
+        if m.source != MappingSource::Assumed {
+            let how = match &t.kernel {
+                Some(k) => format!("--kernel {k}"),
+                None => format!("--python {}", t.python.display()),
+            };
+            w.install = Some(format!("kip install {} {how}", m.distribution));
+            w.provided_by = Some(m.distribution);
+        }
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&w)?);
@@ -217,13 +232,18 @@ pub fn run(
         println!("\"{top}\" is NOT importable by {}", t.python.display());
         for e in &w.elsewhere {
             println!(
-                "  installed in {} ({}){}",
+                "  installed in {} ({}){}{}",
                 e.prefix.display(),
                 e.kind,
                 e.distribution
                     .as_ref()
                     .map(|d| format!(": {d} {}", e.version.clone().unwrap_or_default()))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                if e.kernels.is_empty() {
+                    String::new()
+                } else {
+                    format!(", used by kernel {}", e.kernels.join(", "))
+                }
             );
         }
         if let Some(p) = &w.provided_by {
@@ -231,8 +251,16 @@ pub fn run(
                 println!("  the distribution that provides it is \"{p}\"");
             }
         }
-        if let Some(i) = &w.install {
-            println!("  fix: {i}");
+        match &w.install {
+            Some(i) => println!("  fix: {i}"),
+            None => println!(
+                "  {} and kip's name table does not know which distribution provides \"{top}\"; kip does not guess a PyPI name from a module name",
+                if w.elsewhere.is_empty() {
+                    "no environment here has it"
+                } else {
+                    "no metadata says which distribution installed those copies"
+                }
+            ),
         }
     }
     Ok(if w.importable { 0 } else { 1 })

@@ -63,7 +63,7 @@ pub struct Output {
 }
 
 /// Run `argv` with `env`, stdin closed. With `capture`, stdout/stderr are collected (and
-/// stderr still shown); otherwise both stream live to the terminal.
+/// stderr still shown); otherwise both stream live to kip's stderr.
 pub fn run_installer(
     argv: &[OsString],
     env: &EnvVars,
@@ -83,6 +83,10 @@ pub fn run_installer(
         .process_group(0);
     if capture {
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    } else {
+        // The installer's chatter is progress: kip's stdout carries only kip's own answer, so
+        // `--json` stays one JSON document (pip prints "Successfully installed" on stdout).
+        cmd.stdout(std::io::stderr());
     }
     let interrupted = Arc::new(AtomicBool::new(false));
     let sig_id =

@@ -122,6 +122,82 @@ pub fn kernel_json(input: &SpecInput) -> Value {
     Value::Object(obj)
 }
 
+/// IPython's `--ext` alias (`InteractiveShellApp.extra_extensions`) in a kernelspec's argv:
+/// every kernel started from it loads kip's extension (the import hint), for every notebook,
+/// without writing an IPython profile or setting `IPYTHONDIR`, which would change far more
+/// than this one kernel.
+pub const HOOK_ARG: &str = "--ext=kip";
+
+/// Why `--with-hook` cannot be honoured for `env`, with the line that fixes it: a kernel whose
+/// Python cannot import the extension would print an extension error at every start. `None`
+/// when the env holds the distribution `jupyter-kip` (a module merely named `kip` may be an
+/// unrelated project).
+pub fn hook_refusal(
+    ctx: &crate::context::Context,
+    env: &Environment,
+    python: &Path,
+) -> Option<String> {
+    let has = crate::python::site::sys_path_dirs(ctx, env)
+        .iter()
+        .flat_map(|d| crate::python::site::installed_distributions(d))
+        .any(|d| d.normalized_name == "jupyter-kip");
+    (!has).then(|| {
+        format!(
+            "--with-hook makes the kernel load the IPython extension `kip`, but {} cannot import it; install it first: kip install jupyter-kip --python {}",
+            env.prefix.display(),
+            python.display()
+        )
+    })
+}
+
+/// Add [`HOOK_ARG`] to a kernel.json's argv, once.
+pub fn add_hook(kernel_json: &mut Value) {
+    if let Some(argv) = kernel_json.get_mut("argv").and_then(Value::as_array_mut) {
+        if !argv.iter().any(|a| a == HOOK_ARG) {
+            argv.push(HOOK_ARG.into());
+        }
+    }
+}
+
+/// `kip kernel fix --with-hook` for one kernel dir: add [`HOOK_ARG`] to its kernel.json (backed
+/// up first, written atomically). `Ok(Some(backup))` when it was added, `Ok(None)` when it was
+/// there already, `Err` (with the install line) when the kernel's env cannot load the extension
+/// or the file cannot be rewritten.
+pub fn hook_kernel(
+    ctx: &crate::context::Context,
+    kernel_dir: &Path,
+    python: Option<&Path>,
+) -> Result<Option<PathBuf>, String> {
+    let python = python
+        .ok_or("cannot tell which Python it runs, so not whether it can load kip's extension")?;
+    let env = crate::python::classify::classify_interpreter(ctx, python)
+        .ok_or_else(|| format!("{} is not a Python kip recognises", python.display()))?;
+    if let Some(why) = hook_refusal(ctx, &env, python) {
+        return Err(why);
+    }
+    let file = kernel_dir.join("kernel.json");
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let mut json: Value = serde_json::from_str(&text).map_err(|_| {
+        format!(
+            "{} is not plain JSON; add {HOOK_ARG} to its argv by hand",
+            file.display()
+        )
+    })?;
+    let before = json.clone();
+    add_hook(&mut json);
+    if json == before {
+        return Ok(None);
+    }
+    let mut new = crate::kernel::write::kernel_json_bytes(&json);
+    if text.ends_with('\n') && !new.ends_with(b"\n") {
+        new.push(b'\n');
+    }
+    crate::kernel::write::replace_kernel_json(&file, &new)
+        .map(Some)
+        .map_err(|e| format!("cannot write {}: {e}", file.display()))
+}
+
 /// Is this kernel.json one kip made (`metadata.kip`)?
 pub fn is_kip_made(spec: &crate::jupyter::kernelspec::KernelSpec) -> bool {
     spec.metadata_get("kip").is_some()

@@ -35,6 +35,7 @@
 #![allow(dead_code)]
 
 pub mod server;
+pub mod wheel;
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -565,6 +566,22 @@ pub struct KernelOpts {
     pub startup_timeout: Option<u64>,
     /// Seconds for one execute (default 120).
     pub timeout: Option<u64>,
+    /// The only dirs jupyter_client looks the kernelspec up in (`KernelSpecManager.kernel_dirs`):
+    /// a kernel that no Jupyter lookup of the world finds, as an ad-hoc
+    /// `python -m ipykernel_launcher` is.
+    pub kernel_dirs: Vec<PathBuf>,
+}
+
+/// One output message of an execute, as the front end received it.
+#[derive(Debug, Clone)]
+pub struct KernelOutput {
+    /// `stdout`, `stderr`, `display_data`, `execute_result` or `error`.
+    pub kind: String,
+    /// The stream's text, the `text/plain` of a display, or an error's traceback.
+    pub text: String,
+    pub html: Option<String>,
+    /// When the harness received it (monotonic seconds).
+    pub t: f64,
 }
 
 #[derive(Debug)]
@@ -578,6 +595,8 @@ pub struct KernelRun {
     pub error: Option<String>,
     /// `text/plain` of the execute_result, if any.
     pub result: Option<String>,
+    /// Every output in arrival order (run_kernel.py's `outputs`).
+    pub outputs: Vec<KernelOutput>,
     pub started: bool,
     /// The helper's (and the kernel's) own stderr, for failure messages.
     pub log: String,
@@ -1280,6 +1299,7 @@ impl World {
             "code": code,
             "startup_timeout": o.startup_timeout.unwrap_or(60),
             "timeout": o.timeout.unwrap_or(120),
+            "kernel_dirs": o.kernel_dirs,
         })
         .to_string();
         let python = o
@@ -1350,6 +1370,7 @@ impl World {
                         .into(),
                 ),
                 result: None,
+                outputs: Vec::new(),
                 started: false,
                 log: out.stderr.clone(),
             };
@@ -1438,6 +1459,17 @@ fn kernel_run(reply: &serde_json::Value, log: String) -> KernelRun {
         stderr: reply["stderr"].as_str().unwrap_or("").into(),
         error: reply["error"].as_str().map(str::to_string),
         result: reply["result"].as_str().map(str::to_string),
+        outputs: reply["outputs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|o| KernelOutput {
+                kind: o["type"].as_str().unwrap_or("").into(),
+                text: o["text"].as_str().unwrap_or("").into(),
+                html: o["html"].as_str().map(str::to_string),
+                t: o["t"].as_f64().unwrap_or(0.0),
+            })
+            .collect(),
         started: true,
         log,
     }

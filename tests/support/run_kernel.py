@@ -9,7 +9,12 @@ goes to stderr, so it cannot corrupt the protocol):
                 or {"ready": false, "error": "..."} (then exit 3)
   with "code":  one reply line, then shutdown
   without it:   one reply line per request line read from stdin:
-                  {"code": "..."}  -> {"stdout", "stderr", "error", "result"}
+                  {"code": "..."}  -> {"stdout", "stderr", "error", "result", "outputs"}
+  "outputs": every output message in arrival order, {"type", "text", "html", "t"}: a stream
+  (type = its name), display_data, execute_result, error (text = its traceback); "t" is when this
+  process received it (monotonic seconds), so a test can tell what arrived before what.
+  CONFIG_JSON may hold "kernel_dirs": [DIR]: the only dirs the kernelspec is looked up in (a
+  kernel no other Jupyter lookup finds).
                   {"shutdown": true} or EOF -> shutdown and exit
 The kernel is found by jupyter_client's KernelSpecManager with this process's environment
 (the world's), and inherits that environment (its PATH is the "server's PATH").
@@ -46,7 +51,7 @@ from jupyter_core.paths import jupyter_runtime_dir  # noqa: E402
 
 def execute(km, kc, code, timeout):
     msg_id = kc.execute(code)
-    out, err, res, error = [], [], None, None
+    out, err, res, error, outputs = [], [], None, None, []
     deadline = time.monotonic() + timeout
     while True:
         left = deadline - time.monotonic()
@@ -63,15 +68,24 @@ def execute(km, kc, code, timeout):
         if msg["parent_header"].get("msg_id") != msg_id:
             continue
         t, c = msg["msg_type"], msg["content"]
+        now = time.monotonic()
         if t == "stream":
             (out if c.get("name") == "stdout" else err).append(c["text"])
-        elif t == "execute_result":
-            res = c.get("data", {}).get("text/plain")
+            outputs.append({"type": c.get("name"), "text": c["text"], "html": None, "t": now})
+        elif t in ("display_data", "execute_result"):
+            data = c.get("data", {})
+            if t == "execute_result":
+                res = data.get("text/plain")
+            outputs.append({"type": t, "text": data.get("text/plain"),
+                            "html": data.get("text/html"), "t": now})
         elif t == "error":
             error = "%s: %s" % (c["ename"], c["evalue"])
+            outputs.append({"type": "error", "text": "\n".join(c.get("traceback", [])),
+                            "html": None, "t": now})
         elif t == "status" and c["execution_state"] == "idle":
             break
-    return {"stdout": "".join(out), "stderr": "".join(err), "error": error, "result": res}
+    return {"stdout": "".join(out), "stderr": "".join(err), "error": error, "result": res,
+            "outputs": outputs}
 
 
 def main():
@@ -80,7 +94,13 @@ def main():
     # to the runtime dir as kernel-<uuid>.json, not to a mkstemp file in /tmp
     runtime = jupyter_runtime_dir()
     os.makedirs(runtime, mode=0o700, exist_ok=True)
+    extra = {}
+    if cfg.get("kernel_dirs"):
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        extra["kernel_spec_manager"] = KernelSpecManager(kernel_dirs=cfg["kernel_dirs"])
     km = KernelManager(
+        **extra,
         kernel_name=cfg["name"],
         connection_file=os.path.join(runtime, "kernel-%s.json" % uuid.uuid4()),
     )
