@@ -248,15 +248,18 @@ fn names_are_guarded() {
 fn finding_ids(w: &World) -> Vec<(String, String)> {
     let out = w.kip(&["doctor", "--json"]);
     let v = out.json();
+    // One cause across kernels is one finding listing them all in `subjects`.
     v["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| {
-            (
-                f["id"].as_str().unwrap().to_string(),
-                f["subject"].as_str().unwrap().to_string(),
-            )
+        .flat_map(|f| {
+            let id = f["id"].as_str().unwrap().to_string();
+            let subjects: Vec<String> = match f["subjects"].as_array() {
+                Some(a) => a.iter().map(|s| s.as_str().unwrap().to_string()).collect(),
+                None => vec![f["subject"].as_str().unwrap().to_string()],
+            };
+            subjects.into_iter().map(move |s| (id.clone(), s))
         })
         .collect()
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::kernels::{resolve_all, ResolvedKernel};
 use crate::context::Context;
-use crate::doctor::finding::{Finding, FindingId, Severity};
+use crate::doctor::finding::{Finding, FindingId, FixOutcome, Outcome, Severity};
 use crate::doctor::{self, Checked, Report};
 use crate::install::target::{self, TargetArgs, TargetError};
 use crate::jupyter::view::{self, JupyterView};
@@ -48,7 +48,7 @@ pub fn diagnose(
                 .interpreter
                 .python()
                 .and_then(|p| classify::classify_interpreter(ctx, p))
-                .is_some_and(|e| e.prefix == t.env.prefix),
+                .is_some_and(|e| e.same_env(&t.env)),
         });
         envs.push(t.env.clone());
     }
@@ -64,7 +64,7 @@ pub fn diagnose(
             .filter(|p| p.exists())
             .and_then(|p| classify::classify_interpreter(ctx, p))
         {
-            if !envs.iter().any(|e| e.prefix == env.prefix) {
+            if !envs.iter().any(|e| e.same_env(&env)) {
                 envs.push(env);
             }
         }
@@ -74,7 +74,7 @@ pub fn diagnose(
             if let Some(p) = doctor::kernels::command_interpreter(ctx, &ctx.vars, cmd) {
                 checked.commands.push(cmd.to_string());
                 if let Some(env) = classify::classify_interpreter(ctx, &p) {
-                    if !envs.iter().any(|e| e.prefix == env.prefix) {
+                    if !envs.iter().any(|e| e.same_env(&env)) {
                         envs.push(env);
                     }
                 }
@@ -90,8 +90,27 @@ pub fn diagnose(
     }
     if let Some(nb) = &args.notebook {
         checked.notebooks.push(nb.display().to_string());
-        doctor::notebook::check_notebook(ctx, view, &kernels, nb, &mut findings)
-            .map_err(TargetError::Usage)?;
+        doctor::notebook::check_notebook(
+            ctx,
+            view,
+            &kernels,
+            nb,
+            args.target.kernel.as_deref(),
+            &mut findings,
+        )
+        .map_err(TargetError::Usage)?;
+    }
+    // The notebook and the kernel it runs come first in the report.
+    let mut first: Vec<String> = checked.notebooks.clone();
+    if let Some(nb) = &args.notebook {
+        let path = ctx.cwd.join(nb);
+        if let Some(k) = args.target.kernel.clone().or_else(|| {
+            crate::notebook::read(&path)
+                .ok()
+                .and_then(|n| n.kernel_name)
+        }) {
+            first.push(k);
+        }
     }
     let starts = doctor::start::check(
         ctx,
@@ -101,7 +120,7 @@ pub fn diagnose(
         args.start,
         &mut findings,
     );
-    let mut report = Report::new(checked, findings);
+    let mut report = Report::new(checked, findings, &first);
     report.starts = starts;
     Ok((report, kernels))
 }
@@ -123,23 +142,33 @@ pub fn run(ctx: &Context, args: &DoctorArgs) -> anyhow::Result<i32> {
         render_report(&view, &report, args.json)?;
         return Ok(if report.errors() > 0 { 1 } else { 0 });
     }
-    let applied = apply_fixes(ctx, &view, &report, &kernels, args.yes, args.json)?;
-    eprintln!("{applied} fix(es) applied; checking again");
+    let prove = !matches!(args.start, doctor::start::StartMode::Never);
+    let outcomes = apply_fixes(ctx, &view, &report, &kernels, args.yes, prove, args.json)?;
+    let count = |o: Outcome| outcomes.iter().filter(|f| f.outcome == o).count();
+    eprintln!(
+        "{} fix(es) applied, {} refused, {} failed; checking again",
+        count(Outcome::Applied),
+        count(Outcome::Refused),
+        count(Outcome::Failed)
+    );
     let view = view::select(ctx, args.jupyter.as_deref())?;
-    let (after, _) = diagnose(ctx, &view, args).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (mut after, _) = diagnose(ctx, &view, args).map_err(|e| anyhow::anyhow!("{e}"))?;
+    after.fixes = outcomes;
     render_report(&view, &after, args.json)?;
     Ok(if after.errors() > 0 { 1 } else { 0 })
 }
 
-/// Apply the automatic fixes, each printed first; destructive ones only with `--yes`.
+/// Apply the automatic fixes, each printed first; destructive ones only with `--yes`. Every
+/// fix attempted is reported applied, refused or failed (only the applied count as done).
 fn apply_fixes(
     ctx: &Context,
     view: &JupyterView,
     report: &Report,
     kernels: &[ResolvedKernel],
     yes: bool,
+    prove: bool,
     json: bool,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<Vec<FixOutcome>> {
     let mut names: Vec<String> = Vec::new();
     for f in &report.findings {
         if !f.fix.automatic {
@@ -152,32 +181,36 @@ fn apply_fixes(
             }
             continue;
         }
-        if f.id == FindingId::KernelInterpreterMissing && !yes {
-            eprintln!(
-                "not applied without --yes: {} — {}",
-                f.id.as_str(),
-                f.fix.text
-            );
-            continue;
-        }
-        if !names.contains(&f.subject) {
-            names.push(f.subject.clone());
-        }
-    }
-    let mut applied = 0;
-    for n in names {
-        eprintln!("fixing kernel {n}");
-        let k: Vec<&ResolvedKernel> = kernels
-            .iter()
-            .filter(|k| k.entry.found.name.to_string_lossy() == n)
-            .collect();
-        for k in k {
-            if crate::cli::kernel::fix_one(ctx, view, k, yes, json)?.changed {
-                applied += 1;
+        for s in f.all_subjects() {
+            if !names.contains(&s) {
+                names.push(s);
             }
         }
     }
-    Ok(applied)
+    let mut outcomes = Vec::new();
+    for n in names {
+        eprintln!("fixing kernel {n}");
+        for k in kernels
+            .iter()
+            .filter(|k| k.entry.found.name.to_string_lossy() == n)
+        {
+            let mut r = crate::cli::kernel::fix_one(ctx, view, k, yes, json)?;
+            // A rewritten kernel is proven by starting it, and put back when it fails.
+            if prove {
+                doctor::start::prove_rewrite(ctx, view, &mut r);
+            }
+            for o in r.outcomes {
+                let word = match o.outcome {
+                    Outcome::Applied => "applied",
+                    Outcome::Refused => "refused",
+                    Outcome::Failed => "failed",
+                };
+                eprintln!("  {word}: {} ({}) — {}", o.id.as_str(), n, o.detail);
+                outcomes.push(o);
+            }
+        }
+    }
+    Ok(outcomes)
 }
 
 fn render_report(view: &JupyterView, report: &Report, json: bool) -> anyhow::Result<()> {
@@ -246,24 +279,51 @@ fn render_report(view: &JupyterView, report: &Report, json: bool) -> anyhow::Res
     Ok(())
 }
 
-/// For `kip install --notebook NB --missing`: the distributions of every
-/// `notebook-import-missing` finding.
+/// What `kip install --notebook NB --missing` is to do.
+pub enum NotebookMissing {
+    /// The distributions of every `notebook-import-missing` finding: (module, distribution,
+    /// assumed).
+    Install(Vec<(String, String, bool)>),
+    /// The notebook's kernel is not the env the user meant (`notebook-env-mismatch`) or cannot
+    /// start here (`notebook-kernel-missing`): installing into whatever it runs would serve
+    /// the wrong env. The findings' messages and commands, for the user to run first.
+    Refused(Vec<Finding>),
+}
+
+/// For `kip install --notebook NB --missing [--kernel NAME]`: with `--kernel`, the imports
+/// are checked against that kernel (the user said where to install) and nothing is refused.
 pub fn missing_distributions(
     ctx: &Context,
     view: &JupyterView,
     nb: &Path,
-) -> Result<Vec<(String, String, bool)>, String> {
+    kernel: Option<&str>,
+) -> Result<NotebookMissing, String> {
     let listing = view::list_kernels(ctx, view);
     let kernels = resolve_all(ctx, view, &listing);
     let mut findings = Vec::new();
-    doctor::notebook::check_notebook(ctx, view, &kernels, nb, &mut findings)?;
-    Ok(findings
-        .into_iter()
-        .filter(|f| f.id == FindingId::NotebookImportMissing)
-        .filter_map(|f| {
-            let m = f.module?;
-            let assumed = f.distribution.is_none();
-            Some((m.clone(), f.distribution.unwrap_or(m), assumed))
+    doctor::notebook::check_notebook(ctx, view, &kernels, nb, kernel, &mut findings)?;
+    let refused: Vec<Finding> = findings
+        .iter()
+        .filter(|f| {
+            matches!(
+                f.id,
+                FindingId::NotebookEnvMismatch | FindingId::NotebookKernelMissing
+            )
         })
-        .collect())
+        .cloned()
+        .collect();
+    if !refused.is_empty() {
+        return Ok(NotebookMissing::Refused(refused));
+    }
+    Ok(NotebookMissing::Install(
+        findings
+            .into_iter()
+            .filter(|f| f.id == FindingId::NotebookImportMissing)
+            .filter_map(|f| {
+                let m = f.module?;
+                let assumed = f.distribution.is_none();
+                Some((m.clone(), f.distribution.unwrap_or(m), assumed))
+            })
+            .collect(),
+    ))
 }

@@ -367,8 +367,18 @@ fn add_notebook_missing(ctx: &Context, args: &mut InstallArgs) -> anyhow::Result
         return Ok(Some(2));
     };
     let view = view::select(ctx, args.jupyter.as_deref())?;
-    let missing = match crate::cli::doctor::missing_distributions(ctx, &view, &nb) {
-        Ok(m) => m,
+    let kernel = args.target.kernel.as_deref();
+    let missing = match crate::cli::doctor::missing_distributions(ctx, &view, &nb, kernel) {
+        Ok(crate::cli::doctor::NotebookMissing::Install(m)) => m,
+        Ok(crate::cli::doctor::NotebookMissing::Refused(findings)) => {
+            for f in findings {
+                eprintln!("kip install: {}", f.message);
+                eprintln!("  {}", f.explanation);
+                eprintln!("  run first: {}", f.fix.text);
+            }
+            eprintln!("kip install: nothing installed; or say where to install with --kernel NAME");
+            return Ok(Some(1));
+        }
         Err(e) => {
             eprintln!("kip install: {e}");
             return Ok(Some(2));
@@ -737,7 +747,7 @@ pub(crate) fn running_kernels_to_tell(
         .into_iter()
         .filter(|k| {
             classify::classify_interpreter(ctx, &k.interpreter)
-                .is_some_and(|e| e.prefix == target.env.prefix)
+                .is_some_and(|e| e.same_env(&target.env))
         })
         .map(|k| {
             let who = format!("kernel {} (pid {})", k.kernel_name.as_deref().unwrap_or("?"), k.pid);

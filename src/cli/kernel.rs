@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::cli::install::{self as install_cli, InstallArgs};
 use crate::cli::kernels::{resolve_all, ResolvedKernel};
 use crate::context::Context;
-use crate::doctor::finding::FindingId;
+use crate::doctor::finding::{FindingId, FixOutcome, Outcome};
 use crate::doctor::kernels as checks;
 use crate::doctor::start as proof;
 use crate::install::target::{check_kernel_name, TargetArgs};
@@ -531,11 +531,46 @@ pub struct FixResult {
     pub diff: String,
     pub actions: Vec<String>,
     pub skipped: Vec<String>,
+    /// Each finding's fix: applied, refused or failed.
+    pub outcomes: Vec<FixOutcome>,
     /// The start that proved the rewritten kernel (or why it was not started).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<proof::StartRecord>,
     /// The rewritten kernel did not start, and kernel.json was put back from the backup.
     pub restored: bool,
+}
+
+impl FixResult {
+    fn outcome(&mut self, id: FindingId, outcome: Outcome, detail: impl Into<String>) {
+        let detail = detail.into();
+        if outcome != Outcome::Applied {
+            self.skipped.push(detail.clone());
+        }
+        self.outcomes.push(FixOutcome {
+            id,
+            subjects: vec![self.name.clone()],
+            outcome,
+            detail,
+        });
+    }
+}
+
+/// May kip install into `env`? `Err(why)` when it is refused before any installer runs.
+fn install_refusal(env: &Environment) -> Result<(), String> {
+    if let Some(m) = &env.externally_managed {
+        return Err(format!(
+            "{} is externally managed (PEP 668, {}); kip does not install into it",
+            env.prefix.display(),
+            m.display()
+        ));
+    }
+    if !env.writable {
+        return Err(format!(
+            "{} is not writable by this user",
+            env.prefix.display()
+        ));
+    }
+    Ok(())
 }
 
 /// Apply the automatic fixes of one kernel's findings.
@@ -555,18 +590,55 @@ pub fn fix_one(
     let mut findings = Vec::new();
     checks::check_kernel(ctx, view, k, &mut findings);
     let ids: HashSet<FindingId> = findings.iter().map(|f| f.id).collect();
+    if ids.contains(&FindingId::EnvVenvBaseMissing) {
+        let env = k
+            .interpreter
+            .python()
+            .and_then(|p| classify::classify_interpreter(ctx, p));
+        let id = FindingId::EnvVenvBaseMissing;
+        match env {
+            Some(e) if crate::python::repoint::replacement_base(ctx, &e).is_none() => r.outcome(
+                id,
+                Outcome::Refused,
+                format!(
+                    "no Python {} here to repoint {} at",
+                    e.version.map(|v| v.minor_str()).unwrap_or_default(),
+                    e.prefix.display()
+                ),
+            ),
+            Some(e) => match crate::python::repoint::repair(ctx, &e, || {
+                let rec = proof::prove_kernel_dir(ctx, view, &name, &k.entry.found.disk_dir);
+                proof::failure_text_of(&rec).map_or(Ok(()), Err)
+            }) {
+                Ok(done) => {
+                    r.changed = true;
+                    r.actions.push(done.clone());
+                    r.outcome(id, Outcome::Applied, done);
+                }
+                Err(why) => r.outcome(id, Outcome::Failed, why),
+            },
+            None => r.outcome(id, Outcome::Failed, "its venv cannot be read"),
+        }
+        return Ok(r);
+    }
     if ids.contains(&FindingId::KernelInterpreterMissing) {
+        let id = FindingId::KernelInterpreterMissing;
         if yes {
             write::remove_kernel_dir(&k.entry.found.disk_dir)?;
             r.removed = true;
             r.changed = true;
-            r.actions.push(format!(
+            let done = format!(
                 "removed {} (its interpreter is gone)",
                 k.entry.found.resource_dir.display()
-            ));
+            );
+            r.actions.push(done.clone());
+            r.outcome(id, Outcome::Applied, done);
         } else {
-            r.skipped
-                .push("its interpreter is gone; removing it needs --yes".into());
+            r.outcome(
+                id,
+                Outcome::Refused,
+                "its interpreter is gone; removing it needs --yes",
+            );
         }
         return Ok(r);
     }
@@ -590,8 +662,10 @@ pub fn fix_one(
         return Ok(r);
     };
     let mut python = k.interpreter.python().map(Path::to_path_buf);
+    // The findings whose fix is an edit of kernel.json: applied once the file is written.
+    let mut json_edits: Vec<(FindingId, String)> = Vec::new();
     if ids.contains(&FindingId::KernelRelativePython) {
-        if let Some(t) = checks::relative_python_target(ctx, k) {
+        if let Some(t) = checks::relative_python_target(ctx, view, k) {
             if let Some(a0) = json
                 .get_mut("argv")
                 .and_then(|v| v.as_array_mut())
@@ -599,6 +673,10 @@ pub fn fix_one(
             {
                 *a0 = Value::String(t.display().to_string());
                 r.actions.push(format!("argv[0] → {}", t.display()));
+                json_edits.push((
+                    FindingId::KernelRelativePython,
+                    format!("argv[0] → {}", t.display()),
+                ));
                 python = Some(t);
             }
         }
@@ -632,25 +710,46 @@ pub fn fix_one(
                             ("PATH", Some(old)) => Value::String(format!("{bin}:{old}")),
                             _ => val,
                         };
-                        r.actions
-                            .push(format!("env.{key} = {}", val.as_str().unwrap_or_default()));
+                        let what = format!("env.{key} = {}", val.as_str().unwrap_or_default());
+                        r.actions.push(what.clone());
+                        if ids.contains(&FindingId::KernelShellMismatch) {
+                            json_edits.push((FindingId::KernelShellMismatch, what));
+                        }
                         eb.insert(key, val);
                     }
                 }
             }
             if !env.has_pip && !env.kind.is_conda_like() {
-                r.actions
-                    .push(format!("seed pip into {}", env.prefix.display()));
-                if install_into(ctx, py, &["pip"])? != 0 {
-                    r.skipped.push("pip could not be seeded".into());
+                let id = FindingId::KernelShellMismatch;
+                match install_refusal(env) {
+                    Err(why) => r.outcome(id, Outcome::Refused, format!("pip not seeded: {why}")),
+                    Ok(()) => {
+                        r.actions
+                            .push(format!("seed pip into {}", env.prefix.display()));
+                        if install_into(ctx, py, &["pip"])? != 0 {
+                            r.outcome(id, Outcome::Failed, "pip could not be seeded");
+                        }
+                    }
                 }
             }
         }
         if ids.contains(&FindingId::KernelIpykernelMissing) {
-            r.actions
-                .push(format!("install ipykernel into {}", env.prefix.display()));
-            if install_into(ctx, py, &["ipykernel"])? != 0 {
-                r.skipped.push("ipykernel could not be installed".into());
+            let id = FindingId::KernelIpykernelMissing;
+            match install_refusal(env) {
+                Err(why) => r.outcome(
+                    id,
+                    Outcome::Refused,
+                    format!("ipykernel not installed: {why}"),
+                ),
+                Ok(()) => {
+                    let what = format!("install ipykernel into {}", env.prefix.display());
+                    r.actions.push(what.clone());
+                    if install_into(ctx, py, &["ipykernel"])? != 0 {
+                        r.outcome(id, Outcome::Failed, "ipykernel could not be installed");
+                    } else {
+                        r.outcome(id, Outcome::Applied, what);
+                    }
+                }
             }
         }
     }
@@ -676,7 +775,13 @@ pub fn fix_one(
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", kfile.display()))?;
         r.backup = Some(bak);
         r.changed = true;
-    } else if !r.actions.is_empty() {
+        for (id, what) in json_edits {
+            // One outcome per finding: a refused or failed part (pip seeding) already spoke.
+            if !r.outcomes.iter().any(|o| o.id == id) {
+                r.outcome(id, Outcome::Applied, what);
+            }
+        }
+    } else if r.outcomes.iter().any(|o| o.outcome == Outcome::Applied) {
         r.changed = true;
     }
     Ok(r)

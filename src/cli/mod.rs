@@ -219,7 +219,9 @@ pub struct InstallCli {
     /// Install names exactly as typed (no import-name mapping).
     #[arg(long)]
     pub exact: bool,
-    /// With --notebook: install the distribution of every import the notebook's kernel lacks.
+    /// With --notebook: install the distribution of every import the notebook's kernel lacks;
+    /// refused (exit 1) when the notebook's kernel is not the env its project holds or cannot
+    /// start here, unless --kernel says where to install.
     #[arg(long, requires = "notebook")]
     pub missing: bool,
     /// Allow changing conda-owned packages from PyPI, and other confirmations.

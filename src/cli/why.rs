@@ -22,7 +22,8 @@ struct Why {
     #[serde(serialize_with = "crate::pyjson::path_text::one")]
     python: PathBuf,
     importable: bool,
-    /// `stdlib`, `local-file`, `pythonpath`, `user-site`, `site-packages`, `pth`.
+    /// `stdlib`, `local-file`, `pythonpath`, `user-site`, `site-packages`, `pth`, or
+    /// `interpreter` (only the interpreter's `find_spec` found it).
     from: Option<&'static str>,
     #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     location: Option<PathBuf>,
@@ -46,38 +47,39 @@ struct Elsewhere {
     kernels: Vec<String>,
 }
 
-/// Which sys.path entry of `env` provides `module`, and what kind of entry it is.
+/// Which directory provides `module` to a kernel of `env` whose cwd is `first`, under the one
+/// importability rule ([`site::import_dirs`]), and what kind of entry it is; `None` when disk
+/// finds nothing outside the standard library, or the standard library wins.
 fn locate(
     ctx: &Context,
     env: &Environment,
-    cwd: &Path,
+    first: &Path,
     module: &str,
+    stdlib: bool,
 ) -> Option<(&'static str, PathBuf, PathBuf)> {
-    for c in [cwd.join(module), cwd.join(format!("{module}.py"))] {
-        if c.exists() {
-            return Some(("local-file", c, cwd.to_path_buf()));
-        }
+    let dirs = site::import_dirs(ctx, env, first);
+    let found = site::find_top_level(&dirs, module)?;
+    let dir = found.parent()?.to_path_buf();
+    if stdlib && site::stdlib_wins(ctx, &dir, first) {
+        return None;
     }
     let pythonpath: Vec<PathBuf> = ctx
         .vars
         .get_nonempty("PYTHONPATH")
         .map(|p| std::env::split_paths(p).collect())
         .unwrap_or_default();
-    for dir in site::sys_path_dirs(ctx, env) {
-        if let Some(found) = site::find_top_level(std::slice::from_ref(&dir), module) {
-            let kind = if pythonpath.contains(&dir) {
-                "pythonpath"
-            } else if env.user_site.enabled && env.user_site.path.as_ref() == Some(&dir) {
-                "user-site"
-            } else if env.site_packages.contains(&dir) {
-                "site-packages"
-            } else {
-                "pth"
-            };
-            return Some((kind, found, dir));
-        }
-    }
-    None
+    let kind = if dir == first {
+        "local-file"
+    } else if pythonpath.contains(&dir) {
+        "pythonpath"
+    } else if env.user_site.enabled && env.user_site.path.as_ref() == Some(&dir) {
+        "user-site"
+    } else if env.site_packages.contains(&dir) {
+        "site-packages"
+    } else {
+        "pth"
+    };
+    Some((kind, found, dir))
 }
 
 fn dist_providing(dir: &Path, module: &str) -> Option<site::Distribution> {
@@ -110,7 +112,19 @@ pub fn run(
         }
     };
     eprintln!("target: {} ({})", t.env.prefix.display(), t.why);
-    let minor = t.env.version.map(|v| v.minor).unwrap_or(11);
+    let version = site::env_version(ctx, &t.env);
+    let minor = version.map(|v| v.minor);
+    // A notebook's kernel runs in the notebook's folder: that folder comes first.
+    let first = match &args.notebook {
+        Some(nb) => ctx
+            .cwd
+            .join(nb)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| ctx.cwd.clone()),
+        None => ctx.cwd.clone(),
+    };
+    let stdlib = minor.is_some_and(|m| imports::is_stdlib(&top, m));
     let mut w = Why {
         module: top.clone(),
         target: t.env.prefix.clone(),
@@ -125,7 +139,7 @@ pub fn run(
         provided_by: None,
         install: None,
     };
-    let located = locate(ctx, &t.env, &ctx.cwd, &top);
+    let located = locate(ctx, &t.env, &first, &top, stdlib);
     if let Some((kind, loc, dir)) = located {
         w.importable = true;
         w.from = Some(kind);
@@ -134,15 +148,22 @@ pub fn run(
             w.version = Some(d.version);
         }
         w.warning = match kind {
-            "local-file" => Some(format!("{} in the current directory comes first on sys.path and hides any installed \"{top}\"", loc.display())),
+            "local-file" => Some(format!("{} in {} comes first on sys.path and hides any installed \"{top}\"", loc.display(), if args.notebook.is_some() { "the notebook's folder" } else { "the current directory" })),
             "pythonpath" => Some(format!("it comes from PYTHONPATH ({}), not from the environment", dir.display())),
-            "user-site" => Some(format!("it comes from user site-packages ({}), shared by every Python 3.{minor} of this user, not from the environment", dir.display())),
+            "user-site" => Some(format!("it comes from user site-packages ({}), shared by every Python {} of this user, not from the environment", dir.display(), version.map(|v| v.minor_str()).unwrap_or_default())),
             _ => None,
         };
         w.location = Some(loc);
-    } else if imports::is_stdlib(&top, minor) {
+    } else if stdlib {
         w.importable = true;
         w.from = Some("stdlib");
+    } else if site::interpreter_finds(ctx, &t.python, std::slice::from_ref(&top), &first)
+        .contains(&top)
+    {
+        // Disk could not decide (a meta-path finder, an unknown layout): the kernel's own
+        // interpreter's find_spec did.
+        w.importable = true;
+        w.from = Some("interpreter");
     } else {
         // The kernels' interpreters are places to look too (an env only a kernelspec names),
         // and say which kernels use each env.
@@ -151,7 +172,7 @@ pub fn run(
             .map(|(n, p)| (p, Source::Kernel(n)))
             .collect();
         for f in discovery::discover(ctx, &kernels) {
-            if f.env.prefix == t.env.prefix {
+            if f.env.same_env(&t.env) {
                 continue;
             }
             let dirs = site::sys_path_dirs(ctx, &f.env);
@@ -197,6 +218,10 @@ pub fn run(
                         w.version.clone().unwrap_or_default()
                     ))
                     .unwrap_or_default()
+            ),
+            (_, Some("interpreter")) => println!(
+                "\"{top}\" is importable: {}'s find_spec finds it",
+                t.python.display()
             ),
             _ => println!("\"{top}\" is importable: it is in the standard library"),
         }

@@ -7,7 +7,7 @@ use crate::doctor::finding::{Finding, FindingId};
 use crate::install::names;
 use crate::python::environment::Environment;
 use crate::python::shebang::{self, ScriptInterpreter};
-use crate::python::{classify, site};
+use crate::python::{classify, repoint, site};
 
 /// Scripts whose shebang decides which Python a shell command runs.
 const SCRIPTS: [&str; 8] = [
@@ -21,18 +21,59 @@ const SCRIPTS: [&str; 8] = [
     "ipython3",
 ];
 
+/// `env-venv-base-missing` for `env`, about `subject` (the env's prefix, or the kernel that
+/// runs it: `kernel` then names it in the fix). With a base of the same version and ABI here,
+/// the fix repoints the venv (automatic); else it names what to install, or how to rebuild.
+pub fn venv_base_missing(
+    ctx: &Context,
+    env: &Environment,
+    subject: &str,
+    kernel: Option<&str>,
+) -> Finding {
+    let prefix = crate::pyjson::os_text(&env.prefix);
+    let home = env
+        .venv_home
+        .as_ref()
+        .map(|h| h.display().to_string())
+        .unwrap_or_default();
+    let version = env
+        .version
+        .map(|v| v.minor_str())
+        .unwrap_or_else(|| "X.Y".into());
+    let fix_cmd = match kernel {
+        Some(k) => format!("kip kernel fix {}", q(k)),
+        None => "kip kernel fix --all".to_string(),
+    };
+    let mut f = Finding::new(
+        FindingId::EnvVenvBaseMissing,
+        subject,
+        format!("the base interpreter of \"{prefix}\" is gone (pyvenv.cfg home \"{home}\")"),
+        "A virtual environment runs its base Python; with that Python removed (an upgrade, a deleted pyenv version) nothing in the venv starts, though its packages are intact — so it is repaired, not deleted.",
+        match repoint::replacement_base(ctx, env) {
+            Some(b) => format!(
+                "{fix_cmd} (repoints the venv at {}, Python {version}, keeping its packages; backed up, verified, rolled back on failure)",
+                b.interpreter.display()
+            ),
+            None => format!(
+                "install a Python {version} (uv python install {version}, or pyenv install {version}), then {fix_cmd}; or rebuild it from its package list: kip list --prefix {}",
+                q(&prefix)
+            ),
+        },
+    );
+    f.fix.automatic = repoint::replacement_base(ctx, env).is_some();
+    f
+}
+
+fn q(s: &str) -> String {
+    shlex::try_quote(s)
+        .map(|c| c.into_owned())
+        .unwrap_or_else(|_| s.to_string())
+}
+
 pub fn check_env(ctx: &Context, env: &Environment, out: &mut Vec<Finding>) {
     let prefix = env.prefix.display().to_string();
-    if let Some(home) = &env.venv_home {
-        if env.is_virtual() && !home.exists() {
-            out.push(Finding::new(
-                FindingId::EnvVenvBaseMissing,
-                &prefix,
-                format!("the base interpreter of \"{prefix}\" is gone (pyvenv.cfg home \"{}\")", home.display()),
-                "A virtual environment runs its base Python; with that Python removed (an upgrade, a deleted pyenv version), nothing in the venv starts. Venvs cannot be moved or repaired in place.",
-                format!("recreate it: uv venv --python <a Python> {prefix} (or python3 -m venv --clear {prefix}), reinstall its packages, then kip kernel fix --all"),
-            ));
-        }
+    if repoint::base_missing(env) {
+        out.push(venv_base_missing(ctx, env, &prefix, None));
     }
     if let Some(marker) = &env.externally_managed {
         out.push(Finding::new(
@@ -125,7 +166,7 @@ fn check_scripts(ctx: &Context, env: &Environment, prefix: &str, out: &mut Vec<F
                         target.display()
                     ))
                 } else if classify::classify_interpreter(ctx, &target)
-                    .is_some_and(|e| e.prefix != env.prefix)
+                    .is_some_and(|e| !e.same_env(env))
                 {
                     Some(format!(
                         "runs \"{}\", another environment's Python",

@@ -46,12 +46,13 @@ pub enum FindingId {
     NotebookKernelMissing,
     NotebookImportMissing,
     NotebookLocalShadowing,
+    NotebookEnvMismatch,
     KernelStartFails,
     ShellPythonpath,
 }
 
 impl FindingId {
-    pub const ALL: [FindingId; 23] = [
+    pub const ALL: [FindingId; 24] = [
         FindingId::KernelSpecInvalid,
         FindingId::KernelInterpreterMissing,
         FindingId::KernelIpykernelMissing,
@@ -73,6 +74,7 @@ impl FindingId {
         FindingId::NotebookKernelMissing,
         FindingId::NotebookImportMissing,
         FindingId::NotebookLocalShadowing,
+        FindingId::NotebookEnvMismatch,
         FindingId::KernelStartFails,
         FindingId::ShellPythonpath,
     ];
@@ -100,6 +102,7 @@ impl FindingId {
             FindingId::NotebookKernelMissing => "notebook-kernel-missing",
             FindingId::NotebookImportMissing => "notebook-import-missing",
             FindingId::NotebookLocalShadowing => "notebook-local-shadowing",
+            FindingId::NotebookEnvMismatch => "notebook-env-mismatch",
             FindingId::KernelStartFails => "kernel-start-fails",
             FindingId::ShellPythonpath => "shell-pythonpath",
         }
@@ -127,6 +130,7 @@ impl FindingId {
             | ShellPipPythonMismatch
             | ShellJupyterPythonMismatch
             | NotebookLocalShadowing
+            | NotebookEnvMismatch
             | ShellPythonpath => Severity::Warning,
             KernelWrapperUnresolved
             | EnvExternallyManaged
@@ -134,6 +138,39 @@ impl FindingId {
             | EnvCondaPipMixed
             | ShellShim => Severity::Info,
         }
+    }
+
+    /// How surely this breaks the user's import, most sure first (the order of a report
+    /// within one severity): a kernel that cannot start, then the wrong env, then the rest.
+    pub fn breakage_rank(self) -> usize {
+        use FindingId::*;
+        const ORDER: [FindingId; 24] = [
+            NotebookKernelMissing,
+            KernelStartFails,
+            KernelInterpreterMissing,
+            EnvVenvBaseMissing,
+            KernelSpecInvalid,
+            KernelIpykernelMissing,
+            NotebookImportMissing,
+            NotebookEnvMismatch,
+            KernelRelativePython,
+            NotebookLocalShadowing,
+            KernelShadowed,
+            KernelEnvPythonpath,
+            ShellPythonpath,
+            EnvUserSiteShadowing,
+            KernelShellMismatch,
+            ShellJupyterPythonMismatch,
+            ShellPipPythonMismatch,
+            EnvBrokenScript,
+            EnvSiteNotWritable,
+            KernelWrapperUnresolved,
+            EnvExternallyManaged,
+            EnvNoPip,
+            EnvCondaPipMixed,
+            ShellShim,
+        ];
+        ORDER.iter().position(|i| *i == self).unwrap_or(ORDER.len())
     }
 
     /// May `--fix` apply the fix? (`kernel-interpreter-missing` only removes with `--yes`.)
@@ -144,6 +181,7 @@ impl FindingId {
                 | FindingId::KernelIpykernelMissing
                 | FindingId::KernelRelativePython
                 | FindingId::KernelShellMismatch
+                | FindingId::EnvVenvBaseMissing
         )
     }
 }
@@ -155,6 +193,28 @@ pub struct Fix {
     pub automatic: bool,
 }
 
+/// What `--fix` (or `kip kernel fix`) did about one finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Done (and re-checked by the run that follows).
+    Applied,
+    /// Not attempted: kip or the environment declines it (PEP 668, not writable, needs
+    /// `--yes`, nothing to repoint to).
+    Refused,
+    /// Attempted and did not work (an installer's error, a repoint rolled back).
+    Failed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FixOutcome {
+    pub id: FindingId,
+    /// The kernels (or envs) it was about.
+    pub subjects: Vec<String>,
+    pub outcome: Outcome,
+    pub detail: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
     pub id: FindingId,
@@ -164,6 +224,14 @@ pub struct Finding {
     pub message: String,
     pub explanation: String,
     pub fix: Fix,
+    /// When one cause affects many kernels: all of them (`subject` is the first). The fix
+    /// names exactly these.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subjects: Vec<String>,
+    /// What makes two findings of one id the same cause (e.g. "!pip reaches /usr/bin/pip"):
+    /// such findings are merged into one listing their subjects.
+    #[serde(skip)]
+    pub cause: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub module: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -198,12 +266,28 @@ impl Finding {
                 text: fix.into(),
                 automatic: id.automatic(),
             },
+            subjects: Vec::new(),
+            cause: None,
             module: None,
             distribution: None,
             exit_code: None,
             timed_out: None,
             stderr_tail: None,
         }
+    }
+
+    /// The subjects it is about: `subjects` when merged, else `subject`.
+    pub fn all_subjects(&self) -> Vec<String> {
+        if self.subjects.is_empty() {
+            vec![self.subject.clone()]
+        } else {
+            self.subjects.clone()
+        }
+    }
+
+    pub fn with_cause(mut self, cause: impl Into<String>) -> Finding {
+        self.cause = Some(cause.into());
+        self
     }
 
     pub fn with_severity(mut self, s: Severity) -> Finding {
@@ -246,7 +330,6 @@ mod tests {
     /// is to close. Each entry must still be true: building the finding (or closing the
     /// difference) makes this test fail until the entry is removed.
     const NOT_BUILT: &[&str] = &[
-        "notebook-env-mismatch",
         "env-ephemeral",
         "env-unpacked-placeholder",
         "env-shared-module",
@@ -254,8 +337,8 @@ mod tests {
         "kernel-state-stale",
         "kernel-name-points-elsewhere",
     ];
-    /// `env-venv-base-missing` becomes automatic (repoint the venv) with the judgement issue.
-    const AUTOMATIC_PENDING: &[&str] = &["env-venv-base-missing"];
+    /// Ids whose automatic flag an open issue is to change.
+    const AUTOMATIC_PENDING: &[&str] = &[];
 
     #[test]
     fn catalog_matches_product_md() {

@@ -54,13 +54,35 @@ pub fn owning_env(ctx: &Context, resource_dir: &Path) -> Option<Environment> {
     classify::classify_prefix(ctx, share.parent()?)
 }
 
-/// The absolute interpreter `kernel-relative-python`'s fix writes: the interpreter of the env
-/// whose `share/jupyter/kernels` holds the spec; for a spec elsewhere, what it resolves to now.
-pub fn relative_python_target(ctx: &Context, k: &ResolvedKernel) -> Option<PathBuf> {
+/// The absolute interpreter `kernel-relative-python`'s fix writes, following what the author
+/// meant: when the kernel's own `env` block sets a PATH on which the bare name reaches a
+/// virtual or conda env's interpreter, that one (the author activated the env in kernel.json
+/// and expected the name to find it); else the interpreter of the env whose
+/// `share/jupyter/kernels` holds the spec; for a spec elsewhere, what it resolves to now.
+pub fn relative_python_target(
+    ctx: &Context,
+    view: &JupyterView,
+    k: &ResolvedKernel,
+) -> Option<PathBuf> {
+    if let Some(p) = intended_by_env_path(ctx, view, k) {
+        return Some(p);
+    }
     if let Some(env) = owning_env(ctx, &k.entry.found.resource_dir) {
         return Some(env.interpreter);
     }
     k.interpreter.python().map(Path::to_path_buf)
+}
+
+/// The interpreter a bare `argv[0]` names on the PATH the kernel's own `env` block sets, when
+/// that is a virtual or conda env's (not a base install the server's PATH happens to reach).
+fn intended_by_env_path(ctx: &Context, view: &JupyterView, k: &ResolvedKernel) -> Option<PathBuf> {
+    let spec = k.entry.spec.as_ref().ok()?;
+    spec.env_strings().iter().find(|(key, _)| key == "PATH")?;
+    let argv0 = spec.argv_strings()?.first()?.clone();
+    let kenv = launch::kernel_environment(&view.server_env, spec);
+    let found = launch::find_on_path(&argv0, &kenv, &ctx.cwd)?;
+    let env = classify::classify_interpreter(ctx, &found)?;
+    (env.is_virtual() || env.kind.is_conda_like()).then_some(found)
 }
 
 /// Which interpreter a command name reaches on `env`'s PATH: a Python itself, a script's
@@ -72,7 +94,7 @@ pub fn command_interpreter(ctx: &Context, env: &EnvVars, name: &str) -> Option<P
 
 /// Does `a` belong to the same environment as `b`?
 fn same_env(ctx: &Context, a: &Path, b: &Environment) -> bool {
-    classify::classify_interpreter(ctx, a).is_some_and(|e| e.prefix == b.prefix)
+    classify::classify_interpreter(ctx, a).is_some_and(|e| e.same_env(b))
 }
 
 /// Is module `m` importable by this env, judged from disk?
@@ -154,7 +176,7 @@ pub fn check_kernel(ctx: &Context, view: &JupyterView, k: &ResolvedKernel, out: 
         && is_swapped_name(view, &argv0)
         && !in_jupyter_env(view, &k.entry.found.resource_dir)
     {
-        let target = relative_python_target(ctx, k);
+        let target = relative_python_target(ctx, view, k);
         let launcher = view
             .launcher_python()
             .map(|l| l.executable.display().to_string())
@@ -198,6 +220,18 @@ pub fn check_kernel(ctx: &Context, view: &JupyterView, k: &ResolvedKernel, out: 
             exists: false,
             ..
         } => {
+            // The venv is still there with its packages; only its base is gone.
+            if let Some(env) = classify::classify_interpreter(ctx, python)
+                .filter(crate::python::repoint::base_missing)
+            {
+                out.push(crate::doctor::envs::venv_base_missing(
+                    ctx,
+                    &env,
+                    &name,
+                    Some(&name),
+                ));
+                return;
+            }
             out.push(Finding::new(
                 FindingId::KernelInterpreterMissing,
                 &name,
@@ -249,11 +283,8 @@ fn check_shell(
             FindingId::KernelShellMismatch,
             name,
             format!("inside kernel \"{name}\", {}", wrong.join(" and ")),
-            format!(
-                "`!pip install` in a notebook runs the first `pip` on the kernel's PATH, which belongs to another environment than the kernel's ({}), so what it installs is not importable in this kernel.",
-                env.prefix.display()
-            ),
+            "`!pip install` in a notebook runs the first `pip` on the kernel's PATH, which belongs to another environment than the kernel's, so what it installs is not importable in the kernel.",
             format!("kip kernel fix {} (adds the activation env: PATH, VIRTUAL_ENV/CONDA_PREFIX; seeds pip)", q(name)),
-        ));
+        ).with_cause(wrong.join(" and ")));
     }
 }

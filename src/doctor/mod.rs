@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::doctor::finding::{Finding, Severity};
+use crate::doctor::finding::{Finding, FixOutcome, Severity};
 
 /// `kip doctor --json`.
 #[derive(Debug, Serialize)]
@@ -21,6 +21,9 @@ pub struct Report {
     pub checked: Checked,
     pub findings: Vec<Finding>,
     pub summary: BTreeMap<&'static str, usize>,
+    /// With `--fix`: what was done about each automatic fix before this (re-)check.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<FixOutcome>,
     /// The kernels kip started (or would not start, and why): PRODUCT.md's proof by starting.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub starts: Vec<start::StartRecord>,
@@ -37,10 +40,17 @@ pub struct Checked {
 }
 
 impl Report {
-    pub fn new(checked: Checked, mut findings: Vec<Finding>) -> Report {
+    /// The report of `findings`: one cause across many kernels merged into one finding,
+    /// ordered by severity, then errors about `first` (the notebook and its kernel) first, then
+    /// by how surely each breaks the user's import.
+    pub fn new(checked: Checked, findings: Vec<Finding>, first: &[String]) -> Report {
+        let mut findings = merge_same_cause(findings);
         findings.sort_by(|a, b| {
+            let about = |f: &Finding| !f.all_subjects().iter().any(|s| first.contains(s));
             a.severity
                 .cmp(&b.severity)
+                .then_with(|| about(a).cmp(&about(b)))
+                .then_with(|| a.id.breakage_rank().cmp(&b.id.breakage_rank()))
                 .then_with(|| a.subject.cmp(&b.subject))
         });
         findings.dedup();
@@ -55,6 +65,7 @@ impl Report {
             checked,
             findings,
             summary,
+            fixes: Vec::new(),
             starts: Vec::new(),
         }
     }
@@ -65,4 +76,58 @@ impl Report {
             .filter(|f| f.severity == Severity::Error)
             .count()
     }
+}
+
+fn quote(s: &str) -> String {
+    shlex::try_quote(s)
+        .map(|c| c.into_owned())
+        .unwrap_or_else(|_| s.to_string())
+}
+
+/// Findings of one id with the same `cause` become one: `subjects` lists them, the message
+/// names them, and the fix (a command naming the first subject) names exactly them.
+fn merge_same_cause(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    for f in findings {
+        let same = f.cause.as_ref().and_then(|c| {
+            out.iter_mut()
+                .find(|o| o.id == f.id && o.cause.as_ref() == Some(c))
+        });
+        match same {
+            Some(o) => {
+                if o.subjects.is_empty() {
+                    o.subjects.push(o.subject.clone());
+                }
+                if !o.subjects.contains(&f.subject) {
+                    o.subjects.push(f.subject.clone());
+                }
+            }
+            None => out.push(f),
+        }
+    }
+    for o in out.iter_mut().filter(|o| o.subjects.len() > 1) {
+        let names: Vec<String> = o.subjects.iter().map(|s| quote(s)).collect();
+        let cause = o.cause.clone().unwrap_or_default();
+        o.message = format!(
+            "inside kernels {}: {cause}",
+            o.subjects
+                .iter()
+                .map(|s| format!("\"{s}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let first = format!(" {} ", quote(&o.subject));
+        let text = format!("{} ", o.fix.text);
+        if let Some(i) = text.find(&first) {
+            o.fix.text = format!(
+                "{} {} {}",
+                &text[..i],
+                names.join(" "),
+                &text[i + first.len()..]
+            )
+            .trim_end()
+            .to_string();
+        }
+    }
+    out
 }

@@ -4,7 +4,6 @@
 //! says is missing, so no package code runs.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::cli::kernels::ResolvedKernel;
 use crate::context::Context;
@@ -12,67 +11,107 @@ use crate::doctor::finding::{Finding, FindingId, Severity};
 use crate::install::names;
 use crate::jupyter::view::JupyterView;
 use crate::notebook::{imports, ipynb};
-use crate::process;
 use crate::python::environment::Environment;
 use crate::python::{classify, discovery, site};
 
-/// Valid on Python 2.7 and 3.6+: which of argv's top-level names `find_spec` finds.
-const FIND_SPEC: &str = r#"
-import sys, json
-if sys.path and sys.path[0] in ('', '.'):
-    sys.path.pop(0)
-found = {}
-for m in sys.argv[1:]:
-    try:
-        import importlib.util as u
-        found[m] = u.find_spec(m) is not None
-    except ImportError:
-        import imp
-        try:
-            imp.find_module(m)
-            found[m] = True
-        except ImportError:
-            found[m] = False
-    except Exception:
-        found[m] = False
-sys.stdout.write(json.dumps(found))
-"#;
-
-fn interpreter_finds(ctx: &Context, python: &Path, modules: &[String]) -> Vec<String> {
-    if modules.is_empty() {
-        return Vec::new();
-    }
-    let Ok(dir) = tempfile::tempdir() else {
-        return Vec::new();
-    };
-    let mut cmd = Command::new(python);
-    cmd.arg("-c")
-        .arg(FIND_SPEC)
-        .args(modules)
-        .current_dir(dir.path())
-        .env_clear()
-        .envs(ctx.vars.to_vec());
-    let Ok(out) = process::run_captured(cmd, process::probe_timeout(&ctx.vars)) else {
-        return Vec::new();
-    };
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&out.stdout) else {
-        return Vec::new();
-    };
-    modules
-        .iter()
-        .filter(|m| v.get(m.as_str()).and_then(|b| b.as_bool()) == Some(true))
-        .cloned()
-        .collect()
+fn q(s: &str) -> String {
+    shlex::try_quote(s)
+        .map(|c| c.into_owned())
+        .unwrap_or_else(|_| s.to_string())
 }
 
-/// A module provided by a file or package next to the notebook.
-fn local_module(dir: &Path, module: &str) -> Option<PathBuf> {
-    let pkg = dir.join(module);
-    if pkg.is_dir() {
-        return Some(pkg);
+/// Does the Jupyter in use list nb_conda_kernels' invented names? Only when its own
+/// environment holds the `nb_conda_kernels` package (which enables itself there).
+fn nb_conda_kernels_enabled(ctx: &Context, view: &JupyterView) -> bool {
+    view.launcher_python()
+        .and_then(|l| classify::classify_interpreter(ctx, &l.executable))
+        .is_some_and(|e| {
+            site::find_top_level(&site::sys_path_dirs(ctx, &e), "nb_conda_kernels").is_some()
+        })
+}
+
+/// The environment a notebook's project holds, and why kip thinks the user meant it.
+pub struct ProjectEnv {
+    pub env: Environment,
+    pub why: String,
+    /// The folder holding it (names the kernel kip offers to register).
+    pub dir: PathBuf,
+}
+
+/// The env the user meant for a notebook: a `.venv`, `venv`, pixi (`.pixi/envs/default`) or
+/// conda (`env`, with `conda-meta`) env in the notebook's folder or an ancestor up to the
+/// project root (`.git`, `pyproject.toml`); else the activated `VIRTUAL_ENV` (or a
+/// `CONDA_PREFIX` that is not a conda base).
+pub fn project_env(ctx: &Context, nb_dir: &Path) -> Option<ProjectEnv> {
+    let mut dir = Some(nb_dir);
+    while let Some(d) = dir {
+        for cand in [".venv", "venv", ".pixi/envs/default", "env"] {
+            let p = d.join(cand);
+            let is_env = p.join("pyvenv.cfg").is_file() || p.join("conda-meta").is_dir();
+            if let Some(env) = is_env.then(|| classify::classify_prefix(ctx, &p)).flatten() {
+                return Some(ProjectEnv {
+                    why: format!("the project's own environment ({cand} in {})", d.display()),
+                    env,
+                    dir: d.to_path_buf(),
+                });
+            }
+        }
+        if d.join(".git").exists() || d.join("pyproject.toml").is_file() {
+            break;
+        }
+        dir = d.parent();
     }
-    let file = dir.join(format!("{module}.py"));
-    file.is_file().then_some(file)
+    for var in ["VIRTUAL_ENV", "CONDA_PREFIX"] {
+        let Some(p) = ctx.vars.get_nonempty(var) else {
+            continue;
+        };
+        let p = PathBuf::from(p);
+        if let Some(env) = classify::classify_prefix(ctx, &p)
+            .filter(|e| e.kind != crate::python::environment::EnvKind::CondaBase)
+        {
+            return Some(ProjectEnv {
+                why: format!("the activated environment ({var})"),
+                dir: p.parent().unwrap_or(&p).to_path_buf(),
+                env,
+            });
+        }
+    }
+    None
+}
+
+/// A kernel name for the project's env that no kernel here has: the project folder's name
+/// lowercased, in the characters `kip kernel add` accepts), else with the env's folder name
+/// or a counter appended.
+fn free_kernel_name(meant: &ProjectEnv, taken: &[String]) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect::<String>()
+            .trim_matches(|c| c == '-' || c == '.')
+            .to_string()
+    };
+    let project = meant
+        .dir
+        .file_name()
+        .map(|n| clean(&n.to_string_lossy()))
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "project".into());
+    let env_dir = meant
+        .env
+        .prefix
+        .file_name()
+        .map(|n| clean(&n.to_string_lossy()))
+        .unwrap_or_default();
+    let free = |n: &str| !taken.iter().any(|t| t.eq_ignore_ascii_case(n));
+    let mut candidates = vec![project.clone(), format!("{project}-{env_dir}")];
+    candidates.extend((2..100).map(|i| format!("{project}-{i}")));
+    candidates.into_iter().find(|c| free(c)).unwrap_or(project)
 }
 
 pub fn check_notebook(
@@ -80,6 +119,7 @@ pub fn check_notebook(
     view: &JupyterView,
     kernels: &[ResolvedKernel],
     nb: &Path,
+    kernel: Option<&str>,
     out: &mut Vec<Finding>,
 ) -> Result<(), String> {
     let path = if nb.is_absolute() {
@@ -89,7 +129,7 @@ pub fn check_notebook(
     };
     let notebook = ipynb::read(&path).map_err(|e| e.to_string())?;
     let subject = nb.display().to_string();
-    let Some(name) = notebook.kernel_name.clone() else {
+    let Some(name) = kernel.map(str::to_string).or(notebook.kernel_name.clone()) else {
         out.push(Finding::new(
             FindingId::NotebookKernelMissing,
             &subject,
@@ -99,22 +139,52 @@ pub fn check_notebook(
         ));
         return Ok(());
     };
-    let _ = view;
+    let kernel_names: Vec<String> = kernels
+        .iter()
+        .map(|k| k.entry.found.name.to_string_lossy())
+        .collect();
+    let kernel_env = |k: &ResolvedKernel| {
+        k.interpreter
+            .python()
+            .and_then(|p| classify::classify_interpreter(ctx, p))
+    };
     let env: Option<Environment> = match kernels
         .iter()
         .find(|k| k.entry.found.name.to_string_lossy() == name)
     {
-        Some(k) => k
-            .interpreter
-            .python()
-            .and_then(|p| classify::classify_interpreter(ctx, p)),
+        Some(k) => kernel_env(k),
         None => match ipynb::nb_conda_env(&name) {
             Some(nc) => {
                 let envs: Vec<Environment> = discovery::discover(ctx, &[])
                     .into_iter()
                     .map(|f| f.env)
                     .collect();
-                nc.find(&envs).cloned()
+                let env = nc.find(&envs).cloned();
+                if !nb_conda_kernels_enabled(ctx, view) {
+                    let (what, fix) = match &env {
+                        Some(e) => (
+                            format!("the conda env {}", e.prefix.display()),
+                            format!(
+                                "kip kernel add {} --name {}",
+                                q(&crate::pyjson::os_text(&e.prefix)),
+                                q(&name)
+                            ),
+                        ),
+                        None => (
+                            "a conda env that is not on this machine".to_string(),
+                            format!("register the env it means under that name: kip kernel add ENV --name {}", q(&name)),
+                        ),
+                    };
+                    out.push(Finding::new(
+                        FindingId::NotebookKernelMissing,
+                        &subject,
+                        format!("\"{subject}\" wants kernel \"{name}\", an nb_conda_kernels name this Jupyter cannot start"),
+                        format!("nb_conda_kernels invents kernel names for conda envs, but the Jupyter in use does not have it enabled, so the notebook's kernel does not exist here. The name means {what}; registering that env under the same name makes the notebook start without editing it."),
+                        fix,
+                    ));
+                    return Ok(());
+                }
+                env
             }
             None => {
                 out.push(Finding::new(
@@ -128,10 +198,52 @@ pub fn check_notebook(
             }
         },
     };
+    let nb_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    // `--kernel` says which env the user means.
+    let meant = kernel
+        .is_none()
+        .then(|| project_env(ctx, &nb_dir))
+        .flatten();
+    if let (Some(kenv), Some(meant)) = (&env, meant) {
+        if !kenv.same_env(&meant.env) {
+            let existing = kernels
+                .iter()
+                .find(|k| kernel_env(k).is_some_and(|e| e.same_env(&meant.env)))
+                .map(|k| k.entry.found.name.to_string_lossy());
+            let fix = match &existing {
+                Some(k) => format!("kip kernel use {} {}", q(k), q(&subject)),
+                None => {
+                    let new_name = free_kernel_name(&meant, &kernel_names);
+                    format!(
+                        "kip kernel add {} --name {} && kip kernel use {} {}",
+                        q(&crate::pyjson::os_text(&meant.env.prefix)),
+                        q(&new_name),
+                        q(&new_name),
+                        q(&subject)
+                    )
+                }
+            };
+            out.push(Finding::new(
+                FindingId::NotebookEnvMismatch,
+                &subject,
+                format!(
+                    "\"{subject}\" runs kernel \"{name}\" ({}), but its project's environment is {}",
+                    kenv.prefix.display(),
+                    meant.env.prefix.display()
+                ),
+                format!(
+                    "{} is {}, yet the notebook's kernel runs another environment — typically two projects registered the same kernel name and the later one won. Installing the notebook's imports into the kernel's env would change the other project; point the notebook at its own env instead (its imports are checked against the kernel it then runs).",
+                    meant.env.prefix.display(),
+                    meant.why
+                ),
+                fix,
+            ));
+            return Ok(());
+        }
+    }
     let Some(env) = env else { return Ok(()) };
     let dirs = site::sys_path_dirs(ctx, &env);
-    let minor = env.version.map(|v| v.minor).unwrap_or(11);
-    let nb_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let minor = site::env_version(ctx, &env).map(|v| v.minor);
     let refs = imports::extract(&notebook);
     let mut missing: Vec<(String, bool)> = Vec::new();
     for r in refs
@@ -139,9 +251,10 @@ pub fn check_notebook(
         .filter(|r| !r.relative && r.module != "__future__")
     {
         let in_env = site::find_top_level(&dirs, &r.module).is_some();
-        let std = imports::is_stdlib(&r.module, minor);
-        if let Some(local) = local_module(&nb_dir, &r.module) {
-            if in_env || std {
+        let std = minor.is_some_and(|m| imports::is_stdlib(&r.module, m));
+        if let Some(local) = site::find_top_level(std::slice::from_ref(&nb_dir), &r.module) {
+            // A folder without __init__ shadows only when nothing else provides the name.
+            if (in_env || std) && !site::is_namespace_dir(&local) {
                 out.push(Finding {
                     module: Some(r.module.clone()),
                     ..Finding::new(
@@ -161,7 +274,7 @@ pub fn check_notebook(
         missing.push((r.module.clone(), r.guarded));
     }
     let names: Vec<String> = missing.iter().map(|(m, _)| m.clone()).collect();
-    let found_by_interpreter = interpreter_finds(ctx, &env.interpreter, &names);
+    let found_by_interpreter = site::interpreter_finds(ctx, &env.interpreter, &names, &nb_dir);
     let missing: Vec<(String, bool)> = missing
         .into_iter()
         .filter(|(m, _)| !found_by_interpreter.contains(m))

@@ -10,9 +10,14 @@ pub fn check_shell(ctx: &Context, view: &JupyterView, out: &mut Vec<Finding>) {
     let env = &ctx.vars;
     let python = command_interpreter(ctx, env, "python")
         .or_else(|| command_interpreter(ctx, env, "python3"));
-    let prefix_of = |p: &std::path::Path| classify::classify_interpreter(ctx, p).map(|e| e.prefix);
+    let env_of = |p: &std::path::Path| classify::classify_interpreter(ctx, p);
+    // Known environments differ only when their prefixes differ after resolution.
+    let differ = |a: &std::path::Path, b: &std::path::Path| match (env_of(a), env_of(b)) {
+        (Some(x), Some(y)) => !x.same_env(&y),
+        (x, y) => x.is_some() != y.is_some(),
+    };
     if let (Some(pip), Some(py)) = (command_interpreter(ctx, env, "pip"), python.as_ref()) {
-        if prefix_of(&pip) != prefix_of(py) {
+        if differ(&pip, py) {
             out.push(Finding::new(
                 FindingId::ShellPipPythonMismatch,
                 "pip",
@@ -23,7 +28,7 @@ pub fn check_shell(ctx: &Context, view: &JupyterView, out: &mut Vec<Finding>) {
         }
     }
     if let (Some(server), Some(py)) = (view.launcher_python(), python.as_ref()) {
-        if prefix_of(&server.executable) != prefix_of(py) {
+        if differ(&server.executable, py) {
             out.push(Finding::new(
                 FindingId::ShellJupyterPythonMismatch,
                 "jupyter",

@@ -429,6 +429,15 @@ pub fn prove_rewrite(ctx: &Context, view: &JupyterView, r: &mut crate::cli::kern
     let dir = kfile.parent().unwrap_or(Path::new("/")).to_path_buf();
     let rec = prove_kernel_dir(ctx, view, &r.name, &dir);
     if let Some(failed) = failure_text_of(&rec) {
+        // What was applied did not survive the proof: report it failed, not applied.
+        for o in r
+            .outcomes
+            .iter_mut()
+            .filter(|o| o.outcome == crate::doctor::finding::Outcome::Applied)
+        {
+            o.outcome = crate::doctor::finding::Outcome::Failed;
+            o.detail = format!("{}; the rewritten kernel does not start", o.detail);
+        }
         let restored =
             std::fs::read(&backup).and_then(|old| crate::kernel::write::write_atomic(&kfile, &old));
         r.skipped.push(match restored {

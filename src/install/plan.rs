@@ -354,9 +354,16 @@ pub fn plan(input: &PlanInput) -> Result<Plan, Refusal> {
 
 /// The way out of PEP 668, printed with the refusal.
 pub fn venv_way_out(python: &Path, reqs: &[String]) -> String {
-    let pkgs = reqs.join(" ");
+    // ipykernel is always part of it; a requirement is never printed twice.
+    let mut pkgs: Vec<&str> = vec!["ipykernel"];
+    for r in reqs {
+        if !pkgs.iter().any(|p| p.eq_ignore_ascii_case(r)) {
+            pkgs.push(r);
+        }
+    }
+    let pkgs = pkgs.join(" ");
     format!(
-        "create a virtual environment and register it as a kernel instead:\n  {} -m venv ~/.venvs/work   (or: uv venv ~/.venvs/work --python {})\n  ~/.venvs/work/bin/python -m pip install ipykernel {pkgs}\n  ~/.venvs/work/bin/python -m ipykernel install --user --name work\nnever use sudo; pass --break-system-packages only if you really mean to change the system Python",
+        "create a virtual environment and register it as a kernel instead:\n  {} -m venv ~/.venvs/work   (or: uv venv ~/.venvs/work --python {})\n  ~/.venvs/work/bin/python -m pip install {pkgs}\n  ~/.venvs/work/bin/python -m ipykernel install --user --name work\nnever use sudo; pass --break-system-packages only if you really mean to change the system Python",
         python.display(),
         python.display()
     )

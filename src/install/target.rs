@@ -14,7 +14,7 @@ use crate::jupyter::runtime;
 use crate::jupyter::view::{self, JupyterView};
 use crate::python::classify;
 use crate::python::discovery;
-use crate::python::environment::{EnvKind, Environment};
+use crate::python::environment::{same_prefix, EnvKind, Environment};
 use crate::python::version::VersionRequest;
 
 /// What the user asked for on the command line.
@@ -267,8 +267,7 @@ fn from_running_kernel(
                     .interpreter
                     .python()
                     .and_then(|p| classify::classify_interpreter(ctx, p))
-                    .map(|e| e.prefix)
-                    == Some(env.prefix.clone())
+                    .is_some_and(|e| e.same_env(&env))
         })
     });
     let kernel_env = named
@@ -431,7 +430,7 @@ fn pick(
                 .python()
                 .and_then(|p| classify::classify_interpreter(ctx, p));
             if let (Some(a), Some(e)) = (&active, &env) {
-                if *a == e.prefix {
+                if same_prefix(a, &e.prefix) {
                     default = i;
                 }
             }

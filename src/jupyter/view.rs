@@ -16,10 +16,10 @@ use crate::jupyter::kernelspec::{self, DiscoveryRules, KernelListing, NativeKern
 use crate::jupyter::paths::{self, pjoin, DataDir, DirOrigin, JupyterPython};
 use crate::jupyter::runtime;
 use crate::platform;
-use crate::python::classify;
 use crate::python::shebang::{self, ScriptInterpreter};
 use crate::python::site;
 use crate::python::version::PythonVersion;
+use crate::python::{classify, pyenv};
 use crate::shell::which;
 
 /// The facts about one Jupyter installation's Python that kernel discovery needs.
@@ -132,6 +132,31 @@ pub fn select(ctx: &Context, explicit: Option<&Path>) -> anyhow::Result<JupyterV
             },
         },
     };
+    // Launch as the launcher launches: a `jupyter` on PATH that is a pyenv shim runs under
+    // `pyenv exec`, which puts the chosen version's bin first on the server's PATH.
+    let mut server_env = server_env;
+    let mut how = how;
+    if let Some(j) = jupyter.as_ref().filter(|_| explicit.is_none()) {
+        if pyenv::shim_root(j).is_some() {
+            let r = pyenv::resolve_shim_in(ctx, &server_env, j, "jupyter");
+            if let Some(bin) = pyenv::exec_bin(&r) {
+                let old = server_env
+                    .get("PATH")
+                    .map(|p| p.to_os_string())
+                    .unwrap_or_default();
+                let mut path = bin.clone().into_os_string();
+                if !old.is_empty() {
+                    path.push(":");
+                    path.push(&old);
+                }
+                server_env.set("PATH", path);
+                how = format!(
+                    "{how}, a pyenv shim: the server runs with {} first on PATH",
+                    bin.display()
+                );
+            }
+        }
+    }
     let mut view = JupyterView {
         how,
         jupyter: None,

@@ -130,6 +130,19 @@ impl Environment {
         self.kind.is_virtual()
     }
 
+    /// Is `other` the same environment? Environments are compared by their prefix directory
+    /// after resolution (file identity), never by resolving `bin/python` — in a venv that leads
+    /// to the base. pyenv-virtualenv's `versions/NAME` → `versions/X.Y.Z/envs/NAME` and a
+    /// merged `/usr` are one env under two names. Debian's `/usr` holds `python3.11` and
+    /// `python3.12` side by side, so the minor version is part of the identity.
+    pub fn same_env(&self, other: &Environment) -> bool {
+        same_prefix(&self.prefix, &other.prefix)
+            && match (self.version, other.version) {
+                (Some(a), Some(b)) => (a.major, a.minor) == (b.major, b.minor),
+                _ => true,
+            }
+    }
+
     /// The directory holding the env's console scripts.
     pub fn scripts_dir(&self) -> PathBuf {
         self.prefix.join("bin")
@@ -162,6 +175,15 @@ impl Environment {
             problems: vec![],
             evidence: Evidence::Disk,
         }
+    }
+}
+
+/// Are two prefixes one directory (by file identity; by path when either cannot be read)?
+pub fn same_prefix(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => (x.dev(), x.ino()) == (y.dev(), y.ino()),
+        _ => a == b,
     }
 }
 

@@ -8,6 +8,7 @@ pub mod interpreter;
 pub mod pep668;
 pub mod probe;
 pub mod pyenv;
+pub mod repoint;
 pub mod shebang;
 pub mod site;
 pub mod version;

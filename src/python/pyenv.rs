@@ -331,6 +331,15 @@ pub fn resolve_shim(ctx: &Context, shim: &Path, program: &str) -> ShimResolution
     resolve_shim_in(ctx, &ctx.vars, shim, program)
 }
 
+/// The directory `pyenv exec` puts first on PATH when a shim runs a program of an installed
+/// version (`$PYENV_ROOT/versions/<v>/bin`; nothing for `system`): a `jupyter` started
+/// through a shim runs with it, and so do its kernels' `!pip` and `!python`.
+pub fn exec_bin(r: &ShimResolution) -> Option<PathBuf> {
+    let v = r.chosen.as_deref().filter(|v| *v != "system")?;
+    let bin = r.root.join("versions").join(v).join("bin");
+    bin.is_dir().then_some(bin)
+}
+
 /// [`resolve_shim`] for a process whose environment is `env` (its `PYENV_VERSION`,
 /// `PYENV_DIR` and `PATH`), in `ctx`'s working directory.
 pub fn resolve_shim_in(ctx: &Context, env: &EnvVars, shim: &Path, program: &str) -> ShimResolution {

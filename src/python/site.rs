@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::context::Context;
 use crate::install::names::normalize_dist_name;
+use crate::process;
 use crate::python::environment::Environment;
 
 /// The directories `sys.path` holds beyond the stdlib, in `site.py`'s order:
@@ -143,6 +144,112 @@ fn is_module_file(name: &str, module: &str) -> bool {
 /// `FileFinder` search: in each dir, a regular package (`module/__init__.*`) or a module
 /// file wins at once; a bare directory `module/` is a namespace portion, which only wins when
 /// no later dir has a regular package or module (then the first portion is returned).
+/// The one importability rule (why, doctor, install --missing and the proof agree on it):
+/// the directories a kernel of `env` searches, in order — `first` (the notebook's folder, the
+/// kernel's cwd; else the shell's cwd), then `PYTHONPATH`, then the env's own `sys.path`.
+/// The standard library sits between `PYTHONPATH` and site-packages ([`stdlib_wins`]).
+pub fn import_dirs(ctx: &Context, env: &Environment, first: &Path) -> Vec<PathBuf> {
+    let mut dirs = vec![first.to_path_buf()];
+    for d in sys_path_dirs(ctx, env) {
+        if !dirs.contains(&d) {
+            dirs.push(d);
+        }
+    }
+    dirs
+}
+
+/// A directory without `__init__` is a namespace package portion: it provides the name only
+/// when no directory on the path holds a regular package or module of that name.
+pub fn is_namespace_dir(p: &Path) -> bool {
+    p.is_dir()
+        && !std::fs::read_dir(p).is_ok_and(|rd| {
+            rd.flatten().any(|e| {
+                e.file_name()
+                    .to_str()
+                    .is_some_and(|n| is_module_file(n, "__init__"))
+            })
+        })
+}
+
+/// The version a rule about the standard library needs: the env's, else what its
+/// interpreter reports (never an assumed one).
+pub fn env_version(
+    ctx: &Context,
+    env: &Environment,
+) -> Option<crate::python::version::PythonVersion> {
+    env.version
+        .or_else(|| ctx.prober.query(&env.interpreter).ok().map(|i| i.version))
+}
+
+/// Does the standard library's `module` win over `found` (which came from `dir`)? Only the
+/// first directory (cwd) and `PYTHONPATH` come before the standard library.
+pub fn stdlib_wins(ctx: &Context, dir: &Path, first: &Path) -> bool {
+    let pythonpath: Vec<PathBuf> = ctx
+        .vars
+        .get_nonempty("PYTHONPATH")
+        .map(|p| {
+            std::env::split_paths(p)
+                .map(|d| normpath(&ctx.cwd, &d))
+                .collect()
+        })
+        .unwrap_or_default();
+    dir != first && !pythonpath.iter().any(|p| p == dir)
+}
+
+/// Valid on Python 2.7 and 3.6+: which of argv's top-level names `find_spec` finds.
+const FIND_SPEC: &str = r#"
+import sys, json
+if sys.path and sys.path[0] in ('', '.'):
+    sys.path.pop(0)
+found = {}
+for m in sys.argv[1:]:
+    try:
+        import importlib.util as u
+        found[m] = u.find_spec(m) is not None
+    except ImportError:
+        import imp
+        try:
+            imp.find_module(m)
+            found[m] = True
+        except ImportError:
+            found[m] = False
+    except Exception:
+        found[m] = False
+sys.stdout.write(json.dumps(found))
+"#;
+
+/// The kernel's own interpreter's answer where disk cannot decide: which of `modules`
+/// `find_spec` finds, run in `cwd` (the kernel's) with the invocation's variables. Runs no
+/// package code beyond finders.
+pub fn interpreter_finds(
+    ctx: &Context,
+    python: &Path,
+    modules: &[String],
+    cwd: &Path,
+) -> Vec<String> {
+    if modules.is_empty() {
+        return Vec::new();
+    }
+    let mut cmd = std::process::Command::new(python);
+    cmd.arg("-c")
+        .arg(FIND_SPEC)
+        .args(modules)
+        .current_dir(cwd)
+        .env_clear()
+        .envs(ctx.vars.to_vec());
+    let Ok(out) = process::run_captured(cmd, process::probe_timeout(&ctx.vars)) else {
+        return Vec::new();
+    };
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&out.stdout) else {
+        return Vec::new();
+    };
+    modules
+        .iter()
+        .filter(|m| v.get(m.as_str()).and_then(|b| b.as_bool()) == Some(true))
+        .cloned()
+        .collect()
+}
+
 pub fn find_top_level(dirs: &[PathBuf], module: &str) -> Option<PathBuf> {
     if module.is_empty() || module.contains(['.', '/']) {
         return None;

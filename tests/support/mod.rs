@@ -584,6 +584,7 @@ pub struct KernelOutput {
     pub t: f64,
 }
 
+#[derive(Debug)]
 pub struct KernelRun {
     /// Text of the `stdout` stream.
     pub stdout: String,
