@@ -3,11 +3,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::cli::kernels::{resolve_all, ResolvedKernel};
 use crate::context::Context;
 use crate::doctor::finding::{Finding, FindingId, Severity};
 use crate::doctor::{self, Checked, Report};
 use crate::install::target::{self, TargetArgs, TargetError};
+use crate::jupyter::resolved::{resolve_all, ResolvedKernel};
 use crate::jupyter::view::{self, JupyterView};
 use crate::python::classify;
 use crate::python::environment::Environment;

@@ -8,13 +8,13 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::install::{self as install_cli, InstallArgs};
-use crate::cli::kernels::{resolve_all, ResolvedKernel};
 use crate::context::Context;
 use crate::doctor::finding::FindingId;
 use crate::doctor::kernels as checks;
 use crate::install::target::{check_kernel_name, TargetArgs};
 use crate::jupyter::launch::{find_on_path, KernelInterpreter};
 use crate::jupyter::paths::pjoin;
+use crate::jupyter::resolved::{resolve_all, ResolvedKernel};
 use crate::jupyter::view::{self, JupyterView};
 use crate::kernel::spec::{self, SpecInput};
 use crate::kernel::write;

@@ -268,7 +268,7 @@ pub fn main() -> i32 {
             jupyter,
         } => kernels::run(&ctx, jupyter.as_deref(), json, jupyter_json),
         Command::Envs { json, jupyter } => {
-            let users = kernels::kernel_interpreters(&ctx, jupyter.as_deref());
+            let users = crate::jupyter::resolved::kernel_interpreters(&ctx, jupyter.as_deref());
             envs::run(&ctx, json, &users)
         }
         Command::Which { commands, json } => which::run(&ctx, &commands, json),

@@ -2,13 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::kernels::ResolvedKernel;
 use crate::context::Context;
 use crate::doctor::finding::{Finding, FindingId};
 use crate::envvars::EnvVars;
 use crate::jupyter::kernelspec::KernelSpec;
 use crate::jupyter::launch::{self, KernelInterpreter};
 use crate::jupyter::paths::pathlib_str;
+use crate::jupyter::resolved::ResolvedKernel;
 use crate::jupyter::view::JupyterView;
 use crate::python::classify;
 use crate::python::environment::Environment;

@@ -6,10 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::cli::kernels::ResolvedKernel;
 use crate::context::Context;
 use crate::doctor::finding::{Finding, FindingId, Severity};
 use crate::install::names;
+use crate::jupyter::resolved::ResolvedKernel;
 use crate::jupyter::view::JupyterView;
 use crate::notebook::{imports, ipynb};
 use crate::process;

@@ -6,10 +6,10 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use crate::cli::kernels::{resolve_all, ResolvedKernel};
 use crate::context::Context;
 use crate::envvars::EnvVars;
 use crate::jupyter::launch::{self, KernelInterpreter};
+use crate::jupyter::resolved::{resolve_all, ResolvedKernel};
 use crate::jupyter::runtime;
 use crate::jupyter::view::{self, JupyterView};
 use crate::python::classify;

@@ -5,5 +5,6 @@ pub mod config;
 pub mod kernelspec;
 pub mod launch;
 pub mod paths;
+pub mod resolved;
 pub mod runtime;
 pub mod view;
