@@ -281,7 +281,7 @@ fn conda_record(prefix: &Path, name: &str) -> bool {
 /// Is a distribution installed in one of `site_dirs` (`<name>-<ver>.dist-info`, `.egg-info`),
 /// names compared PEP 503-normalized?
 pub fn dist_present(site_dirs: &[PathBuf], name: &str) -> bool {
-    let want = crate::install::names::normalize_dist_name(name);
+    let want = crate::python::dist_name::normalize_dist_name(name);
     site_dirs.iter().any(|d| {
         let Ok(rd) = std::fs::read_dir(d) else {
             return false;
@@ -296,7 +296,7 @@ pub fn dist_present(site_dirs: &[PathBuf], name: &str) -> bool {
                 return false;
             };
             let dist = stem.split_once('-').map_or(stem, |(d, _)| d);
-            crate::install::names::normalize_dist_name(dist) == want
+            crate::python::dist_name::normalize_dist_name(dist) == want
         })
     })
 }

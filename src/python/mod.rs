@@ -3,6 +3,7 @@
 pub mod cache;
 pub mod classify;
 pub mod discovery;
+pub mod dist_name;
 pub mod environment;
 pub mod interpreter;
 pub mod pep668;

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::context::Context;
-use crate::install::names::normalize_dist_name;
+use crate::python::dist_name::normalize_dist_name;
 use crate::python::environment::Environment;
 
 /// The directories `sys.path` holds beyond the stdlib, in `site.py`'s order:
