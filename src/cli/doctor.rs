@@ -1,7 +1,7 @@
 //! `kip doctor [NOTEBOOK] [TARGET] [--json] [--fix [--yes]]`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::context::Context;
 use crate::doctor::finding::{Finding, FindingId, Severity};
@@ -215,26 +215,4 @@ fn render_report(view: &JupyterView, report: &Report, json: bool) -> anyhow::Res
         s.get("info").copied().unwrap_or(0)
     )?;
     Ok(())
-}
-
-/// For `kip install --notebook NB --missing`: the distributions of every
-/// `notebook-import-missing` finding.
-pub fn missing_distributions(
-    ctx: &Context,
-    view: &JupyterView,
-    nb: &Path,
-) -> Result<Vec<(String, String, bool)>, String> {
-    let listing = view::list_kernels(ctx, view);
-    let kernels = resolve_all(ctx, view, &listing);
-    let mut findings = Vec::new();
-    doctor::notebook::check_notebook(ctx, view, &kernels, nb, &mut findings)?;
-    Ok(findings
-        .into_iter()
-        .filter(|f| f.id == FindingId::NotebookImportMissing)
-        .filter_map(|f| {
-            let m = f.module?;
-            let assumed = f.distribution.is_none();
-            Some((m.clone(), f.distribution.unwrap_or(m), assumed))
-        })
-        .collect())
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::context::Context;
-use crate::install::changes::{Change, Snapshot};
+use crate::install::changes::{running_kernels_to_tell, Change, RunningKernel, Snapshot};
 use crate::install::commands::{self, CondaTool, InstallOptions};
 use crate::install::index::{self, IndexFlags};
 use crate::install::lock::EnvLock;
@@ -18,10 +18,9 @@ use crate::install::satisfied;
 use crate::install::target::{self, Target, TargetArgs, TargetError};
 use crate::install::tools;
 use crate::install::verify::{self, ImportResult};
-use crate::jupyter::runtime;
 use crate::jupyter::view;
 use crate::process;
-use crate::python::{classify, site};
+use crate::python::site;
 use crate::render;
 
 /// Everything `kip install` was given.
@@ -79,17 +78,6 @@ struct Renamed {
 struct Source {
     requirement: String,
     from: &'static str,
-}
-
-#[derive(Serialize)]
-pub(crate) struct RunningKernel {
-    pid: i32,
-    kernel: Option<String>,
-    connection_file: Option<PathBuf>,
-    /// It may hold a replaced or removed distribution, or needs a start-up to see a `.pth`.
-    must_restart: bool,
-    /// The sentence kip printed about it.
-    pub(crate) advice: String,
 }
 
 /// Progress and results for people go to stderr, so stdout stays the JSON report (--json) or
@@ -291,7 +279,12 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
     }
 
     prove(ctx, &target, &reqs, &mut report);
-    report.restart = running_kernels_to_tell(ctx, &target, &report.changed, &args.options);
+    report.restart = running_kernels_to_tell(
+        ctx,
+        &target.env.prefix,
+        &report.changed,
+        !args.options.editable.is_empty(),
+    );
     for k in &report.restart {
         say(&k.advice);
     }
@@ -348,7 +341,7 @@ fn add_notebook_missing(ctx: &Context, args: &mut InstallArgs) -> anyhow::Result
         return Ok(Some(2));
     };
     let view = view::select(ctx, args.jupyter.as_deref())?;
-    let missing = match crate::cli::doctor::missing_distributions(ctx, &view, &nb) {
+    let missing = match crate::doctor::notebook::missing_distributions(ctx, &view, &nb) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("kip install: {e}");
@@ -688,56 +681,6 @@ fn modules_to_prove(target: &Target, reqs: &[Requirement]) -> Vec<String> {
         }
     }
     modules
-}
-
-/// The running kernels whose interpreter belongs to the target environment, when the install
-/// changed anything there, each with whether it must restart (see `install::changes`): it may
-/// hold a replaced or removed distribution, or an editable install's `.pth` file is only read
-/// at start-up; added distributions import in it at once.
-pub(crate) fn running_kernels_to_tell(
-    ctx: &Context,
-    target: &Target,
-    changed: &[Change],
-    options: &InstallOptions,
-) -> Vec<RunningKernel> {
-    if changed.is_empty() {
-        return Vec::new();
-    }
-    let stale: Vec<String> = changed
-        .iter()
-        .filter(|c| c.touches_existing())
-        .map(Change::to_string)
-        .collect();
-    let pth: Vec<&str> = changed
-        .iter()
-        .filter(|c| c.pth)
-        .map(|c| c.name.as_str())
-        .collect();
-    let editable = !options.editable.is_empty() || !pth.is_empty();
-    runtime::running_kernels()
-        .into_iter()
-        .filter(|k| {
-            classify::classify_interpreter(ctx, &k.interpreter)
-                .is_some_and(|e| e.prefix == target.env.prefix)
-        })
-        .map(|k| {
-            let who = format!("kernel {} (pid {})", k.kernel_name.as_deref().unwrap_or("?"), k.pid);
-            let advice = if !stale.is_empty() {
-                format!("restart {who}: it may still hold what changed: {}", stale.join(", "))
-            } else if editable {
-                format!("restart {who}: {} comes with a .pth file (an editable install does), which Python reads only at start-up", if pth.is_empty() { "the editable install".to_string() } else { pth.join(", ") })
-            } else {
-                format!("{who} runs on this environment: it can import the new packages now, no restart needed")
-            };
-            RunningKernel {
-                pid: k.pid,
-                kernel: k.kernel_name,
-                connection_file: k.connection_file,
-                must_restart: !stale.is_empty() || editable,
-                advice,
-            }
-        })
-        .collect()
 }
 
 fn index_settings(

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::cli::install::{self, RunningKernel};
+use crate::cli::install;
 use crate::cli::list;
 use crate::context::Context;
+use crate::install::changes::RunningKernel;
 use crate::install::changes::{Change, Snapshot};
 use crate::install::commands;
 use crate::install::lock::EnvLock;
@@ -207,8 +208,12 @@ pub fn run(ctx: &Context, args: &UninstallArgs) -> anyhow::Result<i32> {
         }
     }
     report.changed = Snapshot::of(&t.env.site_packages).changes_since(&before);
-    report.restart =
-        install::running_kernels_to_tell(ctx, &t, &report.changed, &Default::default());
+    report.restart = crate::install::changes::running_kernels_to_tell(
+        ctx,
+        &t.env.prefix,
+        &report.changed,
+        false,
+    );
     for k in &report.restart {
         eprintln!("{}", k.advice);
     }

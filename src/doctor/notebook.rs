@@ -9,8 +9,9 @@ use std::process::Command;
 use crate::context::Context;
 use crate::doctor::finding::{Finding, FindingId, Severity};
 use crate::install::names;
+use crate::jupyter::resolved::resolve_all;
 use crate::jupyter::resolved::ResolvedKernel;
-use crate::jupyter::view::JupyterView;
+use crate::jupyter::view::{self, JupyterView};
 use crate::notebook::{imports, ipynb};
 use crate::process;
 use crate::python::environment::Environment;
@@ -244,4 +245,25 @@ pub fn local_metadata(ctx: &Context, modules: &[String]) -> Vec<(String, String,
         }
     }
     out
+}
+/// For `kip install --notebook NB --missing`: the distributions of every
+/// `notebook-import-missing` finding.
+pub fn missing_distributions(
+    ctx: &Context,
+    view: &JupyterView,
+    nb: &Path,
+) -> Result<Vec<(String, String, bool)>, String> {
+    let listing = view::list_kernels(ctx, view);
+    let kernels = resolve_all(ctx, view, &listing);
+    let mut findings = Vec::new();
+    check_notebook(ctx, view, &kernels, nb, &mut findings)?;
+    Ok(findings
+        .into_iter()
+        .filter(|f| f.id == FindingId::NotebookImportMissing)
+        .filter_map(|f| {
+            let m = f.module?;
+            let assumed = f.distribution.is_none();
+            Some((m.clone(), f.distribution.unwrap_or(m), assumed))
+        })
+        .collect())
 }
