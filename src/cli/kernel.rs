@@ -12,7 +12,7 @@ use crate::context::Context;
 use crate::doctor::finding::FindingId;
 use crate::doctor::kernels as checks;
 use crate::install::target::{check_kernel_name, TargetArgs};
-use crate::jupyter::launch::{find_on_path, KernelInterpreter};
+use crate::jupyter::launch::KernelInterpreter;
 use crate::jupyter::paths::pjoin;
 use crate::jupyter::resolved::{resolve_all, ResolvedKernel};
 use crate::jupyter::view::{self, JupyterView};
@@ -22,6 +22,7 @@ use crate::platform;
 use crate::process;
 use crate::python::environment::Environment;
 use crate::python::{classify, discovery, site};
+use crate::shell::path::find_on_path;
 
 #[derive(Subcommand, Debug)]
 pub enum KernelCommand {

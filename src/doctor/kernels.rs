@@ -66,7 +66,7 @@ pub fn relative_python_target(ctx: &Context, k: &ResolvedKernel) -> Option<PathB
 /// Which interpreter a command name reaches on `env`'s PATH: a Python itself, a script's
 /// shebang interpreter, or a pyenv shim's resolution.
 pub fn command_interpreter(ctx: &Context, env: &EnvVars, name: &str) -> Option<PathBuf> {
-    let found = launch::find_on_path(name, env, &ctx.cwd)?;
+    let found = crate::shell::path::find_on_path(name, env, &ctx.cwd)?;
     which::interpreter_of(ctx, env, &found)
 }
 

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use crate::context::Context;
 use crate::install::commands::CondaTool;
 use crate::install::plan::Tools;
-use crate::jupyter::launch::find_on_path;
 use crate::platform;
 use crate::python::environment::Environment;
+use crate::shell::path::find_on_path;
 
 /// uv (`KIP_UV`, PATH, the env, `~/.local/bin`), the conda family that manages a conda env
 /// (`CONDA_EXE`, `MAMBA_EXE`, the env's root prefix, PATH) and pixi.

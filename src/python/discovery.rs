@@ -33,6 +33,7 @@ use crate::context::Context;
 use crate::platform::Os;
 use crate::python::environment::Environment;
 use crate::python::{classify, pyenv};
+use crate::shell::path::is_executable_file;
 
 /// Where an environment or interpreter was found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -272,11 +273,6 @@ fn python_names_in(dir: &Path) -> Vec<PathBuf> {
         .map(|n| dir.join(n.4))
         .filter(|p| is_executable_file(p))
         .collect()
-}
-
-fn is_executable_file(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 fn home_dir(ctx: &Context, rel: &str) -> Option<PathBuf> {

@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 
 use crate::context::Context;
 use crate::envvars::EnvVars;
+use crate::shell::path::is_executable_file;
 
 /// Where the version selection came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -302,11 +303,6 @@ fn installed_name(root: &Path, requested: &str) -> Option<String> {
         return Some(normalised.to_string());
     }
     latest_installed(root, requested).or_else(|| latest_installed(root, normalised))
-}
-
-fn is_executable_file(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// `system`: the first `program` on PATH once the shims directories are removed
