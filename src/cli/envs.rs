@@ -12,11 +12,11 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::context::Context;
-use crate::python::cache::is_script;
 use crate::python::classify;
 use crate::python::discovery::{self, Found, Source};
 use crate::python::environment::{EnvKind, Environment, Evidence, UserSite};
 use crate::python::interpreter::InterpreterInfo;
+use crate::python::layout::is_script;
 use crate::render;
 
 /// The listing: environments in discovery order, and the interpreters that could not be

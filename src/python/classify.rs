@@ -22,8 +22,8 @@ use regex::Regex;
 
 use crate::context::Context;
 use crate::platform::{self, Os};
-use crate::python::cache::is_script;
 use crate::python::environment::{EnvKind, Environment, Evidence, UserSite};
+use crate::python::layout::{is_script, pyvenv_cfg_for};
 use crate::python::pep668;
 use crate::python::version::PythonVersion;
 
@@ -94,18 +94,6 @@ impl PyvenvCfg {
     pub fn read(path: &Path) -> Option<PyvenvCfg> {
         read_pyvenv_cfg(path).map(|p| PyvenvCfg::from_pairs(&p))
     }
-}
-
-/// The `pyvenv.cfg` that applies to an interpreter path, as getpath looks for it: beside the
-/// executable, then one directory up. The path is not resolved first.
-pub fn pyvenv_cfg_for(python: &Path) -> Option<PathBuf> {
-    let dir = python.parent()?;
-    let beside = dir.join("pyvenv.cfg");
-    if beside.is_file() {
-        return Some(beside);
-    }
-    let above = dir.parent()?.join("pyvenv.cfg");
-    above.is_file().then_some(above)
 }
 
 /// `p` made absolute against the context's cwd, `.` components dropped (`..` kept: resolving

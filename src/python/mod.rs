@@ -6,6 +6,7 @@ pub mod discovery;
 pub mod dist_name;
 pub mod environment;
 pub mod interpreter;
+pub mod layout;
 pub mod pep668;
 pub mod probe;
 pub mod pyenv;
