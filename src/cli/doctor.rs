@@ -11,6 +11,7 @@ use crate::jupyter::resolved::{resolve_all, ResolvedKernel};
 use crate::jupyter::view::{self, JupyterView};
 use crate::python::classify;
 use crate::python::environment::Environment;
+use crate::python::probe::Prober;
 use crate::render;
 
 pub struct DoctorArgs {
@@ -89,8 +90,8 @@ pub fn diagnose(
     Ok((Report::new(checked, findings), kernels))
 }
 
-pub fn run(ctx: &Context, args: &DoctorArgs) -> anyhow::Result<i32> {
-    let view = view::select(ctx, args.jupyter.as_deref())?;
+pub fn run(ctx: &Context, prober: &Prober, args: &DoctorArgs) -> anyhow::Result<i32> {
+    let view = view::select(ctx, prober, args.jupyter.as_deref())?;
     let (report, kernels) = match diagnose(ctx, &view, args) {
         Ok(r) => r,
         Err(TargetError::Usage(m)) => {
@@ -106,9 +107,9 @@ pub fn run(ctx: &Context, args: &DoctorArgs) -> anyhow::Result<i32> {
         render_report(&view, &report, args.json)?;
         return Ok(if report.errors() > 0 { 1 } else { 0 });
     }
-    let applied = apply_fixes(ctx, &view, &report, &kernels, args.yes, args.json)?;
+    let applied = apply_fixes(ctx, prober, &view, &report, &kernels, args.yes, args.json)?;
     eprintln!("{applied} fix(es) applied; checking again");
-    let view = view::select(ctx, args.jupyter.as_deref())?;
+    let view = view::select(ctx, prober, args.jupyter.as_deref())?;
     let (after, _) = diagnose(ctx, &view, args).map_err(|e| anyhow::anyhow!("{e}"))?;
     render_report(&view, &after, args.json)?;
     Ok(if after.errors() > 0 { 1 } else { 0 })
@@ -117,6 +118,7 @@ pub fn run(ctx: &Context, args: &DoctorArgs) -> anyhow::Result<i32> {
 /// Apply the automatic fixes, each printed first; destructive ones only with `--yes`.
 fn apply_fixes(
     ctx: &Context,
+    prober: &Prober,
     view: &JupyterView,
     report: &Report,
     kernels: &[ResolvedKernel],
@@ -155,7 +157,7 @@ fn apply_fixes(
             .filter(|k| k.entry.found.name.to_string_lossy() == n)
             .collect();
         for k in k {
-            if crate::cli::kernel::fix_one(ctx, view, k, yes, json)?.changed {
+            if crate::cli::kernel::fix_one(ctx, prober, view, k, yes, json)?.changed {
                 applied += 1;
             }
         }

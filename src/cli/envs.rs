@@ -17,6 +17,7 @@ use crate::python::discovery::{self, Found, Source};
 use crate::python::environment::{EnvKind, Environment, Evidence, UserSite};
 use crate::python::interpreter::InterpreterInfo;
 use crate::python::layout::is_script;
+use crate::python::probe::Prober;
 use crate::render;
 
 /// The listing: environments in discovery order, and the interpreters that could not be
@@ -34,7 +35,7 @@ fn needs_probe(env: &Environment) -> bool {
 }
 
 /// Discover, then probe where needed (in parallel), and merge the answers.
-pub fn inventory(ctx: &Context, extra: &[(PathBuf, Source)]) -> Inventory {
+pub fn inventory(ctx: &Context, prober: &Prober, extra: &[(PathBuf, Source)]) -> Inventory {
     let discovery = discovery::discover_all(ctx, extra);
     let mut found = discovery.found;
     let mut errors: Vec<(PathBuf, String)> = Vec::new();
@@ -48,7 +49,7 @@ pub fn inventory(ctx: &Context, extra: &[(PathBuf, Source)]) -> Inventory {
         .map(|&i| found[i].env.interpreter.clone())
         .collect();
     pythons.extend(discovery.unclassified.iter().map(|u| u.interpreter.clone()));
-    let mut answers = ctx.prober.query_many(&pythons).into_iter();
+    let mut answers = prober.query_many(&pythons).into_iter();
 
     for &i in &undecided {
         let Some(answer) = answers.next() else { break };
@@ -303,12 +304,17 @@ fn flags(e: &Environment) -> String {
     f.join(",")
 }
 
-pub fn run(ctx: &Context, json: bool, kernel_users: &[(String, PathBuf)]) -> anyhow::Result<i32> {
+pub fn run(
+    ctx: &Context,
+    prober: &Prober,
+    json: bool,
+    kernel_users: &[(String, PathBuf)],
+) -> anyhow::Result<i32> {
     let extra: Vec<(PathBuf, Source)> = kernel_users
         .iter()
         .map(|(n, p)| (p.clone(), Source::Kernel(n.clone())))
         .collect();
-    let inv = inventory(ctx, &extra);
+    let inv = inventory(ctx, prober, &extra);
     if json {
         let doc = JsonDoc {
             environments: inv.environments.iter().map(json_env).collect(),

@@ -20,6 +20,7 @@ use crate::install::tools;
 use crate::install::verify::{self, ImportResult};
 use crate::jupyter::view;
 use crate::process;
+use crate::python::probe::Prober;
 use crate::python::site;
 use crate::render;
 
@@ -86,10 +87,10 @@ fn say(msg: &str) {
     eprintln!("{msg}");
 }
 
-pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
+pub fn run(ctx: &Context, prober: &Prober, args: &InstallArgs) -> anyhow::Result<i32> {
     let mut args = args.clone();
     if args.missing {
-        if let Some(code) = add_notebook_missing(ctx, &mut args)? {
+        if let Some(code) = add_notebook_missing(ctx, prober, &mut args)? {
             return Ok(code);
         }
     }
@@ -118,7 +119,7 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
         }
     }
     let spinner = render::spinner("finding the target environment");
-    let resolved = target::resolve_with(ctx, args.jupyter.as_deref(), &args.target)?;
+    let resolved = target::resolve_with(ctx, prober, args.jupyter.as_deref(), &args.target)?;
     drop(spinner);
     let target = match resolved {
         Ok(t) => t,
@@ -231,7 +232,7 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
             .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", target.env.prefix.display()))?,
         )
     };
-    if let Some(found) = already_satisfied(ctx, args, &target, &plan, &reqs) {
+    if let Some(found) = already_satisfied(ctx, prober, args, &target, &plan, &reqs) {
         for s in &found {
             say(&format!(
                 "already satisfied: {} {} (nothing to install; -U upgrades)",
@@ -335,12 +336,16 @@ fn missing_input_file(ctx: &Context, options: &InstallOptions) -> Option<String>
 
 /// `--missing`: the notebook's imports that its kernel cannot import, as distributions to
 /// install (already mapped, so `--exact` is set). `Some(code)` ends the command.
-fn add_notebook_missing(ctx: &Context, args: &mut InstallArgs) -> anyhow::Result<Option<i32>> {
+fn add_notebook_missing(
+    ctx: &Context,
+    prober: &Prober,
+    args: &mut InstallArgs,
+) -> anyhow::Result<Option<i32>> {
     let Some(nb) = args.target.notebook.clone() else {
         eprintln!("kip install: --missing needs --notebook FILE.ipynb");
         return Ok(Some(2));
     };
-    let view = view::select(ctx, args.jupyter.as_deref())?;
+    let view = view::select(ctx, prober, args.jupyter.as_deref())?;
     let missing = match crate::doctor::notebook::missing_distributions(ctx, &view, &nb) {
         Ok(m) => m,
         Err(e) => {
@@ -417,6 +422,7 @@ fn map_import_names(ctx: &Context, target: &Target, reqs: &mut [Requirement]) ->
 /// make a "no-op" do work, so those always run.
 fn already_satisfied(
     ctx: &Context,
+    prober: &Prober,
     args: &InstallArgs,
     target: &Target,
     plan: &Plan,
@@ -438,7 +444,7 @@ fn already_satisfied(
     {
         return None;
     }
-    let info = ctx.prober.query(&target.python).ok()?;
+    let info = prober.query(&target.python).ok()?;
     let markers = satisfied::marker_environment(info.markers.as_ref()?)?;
     satisfied::already_satisfied(reqs, &args.options, &target.env.site_packages, &markers)
 }

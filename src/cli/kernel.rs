@@ -21,6 +21,7 @@ use crate::kernel::write;
 use crate::platform;
 use crate::process;
 use crate::python::environment::Environment;
+use crate::python::probe::Prober;
 use crate::python::{classify, discovery, site};
 use crate::shell::path::find_on_path;
 
@@ -113,22 +114,24 @@ pub struct AddArgs {
     pub jupyter: Option<PathBuf>,
 }
 
-pub fn run(ctx: &Context, cmd: KernelCommand) -> anyhow::Result<i32> {
+pub fn run(ctx: &Context, prober: &Prober, cmd: KernelCommand) -> anyhow::Result<i32> {
     match cmd {
-        KernelCommand::Add(a) => add(ctx, &a),
+        KernelCommand::Add(a) => add(ctx, prober, &a),
         KernelCommand::Fix {
             names,
             all,
             yes,
             json,
             jupyter,
-        } => fix(ctx, &names, all, yes, json, jupyter.as_deref()),
-        KernelCommand::Remove { name, yes, jupyter } => remove(ctx, &name, yes, jupyter.as_deref()),
+        } => fix(ctx, prober, &names, all, yes, json, jupyter.as_deref()),
+        KernelCommand::Remove { name, yes, jupyter } => {
+            remove(ctx, prober, &name, yes, jupyter.as_deref())
+        }
         KernelCommand::Show {
             name,
             json,
             jupyter,
-        } => show(ctx, &name, json, jupyter.as_deref()),
+        } => show(ctx, prober, &name, json, jupyter.as_deref()),
     }
 }
 
@@ -138,7 +141,12 @@ fn kernels_of(ctx: &Context, view: &JupyterView) -> Vec<ResolvedKernel> {
 
 /// Install packages into an interpreter's env through `kip install`'s machinery (its guards,
 /// lock and import proof included).
-fn install_into(ctx: &Context, python: &Path, pkgs: &[&str]) -> anyhow::Result<i32> {
+fn install_into(
+    ctx: &Context,
+    prober: &Prober,
+    python: &Path,
+    pkgs: &[&str],
+) -> anyhow::Result<i32> {
     let args = InstallArgs {
         specs: pkgs.iter().map(|s| s.to_string()).collect(),
         target: TargetArgs {
@@ -148,7 +156,7 @@ fn install_into(ctx: &Context, python: &Path, pkgs: &[&str]) -> anyhow::Result<i
         exact: true,
         ..Default::default()
     };
-    install_cli::run(ctx, &args)
+    install_cli::run(ctx, prober, &args)
 }
 
 fn ipykernel_version(
@@ -265,8 +273,8 @@ fn create_venv(ctx: &Context, dir: &Path, python: Option<&str>) -> anyhow::Resul
     Ok(())
 }
 
-fn add(ctx: &Context, a: &AddArgs) -> anyhow::Result<i32> {
-    let view = view::select(ctx, a.jupyter.as_deref())?;
+fn add(ctx: &Context, prober: &Prober, a: &AddArgs) -> anyhow::Result<i32> {
+    let view = view::select(ctx, prober, a.jupyter.as_deref())?;
     if let Some(n) = &a.name {
         if !spec::valid_new_name(n) {
             eprintln!("kip kernel add: invalid kernel name {n:?}: kip creates names matching ^[a-z0-9._-]+$ without a leading dot");
@@ -323,7 +331,7 @@ fn add(ctx: &Context, a: &AddArgs) -> anyhow::Result<i32> {
     let mut env = env;
     if !checks::importable_from_disk(ctx, &env, "ipykernel") {
         eprintln!("{} lacks ipykernel: installing it", env.prefix.display());
-        let code = install_into(ctx, &python, &["ipykernel"])?;
+        let code = install_into(ctx, prober, &python, &["ipykernel"])?;
         if code != 0 {
             eprintln!(
                 "kip kernel add: ipykernel could not be installed into {}; nothing was registered",
@@ -337,7 +345,7 @@ fn add(ctx: &Context, a: &AddArgs) -> anyhow::Result<i32> {
             "{} has no pip: seeding it so `!pip` inside the kernel reaches this env",
             env.prefix.display()
         );
-        let code = install_into(ctx, &python, &["pip"])?;
+        let code = install_into(ctx, prober, &python, &["pip"])?;
         if code != 0 {
             return Ok(code);
         }
@@ -456,6 +464,7 @@ pub struct FixResult {
 /// Apply the automatic fixes of one kernel's findings.
 pub fn fix_one(
     ctx: &Context,
+    prober: &Prober,
     view: &JupyterView,
     k: &ResolvedKernel,
     yes: bool,
@@ -556,7 +565,7 @@ pub fn fix_one(
             if !env.has_pip && !env.kind.is_conda_like() {
                 r.actions
                     .push(format!("seed pip into {}", env.prefix.display()));
-                if install_into(ctx, py, &["pip"])? != 0 {
+                if install_into(ctx, prober, py, &["pip"])? != 0 {
                     r.skipped.push("pip could not be seeded".into());
                 }
             }
@@ -564,7 +573,7 @@ pub fn fix_one(
         if ids.contains(&FindingId::KernelIpykernelMissing) {
             r.actions
                 .push(format!("install ipykernel into {}", env.prefix.display()));
-            if install_into(ctx, py, &["ipykernel"])? != 0 {
+            if install_into(ctx, prober, py, &["ipykernel"])? != 0 {
                 r.skipped.push("ipykernel could not be installed".into());
             }
         }
@@ -599,6 +608,7 @@ pub fn fix_one(
 
 fn fix(
     ctx: &Context,
+    prober: &Prober,
     names: &[String],
     all: bool,
     yes: bool,
@@ -615,7 +625,7 @@ fn fix(
             return Ok(2);
         }
     }
-    let view = view::select(ctx, jupyter)?;
+    let view = view::select(ctx, prober, jupyter)?;
     let kernels = kernels_of(ctx, &view);
     let mut results = Vec::new();
     let mut code = 0;
@@ -638,7 +648,7 @@ fn fix(
         v
     };
     for k in chosen {
-        let r = fix_one(ctx, &view, k, yes, json)?;
+        let r = fix_one(ctx, prober, &view, k, yes, json)?;
         if !json {
             for a in &r.actions {
                 println!("{}: {a}", r.name);
@@ -670,12 +680,18 @@ fn find_exact<'a>(kernels: &'a [ResolvedKernel], name: &str) -> Option<&'a Resol
         .find(|k| k.entry.found.name.to_string_lossy() == name)
 }
 
-fn remove(ctx: &Context, name: &str, yes: bool, jupyter: Option<&Path>) -> anyhow::Result<i32> {
+fn remove(
+    ctx: &Context,
+    prober: &Prober,
+    name: &str,
+    yes: bool,
+    jupyter: Option<&Path>,
+) -> anyhow::Result<i32> {
     if let Err(e) = check_kernel_name(name) {
         eprintln!("kip kernel remove: {e}");
         return Ok(2);
     }
-    let view = view::select(ctx, jupyter)?;
+    let view = view::select(ctx, prober, jupyter)?;
     let kernels = kernels_of(ctx, &view);
     let Some(k) = find_exact(&kernels, name) else {
         eprintln!("kip kernel remove: no kernel named {name:?}");
@@ -724,12 +740,18 @@ struct Shown {
     kip_made: bool,
 }
 
-fn show(ctx: &Context, name: &str, json: bool, jupyter: Option<&Path>) -> anyhow::Result<i32> {
+fn show(
+    ctx: &Context,
+    prober: &Prober,
+    name: &str,
+    json: bool,
+    jupyter: Option<&Path>,
+) -> anyhow::Result<i32> {
     if let Err(e) = check_kernel_name(name) {
         eprintln!("kip kernel show: {e}");
         return Ok(2);
     }
-    let view = view::select(ctx, jupyter)?;
+    let view = view::select(ctx, prober, jupyter)?;
     let kernels = kernels_of(ctx, &view);
     let Some(k) = find_exact(&kernels, name) else {
         eprintln!("kip kernel show: no kernel named {name:?}");

@@ -12,15 +12,17 @@ use crate::jupyter::paths::{DataDir, DirOrigin};
 use crate::jupyter::resolved::{resolve_all, ResolvedKernel};
 use crate::jupyter::view::{self, JupyterView};
 use crate::python::classify;
+use crate::python::probe::Prober;
 use crate::render;
 
 pub fn run(
     ctx: &Context,
+    prober: &Prober,
     jupyter: Option<&Path>,
     json: bool,
     jupyter_json: bool,
 ) -> anyhow::Result<i32> {
-    let view = view::select(ctx, jupyter)?;
+    let view = view::select(ctx, prober, jupyter)?;
     let listing = view::list_kernels(ctx, &view);
     if jupyter_json {
         let mut out = std::io::stdout().lock();

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::context::Context;
 use crate::install::names;
 use crate::install::target::{self, TargetArgs, TargetError};
+use crate::python::probe::Prober;
 use crate::python::site;
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -101,11 +102,12 @@ struct Listing {
 
 pub fn run(
     ctx: &Context,
+    prober: &Prober,
     args: &TargetArgs,
     jupyter: Option<&Path>,
     json: bool,
 ) -> anyhow::Result<i32> {
-    let t = match target::resolve_with(ctx, jupyter, args)? {
+    let t = match target::resolve_with(ctx, prober, jupyter, args)? {
         Ok(t) => t,
         Err(TargetError::Usage(m)) => {
             eprintln!("kip list: {m}");

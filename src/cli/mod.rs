@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::context::Context;
+use crate::python::probe::Prober;
 
 pub mod doctor;
 pub mod envs;
@@ -261,18 +262,21 @@ pub fn main() -> i32 {
             return 2;
         }
     };
+    // One prober for the invocation: its memo answers each interpreter once.
+    let prober = Prober::new(crate::context::cache_dir(&ctx.vars), &ctx.vars);
     let result = match cli.command {
         Command::Kernels {
             json,
             jupyter_json,
             jupyter,
-        } => kernels::run(&ctx, jupyter.as_deref(), json, jupyter_json),
+        } => kernels::run(&ctx, &prober, jupyter.as_deref(), json, jupyter_json),
         Command::Envs { json, jupyter } => {
-            let users = crate::jupyter::resolved::kernel_interpreters(&ctx, jupyter.as_deref());
-            envs::run(&ctx, json, &users)
+            let users =
+                crate::jupyter::resolved::kernel_interpreters(&ctx, &prober, jupyter.as_deref());
+            envs::run(&ctx, &prober, json, &users)
         }
         Command::Which { commands, json } => which::run(&ctx, &commands, json),
-        Command::Install(i) => install::run(&ctx, &(*i).into_args()),
+        Command::Install(i) => install::run(&ctx, &prober, &(*i).into_args()),
         Command::Uninstall {
             names,
             target,
@@ -280,6 +284,7 @@ pub fn main() -> i32 {
             json,
         } => uninstall::run(
             &ctx,
+            &prober,
             &uninstall::UninstallArgs {
                 names,
                 target: target.target_args(),
@@ -296,6 +301,7 @@ pub fn main() -> i32 {
             yes,
         } => doctor::run(
             &ctx,
+            &prober,
             &doctor::DoctorArgs {
                 notebook: file.or_else(|| target.notebook.clone()),
                 target: target.target_args(),
@@ -305,21 +311,26 @@ pub fn main() -> i32 {
                 yes,
             },
         ),
-        Command::Kernel(k) => kernel::run(&ctx, k),
+        Command::Kernel(k) => kernel::run(&ctx, &prober, k),
         Command::Why {
             module,
             target,
             json,
         } => why::run(
             &ctx,
+            &prober,
             &module,
             &target.target_args(),
             target.jupyter.as_deref(),
             json,
         ),
-        Command::List { target, json } => {
-            list::run(&ctx, &target.target_args(), target.jupyter.as_deref(), json)
-        }
+        Command::List { target, json } => list::run(
+            &ctx,
+            &prober,
+            &target.target_args(),
+            target.jupyter.as_deref(),
+            json,
+        ),
     };
     match result {
         Ok(code) => code,

@@ -17,6 +17,7 @@ use crate::install::plan::Step;
 use crate::install::run::{self, Outcome};
 use crate::install::target::{self, TargetArgs, TargetError};
 use crate::install::tools;
+use crate::python::probe::Prober;
 
 #[derive(Serialize)]
 struct Report {
@@ -45,14 +46,14 @@ pub struct UninstallArgs {
     pub json: bool,
 }
 
-pub fn run(ctx: &Context, args: &UninstallArgs) -> anyhow::Result<i32> {
+pub fn run(ctx: &Context, prober: &Prober, args: &UninstallArgs) -> anyhow::Result<i32> {
     for n in &args.names {
         if n.starts_with('-') {
             eprintln!("kip uninstall: `{n}` looks like an option, not a distribution name");
             return Ok(2);
         }
     }
-    let t = match target::resolve_with(ctx, args.jupyter.as_deref(), &args.target)? {
+    let t = match target::resolve_with(ctx, prober, args.jupyter.as_deref(), &args.target)? {
         Ok(t) => t,
         Err(TargetError::Usage(m)) => {
             eprintln!("kip uninstall: {m}");

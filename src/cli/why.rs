@@ -10,6 +10,7 @@ use crate::install::names;
 use crate::install::target::{self, TargetArgs, TargetError};
 use crate::notebook::imports;
 use crate::python::environment::Environment;
+use crate::python::probe::Prober;
 use crate::python::{discovery, site};
 
 #[derive(Serialize)]
@@ -80,6 +81,7 @@ fn dist_providing(dir: &Path, module: &str) -> Option<site::Distribution> {
 
 pub fn run(
     ctx: &Context,
+    prober: &Prober,
     module: &str,
     args: &TargetArgs,
     jupyter: Option<&Path>,
@@ -90,7 +92,7 @@ pub fn run(
         eprintln!("kip why: {module:?} is not a module name");
         return Ok(2);
     }
-    let t = match target::resolve_with(ctx, jupyter, args)? {
+    let t = match target::resolve_with(ctx, prober, jupyter, args)? {
         Ok(t) => t,
         Err(TargetError::Usage(m)) => {
             eprintln!("kip why: {m}");

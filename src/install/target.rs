@@ -15,6 +15,7 @@ use crate::jupyter::view::{self, JupyterView};
 use crate::python::classify;
 use crate::python::discovery;
 use crate::python::environment::{EnvKind, Environment};
+use crate::python::probe::Prober;
 use crate::python::version::VersionRequest;
 
 /// What the user asked for on the command line.
@@ -96,13 +97,14 @@ fn shell_word(s: &str) -> String {
 /// the target is a kernel: `--python`, `--prefix` and `--env` name an environment directly.
 pub fn resolve_with(
     ctx: &Context,
+    prober: &Prober,
     jupyter: Option<&Path>,
     args: &TargetArgs,
 ) -> anyhow::Result<Result<Target, TargetError>> {
     if let Some(t) = direct(ctx, args) {
         return Ok(t);
     }
-    let view = view::select(ctx, jupyter)?;
+    let view = view::select(ctx, prober, jupyter)?;
     Ok(resolve(ctx, &view, args))
 }
 

@@ -7,6 +7,7 @@ use crate::context::Context;
 use crate::jupyter::kernelspec::{KernelEntry, KernelListing};
 use crate::jupyter::launch::{self, KernelInterpreter};
 use crate::jupyter::view::{self, JupyterView};
+use crate::python::probe::Prober;
 
 /// A kernel with its interpreter resolved: the model every command that reads kernels uses.
 #[derive(Clone, Debug)]
@@ -44,8 +45,12 @@ pub fn resolve_all(
 }
 
 /// (kernel name, interpreter) for every kernel whose interpreter is known; used by `kip envs`.
-pub fn kernel_interpreters(ctx: &Context, jupyter: Option<&Path>) -> Vec<(String, PathBuf)> {
-    let Ok(view) = view::select(ctx, jupyter) else {
+pub fn kernel_interpreters(
+    ctx: &Context,
+    prober: &Prober,
+    jupyter: Option<&Path>,
+) -> Vec<(String, PathBuf)> {
+    let Ok(view) = view::select(ctx, prober, jupyter) else {
         return Vec::new();
     };
     let listing = view::list_kernels(ctx, &view);
