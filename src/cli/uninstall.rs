@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::cli::install;
-use crate::cli::list;
 use crate::context::Context;
 use crate::install::changes::RunningKernel;
 use crate::install::changes::{Change, Snapshot};
@@ -83,7 +82,7 @@ pub fn run(ctx: &Context, prober: &Prober, args: &UninstallArgs) -> anyhow::Resu
         report.error = Some(msg);
         return finish(args.json, report, 1);
     }
-    let pkgs = list::packages(&t.env.site_packages, &t.env.prefix);
+    let pkgs = crate::python::packages::packages(&t.env.site_packages, &t.env.prefix);
     let mut conda_names = Vec::new();
     let mut pypi_names = Vec::new();
     for n in &args.names {
