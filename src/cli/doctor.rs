@@ -38,7 +38,12 @@ pub fn diagnose(
     let focus = if args.target.is_empty() {
         None
     } else {
-        Some(target::resolve(ctx, view, &args.target)?)
+        Some(target::resolve(
+            ctx,
+            view,
+            &mut crate::render::terminal::Terminal::new(),
+            &args.target,
+        )?)
     };
     if let Some(t) = &focus {
         kernels.retain(|k| match &t.kernel {

@@ -7,7 +7,6 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::cli::install::{self as install_cli, InstallArgs};
 use crate::context::Context;
 use crate::doctor::finding::FindingId;
 use crate::doctor::kernels as checks;
@@ -147,7 +146,7 @@ fn install_into(
     python: &Path,
     pkgs: &[&str],
 ) -> anyhow::Result<i32> {
-    let args = InstallArgs {
+    let args = crate::flows::install::Request {
         specs: pkgs.iter().map(|s| s.to_string()).collect(),
         target: TargetArgs {
             python: Some(python.display().to_string()),
@@ -156,7 +155,13 @@ fn install_into(
         exact: true,
         ..Default::default()
     };
-    install_cli::run(ctx, prober, &args)
+    let (_, status) = crate::flows::install::run(
+        ctx,
+        prober,
+        &mut crate::render::terminal::Terminal::new(),
+        &args,
+    )?;
+    Ok(crate::cli::exit_code(status))
 }
 
 fn ipykernel_version(

@@ -24,7 +24,13 @@ pub fn run(
     jupyter: Option<&Path>,
     json: bool,
 ) -> anyhow::Result<i32> {
-    let t = match target::resolve_with(ctx, prober, jupyter, args)? {
+    let t = match target::resolve_with(
+        ctx,
+        prober,
+        &mut crate::render::terminal::Terminal::new(),
+        jupyter,
+        args,
+    )? {
         Ok(t) => t,
         Err(TargetError::Usage(m)) => {
             eprintln!("kip list: {m}");

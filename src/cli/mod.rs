@@ -6,11 +6,12 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::context::Context;
+use crate::flows::{self, Status};
 use crate::python::probe::Prober;
+use crate::render::{self, terminal::Terminal};
 
 pub mod doctor;
 pub mod envs;
-pub mod install;
 pub mod kernel;
 pub mod kernels;
 pub mod list;
@@ -214,8 +215,8 @@ pub struct InstallCli {
 }
 
 impl InstallCli {
-    fn into_args(self) -> install::InstallArgs {
-        install::InstallArgs {
+    fn into_request(self) -> crate::flows::install::Request {
+        crate::flows::install::Request {
             specs: self.specs,
             target: self.target.target_args(),
             jupyter: self.target.jupyter,
@@ -240,7 +241,6 @@ impl InstallCli {
             exact: self.exact,
             missing: self.missing,
             yes: self.yes,
-            json: self.json,
         }
     }
 }
@@ -264,27 +264,48 @@ pub fn main() -> i32 {
     };
     // One prober for the invocation: its memo answers each interpreter once.
     let prober = Prober::new(crate::context::cache_dir(&ctx.vars), &ctx.vars);
-    let result = match cli.command {
+    match dispatch(&ctx, &prober, cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("kip: {e:#}");
+            1
+        }
+    }
+}
+
+/// Run one command: args → request → flow → render; the exit code.
+fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<i32> {
+    match command {
         Command::Kernels {
             json,
             jupyter_json,
             jupyter,
-        } => kernels::run(&ctx, &prober, jupyter.as_deref(), json, jupyter_json),
+        } => kernels::run(ctx, prober, jupyter.as_deref(), json, jupyter_json),
         Command::Envs { json, jupyter } => {
             let users =
-                crate::jupyter::resolved::kernel_interpreters(&ctx, &prober, jupyter.as_deref());
-            envs::run(&ctx, &prober, json, &users)
+                crate::jupyter::resolved::kernel_interpreters(ctx, prober, jupyter.as_deref());
+            envs::run(ctx, prober, json, &users)
         }
-        Command::Which { commands, json } => which::run(&ctx, &commands, json),
-        Command::Install(i) => install::run(&ctx, &prober, &(*i).into_args()),
+        Command::Which { commands, json } => which::run(ctx, &commands, json),
+        Command::Install(i) => {
+            let json = i.json;
+            let (report, status) =
+                flows::install::run(ctx, prober, &mut Terminal::new(), &i.into_request())?;
+            write(if json {
+                render::install::json(&report)
+            } else {
+                render::install::human(&report)
+            });
+            Ok(exit_code(status))
+        }
         Command::Uninstall {
             names,
             target,
             break_system_packages,
             json,
         } => uninstall::run(
-            &ctx,
-            &prober,
+            ctx,
+            prober,
             &uninstall::UninstallArgs {
                 names,
                 target: target.target_args(),
@@ -300,8 +321,8 @@ pub fn main() -> i32 {
             fix,
             yes,
         } => doctor::run(
-            &ctx,
-            &prober,
+            ctx,
+            prober,
             &doctor::DoctorArgs {
                 notebook: file.or_else(|| target.notebook.clone()),
                 target: target.target_args(),
@@ -311,32 +332,46 @@ pub fn main() -> i32 {
                 yes,
             },
         ),
-        Command::Kernel(k) => kernel::run(&ctx, &prober, k),
+        Command::Kernel(k) => kernel::run(ctx, prober, k),
         Command::Why {
             module,
             target,
             json,
         } => why::run(
-            &ctx,
-            &prober,
+            ctx,
+            prober,
             &module,
             &target.target_args(),
             target.jupyter.as_deref(),
             json,
         ),
         Command::List { target, json } => list::run(
-            &ctx,
-            &prober,
+            ctx,
+            prober,
             &target.target_args(),
             target.jupyter.as_deref(),
             json,
         ),
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("kip: {e:#}");
-            1
-        }
+    }
+}
+
+/// PRODUCT.md's exit codes.
+pub fn exit_code(status: Status) -> i32 {
+    match status {
+        Status::Success => 0,
+        Status::Failure => 1,
+        Status::Usage => 2,
+        Status::Interrupted => 130,
+    }
+}
+
+/// Write a rendered report: stderr first (it comes before the result, as progress does).
+pub fn write(out: render::Output) {
+    use std::io::Write;
+    if !out.stderr.is_empty() {
+        let _ = std::io::stderr().write_all(out.stderr.as_bytes());
+    }
+    if !out.stdout.is_empty() {
+        let _ = render::stdout().write_all(out.stdout.as_bytes());
     }
 }

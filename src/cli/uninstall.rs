@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::cli::install;
 use crate::context::Context;
 use crate::install::changes::RunningKernel;
 use crate::install::changes::{Change, Snapshot};
@@ -52,7 +51,13 @@ pub fn run(ctx: &Context, prober: &Prober, args: &UninstallArgs) -> anyhow::Resu
             return Ok(2);
         }
     }
-    let t = match target::resolve_with(ctx, prober, args.jupyter.as_deref(), &args.target)? {
+    let t = match target::resolve_with(
+        ctx,
+        prober,
+        &mut crate::render::terminal::Terminal::new(),
+        args.jupyter.as_deref(),
+        &args.target,
+    )? {
         Ok(t) => t,
         Err(TargetError::Usage(m)) => {
             eprintln!("kip uninstall: {m}");
@@ -122,7 +127,7 @@ pub fn run(ctx: &Context, prober: &Prober, args: &UninstallArgs) -> anyhow::Resu
         )
     })
     .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", t.env.prefix.display()))?;
-    let env = install::installer_env(ctx);
+    let env = run::installer_env(&ctx.vars);
     let before = Snapshot::of(&t.env.site_packages);
     let tools = tools::find_tools(ctx, &t.env);
     let mut steps: Vec<(Step, Vec<String>, &'static str)> = Vec::new();
@@ -187,6 +192,7 @@ pub fn run(ctx: &Context, prober: &Prober, args: &UninstallArgs) -> anyhow::Resu
             &step.argv,
             &env,
             step.installer != "uv" && step.installer != "pip",
+            &mut |line| eprintln!("{line}"),
         )?;
         match outcome {
             Outcome::Success => report

@@ -92,7 +92,13 @@ pub fn run(
         eprintln!("kip why: {module:?} is not a module name");
         return Ok(2);
     }
-    let t = match target::resolve_with(ctx, prober, jupyter, args)? {
+    let t = match target::resolve_with(
+        ctx,
+        prober,
+        &mut crate::render::terminal::Terminal::new(),
+        jupyter,
+        args,
+    )? {
         Ok(t) => t,
         Err(TargetError::Usage(m)) => {
             eprintln!("kip why: {m}");

@@ -114,7 +114,7 @@ fn name_and_version(dir: &Path) -> Option<(String, String)> {
     Some((name.to_string(), version.to_string()))
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Serialize)]
 pub struct RunningKernel {
     pub pid: i32,
     pub kernel: Option<String>,

@@ -3,7 +3,6 @@
 //! Inside a Jupyter kernel the answer must never be a prompt: `!` commands in a notebook run on
 //! a pseudo-terminal nobody can answer, so the kernel check comes before any terminal check.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use crate::context::Context;
@@ -17,6 +16,7 @@ use crate::python::discovery;
 use crate::python::environment::{EnvKind, Environment};
 use crate::python::probe::Prober;
 use crate::python::version::VersionRequest;
+use crate::report::Reporter;
 
 /// What the user asked for on the command line.
 #[derive(Clone, Debug, Default)]
@@ -98,6 +98,7 @@ fn shell_word(s: &str) -> String {
 pub fn resolve_with(
     ctx: &Context,
     prober: &Prober,
+    reporter: &mut dyn Reporter,
     jupyter: Option<&Path>,
     args: &TargetArgs,
 ) -> anyhow::Result<Result<Target, TargetError>> {
@@ -105,13 +106,14 @@ pub fn resolve_with(
         return Ok(t);
     }
     let view = view::select(ctx, prober, jupyter)?;
-    Ok(resolve(ctx, &view, args))
+    Ok(resolve(ctx, &view, reporter, args))
 }
 
 /// The target `args` names, for a Jupyter already chosen.
 pub fn resolve(
     ctx: &Context,
     view: &JupyterView,
+    reporter: &mut dyn Reporter,
     args: &TargetArgs,
 ) -> Result<Target, TargetError> {
     if let Some(t) = direct(ctx, args) {
@@ -119,7 +121,7 @@ pub fn resolve(
     }
     let listing = view::list_kernels(ctx, view);
     let kernels = resolve_all(ctx, view, &listing);
-    from_kernels(ctx, view, args, &kernels)
+    from_kernels(ctx, view, reporter, args, &kernels)
 }
 
 /// `--prefix`, `--python` or `--env`, when no kernel target (`--notebook`, `--kernel`) is given.
@@ -147,6 +149,7 @@ fn direct(ctx: &Context, args: &TargetArgs) -> Option<Result<Target, TargetError
 fn from_kernels(
     ctx: &Context,
     view: &JupyterView,
+    reporter: &mut dyn Reporter,
     args: &TargetArgs,
     kernels: &[ResolvedKernel],
 ) -> Result<Target, TargetError> {
@@ -167,8 +170,8 @@ fn from_kernels(
             choices(kernels)
         )));
     }
-    if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && !kernels.is_empty() {
-        return pick(ctx, view, kernels);
+    if reporter.can_ask() && !kernels.is_empty() {
+        return pick(ctx, view, reporter, kernels);
     }
     Err(TargetError::Usage(format!(
         "no target given; {}",
@@ -416,6 +419,7 @@ fn from_env(ctx: &Context, e: &str) -> Result<Target, TargetError> {
 fn pick(
     ctx: &Context,
     view: &JupyterView,
+    reporter: &mut dyn Reporter,
     kernels: &[ResolvedKernel],
 ) -> Result<Target, TargetError> {
     let active = ctx
@@ -445,11 +449,8 @@ fn pick(
             )
         })
         .collect();
-    let choice = dialoguer::Select::new()
-        .with_prompt("Install into which kernel's environment?")
-        .items(&items)
-        .default(default)
-        .interact_opt()
+    let choice = reporter
+        .choose("Install into which kernel's environment?", &items, default)
         .map_err(|e| TargetError::Usage(format!("picker failed: {e}")))?
         .ok_or_else(|| TargetError::Usage("nothing chosen".into()))?;
     let name = kernels[choice].entry.found.name.to_string_lossy();

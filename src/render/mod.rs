@@ -1,4 +1,16 @@
-//! Rendering helpers: colour only on a terminal (anstream strips it when piped).
+//! Every output decision: one file per verb renders its report for people or as JSON, and
+//! `terminal.rs` is the reporter that shows events while work runs. Colour only on a terminal
+//! (anstream strips it when piped).
+
+pub mod install;
+pub mod terminal;
+
+/// What a renderer produced for each stream; the CLI writes it.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Output {
+    pub stdout: String,
+    pub stderr: String,
+}
 
 use anstyle::{AnsiColor, Style};
 

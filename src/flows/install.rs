@@ -1,11 +1,16 @@
 //! `kip install SPEC… [TARGET]`: install into exactly the target's environment with the
 //! installer it wants, prove the import, and name the kernels that must restart.
+//!
+//! The request is resolved once before anything acts (the requirements, `--missing`'s
+//! notebook imports included, and the target); progress goes to the reporter and the typed
+//! [`Report`] comes back for a face to render.
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use crate::context::Context;
+use crate::flows::Status;
 use crate::install::changes::{running_kernels_to_tell, Change, RunningKernel, Snapshot};
 use crate::install::commands::{self, CondaTool, InstallOptions};
 use crate::install::index::{self, IndexFlags};
@@ -22,11 +27,11 @@ use crate::jupyter::view;
 use crate::process;
 use crate::python::probe::Prober;
 use crate::python::site;
-use crate::render;
+use crate::report::{Event, Reporter};
 
-/// Everything `kip install` was given.
+/// Everything `kip install` was given, without any face's types.
 #[derive(Clone, Debug, Default)]
-pub struct InstallArgs {
+pub struct Request {
     pub specs: Vec<String>,
     pub target: TargetArgs,
     pub jupyter: Option<PathBuf>,
@@ -36,112 +41,124 @@ pub struct InstallArgs {
     /// `--missing`: add the notebook's missing imports to the requirements.
     pub missing: bool,
     pub yes: bool,
-    pub json: bool,
 }
 
-#[derive(Serialize)]
-struct Report {
-    target: TargetReport,
-    installer: String,
-    index: String,
-    requested: Vec<String>,
-    renamed: Vec<Renamed>,
-    commands: Vec<String>,
-    dry_run: bool,
-    installed_from: Vec<Source>,
+/// What `kip install` did: `result` once the target was chosen and the plan decided (the
+/// JSON document of docs/json.md), `None` when it ended before (bad input, no target).
+#[derive(Debug, Default)]
+pub struct Report {
+    pub result: Option<Installed>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Installed {
+    pub target: TargetReport,
+    pub installer: String,
+    pub index: String,
+    pub requested: Vec<String>,
+    pub renamed: Vec<Renamed>,
+    pub commands: Vec<String>,
+    pub dry_run: bool,
+    pub installed_from: Vec<Source>,
     /// Requested distributions already installed at an accepted version: no installer ran.
-    already_satisfied: Vec<satisfied::Satisfied>,
+    pub already_satisfied: Vec<satisfied::Satisfied>,
     /// Distributions in the environment before and after (added, replaced, removed).
-    changed: Vec<Change>,
-    proof: Vec<ImportResult>,
-    restart: Vec<RunningKernel>,
-    ok: bool,
-    error: Option<String>,
+    pub changed: Vec<Change>,
+    pub proof: Vec<ImportResult>,
+    pub restart: Vec<RunningKernel>,
+    pub ok: bool,
+    pub error: Option<String>,
 }
 
-#[derive(Serialize)]
-struct TargetReport {
-    python: PathBuf,
-    prefix: PathBuf,
-    kind: &'static str,
-    kernel: Option<String>,
-    why: String,
+#[derive(Debug, Serialize)]
+pub struct TargetReport {
+    pub python: PathBuf,
+    pub prefix: PathBuf,
+    pub kind: &'static str,
+    pub kernel: Option<String>,
+    pub why: String,
 }
 
-#[derive(Serialize)]
-struct Renamed {
-    typed: String,
-    installed: String,
-    why: String,
+#[derive(Debug, Serialize)]
+pub struct Renamed {
+    pub typed: String,
+    pub installed: String,
+    pub why: String,
 }
 
-#[derive(Serialize)]
-struct Source {
-    requirement: String,
-    from: &'static str,
+#[derive(Debug, Serialize)]
+pub struct Source {
+    pub requirement: String,
+    pub from: &'static str,
 }
 
-/// Progress and results for people go to stderr, so stdout stays the JSON report (--json) or
-/// the dry run's commands.
-fn say(msg: &str) {
-    eprintln!("{msg}");
+/// The requirements as resolved before acting: the typed ones plus, with `--missing`, the
+/// distributions of the notebook's missing imports (already mapped, so kept exactly).
+struct Requirements {
+    specs: Vec<String>,
+    exact: bool,
 }
 
-pub fn run(ctx: &Context, prober: &Prober, args: &InstallArgs) -> anyhow::Result<i32> {
-    let mut args = args.clone();
-    if args.missing {
-        if let Some(code) = add_notebook_missing(ctx, prober, &mut args)? {
-            return Ok(code);
+fn usage(r: &mut dyn Reporter, message: impl Into<String>) -> (Report, Status) {
+    r.event(Event::error("install", message));
+    (Report::default(), Status::Usage)
+}
+
+pub fn run(
+    ctx: &Context,
+    prober: &Prober,
+    r: &mut dyn Reporter,
+    args: &Request,
+) -> anyhow::Result<(Report, Status)> {
+    let wanted = if args.missing {
+        match notebook_missing(ctx, prober, r, args)? {
+            Ok(w) => w,
+            Err(status) => return Ok((Report::default(), status)),
         }
-    }
-    let args = &args;
-    if args.specs.is_empty()
+    } else {
+        Requirements {
+            specs: args.specs.clone(),
+            exact: args.exact,
+        }
+    };
+    if wanted.specs.is_empty()
         && args.options.requirement_files.is_empty()
         && args.options.editable.is_empty()
     {
-        eprintln!("kip install: nothing to install (give a requirement, -r FILE or -e PATH)");
-        return Ok(2);
+        return Ok(usage(
+            r,
+            "nothing to install (give a requirement, -r FILE or -e PATH)",
+        ));
     }
     // Parse every requirement and check every named file before anything runs: bad input
     // exits 2.
     if let Some(msg) = missing_input_file(ctx, &args.options) {
-        eprintln!("kip install: {msg}");
-        return Ok(2);
+        return Ok(usage(r, msg));
     }
     let mut reqs: Vec<Requirement> = Vec::new();
-    for s in &args.specs {
+    for s in &wanted.specs {
         match requirement::parse(s, &ctx.cwd) {
-            Ok(r) => reqs.push(r),
-            Err(e) => {
-                eprintln!("kip install: {e}");
-                return Ok(2);
-            }
+            Ok(req) => reqs.push(req),
+            Err(e) => return Ok(usage(r, e.to_string())),
         }
     }
-    let spinner = render::spinner("finding the target environment");
-    let resolved = target::resolve_with(ctx, prober, args.jupyter.as_deref(), &args.target)?;
-    drop(spinner);
-    let target = match resolved {
+    r.busy(Some("finding the target environment"));
+    let resolved = target::resolve_with(ctx, prober, r, args.jupyter.as_deref(), &args.target);
+    r.busy(None);
+    let target = match resolved? {
         Ok(t) => t,
-        Err(TargetError::Usage(m)) => {
-            eprintln!("kip install: {m}");
-            return Ok(2);
-        }
+        Err(TargetError::Usage(m)) => return Ok(usage(r, m)),
         Err(TargetError::NotFound(m)) => {
-            eprintln!("kip install: {m}");
-            return Ok(1);
+            r.event(Event::error("install", m));
+            return Ok((Report::default(), Status::Failure));
         }
     };
-    say(&format!(
-        "target: {} ({})",
-        target.env.prefix.display(),
-        target.why
-    ));
+    r.event(target_event(&target));
 
-    let renamed = if args.exact {
+    let renamed = if wanted.exact {
         Vec::new()
     } else {
-        map_import_names(ctx, &target, &mut reqs)
+        map_import_names(ctx, r, &target, &mut reqs)
     };
 
     let tools = tools::find_tools(ctx, &target.env);
@@ -163,7 +180,7 @@ pub fn run(ctx: &Context, prober: &Prober, args: &InstallArgs) -> anyhow::Result
         uv_index_args: &uv_index_args,
         externally_managed_message: em_message,
     };
-    let mut report = Report {
+    let mut report = Installed {
         target: TargetReport {
             python: target.python.clone(),
             prefix: target.env.prefix.clone(),
@@ -189,17 +206,16 @@ pub fn run(ctx: &Context, prober: &Prober, args: &InstallArgs) -> anyhow::Result
         Ok(p) => p,
         Err(refusal) => {
             let msg = refusal_message(&refusal, &target, &report.requested);
-            eprintln!("kip install: {msg}");
+            r.event(Event::error("install", msg.clone()));
             report.error = Some(msg);
-            finish(args.json, &report);
-            return Ok(1);
+            return Ok(done(report, Status::Failure));
         }
     };
     report.installer = plan.primary.installer.to_string();
-    say(&index_desc);
-    warn_project_owned(&target);
+    r.event(Event::note(index_desc));
+    warn_project_owned(r, &target);
     for n in &plan.notes {
-        say(n);
+        r.event(Event::note(n.clone()));
     }
     let mut steps: Vec<&Step> = Vec::new();
     if let Some(b) = &plan.bootstrap {
@@ -224,62 +240,47 @@ pub fn run(ctx: &Context, prober: &Prober, args: &InstallArgs) -> anyhow::Result
     } else {
         Some(
             EnvLock::acquire(&target.env.prefix, |p| {
-                eprintln!(
+                r.event(Event::note(format!(
                     "waiting for another kip install in this environment ({})",
                     p.display()
-                )
+                )))
             })
             .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", target.env.prefix.display()))?,
         )
     };
     if let Some(found) = already_satisfied(ctx, prober, args, &target, &plan, &reqs) {
         for s in &found {
-            say(&format!(
+            r.event(Event::note(format!(
                 "already satisfied: {} {} (nothing to install; -U upgrades)",
                 s.name, s.version
-            ));
+            )));
         }
         report.commands.clear();
         report.already_satisfied = found;
         if args.options.dry_run {
-            say("dry run: nothing would run");
+            r.event(Event::note("dry run: nothing would run"));
             report.ok = true;
-            finish(args.json, &report);
-            return Ok(0);
+            return Ok(done(report, Status::Success));
         }
-        prove(ctx, &target, &reqs, &mut report);
-        report.ok = report.proof.iter().all(|r| r.ok) && report.error.is_none();
-        finish(args.json, &report);
-        return Ok(if report.ok { 0 } else { 1 });
+        prove(ctx, r, &target, &reqs, &mut report);
+        return Ok(proved(report));
     }
     if args.options.dry_run {
-        say("dry run: would run");
-        for c in &report.commands {
-            if args.json {
-                eprintln!("  {c}");
-            } else {
-                println!("  {c}");
-            }
-        }
+        // The commands themselves are the report's (stdout, or stderr beside --json).
+        r.event(Event::note("dry run: would run"));
         report.ok = true;
-        finish(args.json, &report);
-        return Ok(0);
+        return Ok(done(report, Status::Success));
     }
 
     let _lock = lock;
     let before = Snapshot::of(&target.env.site_packages);
-    let executed = execute(ctx, args, &target, &plan, &reqs, &mut report);
+    let executed = execute(ctx, r, args, &target, &plan, &reqs, &mut report);
     report.changed = Snapshot::of(&target.env.site_packages).changes_since(&before);
-    match executed {
-        Ok(None) => {}
-        Ok(Some(code)) => {
-            finish(args.json, &report);
-            return Ok(code);
-        }
-        Err(e) => return Err(e),
+    if let Some(status) = executed? {
+        return Ok(done(report, status));
     }
 
-    prove(ctx, &target, &reqs, &mut report);
+    prove(ctx, r, &target, &reqs, &mut report);
     report.restart = running_kernels_to_tell(
         ctx,
         &target.env.prefix,
@@ -287,11 +288,38 @@ pub fn run(ctx: &Context, prober: &Prober, args: &InstallArgs) -> anyhow::Result
         !args.options.editable.is_empty(),
     );
     for k in &report.restart {
-        say(&k.advice);
+        r.event(Event::note(k.advice.clone()));
     }
-    report.ok = report.proof.iter().all(|r| r.ok) && report.error.is_none();
-    finish(args.json, &report);
-    Ok(if report.ok { 0 } else { 1 })
+    Ok(proved(report))
+}
+
+fn done(report: Installed, status: Status) -> (Report, Status) {
+    (
+        Report {
+            result: Some(report),
+        },
+        status,
+    )
+}
+
+/// The end of an install that got as far as the proof: it succeeded when every import did.
+fn proved(mut report: Installed) -> (Report, Status) {
+    report.ok = report.proof.iter().all(|p| p.ok) && report.error.is_none();
+    let status = if report.ok {
+        Status::Success
+    } else {
+        Status::Failure
+    };
+    done(report, status)
+}
+
+pub fn target_event(target: &Target) -> Event {
+    Event::Target {
+        prefix: target.env.prefix.clone(),
+        python: target.python.clone(),
+        kernel: target.kernel.clone(),
+        why: target.why.clone(),
+    }
 }
 
 /// A `-r`/`-c` file that cannot be read, or an `-e` path that does not exist (a VCS or other
@@ -334,48 +362,56 @@ fn missing_input_file(ctx: &Context, options: &InstallOptions) -> Option<String>
     None
 }
 
-/// `--missing`: the notebook's imports that its kernel cannot import, as distributions to
-/// install (already mapped, so `--exact` is set). `Some(code)` ends the command.
-fn add_notebook_missing(
+/// `--missing`: the typed requirements plus the distributions of the notebook's imports that
+/// its kernel cannot import (already mapped, so kept exactly). `Err(status)` ends the command.
+fn notebook_missing(
     ctx: &Context,
     prober: &Prober,
-    args: &mut InstallArgs,
-) -> anyhow::Result<Option<i32>> {
-    let Some(nb) = args.target.notebook.clone() else {
-        eprintln!("kip install: --missing needs --notebook FILE.ipynb");
-        return Ok(Some(2));
+    r: &mut dyn Reporter,
+    args: &Request,
+) -> anyhow::Result<Result<Requirements, Status>> {
+    let Some(nb) = &args.target.notebook else {
+        r.event(Event::error(
+            "install",
+            "--missing needs --notebook FILE.ipynb",
+        ));
+        return Ok(Err(Status::Usage));
     };
     let view = view::select(ctx, prober, args.jupyter.as_deref())?;
-    let missing = match crate::doctor::notebook::missing_distributions(ctx, &view, &nb) {
+    let missing = match crate::doctor::notebook::missing_distributions(ctx, &view, nb) {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("kip install: {e}");
-            return Ok(Some(2));
+            r.event(Event::error("install", e));
+            return Ok(Err(Status::Usage));
         }
     };
     if missing.is_empty() {
-        eprintln!(
+        r.event(Event::note(format!(
             "{}: every import is already importable in its kernel",
             nb.display()
-        );
-        return Ok(Some(0));
+        )));
+        return Ok(Err(Status::Success));
     }
+    let mut specs = args.specs.clone();
     for (module, dist, assumed) in &missing {
         if *assumed {
-            eprintln!("{module}: no known distribution provides it; assuming the distribution is named \"{dist}\"");
+            r.event(Event::note(format!("{module}: no known distribution provides it; assuming the distribution is named \"{dist}\"")));
         } else if module != dist {
-            eprintln!("{module}: provided by \"{dist}\"");
+            r.event(Event::note(format!("{module}: provided by \"{dist}\"")));
         }
-        args.specs.push(dist.clone());
+        specs.push(dist.clone());
     }
-    // The names were mapped already; keep them exactly.
-    args.exact = true;
-    Ok(None)
+    Ok(Ok(Requirements { specs, exact: true }))
 }
 
 /// Import names typed as requirements (`sklearn`) become their distributions
 /// (`scikit-learn`), each rename printed.
-fn map_import_names(ctx: &Context, target: &Target, reqs: &mut [Requirement]) -> Vec<Renamed> {
+fn map_import_names(
+    ctx: &Context,
+    reporter: &mut dyn Reporter,
+    target: &Target,
+    reqs: &mut [Requirement],
+) -> Vec<Renamed> {
     let mut renamed = Vec::new();
     // Other envs' metadata is only consulted for names that are neither in kip's table nor
     // already a distribution installed in the target (the common, fast case).
@@ -403,7 +439,7 @@ fn map_import_names(ctx: &Context, target: &Target, reqs: &mut [Requirement]) ->
         if let Requirement::Named { name, .. } = r {
             let m = names::map_import(name, &local);
             if m.renames() && !matches!(m.source, names::MappingSource::Assumed) {
-                say(&m.explain());
+                reporter.event(Event::note(m.explain()));
                 renamed.push(Renamed {
                     typed: name.clone(),
                     installed: m.distribution.clone(),
@@ -423,7 +459,7 @@ fn map_import_names(ctx: &Context, target: &Target, reqs: &mut [Requirement]) ->
 fn already_satisfied(
     ctx: &Context,
     prober: &Prober,
-    args: &InstallArgs,
+    args: &Request,
     target: &Target,
     plan: &Plan,
     reqs: &[Requirement],
@@ -450,8 +486,14 @@ fn already_satisfied(
 }
 
 /// The import proof: the requested distributions' top-level modules, imported by the target
-/// interpreter with the kernel's environment; each result is printed.
-fn prove(ctx: &Context, target: &Target, reqs: &[Requirement], report: &mut Report) {
+/// interpreter with the kernel's environment; each result is reported.
+fn prove(
+    ctx: &Context,
+    r: &mut dyn Reporter,
+    target: &Target,
+    reqs: &[Requirement],
+    report: &mut Installed,
+) {
     let modules = modules_to_prove(target, reqs);
     let env = target
         .kernel_env
@@ -466,52 +508,45 @@ fn prove(ctx: &Context, target: &Target, reqs: &[Requirement], report: &mut Repo
         Ok(results) => report.proof = results,
         Err(e) => report.error = Some(e.to_string()),
     }
-    for r in &report.proof {
-        if r.ok {
-            say(&format!("import {}: ok", r.module));
-        } else {
-            say(&format!(
-                "import {}: FAILED ({})",
-                r.module,
-                r.error.as_deref().unwrap_or("?")
-            ));
-        }
+    for p in &report.proof {
+        r.event(Event::Proof { result: p.clone() });
     }
 }
 
-/// Run the plan's steps; `Ok(Some(code))` ends the command early with that exit code.
+/// Run the plan's steps; `Ok(Some(status))` ends the command early with that status.
 fn execute(
     ctx: &Context,
-    args: &InstallArgs,
+    r: &mut dyn Reporter,
+    args: &Request,
     target: &Target,
     plan: &Plan,
     reqs: &[Requirement],
-    report: &mut Report,
-) -> anyhow::Result<Option<i32>> {
-    let env = installer_env(ctx);
+    report: &mut Installed,
+) -> anyhow::Result<Option<Status>> {
+    let env = run::installer_env(&ctx.vars);
     if let Some(b) = &plan.bootstrap {
-        if let Some(code) = run_step(b, &env, false, report)?.0 {
-            return Ok(Some(code));
+        if let Some(status) = run_step(r, b, &env, false, report)?.0 {
+            return Ok(Some(status));
         }
     }
     let conda = plan.pypi_fallback.is_some();
     if !conda && target.env.kind.is_conda_like() && matches!(plan.primary.installer, "uv" | "pip") {
         let pypi: Vec<String> = reqs.iter().map(Requirement::installer_arg).collect();
-        if let Some(code) = refuse_replacing_conda_owned(args, target, &pypi) {
-            return Ok(Some(code));
+        if let Some(status) = refuse_replacing_conda_owned(r, args, target, &pypi) {
+            return Ok(Some(status));
         }
     }
-    let (outcome, out) = run_step(&plan.primary, &env, conda, report)?;
+    let (outcome, out) = run_step(r, &plan.primary, &env, conda, report)?;
     let mut missing: Vec<String> = Vec::new();
-    if let Some(code) = outcome {
+    if let Some(status) = outcome {
         let tool = CondaTool::from_exe(Path::new(&plan.primary.argv[0]));
         match tool.and_then(|t| commands::parse_conda_not_found(t, &out.stdout, &out.stderr)) {
             Some(names) if conda => {
                 report.error = None;
-                eprintln!(
+                r.event(Event::note(format!(
                     "not in the conda channels: {} — installing from PyPI instead",
                     names.join(", ")
-                );
+                )));
                 missing = names;
                 // The channel lacked some names: conda installed nothing. Retry the rest.
                 let rest: Vec<String> = reqs
@@ -540,8 +575,8 @@ fn execute(
                         ),
                         purpose: "from the conda channels, by prefix".into(),
                     };
-                    if let Some(code) = run_step(&step, &env, true, report)?.0 {
-                        return Ok(Some(code));
+                    if let Some(status) = run_step(r, &step, &env, true, report)?.0 {
+                        return Ok(Some(status));
                     }
                 }
             }
@@ -549,13 +584,13 @@ fn execute(
                 // A captured (conda) run was not shown live; uv and pip already spoke, and
                 // run_step said which failed.
                 if let (true, Some(e)) = (conda, &report.error) {
-                    eprintln!("kip install: {e}");
+                    r.event(Event::error("install", e.clone()));
                     let tail = out.stderr.lines().last().unwrap_or("");
                     if !tail.is_empty() {
-                        eprintln!("  {tail}");
+                        r.event(Event::note(format!("  {tail}")));
                     }
                 }
-                return Ok(Some(code));
+                return Ok(Some(status));
             }
         }
     }
@@ -582,12 +617,12 @@ fn execute(
             }
         }
         if !pypi.is_empty() {
-            if let Some(code) = refuse_replacing_conda_owned(args, target, &pypi) {
-                return Ok(Some(code));
+            if let Some(status) = refuse_replacing_conda_owned(r, args, target, &pypi) {
+                return Ok(Some(status));
             }
             let step = fb.step(&target.python, &pypi, &args.options);
-            if let Some(code) = run_step(&step, &env, false, report)?.0 {
-                return Ok(Some(code));
+            if let Some(status) = run_step(r, &step, &env, false, report)?.0 {
+                return Ok(Some(status));
             }
             for p in pypi {
                 report.installed_from.push(Source {
@@ -607,25 +642,37 @@ fn execute(
     Ok(None)
 }
 
-/// Run one step; returns the exit code to end with when it failed.
+/// Run one step; returns the status to end with when it failed.
 fn run_step(
+    r: &mut dyn Reporter,
     step: &Step,
     env: &crate::envvars::EnvVars,
     capture: bool,
-    report: &mut Report,
-) -> anyhow::Result<(Option<i32>, run::Output)> {
-    eprintln!("running: {}", commands::shell_line(&step.argv));
-    let (outcome, out) = run::run_installer(&step.argv, env, capture)
-        .map_err(|e| anyhow::anyhow!("could not start {}: {e}", step.argv[0].to_string_lossy()))?;
+    report: &mut Installed,
+) -> anyhow::Result<(Option<Status>, run::Output)> {
+    r.event(Event::Running {
+        command: commands::shell_line(&step.argv),
+    });
+    let (outcome, out) = run::run_installer(&step.argv, env, capture, &mut |line| {
+        r.event(Event::InstallerOutput {
+            line: line.to_string(),
+        })
+    })
+    .map_err(|e| anyhow::anyhow!("could not start {}: {e}", step.argv[0].to_string_lossy()))?;
     if capture && !out.stdout.is_empty() && !out.stdout.trim_start().starts_with('{') {
-        print!("{}", out.stdout);
+        r.event(Event::InstallerStdout {
+            text: out.stdout.clone(),
+        });
     }
     match outcome {
         Outcome::Success => Ok((None, out)),
         Outcome::Interrupted => {
             report.error = Some("interrupted".into());
-            eprintln!("kip install: interrupted; the installer was stopped");
-            Ok((Some(130), out))
+            r.event(Event::error(
+                "install",
+                "interrupted; the installer was stopped",
+            ));
+            Ok((Some(Status::Interrupted), out))
         }
         Outcome::Failed { code, signal } => {
             let msg = match (code, signal) {
@@ -636,35 +683,10 @@ fn run_step(
             // A captured (conda) failure may be "not in the channels", which the caller turns
             // into the PyPI step; it reports real failures itself.
             if !capture {
-                eprintln!("kip install: {msg}");
+                r.event(Event::error("install", msg.clone()));
             }
             report.error = Some(msg);
-            Ok((Some(1), out))
-        }
-    }
-}
-
-/// The installer's environment: kip's own, minus variables that would redirect the install
-/// into another environment (uv honours VIRTUAL_ENV/CONDA_PREFIX only without `--python`,
-/// but pip's `PIP_TARGET`/`PIP_PREFIX`/`PIP_USER` would move files elsewhere).
-pub(crate) fn installer_env(ctx: &Context) -> crate::envvars::EnvVars {
-    let mut env = ctx.vars.clone();
-    for k in [
-        "PIP_TARGET",
-        "PIP_PREFIX",
-        "PIP_USER",
-        "PIP_REQUIRE_VIRTUALENV",
-        "PYTHONHOME",
-    ] {
-        env.remove(k);
-    }
-    env
-}
-
-fn finish(json: bool, report: &Report) {
-    if json {
-        if let Ok(s) = serde_json::to_string_pretty(report) {
-            println!("{s}");
+            Ok((Some(Status::Failure), out))
         }
     }
 }
@@ -817,7 +839,7 @@ fn refusal_message(r: &Refusal, target: &Target, reqs: &[String]) -> String {
 
 /// Warn when a project lock file owns the target venv: `uv sync` / `poetry install --sync`
 /// would remove what kip installs.
-fn warn_project_owned(target: &Target) {
+fn warn_project_owned(r: &mut dyn Reporter, target: &Target) {
     let Some(project) = target.env.prefix.parent() else {
         return;
     };
@@ -825,40 +847,44 @@ fn warn_project_owned(target: &Target) {
         return;
     }
     if project.join("uv.lock").is_file() {
-        eprintln!(
+        r.event(Event::note(format!(
             "warning: {} belongs to the uv project at {}; a later `uv sync` will remove packages installed this way. To keep them: `uv add --project {} PKG`",
             target.env.prefix.display(),
             project.display(),
             project.display()
-        );
+        )));
     } else if project.join("poetry.lock").is_file() {
-        eprintln!(
+        r.event(Event::note(format!(
             "warning: {} belongs to the poetry project at {}; `poetry install --sync` will remove packages installed this way. To keep them: `poetry add PKG` in {}",
             target.env.prefix.display(),
             project.display(),
             project.display()
-        );
+        )));
     }
 }
 
 /// Distributions among `reqs` that conda owns in `prefix` (a `conda-meta/<name>-*.json`).
 /// pip or uv installing `pypi` into a conda env would replace conda-owned distributions:
-/// say which and end with 1, unless `--yes` allows it.
+/// say which and fail, unless `--yes` allows it.
 fn refuse_replacing_conda_owned(
-    args: &InstallArgs,
+    r: &mut dyn Reporter,
+    args: &Request,
     target: &Target,
     pypi: &[String],
-) -> Option<i32> {
+) -> Option<Status> {
     let owned = conda_owned(&target.env.prefix, pypi);
     if owned.is_empty() || args.yes {
         return None;
     }
-    eprintln!(
-        "kip install: installing {} from PyPI would replace conda-owned {}; re-run with --yes to allow it",
-        pypi.join(" "),
-        owned.join(", ")
-    );
-    Some(1)
+    r.event(Event::error(
+        "install",
+        format!(
+            "installing {} from PyPI would replace conda-owned {}; re-run with --yes to allow it",
+            pypi.join(" "),
+            owned.join(", ")
+        ),
+    ));
+    Some(Status::Failure)
 }
 
 fn conda_owned(prefix: &Path, reqs: &[String]) -> Vec<String> {
