@@ -154,6 +154,21 @@ fn end_line(s: &str) -> String {
     }
 }
 
+/// A world with its own Jupyter (never the toolbox's: `kernel fix --all` and `doctor --fix`
+/// would rewrite the shared toolbox's kernelspec), uv and kip on PATH, and the wheelhouse as
+/// the only package source.
+fn world() -> World {
+    let w = World::new();
+    let j = w.jupyter_venv(&w.root().join("J"));
+    for n in ["jupyter", "jupyter-kernelspec"] {
+        std::os::unix::fs::symlink(j.bin().join(n), w.bin().join(n)).unwrap();
+    }
+    std::os::unix::fs::symlink(&toolbox().uv, w.bin().join("uv")).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_kip"), w.bin().join("kip")).unwrap();
+    w.set_var("PIP_NO_INDEX", "1");
+    w
+}
+
 /// Only the world's own bin dir on PATH: nothing from the machine leaks into listings.
 fn world_only_path(w: &World) {
     w.set_var("PATH", w.bin().to_str().unwrap());
@@ -172,7 +187,7 @@ fn register(w: &World, python: &Path, name: &str) {
 /// uninstall, in this order.
 #[test]
 fn golden_install_cycle() {
-    let w = World::with_tools();
+    let w = world();
     let a = w.uv_venv(&w.root().join("A"), &toolbox().base_python, false);
     w.uv_install(&a.python, &["ipykernel==7.4.0"]).unwrap();
     register(&w, &a.python, "k");
@@ -215,7 +230,7 @@ fn golden_install_cycle() {
 /// whose kernel lacks one of its imports.
 #[test]
 fn golden_kernels_and_doctor() {
-    let w = World::with_tools();
+    let w = world();
     let a = w.uv_venv(&w.root().join("A"), &toolbox().base_python, false);
     w.uv_install(&a.python, &["ipykernel==7.4.0"]).unwrap();
     register(&w, &a.python, "k");
