@@ -14,7 +14,6 @@ pub mod doctor;
 pub mod envs;
 pub mod kernel;
 pub mod kernels;
-pub mod list;
 pub mod uninstall;
 pub mod which;
 pub mod why;
@@ -291,12 +290,13 @@ fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<
             let json = i.json;
             let (report, status) =
                 flows::install::run(ctx, prober, &mut Terminal::new(), &i.into_request())?;
-            write(if json {
-                render::install::json(&report)
-            } else {
-                render::install::human(&report)
-            });
-            Ok(exit_code(status))
+            Ok(finish(
+                status,
+                json,
+                &report,
+                render::install::human,
+                render::install::json,
+            ))
         }
         Command::Uninstall {
             names,
@@ -345,13 +345,20 @@ fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<
             target.jupyter.as_deref(),
             json,
         ),
-        Command::List { target, json } => list::run(
-            ctx,
-            prober,
-            &target.target_args(),
-            target.jupyter.as_deref(),
-            json,
-        ),
+        Command::List { target, json } => {
+            let req = flows::list::Request {
+                target: target.target_args(),
+                jupyter: target.jupyter,
+            };
+            let (report, status) = flows::list::run(ctx, prober, &mut Terminal::new(), &req)?;
+            Ok(finish(
+                status,
+                json,
+                &report,
+                render::list::human,
+                render::list::json,
+            ))
+        }
     }
 }
 
@@ -363,6 +370,18 @@ pub fn exit_code(status: Status) -> i32 {
         Status::Usage => 2,
         Status::Interrupted => 130,
     }
+}
+
+/// Render a flow's report (JSON or for people), write it, and map the status to the exit code.
+fn finish<R>(
+    status: Status,
+    json: bool,
+    report: &R,
+    human: fn(&R) -> render::Output,
+    as_json: fn(&R) -> render::Output,
+) -> i32 {
+    write(if json { as_json(report) } else { human(report) });
+    exit_code(status)
 }
 
 /// Write a rendered report: stderr first (it comes before the result, as progress does).

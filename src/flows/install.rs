@@ -20,7 +20,7 @@ use crate::install::plan::{self, InstallerChoice, Plan, PlanInput, Refusal, Step
 use crate::install::requirement::{self, Requirement};
 use crate::install::run::{self, Outcome};
 use crate::install::satisfied;
-use crate::install::target::{self, Target, TargetArgs, TargetError};
+use crate::install::target::{Target, TargetArgs};
 use crate::install::tools;
 use crate::install::verify::{self, ImportResult};
 use crate::jupyter::view;
@@ -143,17 +143,19 @@ pub fn run(
         }
     }
     r.busy(Some("finding the target environment"));
-    let resolved = target::resolve_with(ctx, prober, r, args.jupyter.as_deref(), &args.target);
+    let resolved = super::resolve_target(
+        ctx,
+        prober,
+        r,
+        "install",
+        args.jupyter.as_deref(),
+        &args.target,
+    );
     r.busy(None);
     let target = match resolved? {
         Ok(t) => t,
-        Err(TargetError::Usage(m)) => return Ok(usage(r, m)),
-        Err(TargetError::NotFound(m)) => {
-            r.event(Event::error("install", m));
-            return Ok((Report::default(), Status::Failure));
-        }
+        Err(status) => return Ok((Report::default(), status)),
     };
-    r.event(target_event(&target));
 
     let renamed = if wanted.exact {
         Vec::new()
@@ -311,15 +313,6 @@ fn proved(mut report: Installed) -> (Report, Status) {
         Status::Failure
     };
     done(report, status)
-}
-
-pub fn target_event(target: &Target) -> Event {
-    Event::Target {
-        prefix: target.env.prefix.clone(),
-        python: target.python.clone(),
-        kernel: target.kernel.clone(),
-        why: target.why.clone(),
-    }
 }
 
 /// A `-r`/`-c` file that cannot be read, or an `-e` path that does not exist (a VCS or other

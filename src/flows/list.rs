@@ -1,67 +1,56 @@
 //! `kip list [TARGET]`: the target's installed distributions and who installed each, read from
 //! disk (`*.dist-info/INSTALLER`, `conda-meta/*.json`) — no interpreter runs.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
 use crate::context::Context;
-use crate::install::target::{self, TargetArgs, TargetError};
+use crate::flows::Status;
+use crate::install::target::TargetArgs;
 use crate::python::packages::{packages, Package};
 use crate::python::probe::Prober;
+use crate::report::Reporter;
 
-#[derive(Serialize)]
-struct Listing {
-    prefix: PathBuf,
-    python: PathBuf,
-    packages: Vec<Package>,
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    pub target: TargetArgs,
+    pub jupyter: Option<PathBuf>,
+}
+
+/// The listing (docs/json.md); `None` when no target was found.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub listing: Option<Listing>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Listing {
+    pub prefix: PathBuf,
+    pub python: PathBuf,
+    pub packages: Vec<Package>,
 }
 
 pub fn run(
     ctx: &Context,
     prober: &Prober,
-    args: &TargetArgs,
-    jupyter: Option<&Path>,
-    json: bool,
-) -> anyhow::Result<i32> {
-    let t = match target::resolve_with(
-        ctx,
-        prober,
-        &mut crate::render::terminal::Terminal::new(),
-        jupyter,
-        args,
-    )? {
-        Ok(t) => t,
-        Err(TargetError::Usage(m)) => {
-            eprintln!("kip list: {m}");
-            return Ok(2);
-        }
-        Err(TargetError::NotFound(m)) => {
-            eprintln!("kip list: {m}");
-            return Ok(1);
-        }
-    };
-    eprintln!("target: {} ({})", t.env.prefix.display(), t.why);
-    let pkgs = packages(&t.env.site_packages, &t.env.prefix);
-    if json {
-        let doc = Listing {
-            prefix: t.env.prefix.clone(),
-            python: t.python.clone(),
-            packages: pkgs,
+    r: &mut dyn Reporter,
+    req: &Request,
+) -> anyhow::Result<(Report, Status)> {
+    let t =
+        match super::resolve_target(ctx, prober, r, "list", req.jupyter.as_deref(), &req.target)? {
+            Ok(t) => t,
+            Err(status) => return Ok((Report::default(), status)),
         };
-        println!("{}", serde_json::to_string_pretty(&doc)?);
-        return Ok(0);
-    }
-    let w = pkgs.iter().map(|p| p.name.len()).max().unwrap_or(4).max(4);
-    let vw = pkgs
-        .iter()
-        .map(|p| p.version.len())
-        .max()
-        .unwrap_or(7)
-        .max(7);
-    println!("{:w$}  {:vw$}  installer", "name", "version");
-    for p in &pkgs {
-        println!("{:w$}  {:vw$}  {}", p.name, p.version, p.installer);
-    }
-    Ok(0)
+    let listing = Listing {
+        packages: packages(&t.env.site_packages, &t.env.prefix),
+        prefix: t.env.prefix,
+        python: t.python,
+    };
+    Ok((
+        Report {
+            listing: Some(listing),
+        },
+        Status::Success,
+    ))
 }

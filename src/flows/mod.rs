@@ -3,7 +3,15 @@
 //! [`crate::report::Reporter`]); a flow may call another flow's library function, never a
 //! face.
 
+use std::path::Path;
+
+use crate::context::Context;
+use crate::install::target::{self, Target, TargetArgs, TargetError};
+use crate::python::probe::Prober;
+use crate::report::{Event, Reporter};
+
 pub mod install;
+pub mod list;
 
 /// How a verb ended; the CLI maps it to the exit code (PRODUCT.md: 0 success, 1 the operation
 /// failed, 2 bad usage or bad input, 130 interrupted).
@@ -13,4 +21,35 @@ pub enum Status {
     Failure,
     Usage,
     Interrupted,
+}
+
+/// The TARGET flags resolved (see `install::target`), the choice reported; `Err(status)` once
+/// the reason it failed was reported (bad usage, or nothing found there).
+pub fn resolve_target(
+    ctx: &Context,
+    prober: &Prober,
+    r: &mut dyn Reporter,
+    verb: &str,
+    jupyter: Option<&Path>,
+    args: &TargetArgs,
+) -> anyhow::Result<Result<Target, Status>> {
+    let (message, status) = match target::resolve_with(ctx, prober, r, jupyter, args)? {
+        Ok(t) => {
+            r.event(target_event(&t));
+            return Ok(Ok(t));
+        }
+        Err(TargetError::Usage(m)) => (m, Status::Usage),
+        Err(TargetError::NotFound(m)) => (m, Status::Failure),
+    };
+    r.event(Event::error(verb, message));
+    Ok(Err(status))
+}
+
+pub fn target_event(target: &Target) -> Event {
+    Event::Target {
+        prefix: target.env.prefix.clone(),
+        python: target.python.clone(),
+        kernel: target.kernel.clone(),
+        why: target.why.clone(),
+    }
 }

@@ -23,12 +23,7 @@ pub fn human(report: &Report) -> Output {
 /// The JSON document on stdout; a dry run's commands move to stderr beside it.
 pub fn json(report: &Report) -> Output {
     Output {
-        stdout: report
-            .result
-            .as_ref()
-            .and_then(|r| serde_json::to_string_pretty(r).ok())
-            .map(|s| s + "\n")
-            .unwrap_or_default(),
+        stdout: super::json_line(&report.result),
         stderr: dry_run_commands(report),
     }
 }

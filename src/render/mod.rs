@@ -3,6 +3,7 @@
 //! (anstream strips it when piped).
 
 pub mod install;
+pub mod list;
 pub mod terminal;
 
 /// What a renderer produced for each stream; the CLI writes it.
@@ -10,6 +11,23 @@ pub mod terminal;
 pub struct Output {
     pub stdout: String,
     pub stderr: String,
+}
+
+impl Output {
+    pub fn stdout(text: String) -> Output {
+        Output {
+            stdout: text,
+            stderr: String::new(),
+        }
+    }
+}
+
+/// A pretty-printed JSON document and its newline (nothing for `None`).
+pub fn json_line<T: serde::Serialize>(doc: &Option<T>) -> String {
+    doc.as_ref()
+        .and_then(|d| serde_json::to_string_pretty(d).ok())
+        .map(|s| s + "\n")
+        .unwrap_or_default()
 }
 
 use anstyle::{AnsiColor, Style};
