@@ -16,7 +16,6 @@ pub mod kernel;
 pub mod kernels;
 pub mod uninstall;
 pub mod which;
-pub mod why;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -337,14 +336,21 @@ fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<
             module,
             target,
             json,
-        } => why::run(
-            ctx,
-            prober,
-            &module,
-            &target.target_args(),
-            target.jupyter.as_deref(),
-            json,
-        ),
+        } => {
+            let req = flows::why::Request {
+                module,
+                target: target.target_args(),
+                jupyter: target.jupyter,
+            };
+            let (report, status) = flows::why::run(ctx, prober, &mut Terminal::new(), &req)?;
+            Ok(finish(
+                status,
+                json,
+                &report,
+                render::why::human,
+                render::why::json,
+            ))
+        }
         Command::List { target, json } => {
             let req = flows::list::Request {
                 target: target.target_args(),

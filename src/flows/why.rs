@@ -6,37 +6,52 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::context::Context;
+use crate::flows::Status;
 use crate::install::names;
-use crate::install::target::{self, TargetArgs, TargetError};
+use crate::install::target::TargetArgs;
 use crate::notebook::imports;
 use crate::python::environment::Environment;
 use crate::python::probe::Prober;
 use crate::python::{discovery, site};
+use crate::report::{Event, Reporter};
 
-#[derive(Serialize)]
-struct Why {
-    module: String,
-    target: PathBuf,
-    python: PathBuf,
-    importable: bool,
-    /// `stdlib`, `local-file`, `pythonpath`, `user-site`, `site-packages`, `pth`.
-    from: Option<&'static str>,
-    location: Option<PathBuf>,
-    distribution: Option<String>,
-    version: Option<String>,
-    /// Why the location is surprising, if it is.
-    warning: Option<String>,
-    elsewhere: Vec<Elsewhere>,
-    provided_by: Option<String>,
-    install: Option<String>,
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    pub module: String,
+    pub target: TargetArgs,
+    pub jupyter: Option<PathBuf>,
 }
 
-#[derive(Serialize)]
-struct Elsewhere {
-    prefix: PathBuf,
-    kind: &'static str,
-    distribution: Option<String>,
-    version: Option<String>,
+/// The answer (docs/json.md); `None` when there was no module name or no target.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub why: Option<Why>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Why {
+    pub module: String,
+    pub target: PathBuf,
+    pub python: PathBuf,
+    pub importable: bool,
+    /// `stdlib`, `local-file`, `pythonpath`, `user-site`, `site-packages`, `pth`.
+    pub from: Option<&'static str>,
+    pub location: Option<PathBuf>,
+    pub distribution: Option<String>,
+    pub version: Option<String>,
+    /// Why the location is surprising, if it is.
+    pub warning: Option<String>,
+    pub elsewhere: Vec<Elsewhere>,
+    pub provided_by: Option<String>,
+    pub install: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Elsewhere {
+    pub prefix: PathBuf,
+    pub kind: &'static str,
+    pub distribution: Option<String>,
+    pub version: Option<String>,
 }
 
 /// Which sys.path entry of `env` provides `module`, and what kind of entry it is.
@@ -82,34 +97,23 @@ fn dist_providing(dir: &Path, module: &str) -> Option<site::Distribution> {
 pub fn run(
     ctx: &Context,
     prober: &Prober,
-    module: &str,
-    args: &TargetArgs,
-    jupyter: Option<&Path>,
-    json: bool,
-) -> anyhow::Result<i32> {
+    r: &mut dyn Reporter,
+    req: &Request,
+) -> anyhow::Result<(Report, Status)> {
+    let module = req.module.as_str();
     let top = module.split('.').next().unwrap_or(module).to_string();
     if top.is_empty() || !top.chars().all(|c| c.is_alphanumeric() || c == '_') {
-        eprintln!("kip why: {module:?} is not a module name");
-        return Ok(2);
+        r.event(Event::error(
+            "why",
+            format!("{module:?} is not a module name"),
+        ));
+        return Ok((Report::default(), Status::Usage));
     }
-    let t = match target::resolve_with(
-        ctx,
-        prober,
-        &mut crate::render::terminal::Terminal::new(),
-        jupyter,
-        args,
-    )? {
+    let t = match super::resolve_target(ctx, prober, r, "why", req.jupyter.as_deref(), &req.target)?
+    {
         Ok(t) => t,
-        Err(TargetError::Usage(m)) => {
-            eprintln!("kip why: {m}");
-            return Ok(2);
-        }
-        Err(TargetError::NotFound(m)) => {
-            eprintln!("kip why: {m}");
-            return Ok(1);
-        }
+        Err(status) => return Ok((Report::default(), status)),
     };
-    eprintln!("target: {} ({})", t.env.prefix.display(), t.why);
     let minor = t.env.version.map(|v| v.minor).unwrap_or(11);
     let mut w = Why {
         module: top.clone(),
@@ -172,47 +176,10 @@ pub fn run(
         };
         w.install = Some(format!("kip install {} {how}", m.distribution));
     }
-    if json {
-        println!("{}", serde_json::to_string_pretty(&w)?);
-    } else if w.importable {
-        match (&w.location, w.from) {
-            (Some(l), Some(kind)) => println!(
-                "\"{top}\" is importable: {} ({kind}{})",
-                l.display(),
-                w.distribution
-                    .as_ref()
-                    .map(|d| format!(
-                        ", distribution {d} {}",
-                        w.version.clone().unwrap_or_default()
-                    ))
-                    .unwrap_or_default()
-            ),
-            _ => println!("\"{top}\" is importable: it is in the standard library"),
-        }
-        if let Some(warn) = &w.warning {
-            println!("warning: {warn}");
-        }
+    let status = if w.importable {
+        Status::Success
     } else {
-        println!("\"{top}\" is NOT importable by {}", t.python.display());
-        for e in &w.elsewhere {
-            println!(
-                "  installed in {} ({}){}",
-                e.prefix.display(),
-                e.kind,
-                e.distribution
-                    .as_ref()
-                    .map(|d| format!(": {d} {}", e.version.clone().unwrap_or_default()))
-                    .unwrap_or_default()
-            );
-        }
-        if let Some(p) = &w.provided_by {
-            if names::normalize_dist_name(p) != names::normalize_dist_name(&top) {
-                println!("  the distribution that provides it is \"{p}\"");
-            }
-        }
-        if let Some(i) = &w.install {
-            println!("  fix: {i}");
-        }
-    }
-    Ok(if w.importable { 0 } else { 1 })
+        Status::Failure
+    };
+    Ok((Report { why: Some(w) }, status))
 }
