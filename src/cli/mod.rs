@@ -14,7 +14,6 @@ pub mod doctor;
 pub mod envs;
 pub mod kernel;
 pub mod kernels;
-pub mod uninstall;
 pub mod which;
 
 #[derive(Parser, Debug)]
@@ -302,17 +301,22 @@ fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<
             target,
             break_system_packages,
             json,
-        } => uninstall::run(
-            ctx,
-            prober,
-            &uninstall::UninstallArgs {
+        } => {
+            let req = flows::uninstall::Request {
                 names,
                 target: target.target_args(),
                 jupyter: target.jupyter,
                 break_system_packages,
+            };
+            let (report, status) = flows::uninstall::run(ctx, prober, &mut Terminal::new(), &req)?;
+            Ok(finish(
+                status,
                 json,
-            },
-        ),
+                &report,
+                render::uninstall::human,
+                render::uninstall::json,
+            ))
+        }
         Command::Doctor {
             file,
             target,

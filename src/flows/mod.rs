@@ -12,6 +12,7 @@ use crate::report::{Event, Reporter};
 
 pub mod install;
 pub mod list;
+pub mod uninstall;
 pub mod why;
 
 /// How a verb ended; the CLI maps it to the exit code (PRODUCT.md: 0 success, 1 the operation

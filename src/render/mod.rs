@@ -5,6 +5,7 @@
 pub mod install;
 pub mod list;
 pub mod terminal;
+pub mod uninstall;
 pub mod why;
 
 /// What a renderer produced for each stream; the CLI writes it.

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::context::Context;
+use crate::flows::Status;
 use crate::install::changes::RunningKernel;
 use crate::install::changes::{Change, Snapshot};
 use crate::install::commands;
@@ -13,63 +14,71 @@ use crate::install::lock::EnvLock;
 use crate::install::names;
 use crate::install::plan::Step;
 use crate::install::run::{self, Outcome};
-use crate::install::target::{self, TargetArgs, TargetError};
+use crate::install::target::TargetArgs;
 use crate::install::tools;
 use crate::python::probe::Prober;
+use crate::report::{Event, Reporter};
 
-#[derive(Serialize)]
-struct Report {
-    prefix: PathBuf,
-    removed: Vec<Removed>,
-    not_installed: Vec<String>,
+/// What `kip uninstall` did (docs/json.md); `None` when it ended before a target was chosen.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub result: Option<Uninstalled>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Uninstalled {
+    pub prefix: PathBuf,
+    pub removed: Vec<Removed>,
+    pub not_installed: Vec<String>,
     /// Distributions before and after (see `kip install --json`).
-    changed: Vec<Change>,
+    pub changed: Vec<Change>,
     /// Running kernels on the environment; they may hold what was removed.
-    restart: Vec<RunningKernel>,
-    ok: bool,
-    error: Option<String>,
+    pub restart: Vec<RunningKernel>,
+    pub ok: bool,
+    pub error: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Removed {
-    name: String,
-    with: &'static str,
+#[derive(Debug, Serialize)]
+pub struct Removed {
+    pub name: String,
+    pub with: &'static str,
 }
 
-pub struct UninstallArgs {
+#[derive(Clone, Debug, Default)]
+pub struct Request {
     pub names: Vec<String>,
     pub target: TargetArgs,
     pub jupyter: Option<PathBuf>,
     pub break_system_packages: bool,
-    pub json: bool,
 }
 
-pub fn run(ctx: &Context, prober: &Prober, args: &UninstallArgs) -> anyhow::Result<i32> {
+pub fn run(
+    ctx: &Context,
+    prober: &Prober,
+    r: &mut dyn Reporter,
+    args: &Request,
+) -> anyhow::Result<(Report, Status)> {
     for n in &args.names {
         if n.starts_with('-') {
-            eprintln!("kip uninstall: `{n}` looks like an option, not a distribution name");
-            return Ok(2);
+            r.event(Event::error(
+                "uninstall",
+                format!("`{n}` looks like an option, not a distribution name"),
+            ));
+            return Ok((Report::default(), Status::Usage));
         }
     }
-    let t = match target::resolve_with(
+    let t = match super::resolve_target(
         ctx,
         prober,
-        &mut crate::render::terminal::Terminal::new(),
+        r,
+        "uninstall",
         args.jupyter.as_deref(),
         &args.target,
     )? {
         Ok(t) => t,
-        Err(TargetError::Usage(m)) => {
-            eprintln!("kip uninstall: {m}");
-            return Ok(2);
-        }
-        Err(TargetError::NotFound(m)) => {
-            eprintln!("kip uninstall: {m}");
-            return Ok(1);
-        }
+        Err(status) => return Ok((Report::default(), status)),
     };
-    eprintln!("target: {} ({})", t.env.prefix.display(), t.why);
-    let mut report = Report {
+    let mut report = Uninstalled {
         prefix: t.env.prefix.clone(),
         removed: Vec::new(),
         not_installed: Vec::new(),
@@ -83,9 +92,9 @@ pub fn run(ctx: &Context, prober: &Prober, args: &UninstallArgs) -> anyhow::Resu
             "{} is externally managed (PEP 668); kip will not remove packages from it",
             t.env.prefix.display()
         );
-        eprintln!("kip uninstall: {msg}");
+        r.event(Event::error("uninstall", msg.clone()));
         report.error = Some(msg);
-        return finish(args.json, report, 1);
+        return Ok(done(report, Status::Failure));
     }
     let pkgs = crate::python::packages::packages(&t.env.site_packages, &t.env.prefix);
     let mut conda_names = Vec::new();
@@ -102,10 +111,13 @@ pub fn run(ctx: &Context, prober: &Prober, args: &UninstallArgs) -> anyhow::Resu
         }
     }
     for n in &report.not_installed {
-        eprintln!("{n} is not installed in {}", t.env.prefix.display());
+        r.event(Event::note(format!(
+            "{n} is not installed in {}",
+            t.env.prefix.display()
+        )));
     }
     if conda_names.is_empty() && pypi_names.is_empty() {
-        return finish(args.json, report, 1);
+        return Ok(done(report, Status::Failure));
     }
     if !t.env.writable {
         let msg = format!(
@@ -116,15 +128,15 @@ pub fn run(ctx: &Context, prober: &Prober, args: &UninstallArgs) -> anyhow::Resu
                 .unwrap_or(&t.env.prefix)
                 .display()
         );
-        eprintln!("kip uninstall: {msg}");
+        r.event(Event::error("uninstall", msg.clone()));
         report.error = Some(msg);
-        return finish(args.json, report, 1);
+        return Ok(done(report, Status::Failure));
     }
     let _lock = EnvLock::acquire(&t.env.prefix, |p| {
-        eprintln!(
+        r.event(Event::note(format!(
             "waiting for another kip in this environment ({})",
             p.display()
-        )
+        )))
     })
     .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", t.env.prefix.display()))?;
     let env = run::installer_env(&ctx.vars);
@@ -185,21 +197,27 @@ pub fn run(ctx: &Context, prober: &Prober, args: &UninstallArgs) -> anyhow::Resu
         };
         steps.push(step);
     }
-    let mut code = None;
+    let mut failed = None;
     for (step, names_, with) in steps {
-        eprintln!("running: {}", commands::shell_line(&step.argv));
+        r.event(Event::Running {
+            command: commands::shell_line(&step.argv),
+        });
         let (outcome, _) = run::run_installer(
             &step.argv,
             &env,
             step.installer != "uv" && step.installer != "pip",
-            &mut |line| eprintln!("{line}"),
+            &mut |line| {
+                r.event(Event::InstallerOutput {
+                    line: line.to_string(),
+                })
+            },
         )?;
         match outcome {
             Outcome::Success => report
                 .removed
                 .extend(names_.into_iter().map(|name| Removed { name, with })),
             Outcome::Interrupted => {
-                code = Some(130);
+                failed = Some(Status::Interrupted);
                 break;
             }
             Outcome::Failed { code: c, .. } => {
@@ -208,7 +226,7 @@ pub fn run(ctx: &Context, prober: &Prober, args: &UninstallArgs) -> anyhow::Resu
                     step.installer,
                     c.unwrap_or(-1)
                 ));
-                code = Some(1);
+                failed = Some(Status::Failure);
                 break;
             }
         }
@@ -221,16 +239,22 @@ pub fn run(ctx: &Context, prober: &Prober, args: &UninstallArgs) -> anyhow::Resu
         false,
     );
     for k in &report.restart {
-        eprintln!("{}", k.advice);
+        r.event(Event::note(k.advice.clone()));
     }
-    report.ok = code.is_none() && report.not_installed.is_empty();
-    let code = code.unwrap_or(if report.ok { 0 } else { 1 });
-    finish(args.json, report, code)
+    report.ok = failed.is_none() && report.not_installed.is_empty();
+    let status = failed.unwrap_or(if report.ok {
+        Status::Success
+    } else {
+        Status::Failure
+    });
+    Ok(done(report, status))
 }
 
-fn finish(json: bool, report: Report, code: i32) -> anyhow::Result<i32> {
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    }
-    Ok(code)
+fn done(report: Uninstalled, status: Status) -> (Report, Status) {
+    (
+        Report {
+            result: Some(report),
+        },
+        status,
+    )
 }
