@@ -34,6 +34,15 @@ pub enum Event {
     InstallerStdout { text: String },
     /// One import of the proof.
     Proof { result: ImportResult },
+    /// A unified diff of a file kip is about to rewrite (a kernel.json).
+    Diff { text: String },
+    /// What a repair did to one kernel.
+    KernelFixed {
+        name: String,
+        actions: Vec<String>,
+        skipped: Vec<String>,
+        backup: Option<PathBuf>,
+    },
     /// A sentence for people about progress (index settings, a rename, a note, advice).
     Note { text: String },
     /// Something failed; `verb` is the command whose step failed (`install` inside

@@ -162,7 +162,16 @@ fn apply_fixes(
             .filter(|k| k.entry.found.name.to_string_lossy() == n)
             .collect();
         for k in k {
-            if crate::cli::kernel::fix_one(ctx, prober, view, k, yes, json)?.changed {
+            if crate::flows::kernel::fix_one(
+                ctx,
+                prober,
+                &mut crate::render::terminal::Terminal::with_json(json),
+                view,
+                k,
+                yes,
+            )?
+            .changed
+            {
                 applied += 1;
             }
         }

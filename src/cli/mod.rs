@@ -383,7 +383,7 @@ pub fn exit_code(status: Status) -> i32 {
 }
 
 /// Render a flow's report (JSON or for people), write it, and map the status to the exit code.
-fn finish<R>(
+pub fn finish<R>(
     status: Status,
     json: bool,
     report: &R,

@@ -11,6 +11,7 @@ use crate::python::probe::Prober;
 use crate::report::{Event, Reporter};
 
 pub mod install;
+pub mod kernel;
 pub mod list;
 pub mod uninstall;
 pub mod why;

@@ -3,6 +3,7 @@
 //! (anstream strips it when piped).
 
 pub mod install;
+pub mod kernel;
 pub mod list;
 pub mod terminal;
 pub mod uninstall;

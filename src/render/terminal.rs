@@ -9,21 +9,54 @@ use crate::report::{Event, Reporter};
 #[derive(Default)]
 pub struct Terminal {
     spinner: Option<super::Spinner>,
+    /// stdout is reserved for one JSON document (`--json`): what would go there for people
+    /// (a diff) goes to stderr, and results for people are left to the report.
+    json: bool,
 }
 
 impl Terminal {
     pub fn new() -> Terminal {
         Terminal::default()
     }
+
+    /// A terminal whose stdout carries the `--json` document when `json`.
+    pub fn with_json(json: bool) -> Terminal {
+        Terminal {
+            json,
+            ..Terminal::default()
+        }
+    }
 }
 
-/// The line an event prints on stderr (`None`: it writes to stdout instead).
+/// What a repair did to one kernel, one line each (people only; `--json` has the report).
+fn kernel_fixed_lines(
+    name: &str,
+    actions: &[String],
+    skipped: &[String],
+    backup: Option<&std::path::Path>,
+) -> String {
+    let mut out = String::new();
+    for a in actions {
+        out.push_str(&format!("{name}: {a}\n"));
+    }
+    for s in skipped {
+        out.push_str(&format!("{name}: not fixed: {s}\n"));
+    }
+    if let Some(b) = backup {
+        out.push_str(&format!("{name}: backup {}\n", b.display()));
+    }
+    out
+}
+
+/// The line an event prints on stderr (`None`: not a stderr line).
 pub fn line(event: &Event) -> Option<String> {
     Some(match event {
         Event::Target { prefix, why, .. } => format!("target: {} ({why})", prefix.display()),
         Event::Running { command } => format!("running: {command}"),
         Event::InstallerOutput { line } => line.clone(),
-        Event::InstallerStdout { .. } => return None,
+        Event::InstallerStdout { .. } | Event::Diff { .. } | Event::KernelFixed { .. } => {
+            return None
+        }
         Event::Proof { result } if result.ok => format!("import {}: ok", result.module),
         Event::Proof { result } => format!(
             "import {}: FAILED ({})",
@@ -39,6 +72,21 @@ impl Reporter for Terminal {
     fn event(&mut self, event: Event) {
         match (&event, line(&event)) {
             (Event::InstallerStdout { text }, _) => print!("{text}"),
+            (Event::Diff { text }, _) if self.json => eprint!("{text}"),
+            (Event::Diff { text }, _) => print!("{text}"),
+            (Event::KernelFixed { .. }, _) if self.json => {}
+            (
+                Event::KernelFixed {
+                    name,
+                    actions,
+                    skipped,
+                    backup,
+                },
+                _,
+            ) => print!(
+                "{}",
+                kernel_fixed_lines(name, actions, skipped, backup.as_deref())
+            ),
             (_, Some(l)) => eprintln!("{l}"),
             (_, None) => {}
         }

@@ -1,0 +1,760 @@
+//! `kip kernel add | fix | remove | show`: kernelspecs that cannot leak.
+//!
+//! `add` and `fix` install ipykernel or pip through the install flow's library function (its
+//! guards, lock and proof), reporting to the same reporter.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::context::Context;
+use crate::doctor::finding::FindingId;
+use crate::doctor::kernels as checks;
+use crate::flows::Status;
+use crate::install::target::{check_kernel_name, TargetArgs};
+use crate::jupyter::launch::KernelInterpreter;
+use crate::jupyter::paths::pjoin;
+use crate::jupyter::resolved::{resolve_all, ResolvedKernel};
+use crate::jupyter::view::{self, JupyterView};
+use crate::kernel::spec::{self, SpecInput};
+use crate::kernel::write;
+use crate::platform;
+use crate::process;
+use crate::python::environment::Environment;
+use crate::python::probe::Prober;
+use crate::python::{classify, discovery, site};
+use crate::report::{Event, Reporter};
+use crate::shell::path::find_on_path;
+
+/// `kip kernel add`, without any face's types.
+#[derive(Clone, Debug, Default)]
+pub struct AddRequest {
+    /// A prefix, a conda env name, or an interpreter path.
+    pub env: Option<String>,
+    /// Create a venv here first.
+    pub venv: Option<PathBuf>,
+    /// With `venv`: the base interpreter or version.
+    pub python: Option<String>,
+    pub name: Option<String>,
+    pub display_name: Option<String>,
+    pub sys_prefix: bool,
+    pub prefix: Option<PathBuf>,
+    pub force: bool,
+    pub yes: bool,
+    pub no_pip: bool,
+    pub allow_user_site: bool,
+    pub jupyter: Option<PathBuf>,
+}
+
+/// `kip kernel add`'s result: `added` once the kernel was written.
+#[derive(Debug, Default)]
+pub struct AddReport {
+    pub added: Option<Added>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct FixRequest {
+    pub names: Vec<String>,
+    pub all: bool,
+    pub yes: bool,
+    pub jupyter: Option<PathBuf>,
+}
+
+/// `kip kernel fix`'s result: one entry per kernel looked at (`None` on bad usage).
+#[derive(Debug, Default)]
+pub struct FixReport {
+    pub kernels: Option<Vec<FixResult>>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RemoveRequest {
+    pub name: String,
+    pub yes: bool,
+    pub jupyter: Option<PathBuf>,
+}
+
+#[derive(Debug, Default)]
+pub struct RemoveReport {
+    pub removed: Option<Removed>,
+}
+
+#[derive(Debug)]
+pub struct Removed {
+    pub name: String,
+    pub resource_dir: PathBuf,
+    /// The kernel of the same name it hid, which Jupyter now lists instead.
+    pub uncovered: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ShowRequest {
+    pub name: String,
+    pub jupyter: Option<PathBuf>,
+}
+
+#[derive(Debug, Default)]
+pub struct ShowReport {
+    pub shown: Option<Shown>,
+}
+
+fn usage<R: Default>(r: &mut dyn Reporter, verb: &str, message: impl Into<String>) -> (R, Status) {
+    r.event(Event::error(verb, message));
+    (R::default(), Status::Usage)
+}
+
+fn failed<R: Default>(r: &mut dyn Reporter, verb: &str, message: impl Into<String>) -> (R, Status) {
+    r.event(Event::error(verb, message));
+    (R::default(), Status::Failure)
+}
+
+fn kernels_of(ctx: &Context, view: &JupyterView) -> Vec<ResolvedKernel> {
+    resolve_all(ctx, view, &view::list_kernels(ctx, view))
+}
+
+/// Install packages into an interpreter's env through `kip install`'s machinery (its guards,
+/// lock and import proof included).
+fn install_into(
+    ctx: &Context,
+    prober: &Prober,
+    r: &mut dyn Reporter,
+    python: &Path,
+    pkgs: &[&str],
+) -> anyhow::Result<Status> {
+    let args = super::install::Request {
+        specs: pkgs.iter().map(|s| s.to_string()).collect(),
+        target: TargetArgs {
+            python: Some(python.display().to_string()),
+            ..Default::default()
+        },
+        exact: true,
+        ..Default::default()
+    };
+    let (_, status) = super::install::run(ctx, prober, r, &args)?;
+    Ok(status)
+}
+
+fn ipykernel_version(
+    ctx: &Context,
+    env: &Environment,
+) -> (Option<PathBuf>, Option<(u32, u32, u32)>, bool) {
+    let dirs = site::sys_path_dirs(ctx, env);
+    let dir = site::find_top_level(&dirs, "ipykernel");
+    let mut version = None;
+    let mut debugpy = false;
+    for sp in &env.site_packages {
+        for d in site::installed_distributions(sp) {
+            if d.normalized_name == "ipykernel" {
+                let mut it = d.version.split('.').map(|p| {
+                    p.chars()
+                        .take_while(char::is_ascii_digit)
+                        .collect::<String>()
+                        .parse::<u32>()
+                        .unwrap_or(0)
+                });
+                version = Some((
+                    it.next().unwrap_or(0),
+                    it.next().unwrap_or(0),
+                    it.next().unwrap_or(0),
+                ));
+            }
+            if d.normalized_name == "debugpy" {
+                debugpy = true;
+            }
+        }
+    }
+    (dir, version, debugpy)
+}
+
+#[derive(Debug, Serialize)]
+pub struct Added {
+    pub name: String,
+    pub display_name: String,
+    pub resource_dir: PathBuf,
+    pub python: PathBuf,
+    pub prefix: PathBuf,
+    pub kernel_json: Value,
+    pub notes: Vec<String>,
+}
+
+fn resolve_env_arg(ctx: &Context, arg: &str) -> Option<(Environment, PathBuf)> {
+    let p = if Path::new(arg).is_absolute() {
+        PathBuf::from(arg)
+    } else {
+        ctx.cwd.join(arg)
+    };
+    if p.is_file() {
+        let env = classify::classify_interpreter(ctx, &p)?;
+        return Some((env, p));
+    }
+    if p.is_dir() {
+        let env = classify::classify_prefix(ctx, &p)?;
+        let py = env.interpreter.clone();
+        return Some((env, py));
+    }
+    if arg.contains('/') {
+        return None;
+    }
+    let f = discovery::discover(ctx, &[])
+        .into_iter()
+        .find(|f| f.env.kind.is_conda_like() && f.env.name.as_deref() == Some(arg))?;
+    let py = f.env.interpreter.clone();
+    Some((f.env, py))
+}
+
+/// `--venv DIR`: create it with uv, else `python -m venv`.
+fn create_venv(
+    ctx: &Context,
+    r: &mut dyn Reporter,
+    dir: &Path,
+    python: Option<&str>,
+) -> anyhow::Result<()> {
+    let base = python.unwrap_or("python3");
+    let uv = crate::install::tools::find_uv(ctx);
+    let mut cmd = match &uv {
+        Some(uv) => {
+            let mut c = std::process::Command::new(uv);
+            c.args(["venv", "--python", base]).arg(dir);
+            c
+        }
+        None => {
+            let py = if base.contains('/') {
+                PathBuf::from(base)
+            } else {
+                find_on_path(base, &ctx.vars, &ctx.cwd).unwrap_or_else(|| PathBuf::from(base))
+            };
+            let mut c = std::process::Command::new(py);
+            c.args(["-m", "venv"]).arg(dir);
+            c
+        }
+    };
+    cmd.env_clear()
+        .envs(ctx.vars.to_vec())
+        .current_dir(&ctx.cwd);
+    let out = process::run_captured(cmd, std::time::Duration::from_secs(300))?;
+    if !out.success() {
+        let err = out.stderr_text();
+        if err.contains("ensurepip is not available") || err.contains("python3-venv") {
+            anyhow::bail!(
+                "{base} cannot create virtual environments: Debian ships venv support separately. Install it with `apt install python3-venv` (or python3.X-venv), or install uv (`pipx install uv`) and run this again.\n{err}"
+            );
+        }
+        anyhow::bail!("creating the venv at {} failed:\n{err}", dir.display());
+    }
+    r.event(Event::note(format!(
+        "created venv {} ({})",
+        dir.display(),
+        if uv.is_some() {
+            "uv venv"
+        } else {
+            "python -m venv"
+        }
+    )));
+    Ok(())
+}
+
+pub fn add(
+    ctx: &Context,
+    prober: &Prober,
+    r: &mut dyn Reporter,
+    a: &AddRequest,
+) -> anyhow::Result<(AddReport, Status)> {
+    const VERB: &str = "kernel add";
+    let view = view::select(ctx, prober, a.jupyter.as_deref())?;
+    if let Some(n) = &a.name {
+        if !spec::valid_new_name(n) {
+            return Ok(usage(r, VERB, format!("invalid kernel name {n:?}: kip creates names matching ^[a-z0-9._-]+$ without a leading dot")));
+        }
+    }
+    let (env, python) = if let Some(dir) = &a.venv {
+        let dir = if dir.is_absolute() {
+            dir.clone()
+        } else {
+            ctx.cwd.join(dir)
+        };
+        if !dir.join("pyvenv.cfg").exists() {
+            create_venv(ctx, r, &dir, a.python.as_deref())?;
+        }
+        let env = classify::classify_prefix(ctx, &dir)
+            .ok_or_else(|| anyhow::anyhow!("{} is not a usable venv", dir.display()))?;
+        let py = env.interpreter.clone();
+        (env, py)
+    } else {
+        let arg = a.env.clone().unwrap_or_default();
+        match resolve_env_arg(ctx, &arg) {
+            Some(x) => x,
+            None => {
+                return Ok(usage(r, VERB, format!("{arg:?} is not a Python environment, an interpreter or a conda env name (see `kip envs`)")));
+            }
+        }
+    };
+    let name = a.name.clone().unwrap_or_else(|| spec::default_name(&env));
+    let kernels = kernels_of(ctx, &view);
+    let existing: Vec<&ResolvedKernel> = kernels
+        .iter()
+        .filter(|k| k.entry.found.name.to_string_lossy() == name && !k.entry.found.native)
+        .collect();
+    if !existing.is_empty() && !a.force {
+        return Ok(failed(r, VERB, format!(
+            "a kernel named {name:?} already exists at {}; choose another --name, or replace it with --force",
+            existing[0].entry.found.resource_dir.display()
+        )));
+    }
+    if let Some(k) = existing.first() {
+        let kip_made = k.entry.spec.as_ref().is_ok_and(spec::is_kip_made);
+        if !kip_made && !a.yes {
+            return Ok(failed(
+                r,
+                VERB,
+                format!(
+                    "{} was not created by kip; replacing it needs --force --yes",
+                    k.entry.found.resource_dir.display()
+                ),
+            ));
+        }
+    }
+    // ipykernel, then pip, through the install machinery (PEP 668 and all).
+    let mut env = env;
+    if !checks::importable_from_disk(ctx, &env, "ipykernel") {
+        r.event(Event::note(format!(
+            "{} lacks ipykernel: installing it",
+            env.prefix.display()
+        )));
+        let status = install_into(ctx, prober, r, &python, &["ipykernel"])?;
+        if status != Status::Success {
+            r.event(Event::error(
+                VERB,
+                format!(
+                    "ipykernel could not be installed into {}; nothing was registered",
+                    env.prefix.display()
+                ),
+            ));
+            return Ok((AddReport::default(), status));
+        }
+    }
+    if !env.has_pip && !a.no_pip && !env.kind.is_conda_like() {
+        r.event(Event::note(format!(
+            "{} has no pip: seeding it so `!pip` inside the kernel reaches this env",
+            env.prefix.display()
+        )));
+        let status = install_into(ctx, prober, r, &python, &["pip"])?;
+        if status != Status::Success {
+            return Ok((AddReport::default(), status));
+        }
+    }
+    env = classify::classify_interpreter(ctx, &python).unwrap_or(env);
+    let (ipk_dir, ipk_version, debugpy) = ipykernel_version(ctx, &env);
+    let display = a.display_name.clone().unwrap_or_else(|| {
+        format!(
+            "Python {} ({name})",
+            env.version
+                .map(|v| v.minor_str())
+                .unwrap_or_else(|| "3".into())
+        )
+    });
+    let input = SpecInput {
+        python: &python,
+        env: &env,
+        display_name: &display,
+        ipykernel: ipk_version,
+        cpython: true,
+        debugpy,
+        allow_user_site: a.allow_user_site,
+        conda_name: env.name.as_deref(),
+    };
+    let kj = spec::kernel_json(&input);
+    let mut notes = Vec::new();
+    if env.kind.is_conda_like() && env.prefix.join("etc/conda/activate.d").is_dir() {
+        notes.push(format!(
+            "{} has conda activation scripts (etc/conda/activate.d); the kernel sets PATH and CONDA_PREFIX but does not run them, so variables they export are not set",
+            env.prefix.display()
+        ));
+    }
+    let home = ctx.home_resolved().unwrap_or_else(|| PathBuf::from("/"));
+    let kernels_dir = if let Some(p) = &a.prefix {
+        let p = if p.is_absolute() {
+            p.clone()
+        } else {
+            ctx.cwd.join(p)
+        };
+        p.join("share/jupyter/kernels")
+    } else if a.sys_prefix {
+        env.prefix.join("share/jupyter/kernels")
+    } else {
+        let sys_prefix = view
+            .lister
+            .as_ref()
+            .map(|f| f.paths.sys_prefix.clone())
+            .unwrap_or_else(|| PathBuf::from("/usr"));
+        pjoin(
+            &platform::jupyter_data_dir(ctx.os, &ctx.vars, &home, &sys_prefix),
+            "kernels",
+        )
+    };
+    let searched = view::kernel_dirs(ctx, &view).iter().any(|d| {
+        crate::jupyter::paths::pathlib_str(&d.path)
+            == crate::jupyter::paths::pathlib_str(&kernels_dir)
+    });
+    if !searched {
+        notes.push(format!(
+            "{} is not on the chosen Jupyter's kernel path ({}); it will not list this kernel",
+            kernels_dir.display(),
+            view.how
+        ));
+    }
+    let mut files: Vec<(String, Vec<u8>)> =
+        vec![("kernel.json".into(), write::kernel_json_bytes(&kj))];
+    for (n, p) in spec::logo_files(ipk_dir.as_deref()) {
+        if let Ok(b) = std::fs::read(&p) {
+            files.push((n, b));
+        }
+    }
+    let dest = write::install_kernel_dir(&kernels_dir, &name, &files).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot write the kernel into {}: {e}",
+            kernels_dir.display()
+        )
+    })?;
+    for n in &notes {
+        r.event(Event::note(format!("note: {n}")));
+    }
+    let added = Added {
+        name: name.clone(),
+        display_name: display,
+        resource_dir: dest.clone(),
+        python,
+        prefix: env.prefix.clone(),
+        kernel_json: kj,
+        notes,
+    };
+    Ok((AddReport { added: Some(added) }, Status::Success))
+}
+
+/// What `fix_one` did to one kernel.
+#[derive(Debug, Default, Serialize)]
+pub struct FixResult {
+    pub name: String,
+    pub resource_dir: PathBuf,
+    pub changed: bool,
+    pub removed: bool,
+    pub backup: Option<PathBuf>,
+    pub diff: String,
+    pub actions: Vec<String>,
+    pub skipped: Vec<String>,
+}
+
+/// Apply the automatic fixes of one kernel's findings; a changed kernel.json's diff is
+/// reported before it is written.
+pub fn fix_one(
+    ctx: &Context,
+    prober: &Prober,
+    reporter: &mut dyn Reporter,
+    view: &JupyterView,
+    k: &ResolvedKernel,
+    yes: bool,
+) -> anyhow::Result<FixResult> {
+    let name = k.entry.found.name.to_string_lossy();
+    let mut r = FixResult {
+        name: name.clone(),
+        resource_dir: k.entry.found.resource_dir.clone(),
+        ..Default::default()
+    };
+    let mut findings = Vec::new();
+    checks::check_kernel(ctx, view, k, &mut findings);
+    let ids: HashSet<FindingId> = findings.iter().map(|f| f.id).collect();
+    if ids.contains(&FindingId::KernelInterpreterMissing) {
+        if yes {
+            write::remove_kernel_dir(&k.entry.found.disk_dir)?;
+            r.removed = true;
+            r.changed = true;
+            r.actions.push(format!(
+                "removed {} (its interpreter is gone)",
+                k.entry.found.resource_dir.display()
+            ));
+        } else {
+            r.skipped
+                .push("its interpreter is gone; removing it needs --yes".into());
+        }
+        return Ok(r);
+    }
+    if k.entry.found.native {
+        return Ok(r);
+    }
+    let kfile = k.entry.found.disk_dir.join("kernel.json");
+    let old_text = match std::fs::read_to_string(&kfile) {
+        Ok(t) => t,
+        Err(e) => {
+            r.skipped
+                .push(format!("cannot read {}: {e}", kfile.display()));
+            return Ok(r);
+        }
+    };
+    let Ok(mut json) = serde_json::from_str::<Value>(&old_text) else {
+        r.skipped.push(format!(
+            "{} is not plain JSON; fix it by hand",
+            kfile.display()
+        ));
+        return Ok(r);
+    };
+    let mut python = k.interpreter.python().map(Path::to_path_buf);
+    if ids.contains(&FindingId::KernelRelativePython) {
+        if let Some(t) = checks::relative_python_target(ctx, k) {
+            if let Some(a0) = json
+                .get_mut("argv")
+                .and_then(|v| v.as_array_mut())
+                .and_then(|a| a.first_mut())
+            {
+                *a0 = Value::String(t.display().to_string());
+                r.actions.push(format!("argv[0] → {}", t.display()));
+                python = Some(t);
+            }
+        }
+    }
+    let env = python
+        .as_deref()
+        .and_then(|p| classify::classify_interpreter(ctx, p));
+    if let (Some(env), Some(py)) = (&env, &python) {
+        let needs_activation = ids.contains(&FindingId::KernelShellMismatch)
+            || ids.contains(&FindingId::KernelRelativePython);
+        if needs_activation {
+            let want = spec::activation_env(env, env.name.as_deref(), false);
+            let obj = json
+                .as_object_mut()
+                .ok_or_else(|| anyhow::anyhow!("{} is not an object", kfile.display()))?;
+            let envblock = obj
+                .entry("env")
+                .or_insert_with(|| Value::Object(Default::default()));
+            if let Some(eb) = envblock.as_object_mut() {
+                for (key, val) in want {
+                    let bin = env.scripts_dir().display().to_string();
+                    let present = eb.get(&key).and_then(|v| v.as_str()).is_some_and(|s| {
+                        if key == "PATH" {
+                            s.starts_with(&bin)
+                        } else {
+                            !s.is_empty()
+                        }
+                    });
+                    if !present {
+                        let val = match (key.as_str(), eb.get("PATH").and_then(|v| v.as_str())) {
+                            ("PATH", Some(old)) => Value::String(format!("{bin}:{old}")),
+                            _ => val,
+                        };
+                        r.actions
+                            .push(format!("env.{key} = {}", val.as_str().unwrap_or_default()));
+                        eb.insert(key, val);
+                    }
+                }
+            }
+            if !env.has_pip && !env.kind.is_conda_like() {
+                r.actions
+                    .push(format!("seed pip into {}", env.prefix.display()));
+                if install_into(ctx, prober, reporter, py, &["pip"])? != Status::Success {
+                    r.skipped.push("pip could not be seeded".into());
+                }
+            }
+        }
+        if ids.contains(&FindingId::KernelIpykernelMissing) {
+            r.actions
+                .push(format!("install ipykernel into {}", env.prefix.display()));
+            if install_into(ctx, prober, reporter, py, &["ipykernel"])? != Status::Success {
+                r.skipped.push("ipykernel could not be installed".into());
+            }
+        }
+    }
+    let mut new_text = String::from_utf8_lossy(&write::kernel_json_bytes(&json)).into_owned();
+    if old_text.ends_with('\n') {
+        new_text.push('\n');
+    }
+    if serde_json::from_str::<Value>(&old_text).ok() != Some(json.clone()) {
+        r.diff = similar::TextDiff::from_lines(&old_text, &new_text)
+            .unified_diff()
+            .header(
+                &format!("{} (before)", kfile.display()),
+                &format!("{} (after)", kfile.display()),
+            )
+            .to_string();
+        reporter.event(Event::Diff {
+            text: r.diff.clone(),
+        });
+        let bak = write::replace_kernel_json(&kfile, new_text.as_bytes())
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", kfile.display()))?;
+        r.backup = Some(bak);
+        r.changed = true;
+    } else if !r.actions.is_empty() {
+        r.changed = true;
+    }
+    Ok(r)
+}
+
+pub fn fix(
+    ctx: &Context,
+    prober: &Prober,
+    reporter: &mut dyn Reporter,
+    req: &FixRequest,
+) -> anyhow::Result<(FixReport, Status)> {
+    const VERB: &str = "kernel fix";
+    let (names, all, yes) = (&req.names, req.all, req.yes);
+    if !all && names.is_empty() {
+        return Ok(usage(
+            reporter,
+            VERB,
+            "name the kernels to fix, or pass --all",
+        ));
+    }
+    for n in names {
+        if let Err(e) = check_kernel_name(n) {
+            return Ok(usage(reporter, VERB, e.to_string()));
+        }
+    }
+    let view = view::select(ctx, prober, req.jupyter.as_deref())?;
+    let kernels = kernels_of(ctx, &view);
+    let mut results = Vec::new();
+    let mut status = Status::Success;
+    let chosen: Vec<&ResolvedKernel> = if all {
+        kernels.iter().collect()
+    } else {
+        let mut v = Vec::new();
+        for n in names {
+            match kernels
+                .iter()
+                .find(|k| k.entry.found.name.to_string_lossy() == *n)
+            {
+                Some(k) => v.push(k),
+                None => {
+                    reporter.event(Event::error(VERB, format!("no kernel named {n:?}")));
+                    status = Status::Failure;
+                }
+            }
+        }
+        v
+    };
+    for k in chosen {
+        let r = fix_one(ctx, prober, reporter, &view, k, yes)?;
+        reporter.event(Event::KernelFixed {
+            name: r.name.clone(),
+            actions: r.actions.clone(),
+            skipped: r.skipped.clone(),
+            backup: r.backup.clone(),
+        });
+        if !r.skipped.is_empty() {
+            status = Status::Failure;
+        }
+        results.push(r);
+    }
+    Ok((
+        FixReport {
+            kernels: Some(results),
+        },
+        status,
+    ))
+}
+
+fn find_exact<'a>(kernels: &'a [ResolvedKernel], name: &str) -> Option<&'a ResolvedKernel> {
+    kernels
+        .iter()
+        .find(|k| k.entry.found.name.to_string_lossy() == name)
+}
+
+pub fn remove(
+    ctx: &Context,
+    prober: &Prober,
+    r: &mut dyn Reporter,
+    req: &RemoveRequest,
+) -> anyhow::Result<(RemoveReport, Status)> {
+    const VERB: &str = "kernel remove";
+    let name = req.name.as_str();
+    if let Err(e) = check_kernel_name(name) {
+        return Ok(usage(r, VERB, e.to_string()));
+    }
+    let view = view::select(ctx, prober, req.jupyter.as_deref())?;
+    let kernels = kernels_of(ctx, &view);
+    let Some(k) = find_exact(&kernels, name) else {
+        return Ok(failed(r, VERB, format!("no kernel named {name:?}")));
+    };
+    if k.entry.found.native {
+        return Ok(failed(r, VERB, format!("{name:?} is Jupyter's built-in kernel (ipykernel in its own environment); there is nothing on disk to remove")));
+    }
+    let kip_made = k.entry.spec.as_ref().is_ok_and(spec::is_kip_made);
+    if !kip_made && !req.yes {
+        return Ok(failed(
+            r,
+            VERB,
+            format!(
+                "{} was not created by kip; pass --yes to remove it",
+                k.entry.found.resource_dir.display()
+            ),
+        ));
+    }
+    write::remove_kernel_dir(&k.entry.found.disk_dir).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot remove {}: {e}",
+            k.entry.found.resource_dir.display()
+        )
+    })?;
+    let removed = Removed {
+        name: name.to_string(),
+        resource_dir: k.entry.found.resource_dir.clone(),
+        uncovered: k.entry.shadows.first().map(|s| s.resource_dir.clone()),
+    };
+    Ok((
+        RemoveReport {
+            removed: Some(removed),
+        },
+        Status::Success,
+    ))
+}
+
+#[derive(Debug, Serialize)]
+pub struct Shown {
+    pub name: String,
+    pub resource_dir: PathBuf,
+    pub spec: Option<Value>,
+    pub problem: Option<String>,
+    pub shadows: Vec<PathBuf>,
+    pub interpreter: KernelInterpreter,
+    pub environment: Option<Environment>,
+    pub kip_made: bool,
+}
+
+pub fn show(
+    ctx: &Context,
+    prober: &Prober,
+    r: &mut dyn Reporter,
+    req: &ShowRequest,
+) -> anyhow::Result<(ShowReport, Status)> {
+    const VERB: &str = "kernel show";
+    let name = req.name.as_str();
+    if let Err(e) = check_kernel_name(name) {
+        return Ok(usage(r, VERB, e.to_string()));
+    }
+    let view = view::select(ctx, prober, req.jupyter.as_deref())?;
+    let kernels = kernels_of(ctx, &view);
+    let Some(k) = find_exact(&kernels, name) else {
+        return Ok(failed(r, VERB, format!("no kernel named {name:?}")));
+    };
+    let shown = Shown {
+        name: name.to_string(),
+        resource_dir: k.entry.found.resource_dir.clone(),
+        spec: k
+            .entry
+            .spec
+            .as_ref()
+            .ok()
+            .map(|s| crate::pyjson::to_serde(&s.to_value())),
+        problem: k.entry.spec.as_ref().err().map(|p| p.to_string()),
+        shadows: k
+            .entry
+            .shadows
+            .iter()
+            .map(|s| s.resource_dir.clone())
+            .collect(),
+        environment: k
+            .interpreter
+            .python()
+            .and_then(|p| classify::classify_interpreter(ctx, p)),
+        interpreter: k.interpreter.clone(),
+        kip_made: k.entry.spec.as_ref().is_ok_and(spec::is_kip_made),
+    };
+    Ok((ShowReport { shown: Some(shown) }, Status::Success))
+}
