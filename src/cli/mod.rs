@@ -10,7 +10,6 @@ use crate::flows::{self, Status};
 use crate::python::probe::Prober;
 use crate::render::{self, terminal::Terminal};
 
-pub mod doctor;
 pub mod envs;
 pub mod kernel;
 pub mod kernels;
@@ -323,18 +322,24 @@ fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<
             json,
             fix,
             yes,
-        } => doctor::run(
-            ctx,
-            prober,
-            &doctor::DoctorArgs {
+        } => {
+            let req = flows::doctor::Request {
                 notebook: file.or_else(|| target.notebook.clone()),
                 target: target.target_args(),
                 jupyter: target.jupyter,
-                json,
                 fix,
                 yes,
-            },
-        ),
+            };
+            let (report, status) =
+                flows::doctor::run(ctx, prober, &mut Terminal::with_json(json), &req)?;
+            Ok(finish(
+                status,
+                json,
+                &report,
+                render::doctor::human,
+                render::doctor::json,
+            ))
+        }
         Command::Kernel(k) => kernel::run(ctx, prober, k),
         Command::Why {
             module,

@@ -10,6 +10,7 @@ use crate::install::target::{self, Target, TargetArgs, TargetError};
 use crate::python::probe::Prober;
 use crate::report::{Event, Reporter};
 
+pub mod doctor;
 pub mod install;
 pub mod kernel;
 pub mod list;

@@ -2,6 +2,7 @@
 //! `terminal.rs` is the reporter that shows events while work runs. Colour only on a terminal
 //! (anstream strips it when piped).
 
+pub mod doctor;
 pub mod install;
 pub mod kernel;
 pub mod list;

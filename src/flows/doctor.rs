@@ -1,34 +1,45 @@
-//! `kip doctor [NOTEBOOK] [TARGET] [--json] [--fix [--yes]]`.
+//! `kip doctor [NOTEBOOK] [TARGET] [--fix [--yes]]`: every check once; with `--fix`, the
+//! automatic repairs (through the kernel flow's `fix_one`), then every check again.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use crate::context::Context;
 use crate::doctor::finding::{Finding, FindingId, Severity};
-use crate::doctor::{self, Checked, Report};
+use crate::doctor::{self, Checked};
+use crate::flows::Status;
 use crate::install::target::{self, TargetArgs, TargetError};
 use crate::jupyter::resolved::{resolve_all, ResolvedKernel};
 use crate::jupyter::view::{self, JupyterView};
 use crate::python::classify;
 use crate::python::environment::Environment;
 use crate::python::probe::Prober;
-use crate::render;
+use crate::report::{Event, Reporter};
 
-pub struct DoctorArgs {
+#[derive(Clone, Debug, Default)]
+pub struct Request {
     pub notebook: Option<PathBuf>,
     pub target: TargetArgs,
     pub jupyter: Option<PathBuf>,
-    pub json: bool,
     pub fix: bool,
     pub yes: bool,
 }
 
+/// The findings (after the repairs, with `--fix`) and whose Jupyter was checked; `doctor` is
+/// `None` when the request was bad.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// How the Jupyter whose kernels were checked was chosen (`JupyterView::how`).
+    pub jupyter: String,
+    pub doctor: Option<doctor::Report>,
+}
+
 /// Run every check once.
-pub fn diagnose(
+fn diagnose(
     ctx: &Context,
     view: &JupyterView,
-    args: &DoctorArgs,
-) -> Result<(Report, Vec<ResolvedKernel>), TargetError> {
+    r: &mut dyn Reporter,
+    args: &Request,
+) -> Result<(doctor::Report, Vec<ResolvedKernel>), TargetError> {
     let listing = view::list_kernels(ctx, view);
     let mut kernels = resolve_all(ctx, view, &listing);
     let mut findings: Vec<Finding> = Vec::new();
@@ -38,12 +49,7 @@ pub fn diagnose(
     let focus = if args.target.is_empty() {
         None
     } else {
-        Some(target::resolve(
-            ctx,
-            view,
-            &mut crate::render::terminal::Terminal::new(),
-            &args.target,
-        )?)
+        Some(target::resolve(ctx, view, r, &args.target)?)
     };
     if let Some(t) = &focus {
         kernels.retain(|k| match &t.kernel {
@@ -92,62 +98,83 @@ pub fn diagnose(
         doctor::notebook::check_notebook(ctx, view, &kernels, nb, &mut findings)
             .map_err(TargetError::Usage)?;
     }
-    Ok((Report::new(checked, findings), kernels))
+    Ok((doctor::Report::new(checked, findings), kernels))
 }
 
-pub fn run(ctx: &Context, prober: &Prober, args: &DoctorArgs) -> anyhow::Result<i32> {
+pub fn run(
+    ctx: &Context,
+    prober: &Prober,
+    r: &mut dyn Reporter,
+    args: &Request,
+) -> anyhow::Result<(Report, Status)> {
     let view = view::select(ctx, prober, args.jupyter.as_deref())?;
-    let (report, kernels) = match diagnose(ctx, &view, args) {
-        Ok(r) => r,
-        Err(TargetError::Usage(m)) => {
-            eprintln!("kip doctor: {m}");
-            return Ok(2);
-        }
-        Err(TargetError::NotFound(m)) => {
-            eprintln!("kip doctor: {m}");
-            return Ok(1);
+    let (report, kernels) = match diagnose(ctx, &view, r, args) {
+        Ok(found) => found,
+        Err(e) => {
+            let status = match e {
+                TargetError::Usage(_) => Status::Usage,
+                TargetError::NotFound(_) => Status::Failure,
+            };
+            r.event(Event::error("doctor", e.to_string()));
+            return Ok((Report::default(), status));
         }
     };
     if !args.fix {
-        render_report(&view, &report, args.json)?;
-        return Ok(if report.errors() > 0 { 1 } else { 0 });
+        return Ok(checked(&view, report));
     }
-    let applied = apply_fixes(ctx, prober, &view, &report, &kernels, args.yes, args.json)?;
-    eprintln!("{applied} fix(es) applied; checking again");
+    let applied = apply_fixes(ctx, prober, r, &view, &report, &kernels, args.yes)?;
+    r.event(Event::note(format!(
+        "{applied} fix(es) applied; checking again"
+    )));
     let view = view::select(ctx, prober, args.jupyter.as_deref())?;
-    let (after, _) = diagnose(ctx, &view, args).map_err(|e| anyhow::anyhow!("{e}"))?;
-    render_report(&view, &after, args.json)?;
-    Ok(if after.errors() > 0 { 1 } else { 0 })
+    let (after, _) = diagnose(ctx, &view, r, args).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(checked(&view, after))
 }
 
-/// Apply the automatic fixes, each printed first; destructive ones only with `--yes`.
+/// The report, failed when any error is left.
+fn checked(view: &JupyterView, report: doctor::Report) -> (Report, Status) {
+    let status = if report.errors() > 0 {
+        Status::Failure
+    } else {
+        Status::Success
+    };
+    (
+        Report {
+            jupyter: view.how.clone(),
+            doctor: Some(report),
+        },
+        status,
+    )
+}
+
+/// Apply the automatic fixes, each reported first; destructive ones only with `--yes`.
 fn apply_fixes(
     ctx: &Context,
     prober: &Prober,
+    r: &mut dyn Reporter,
     view: &JupyterView,
-    report: &Report,
+    report: &doctor::Report,
     kernels: &[ResolvedKernel],
     yes: bool,
-    json: bool,
 ) -> anyhow::Result<usize> {
     let mut names: Vec<String> = Vec::new();
     for f in &report.findings {
         if !f.fix.automatic {
             if f.severity != Severity::Info {
-                eprintln!(
+                r.event(Event::note(format!(
                     "not applied (needs a decision): {} — {}",
                     f.id.as_str(),
                     f.fix.text
-                );
+                )));
             }
             continue;
         }
         if f.id == FindingId::KernelInterpreterMissing && !yes {
-            eprintln!(
+            r.event(Event::note(format!(
                 "not applied without --yes: {} — {}",
                 f.id.as_str(),
                 f.fix.text
-            );
+            )));
             continue;
         }
         if !names.contains(&f.subject) {
@@ -156,79 +183,16 @@ fn apply_fixes(
     }
     let mut applied = 0;
     for n in names {
-        eprintln!("fixing kernel {n}");
+        r.event(Event::note(format!("fixing kernel {n}")));
         let k: Vec<&ResolvedKernel> = kernels
             .iter()
             .filter(|k| k.entry.found.name.to_string_lossy() == n)
             .collect();
         for k in k {
-            if crate::flows::kernel::fix_one(
-                ctx,
-                prober,
-                &mut crate::render::terminal::Terminal::with_json(json),
-                view,
-                k,
-                yes,
-            )?
-            .changed
-            {
+            if super::kernel::fix_one(ctx, prober, r, view, k, yes)?.changed {
                 applied += 1;
             }
         }
     }
     Ok(applied)
-}
-
-fn render_report(view: &JupyterView, report: &Report, json: bool) -> anyhow::Result<()> {
-    if json {
-        println!("{}", serde_json::to_string_pretty(report)?);
-        return Ok(());
-    }
-    let mut out = render::stdout();
-    writeln!(out, "{} {}", render::dim("Jupyter:"), view.how)?;
-    writeln!(
-        out,
-        "{} {} kernel(s), {} environment(s), {} command(s)",
-        render::dim("checked"),
-        report.checked.kernels.len(),
-        report.checked.environments.len(),
-        report.checked.commands.len()
-    )?;
-    let mut subjects: Vec<&str> = Vec::new();
-    for f in &report.findings {
-        if !subjects.contains(&f.subject.as_str()) {
-            subjects.push(&f.subject);
-        }
-    }
-    for s in subjects {
-        writeln!(out, "\n{}", render::bold(s))?;
-        for f in report.findings.iter().filter(|f| f.subject == s) {
-            let sev = match f.severity {
-                Severity::Error => render::error("error"),
-                Severity::Warning => render::warn("warning"),
-                Severity::Info => render::dim("info"),
-            };
-            writeln!(out, "  {sev} [{}] {}", f.id.as_str(), f.message)?;
-            writeln!(out, "    why: {}", f.explanation)?;
-            writeln!(
-                out,
-                "    fix: {}{}",
-                f.fix.text,
-                if f.fix.automatic {
-                    "  (kip doctor --fix)"
-                } else {
-                    ""
-                }
-            )?;
-        }
-    }
-    let s = &report.summary;
-    writeln!(
-        out,
-        "\n{} error(s), {} warning(s), {} info",
-        s.get("error").copied().unwrap_or(0),
-        s.get("warning").copied().unwrap_or(0),
-        s.get("info").copied().unwrap_or(0)
-    )?;
-    Ok(())
 }
