@@ -12,7 +12,6 @@ use crate::render::{self, terminal::Terminal};
 
 pub mod envs;
 pub mod kernel;
-pub mod kernels;
 pub mod which;
 
 #[derive(Parser, Debug)]
@@ -276,7 +275,18 @@ fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<
             json,
             jupyter_json,
             jupyter,
-        } => kernels::run(ctx, prober, jupyter.as_deref(), json, jupyter_json),
+        } => {
+            let (report, status) =
+                flows::kernels::run(ctx, prober, &flows::kernels::Request { jupyter })?;
+            write(if jupyter_json {
+                render::kernels::jupyter_json(&report)
+            } else if json {
+                render::kernels::json(&report)
+            } else {
+                render::kernels::human(&report)
+            });
+            Ok(exit_code(status))
+        }
         Command::Envs { json, jupyter } => {
             let users =
                 crate::jupyter::resolved::kernel_interpreters(ctx, prober, jupyter.as_deref());
@@ -405,7 +415,9 @@ pub fn write(out: render::Output) {
     if !out.stderr.is_empty() {
         let _ = std::io::stderr().write_all(out.stderr.as_bytes());
     }
-    if !out.stdout.is_empty() {
+    if out.styled {
         let _ = render::stdout().write_all(out.stdout.as_bytes());
+    } else if !out.stdout.is_empty() {
+        let _ = std::io::stdout().lock().write_all(out.stdout.as_bytes());
     }
 }

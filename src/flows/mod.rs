@@ -13,6 +13,7 @@ use crate::report::{Event, Reporter};
 pub mod doctor;
 pub mod install;
 pub mod kernel;
+pub mod kernels;
 pub mod list;
 pub mod uninstall;
 pub mod why;

@@ -13,7 +13,7 @@ pub fn human(report: &Report) -> Output {
     if let Some(d) = &report.doctor {
         let _ = write_report(&mut out, &report.jupyter, d);
     }
-    Output::stdout(out)
+    Output::styled(out)
 }
 
 pub fn json(report: &Report) -> Output {

@@ -17,6 +17,7 @@ pub fn human(report: &Report) -> Output {
     Output {
         stdout: dry_run_commands(report),
         stderr: String::new(),
+        styled: false,
     }
 }
 
@@ -25,5 +26,6 @@ pub fn json(report: &Report) -> Output {
     Output {
         stdout: super::json_line(&report.result),
         stderr: dry_run_commands(report),
+        styled: false,
     }
 }

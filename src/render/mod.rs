@@ -5,6 +5,7 @@
 pub mod doctor;
 pub mod install;
 pub mod kernel;
+pub mod kernels;
 pub mod list;
 pub mod terminal;
 pub mod uninstall;
@@ -15,13 +16,25 @@ pub mod why;
 pub struct Output {
     pub stdout: String,
     pub stderr: String,
+    /// stdout holds colour, to be stripped when it is not a terminal. Other text is written
+    /// byte for byte (JSON, `--jupyter-json`, file names as they are).
+    pub styled: bool,
 }
 
 impl Output {
     pub fn stdout(text: String) -> Output {
         Output {
             stdout: text,
-            stderr: String::new(),
+            ..Output::default()
+        }
+    }
+
+    /// Text for people with colour in it.
+    pub fn styled(text: String) -> Output {
+        Output {
+            stdout: text,
+            styled: true,
+            ..Output::default()
         }
     }
 }
