@@ -10,7 +10,6 @@ use crate::flows::{self, Status};
 use crate::python::probe::Prober;
 use crate::render::{self, terminal::Terminal};
 
-pub mod envs;
 pub mod kernel;
 pub mod which;
 
@@ -288,9 +287,14 @@ fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<
             Ok(exit_code(status))
         }
         Command::Envs { json, jupyter } => {
-            let users =
-                crate::jupyter::resolved::kernel_interpreters(ctx, prober, jupyter.as_deref());
-            envs::run(ctx, prober, json, &users)
+            let (report, status) = flows::envs::run(ctx, prober, &flows::envs::Request { jupyter });
+            Ok(finish(
+                status,
+                json,
+                &report,
+                render::envs::human,
+                render::envs::json,
+            ))
         }
         Command::Which { commands, json } => which::run(ctx, &commands, json),
         Command::Install(i) => {

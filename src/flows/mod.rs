@@ -11,6 +11,7 @@ use crate::python::probe::Prober;
 use crate::report::{Event, Reporter};
 
 pub mod doctor;
+pub mod envs;
 pub mod install;
 pub mod kernel;
 pub mod kernels;

@@ -3,6 +3,7 @@
 //! (anstream strips it when piped).
 
 pub mod doctor;
+pub mod envs;
 pub mod install;
 pub mod kernel;
 pub mod kernels;
