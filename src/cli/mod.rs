@@ -11,7 +11,6 @@ use crate::python::probe::Prober;
 use crate::render::{self, terminal::Terminal};
 
 pub mod kernel;
-pub mod which;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -296,7 +295,17 @@ fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<
                 render::envs::json,
             ))
         }
-        Command::Which { commands, json } => which::run(ctx, &commands, json),
+        Command::Which { commands, json } => {
+            let req = flows::which::Request { commands };
+            let (report, status) = flows::which::run(ctx, &mut Terminal::new(), &req);
+            Ok(finish(
+                status,
+                json,
+                &report,
+                render::which::human,
+                render::which::json,
+            ))
+        }
         Command::Install(i) => {
             let json = i.json;
             let (report, status) =

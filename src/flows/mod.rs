@@ -17,6 +17,7 @@ pub mod kernel;
 pub mod kernels;
 pub mod list;
 pub mod uninstall;
+pub mod which;
 pub mod why;
 
 /// How a verb ended; the CLI maps it to the exit code (PRODUCT.md: 0 success, 1 the operation

@@ -10,6 +10,7 @@ pub mod kernels;
 pub mod list;
 pub mod terminal;
 pub mod uninstall;
+pub mod which;
 pub mod why;
 
 /// What a renderer produced for each stream; the CLI writes it.
