@@ -22,6 +22,9 @@ pub mod kernel;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Show kip's debug output on stderr (every interpreter probe); KIP_DEBUG=1 does the same.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -255,6 +258,9 @@ pub fn main() -> i32 {
             return 2;
         }
     };
+    if cli.verbose || ctx.vars.contains("KIP_DEBUG") {
+        debug_output();
+    }
     // One prober for the invocation: its memo answers each interpreter once.
     let prober = Prober::new(crate::context::cache_dir(&ctx.vars), &ctx.vars);
     match dispatch(&ctx, &prober, cli.command) {
@@ -398,6 +404,18 @@ fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<
             ))
         }
     }
+}
+
+/// kip's debug channel (`tracing` events at debug level) as plain lines on stderr.
+fn debug_output() {
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_level(false)
+        .with_target(false)
+        .with_ansi(false)
+        .try_init();
 }
 
 /// PRODUCT.md's exit codes.

@@ -215,9 +215,7 @@ impl Prober {
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .env_remove("PYTHONSTARTUP")
             .env_remove("PYTHONINSPECT");
-        if self.vars.contains("KIP_DEBUG") {
-            eprintln!("kip: probing {}", python.display());
-        }
+        tracing::debug!("kip: probing {}", python.display());
         self.runs.fetch_add(1, Ordering::SeqCst);
         let timeout = process::probe_timeout(&self.vars);
         let out = match process::run_captured(cmd, timeout) {
