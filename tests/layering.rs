@@ -30,10 +30,8 @@ fn read_src() -> Sources {
                 .iter()
                 .map(|c| c.to_string_lossy().into_owned())
                 .collect();
-            if matches!(
-                parts.last().map(String::as_str),
-                Some("mod" | "lib" | "main")
-            ) {
+            // main.rs stays "main": the binary, beside the library's root ("").
+            if matches!(parts.last().map(String::as_str), Some("mod" | "lib")) {
                 parts.pop();
             }
             let text = std::fs::read_to_string(&p).unwrap();
@@ -237,6 +235,38 @@ fn upward_imports(src: &Sources) -> Vec<String> {
     bad
 }
 
+/// Only the faces write to the terminal or ask: `cli/` and `render/`.
+const SPEAKERS: [&str; 2] = ["cli", "render"];
+
+/// `module: what` for every print macro or `dialoguer` use outside [`SPEAKERS`].
+fn stray_output(src: &Sources) -> Vec<String> {
+    const WORDS: [&str; 5] = ["print!", "println!", "eprint!", "eprintln!", "dialoguer"];
+    let mut bad = Vec::new();
+    for (m, text) in src {
+        if SPEAKERS.contains(&m.split("::").next().unwrap_or("")) {
+            continue;
+        }
+        let code: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for w in WORDS {
+            let mut from = 0;
+            while let Some(i) = code[from..].find(w) {
+                let at = from + i;
+                // `eprintln!` contains `println!`; count each use once, by its own name.
+                let before = code[..at].chars().next_back();
+                if !before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                    bad.push(format!("{m}: {w}"));
+                }
+                from = at + w.len();
+            }
+        }
+    }
+    bad
+}
+
 fn tree(files: &[(&str, &str)]) -> Sources {
     files
         .iter()
@@ -314,6 +344,46 @@ fn the_layer_check_sees_each_kind_of_upward_import() {
             "flows::install imports crate::render",
             "install imports crate::flows::install",
             "render::install imports crate::cli",
+        ]
+    );
+}
+
+#[test]
+fn only_cli_and_render_print_or_prompt() {
+    let bad = stray_output(&read_src());
+    assert!(
+        bad.is_empty(),
+        "output outside src/cli/ and src/render/ (send an Event to the Reporter instead):\n  {}",
+        bad.join("\n  ")
+    );
+}
+
+#[test]
+fn the_output_check_sees_each_macro_and_the_picker() {
+    let t = tree(&[
+        ("cli", "fn f() { println!(\"ok\"); }"),
+        (
+            "render::terminal",
+            "fn f() { dialoguer::Select::new(); eprintln!(); }",
+        ),
+        ("flows::install", "fn f() { eprintln!(\"x\"); }"),
+        ("install::run", "fn f() { print!(\"x\"); eprint!(\"y\"); }"),
+        ("install::target", "fn f() { dialoguer::Select::new(); }"),
+        (
+            "python::probe",
+            "// println!(\"a comment\")\nfn f() { println!(); }",
+        ),
+    ]);
+    let mut bad = stray_output(&t);
+    bad.sort();
+    assert_eq!(
+        bad,
+        [
+            "flows::install: eprintln!",
+            "install::run: eprint!",
+            "install::run: print!",
+            "install::target: dialoguer",
+            "python::probe: println!",
         ]
     );
 }
