@@ -117,3 +117,68 @@ fn install_flow_asks_no_one_and_names_the_choices_without_a_target() {
         rec.events
     );
 }
+
+/// The same install read from the binary through `--json-stream`: one JSON object per line,
+/// the events in order, then `{"report": …}` equal to what `--json` prints.
+#[test]
+fn json_stream_carries_the_events_then_the_json_report() {
+    let w = World::new();
+    std::os::unix::fs::symlink(&toolbox().uv, w.bin().join("uv")).unwrap();
+    let venv = w.uv_venv(&w.root().join("v"), &toolbox().base_python, false);
+    let wheel = w.wheel("flowdemo", "2.0", &[("flowdemo", "X = 2\n")]);
+    w.set_var("PIP_NO_INDEX", "1");
+    w.set_var("PIP_FIND_LINKS", wheel.parent().unwrap().to_str().unwrap());
+    let py = venv.python.to_str().unwrap();
+    let lines = |out: &support::Out| -> Vec<serde_json::Value> {
+        out.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
+            .collect()
+    };
+
+    // A dry run twice: --json's document is the stream's last line.
+    let dry = ["install", "flowdemo", "--python", py, "--dry-run"];
+    let json = w.kip(&[&dry[..], &["--json"]].concat());
+    json.ok();
+    let stream = w.kip(&[&dry[..], &["--json-stream"]].concat());
+    stream.ok();
+    let got = lines(&stream);
+    assert_eq!(
+        got.last().unwrap()["report"],
+        json.json(),
+        "{}",
+        stream.stdout
+    );
+    assert_eq!(stream.stderr, "", "everything is on stdout");
+
+    // The real install: target, index settings, the command, the proof, then the report.
+    let out = w.kip(&["install", "flowdemo", "--python", py, "--json-stream"]);
+    out.ok();
+    let got = lines(&out);
+    let kinds: Vec<&str> = got
+        .iter()
+        .map(|v| v["event"].as_str().unwrap_or("report"))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["target", "note", "running", "proof", "report"],
+        "{}",
+        out.stdout
+    );
+    assert_eq!(got[0]["prefix"], venv.prefix.to_str().unwrap());
+    assert!(got[1]["text"].as_str().unwrap().starts_with("index: "));
+    assert!(got[2]["command"]
+        .as_str()
+        .unwrap()
+        .ends_with("--no-index flowdemo"));
+    assert_eq!(
+        got[3]["result"],
+        serde_json::json!({"module": "flowdemo", "ok": true, "error": null})
+    );
+    let report = &got[4]["report"];
+    assert_eq!(report["installer"], "uv");
+    assert_eq!(report["changed"][0]["name"], "flowdemo");
+    assert_eq!(report["ok"], true);
+    // Nothing for people on stderr but the installer's own output.
+    assert!(!out.stderr.contains("target:"), "{}", out.stderr);
+}

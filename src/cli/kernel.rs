@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use crate::cli::finish;
+use crate::cli::{finish, Mode};
 use crate::context::Context;
 use crate::python::probe::Prober;
 use crate::render::terminal::Terminal;
@@ -27,6 +27,9 @@ pub enum KernelCommand {
         /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
+        /// JSON lines on stdout: every event as it happens, then the `--json` report.
+        #[arg(long, conflicts_with = "json")]
+        json_stream: bool,
         /// Whose kernels: a `jupyter` command, or a Python whose env has Jupyter.
         #[arg(long, value_name = "PATH")]
         jupyter: Option<PathBuf>,
@@ -47,6 +50,9 @@ pub enum KernelCommand {
         /// One JSON object on stdout (schema: docs/json.md).
         #[arg(long)]
         json: bool,
+        /// JSON lines on stdout: every event as it happens, then the `--json` report.
+        #[arg(long, conflicts_with = "json")]
+        json_stream: bool,
         /// Whose kernels: a `jupyter` command, or a Python whose env has Jupyter.
         #[arg(long, value_name = "PATH")]
         jupyter: Option<PathBuf>,
@@ -94,6 +100,9 @@ pub struct AddArgs {
     /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
     #[arg(long)]
     pub json: bool,
+    /// JSON lines on stdout: every event as it happens, then the `--json` report.
+    #[arg(long, conflicts_with = "json")]
+    pub json_stream: bool,
     /// Whose kernels: a `jupyter` command, or a Python whose env has Jupyter.
     #[arg(long, value_name = "PATH")]
     pub jupyter: Option<PathBuf>,
@@ -104,7 +113,7 @@ pub fn run(ctx: &Context, prober: &Prober, cmd: KernelCommand) -> anyhow::Result
     use crate::render::kernel as show;
     Ok(match cmd {
         KernelCommand::Add(a) => {
-            let json = a.json;
+            let mode = Mode::new(a.json, a.json_stream);
             let req = flow::AddRequest {
                 env: a.env,
                 venv: a.venv,
@@ -119,31 +128,33 @@ pub fn run(ctx: &Context, prober: &Prober, cmd: KernelCommand) -> anyhow::Result
                 allow_user_site: a.allow_user_site,
                 jupyter: a.jupyter,
             };
-            let (report, status) = flow::add(ctx, prober, &mut Terminal::with_json(json), &req)?;
-            finish(status, json, &report, show::add_human, show::add_json)
+            let (report, status) = flow::add(ctx, prober, &mut *mode.reporter(), &req)?;
+            finish(status, mode, &report, show::add_human, show::add_json)
         }
         KernelCommand::Fix {
             names,
             all,
             yes,
             json,
+            json_stream,
             jupyter,
         } => {
+            let mode = Mode::new(json, json_stream);
             let req = flow::FixRequest {
                 names,
                 all,
                 yes,
                 jupyter,
             };
-            let (report, status) = flow::fix(ctx, prober, &mut Terminal::with_json(json), &req)?;
-            finish(status, json, &report, show::fix_human, show::fix_json)
+            let (report, status) = flow::fix(ctx, prober, &mut *mode.reporter(), &req)?;
+            finish(status, mode, &report, show::fix_human, show::fix_json)
         }
         KernelCommand::Remove { name, yes, jupyter } => {
             let req = flow::RemoveRequest { name, yes, jupyter };
             let (report, status) = flow::remove(ctx, prober, &mut Terminal::new(), &req)?;
             finish(
                 status,
-                false,
+                Mode::Human,
                 &report,
                 show::remove_human,
                 show::remove_human,
@@ -152,11 +163,13 @@ pub fn run(ctx: &Context, prober: &Prober, cmd: KernelCommand) -> anyhow::Result
         KernelCommand::Show {
             name,
             json,
+            json_stream,
             jupyter,
         } => {
+            let mode = Mode::new(json, json_stream);
             let req = flow::ShowRequest { name, jupyter };
-            let (report, status) = flow::show(ctx, prober, &mut Terminal::new(), &req)?;
-            finish(status, json, &report, show::show_human, show::show_json)
+            let (report, status) = flow::show(ctx, prober, &mut *mode.reporter(), &req)?;
+            finish(status, mode, &report, show::show_human, show::show_json)
         }
     })
 }

@@ -9,6 +9,7 @@ use crate::context::Context;
 use crate::flows::{self, Status};
 use crate::python::probe::Prober;
 use crate::render::{self, terminal::Terminal};
+use crate::report::Reporter;
 
 pub mod kernel;
 
@@ -34,6 +35,9 @@ pub enum Command {
         /// kip's own JSON schema (docs/json.md).
         #[arg(long, conflicts_with = "jupyter_json")]
         json: bool,
+        /// JSON lines on stdout: every event as it happens, then the `--json` report.
+        #[arg(long, conflicts_with_all = ["json", "jupyter_json"])]
+        json_stream: bool,
         /// Exactly what `jupyter kernelspec list --json` prints.
         #[arg(long)]
         jupyter_json: bool,
@@ -46,6 +50,9 @@ pub enum Command {
         /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
+        /// JSON lines on stdout: every event as it happens, then the `--json` report.
+        #[arg(long, conflicts_with = "json")]
+        json_stream: bool,
         /// Whose kernels to attribute to environments.
         #[arg(long, value_name = "PATH")]
         jupyter: Option<PathBuf>,
@@ -62,6 +69,9 @@ pub enum Command {
         /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
+        /// JSON lines on stdout: every event as it happens, then the `--json` report.
+        #[arg(long, conflicts_with = "json")]
+        json_stream: bool,
         /// Apply the fixes marked automatic, then check again.
         #[arg(long)]
         fix: bool,
@@ -84,6 +94,9 @@ pub enum Command {
         /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
+        /// JSON lines on stdout: every event as it happens, then the `--json` report.
+        #[arg(long, conflicts_with = "json")]
+        json_stream: bool,
     },
     /// Installed distributions of the target, and who installed each (conda, pip, uv).
     List {
@@ -92,6 +105,9 @@ pub enum Command {
         /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
+        /// JSON lines on stdout: every event as it happens, then the `--json` report.
+        #[arg(long, conflicts_with = "json")]
+        json_stream: bool,
     },
     /// Can the target import MODULE, and from where? If not, where else is it installed?
     Why {
@@ -101,6 +117,9 @@ pub enum Command {
         /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
+        /// JSON lines on stdout: every event as it happens, then the `--json` report.
+        #[arg(long, conflicts_with = "json")]
+        json_stream: bool,
     },
     /// Every PATH match of python/pip/conda/jupyter/… and the interpreter each runs.
     Which {
@@ -109,6 +128,9 @@ pub enum Command {
         /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
+        /// JSON lines on stdout: every event as it happens, then the `--json` report.
+        #[arg(long, conflicts_with = "json")]
+        json_stream: bool,
     },
 }
 
@@ -163,6 +185,9 @@ pub struct InstallCli {
     /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
     #[arg(long)]
     pub json: bool,
+    /// JSON lines on stdout: every event as it happens, then the `--json` report.
+    #[arg(long, conflicts_with = "json")]
+    pub json_stream: bool,
     /// Upgrade the named packages.
     #[arg(short = 'U', long)]
     pub upgrade: bool,
@@ -277,48 +302,63 @@ fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<
     match command {
         Command::Kernels {
             json,
+            json_stream,
             jupyter_json,
             jupyter,
         } => {
             let (report, status) =
                 flows::kernels::run(ctx, prober, &flows::kernels::Request { jupyter })?;
-            write(if jupyter_json {
-                render::kernels::jupyter_json(&report)
-            } else if json {
-                render::kernels::json(&report)
-            } else {
-                render::kernels::human(&report)
-            });
-            Ok(exit_code(status))
-        }
-        Command::Envs { json, jupyter } => {
-            let (report, status) = flows::envs::run(ctx, prober, &flows::envs::Request { jupyter });
+            if jupyter_json {
+                write(render::kernels::jupyter_json(&report));
+                return Ok(exit_code(status));
+            }
+            let mode = Mode::new(json, json_stream);
             Ok(finish(
                 status,
-                json,
+                mode,
+                &report,
+                render::kernels::human,
+                render::kernels::json,
+            ))
+        }
+        Command::Envs {
+            json,
+            json_stream,
+            jupyter,
+        } => {
+            let (report, status) = flows::envs::run(ctx, prober, &flows::envs::Request { jupyter });
+            let mode = Mode::new(json, json_stream);
+            Ok(finish(
+                status,
+                mode,
                 &report,
                 render::envs::human,
                 render::envs::json,
             ))
         }
-        Command::Which { commands, json } => {
+        Command::Which {
+            commands,
+            json,
+            json_stream,
+        } => {
+            let mode = Mode::new(json, json_stream);
             let req = flows::which::Request { commands };
-            let (report, status) = flows::which::run(ctx, &mut Terminal::new(), &req);
+            let (report, status) = flows::which::run(ctx, &mut *mode.reporter(), &req);
             Ok(finish(
                 status,
-                json,
+                mode,
                 &report,
                 render::which::human,
                 render::which::json,
             ))
         }
         Command::Install(i) => {
-            let json = i.json;
+            let mode = Mode::new(i.json, i.json_stream);
             let (report, status) =
-                flows::install::run(ctx, prober, &mut Terminal::new(), &i.into_request())?;
+                flows::install::run(ctx, prober, &mut *mode.reporter(), &i.into_request())?;
             Ok(finish(
                 status,
-                json,
+                mode,
                 &report,
                 render::install::human,
                 render::install::json,
@@ -329,17 +369,19 @@ fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<
             target,
             break_system_packages,
             json,
+            json_stream,
         } => {
+            let mode = Mode::new(json, json_stream);
             let req = flows::uninstall::Request {
                 names,
                 target: target.target_args(),
                 jupyter: target.jupyter,
                 break_system_packages,
             };
-            let (report, status) = flows::uninstall::run(ctx, prober, &mut Terminal::new(), &req)?;
+            let (report, status) = flows::uninstall::run(ctx, prober, &mut *mode.reporter(), &req)?;
             Ok(finish(
                 status,
-                json,
+                mode,
                 &report,
                 render::uninstall::human,
                 render::uninstall::json,
@@ -349,9 +391,11 @@ fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<
             file,
             target,
             json,
+            json_stream,
             fix,
             yes,
         } => {
+            let mode = Mode::new(json, json_stream);
             let req = flows::doctor::Request {
                 notebook: file.or_else(|| target.notebook.clone()),
                 target: target.target_args(),
@@ -359,11 +403,10 @@ fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<
                 fix,
                 yes,
             };
-            let (report, status) =
-                flows::doctor::run(ctx, prober, &mut Terminal::with_json(json), &req)?;
+            let (report, status) = flows::doctor::run(ctx, prober, &mut *mode.reporter(), &req)?;
             Ok(finish(
                 status,
-                json,
+                mode,
                 &report,
                 render::doctor::human,
                 render::doctor::json,
@@ -374,34 +417,70 @@ fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<
             module,
             target,
             json,
+            json_stream,
         } => {
+            let mode = Mode::new(json, json_stream);
             let req = flows::why::Request {
                 module,
                 target: target.target_args(),
                 jupyter: target.jupyter,
             };
-            let (report, status) = flows::why::run(ctx, prober, &mut Terminal::new(), &req)?;
+            let (report, status) = flows::why::run(ctx, prober, &mut *mode.reporter(), &req)?;
             Ok(finish(
                 status,
-                json,
+                mode,
                 &report,
                 render::why::human,
                 render::why::json,
             ))
         }
-        Command::List { target, json } => {
+        Command::List {
+            target,
+            json,
+            json_stream,
+        } => {
+            let mode = Mode::new(json, json_stream);
             let req = flows::list::Request {
                 target: target.target_args(),
                 jupyter: target.jupyter,
             };
-            let (report, status) = flows::list::run(ctx, prober, &mut Terminal::new(), &req)?;
+            let (report, status) = flows::list::run(ctx, prober, &mut *mode.reporter(), &req)?;
             Ok(finish(
                 status,
-                json,
+                mode,
                 &report,
                 render::list::human,
                 render::list::json,
             ))
+        }
+    }
+}
+
+/// How a verb's result is shown: for people, one JSON document (`--json`), or JSON lines of
+/// events and then that document (`--json-stream`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Human,
+    Json,
+    JsonStream,
+}
+
+impl Mode {
+    pub fn new(json: bool, json_stream: bool) -> Mode {
+        match (json, json_stream) {
+            (_, true) => Mode::JsonStream,
+            (true, false) => Mode::Json,
+            (false, false) => Mode::Human,
+        }
+    }
+
+    /// The reporter of this face: the terminal (its stdout kept for the JSON document with
+    /// `--json`), or JSON lines.
+    pub fn reporter(self) -> Box<dyn Reporter> {
+        match self {
+            Mode::Human => Box::new(Terminal::new()),
+            Mode::Json => Box::new(Terminal::with_json(true)),
+            Mode::JsonStream => Box::new(render::stream::JsonLines),
         }
     }
 }
@@ -431,12 +510,19 @@ pub fn exit_code(status: Status) -> i32 {
 /// Render a flow's report (JSON or for people), write it, and map the status to the exit code.
 pub fn finish<R>(
     status: Status,
-    json: bool,
+    mode: Mode,
     report: &R,
     human: fn(&R) -> render::Output,
     as_json: fn(&R) -> render::Output,
 ) -> i32 {
-    write(if json { as_json(report) } else { human(report) });
+    match mode {
+        Mode::Human => write(human(report)),
+        Mode::Json => write(as_json(report)),
+        // Everything a person would read beside the document is in the events or the report.
+        Mode::JsonStream => write(render::Output::stdout(render::stream::report_line(
+            &as_json(report).stdout,
+        ))),
+    }
     exit_code(status)
 }
 

@@ -8,6 +8,7 @@ pub mod install;
 pub mod kernel;
 pub mod kernels;
 pub mod list;
+pub mod stream;
 pub mod terminal;
 pub mod uninstall;
 pub mod which;
