@@ -152,6 +152,12 @@ pub struct TargetFlags {
     /// The kernel named in this notebook's metadata.kernelspec.name.
     #[arg(long, value_name = "FILE.ipynb")]
     pub notebook: Option<PathBuf>,
+    /// A running kernel by its process id (also one no kernelspec names).
+    #[arg(long, value_name = "PID")]
+    pub kernel_pid: Option<i32>,
+    /// A running kernel by the connection file it was started with.
+    #[arg(long, value_name = "FILE")]
+    pub connection_file: Option<PathBuf>,
     /// Whose view of the kernels: a `jupyter` command, or a Python whose env has Jupyter.
     #[arg(long, value_name = "PATH")]
     pub jupyter: Option<PathBuf>,
@@ -165,6 +171,8 @@ impl TargetFlags {
             prefix: self.prefix.clone(),
             env: self.env.clone(),
             notebook: self.notebook.clone(),
+            kernel_pid: self.kernel_pid,
+            connection_file: self.connection_file.clone(),
         }
     }
 }

@@ -26,6 +26,10 @@ pub struct TargetArgs {
     pub prefix: Option<PathBuf>,
     pub env: Option<String>,
     pub notebook: Option<PathBuf>,
+    /// A running kernel process, named by its pid (a kernel no kernelspec names, too).
+    pub kernel_pid: Option<i32>,
+    /// A running kernel, named by the connection file it was started with (`-f FILE`).
+    pub connection_file: Option<PathBuf>,
 }
 
 impl TargetArgs {
@@ -35,6 +39,16 @@ impl TargetArgs {
             && self.prefix.is_none()
             && self.env.is_none()
             && self.notebook.is_none()
+            && self.kernel_pid.is_none()
+            && self.connection_file.is_none()
+    }
+
+    /// A target that is a kernel (read through a Jupyter's kernelspecs).
+    fn names_a_kernel(&self) -> bool {
+        self.notebook.is_some()
+            || self.kernel.is_some()
+            || self.kernel_pid.is_some()
+            || self.connection_file.is_some()
     }
 }
 
@@ -126,7 +140,7 @@ pub fn resolve(
 
 /// `--prefix`, `--python` or `--env`, when no kernel target (`--notebook`, `--kernel`) is given.
 fn direct(ctx: &Context, args: &TargetArgs) -> Option<Result<Target, TargetError>> {
-    if args.notebook.is_some() || args.kernel.is_some() {
+    if args.names_a_kernel() {
         return None;
     }
     if let Some(p) = &args.prefix {
@@ -159,10 +173,29 @@ fn from_kernels(
     if let Some(name) = &args.kernel {
         return from_kernel(ctx, view, kernels, name, "--kernel");
     }
+    if let Some(pid) = args.kernel_pid {
+        let k = runtime::kernel_process(pid).ok_or_else(|| {
+            TargetError::NotFound(format!(
+                "--kernel-pid {pid}: no running ipykernel process has that pid"
+            ))
+        })?;
+        return from_running_kernel(ctx, view, kernels, &k, Some(&format!("--kernel-pid {pid}")));
+    }
+    if let Some(file) = &args.connection_file {
+        let file = absolute(ctx, file);
+        let k = runtime::kernel_by_connection_file(&file).ok_or_else(|| {
+            TargetError::NotFound(format!(
+                "--connection-file {}: no running ipykernel process was started with it",
+                file.display()
+            ))
+        })?;
+        let how = format!("--connection-file {}", file.display());
+        return from_running_kernel(ctx, view, kernels, &k, Some(&how));
+    }
     // No target: inside a kernel first, never a prompt there.
     let inside = ctx.vars.get("JPY_PARENT_PID").is_some();
     if let Some(k) = runtime::enclosing_kernel() {
-        return from_running_kernel(ctx, view, kernels, &k);
+        return from_running_kernel(ctx, view, kernels, &k, None);
     }
     if inside {
         return Err(TargetError::Usage(format!(
@@ -250,16 +283,22 @@ fn from_kernel(
     })
 }
 
+/// A running kernel process: the enclosing one (`named_by` is `None`), or one a flag names
+/// (`--kernel-pid`, `--connection-file`), resolved the same way.
 fn from_running_kernel(
     ctx: &Context,
     view: &JupyterView,
     kernels: &[ResolvedKernel],
     k: &runtime::KernelProcess,
+    named_by: Option<&str>,
 ) -> Result<Target, TargetError> {
     let env = classify::classify_interpreter(ctx, &k.interpreter).ok_or_else(|| {
+        let whose = match named_by {
+            Some(flag) => format!("{flag}: kernel process {}", k.pid),
+            None => format!("kip runs inside kernel process {}", k.pid),
+        };
         TargetError::NotFound(format!(
-            "kip runs inside kernel process {} whose interpreter {} is not a recognisable Python; {}",
-            k.pid,
+            "{whose} whose interpreter {} is not a recognisable Python; {}",
             k.interpreter.display(),
             choices(kernels)
         ))
@@ -282,12 +321,20 @@ fn from_running_kernel(
     Ok(Target {
         python: k.interpreter.clone(),
         kernel: k.kernel_name.clone(),
-        why: format!(
-            "running inside kernel {} (pid {}), whose Python is {}",
-            k.kernel_name.as_deref().unwrap_or("?"),
-            k.pid,
-            k.interpreter.display()
-        ),
+        why: match named_by {
+            None => format!(
+                "running inside kernel {} (pid {}), whose Python is {}",
+                k.kernel_name.as_deref().unwrap_or("?"),
+                k.pid,
+                k.interpreter.display()
+            ),
+            Some(flag) => format!(
+                "{flag} → kernel {} (pid {}), whose Python is {}",
+                k.kernel_name.as_deref().unwrap_or("?"),
+                k.pid,
+                k.interpreter.display()
+            ),
+        },
         env,
         kernel_env,
     })
