@@ -6,7 +6,7 @@
 //! pixi, `frozen` → frozen); otherwise a base install, whose version comes from the getpath
 //! landmark `lib/python3.X/os.py`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -157,15 +157,3 @@ impl Environment {
     }
 }
 
-/// Paths of the pieces of an environment, for callers that only need a quick answer.
-pub fn prefix_of_interpreter(python: &Path) -> Option<PathBuf> {
-    let dir = python.parent()?;
-    if dir
-        .file_name()
-        .is_some_and(|n| n == "bin" || n == "Scripts")
-    {
-        dir.parent().map(Path::to_path_buf)
-    } else {
-        Some(dir.to_path_buf())
-    }
-}
