@@ -5,10 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use crate::cli::{finish, Mode};
+use crate::cli::face;
 use crate::context::Context;
 use crate::python::probe::Prober;
-use crate::render::terminal::Terminal;
 
 #[derive(Subcommand, Debug)]
 pub enum KernelCommand {
@@ -111,9 +110,8 @@ pub struct AddArgs {
 pub fn run(ctx: &Context, prober: &Prober, cmd: KernelCommand) -> anyhow::Result<i32> {
     use crate::flows::kernel as flow;
     use crate::render::kernel as show;
-    Ok(match cmd {
+    match cmd {
         KernelCommand::Add(a) => {
-            let mode = Mode::new(a.json, a.json_stream);
             let req = flow::AddRequest {
                 env: a.env,
                 venv: a.venv,
@@ -128,8 +126,13 @@ pub fn run(ctx: &Context, prober: &Prober, cmd: KernelCommand) -> anyhow::Result
                 allow_user_site: a.allow_user_site,
                 jupyter: a.jupyter,
             };
-            let (report, status) = flow::add(ctx, prober, &mut *mode.reporter(), &req)?;
-            finish(status, mode, &report, show::add_human, show::add_json)
+            face(
+                a.json,
+                a.json_stream,
+                show::add_human,
+                show::add_json,
+                |r| flow::add(ctx, prober, r, &req),
+            )
         }
         KernelCommand::Fix {
             names,
@@ -139,26 +142,21 @@ pub fn run(ctx: &Context, prober: &Prober, cmd: KernelCommand) -> anyhow::Result
             json_stream,
             jupyter,
         } => {
-            let mode = Mode::new(json, json_stream);
             let req = flow::FixRequest {
                 names,
                 all,
                 yes,
                 jupyter,
             };
-            let (report, status) = flow::fix(ctx, prober, &mut *mode.reporter(), &req)?;
-            finish(status, mode, &report, show::fix_human, show::fix_json)
+            face(json, json_stream, show::fix_human, show::fix_json, |r| {
+                flow::fix(ctx, prober, r, &req)
+            })
         }
         KernelCommand::Remove { name, yes, jupyter } => {
             let req = flow::RemoveRequest { name, yes, jupyter };
-            let (report, status) = flow::remove(ctx, prober, &mut Terminal::new(), &req)?;
-            finish(
-                status,
-                Mode::Human,
-                &report,
-                show::remove_human,
-                show::remove_human,
-            )
+            face(false, false, show::remove_human, show::remove_human, |r| {
+                flow::remove(ctx, prober, r, &req)
+            })
         }
         KernelCommand::Show {
             name,
@@ -166,10 +164,10 @@ pub fn run(ctx: &Context, prober: &Prober, cmd: KernelCommand) -> anyhow::Result
             json_stream,
             jupyter,
         } => {
-            let mode = Mode::new(json, json_stream);
             let req = flow::ShowRequest { name, jupyter };
-            let (report, status) = flow::show(ctx, prober, &mut *mode.reporter(), &req)?;
-            finish(status, mode, &report, show::show_human, show::show_json)
+            face(json, json_stream, show::show_human, show::show_json, |r| {
+                flow::show(ctx, prober, r, &req)
+            })
         }
-    })
+    }
 }

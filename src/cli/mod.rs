@@ -334,44 +334,36 @@ fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<
             json_stream,
             jupyter,
         } => {
-            let (report, status) = flows::envs::run(ctx, prober, &flows::envs::Request { jupyter });
-            let mode = Mode::new(json, json_stream);
-            Ok(finish(
-                status,
-                mode,
-                &report,
+            let req = flows::envs::Request { jupyter };
+            face(
+                json,
+                json_stream,
                 render::envs::human,
                 render::envs::json,
-            ))
+                |_| Ok(flows::envs::run(ctx, prober, &req)),
+            )
         }
         Command::Which {
             commands,
             json,
             json_stream,
         } => {
-            let mode = Mode::new(json, json_stream);
             let req = flows::which::Request { commands };
-            let (report, status) = flows::which::run(ctx, &mut *mode.reporter(), &req);
-            Ok(finish(
-                status,
-                mode,
-                &report,
+            face(
+                json,
+                json_stream,
                 render::which::human,
                 render::which::json,
-            ))
+                |r| Ok(flows::which::run(ctx, r, &req)),
+            )
         }
-        Command::Install(i) => {
-            let mode = Mode::new(i.json, i.json_stream);
-            let (report, status) =
-                flows::install::run(ctx, prober, &mut *mode.reporter(), &i.into_request())?;
-            Ok(finish(
-                status,
-                mode,
-                &report,
-                render::install::human,
-                render::install::json,
-            ))
-        }
+        Command::Install(i) => face(
+            i.json,
+            i.json_stream,
+            render::install::human,
+            render::install::json,
+            |r| flows::install::run(ctx, prober, r, &i.into_request()),
+        ),
         Command::Uninstall {
             names,
             target,
@@ -379,21 +371,19 @@ fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<
             json,
             json_stream,
         } => {
-            let mode = Mode::new(json, json_stream);
             let req = flows::uninstall::Request {
                 names,
                 target: target.target_args(),
                 jupyter: target.jupyter,
                 break_system_packages,
             };
-            let (report, status) = flows::uninstall::run(ctx, prober, &mut *mode.reporter(), &req)?;
-            Ok(finish(
-                status,
-                mode,
-                &report,
+            face(
+                json,
+                json_stream,
                 render::uninstall::human,
                 render::uninstall::json,
-            ))
+                |r| flows::uninstall::run(ctx, prober, r, &req),
+            )
         }
         Command::Doctor {
             file,
@@ -403,7 +393,6 @@ fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<
             fix,
             yes,
         } => {
-            let mode = Mode::new(json, json_stream);
             let req = flows::doctor::Request {
                 notebook: file.or_else(|| target.notebook.clone()),
                 target: target.target_args(),
@@ -411,14 +400,13 @@ fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<
                 fix,
                 yes,
             };
-            let (report, status) = flows::doctor::run(ctx, prober, &mut *mode.reporter(), &req)?;
-            Ok(finish(
-                status,
-                mode,
-                &report,
+            face(
+                json,
+                json_stream,
                 render::doctor::human,
                 render::doctor::json,
-            ))
+                |r| flows::doctor::run(ctx, prober, r, &req),
+            )
         }
         Command::Kernel(k) => kernel::run(ctx, prober, k),
         Command::Why {
@@ -427,41 +415,50 @@ fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<
             json,
             json_stream,
         } => {
-            let mode = Mode::new(json, json_stream);
             let req = flows::why::Request {
                 module,
                 target: target.target_args(),
                 jupyter: target.jupyter,
             };
-            let (report, status) = flows::why::run(ctx, prober, &mut *mode.reporter(), &req)?;
-            Ok(finish(
-                status,
-                mode,
-                &report,
+            face(
+                json,
+                json_stream,
                 render::why::human,
                 render::why::json,
-            ))
+                |r| flows::why::run(ctx, prober, r, &req),
+            )
         }
         Command::List {
             target,
             json,
             json_stream,
         } => {
-            let mode = Mode::new(json, json_stream);
             let req = flows::list::Request {
                 target: target.target_args(),
                 jupyter: target.jupyter,
             };
-            let (report, status) = flows::list::run(ctx, prober, &mut *mode.reporter(), &req)?;
-            Ok(finish(
-                status,
-                mode,
-                &report,
+            face(
+                json,
+                json_stream,
                 render::list::human,
                 render::list::json,
-            ))
+                |r| flows::list::run(ctx, prober, r, &req),
+            )
         }
     }
+}
+
+/// Run a flow through this face's reporter, then render its report and map its status.
+pub fn face<R>(
+    json: bool,
+    json_stream: bool,
+    human: fn(&R) -> render::Output,
+    as_json: fn(&R) -> render::Output,
+    flow: impl FnOnce(&mut dyn Reporter) -> anyhow::Result<(R, Status)>,
+) -> anyhow::Result<i32> {
+    let mode = Mode::new(json, json_stream);
+    let (report, status) = flow(&mut *mode.reporter())?;
+    Ok(finish(status, mode, &report, human, as_json))
 }
 
 /// How a verb's result is shown: for people, one JSON document (`--json`), or JSON lines of

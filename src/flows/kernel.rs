@@ -650,10 +650,28 @@ pub fn fix(
     ))
 }
 
-fn find_exact<'a>(kernels: &'a [ResolvedKernel], name: &str) -> Option<&'a ResolvedKernel> {
-    kernels
-        .iter()
-        .find(|k| k.entry.found.name.to_string_lossy() == name)
+/// The kernel named exactly `name` in the chosen Jupyter; `Err(status)` once the reason there
+/// is none was reported.
+fn named_kernel(
+    ctx: &Context,
+    prober: &Prober,
+    r: &mut dyn Reporter,
+    verb: &str,
+    name: &str,
+    jupyter: Option<&Path>,
+) -> anyhow::Result<Result<ResolvedKernel, Status>> {
+    if let Err(e) = check_kernel_name(name) {
+        r.event(Event::error(verb, e.to_string()));
+        return Ok(Err(Status::Usage));
+    }
+    let view = view::select(ctx, prober, jupyter)?;
+    let found = kernels_of(ctx, &view)
+        .into_iter()
+        .find(|k| k.entry.found.name.to_string_lossy() == name);
+    Ok(found.ok_or_else(|| {
+        r.event(Event::error(verb, format!("no kernel named {name:?}")));
+        Status::Failure
+    }))
 }
 
 pub fn remove(
@@ -664,13 +682,9 @@ pub fn remove(
 ) -> anyhow::Result<(RemoveReport, Status)> {
     const VERB: &str = "kernel remove";
     let name = req.name.as_str();
-    if let Err(e) = check_kernel_name(name) {
-        return Ok(usage(r, VERB, e.to_string()));
-    }
-    let view = view::select(ctx, prober, req.jupyter.as_deref())?;
-    let kernels = kernels_of(ctx, &view);
-    let Some(k) = find_exact(&kernels, name) else {
-        return Ok(failed(r, VERB, format!("no kernel named {name:?}")));
+    let k = match named_kernel(ctx, prober, r, VERB, name, req.jupyter.as_deref())? {
+        Ok(k) => k,
+        Err(status) => return Ok((RemoveReport::default(), status)),
     };
     if k.entry.found.native {
         return Ok(failed(r, VERB, format!("{name:?} is Jupyter's built-in kernel (ipykernel in its own environment); there is nothing on disk to remove")));
@@ -723,15 +737,10 @@ pub fn show(
     r: &mut dyn Reporter,
     req: &ShowRequest,
 ) -> anyhow::Result<(ShowReport, Status)> {
-    const VERB: &str = "kernel show";
     let name = req.name.as_str();
-    if let Err(e) = check_kernel_name(name) {
-        return Ok(usage(r, VERB, e.to_string()));
-    }
-    let view = view::select(ctx, prober, req.jupyter.as_deref())?;
-    let kernels = kernels_of(ctx, &view);
-    let Some(k) = find_exact(&kernels, name) else {
-        return Ok(failed(r, VERB, format!("no kernel named {name:?}")));
+    let k = match named_kernel(ctx, prober, r, "kernel show", name, req.jupyter.as_deref())? {
+        Ok(k) => k,
+        Err(status) => return Ok((ShowReport::default(), status)),
     };
     let shown = Shown {
         name: name.to_string(),
