@@ -306,6 +306,7 @@ pub fn main() -> i32 {
 }
 
 /// Run one command: args → request → flow → render; the exit code.
+#[allow(clippy::too_many_lines)] // one arm per verb, each args → request → face
 fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<i32> {
     match command {
         Command::Kernels {
@@ -314,20 +315,19 @@ fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<
             jupyter_json,
             jupyter,
         } => {
-            let (report, status) =
-                flows::kernels::run(ctx, prober, &flows::kernels::Request { jupyter })?;
+            let req = flows::kernels::Request { jupyter };
             if jupyter_json {
+                let (report, status) = flows::kernels::run(ctx, prober, &req)?;
                 write(render::kernels::jupyter_json(&report));
                 return Ok(exit_code(status));
             }
-            let mode = Mode::new(json, json_stream);
-            Ok(finish(
-                status,
-                mode,
-                &report,
+            face(
+                json,
+                json_stream,
                 render::kernels::human,
                 render::kernels::json,
-            ))
+                |_| flows::kernels::run(ctx, prober, &req),
+            )
         }
         Command::Envs {
             json,

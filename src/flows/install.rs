@@ -110,38 +110,10 @@ pub fn run(
     r: &mut dyn Reporter,
     args: &Request,
 ) -> anyhow::Result<(Report, Status)> {
-    let wanted = if args.missing {
-        match notebook_missing(ctx, prober, r, args)? {
-            Ok(w) => w,
-            Err(status) => return Ok((Report::default(), status)),
-        }
-    } else {
-        Requirements {
-            specs: args.specs.clone(),
-            exact: args.exact,
-        }
+    let (wanted, mut reqs) = match requirements(ctx, prober, r, args)? {
+        Ok(w) => w,
+        Err(status) => return Ok((Report::default(), status)),
     };
-    if wanted.specs.is_empty()
-        && args.options.requirement_files.is_empty()
-        && args.options.editable.is_empty()
-    {
-        return Ok(usage(
-            r,
-            "nothing to install (give a requirement, -r FILE or -e PATH)",
-        ));
-    }
-    // Parse every requirement and check every named file before anything runs: bad input
-    // exits 2.
-    if let Some(msg) = missing_input_file(ctx, &args.options) {
-        return Ok(usage(r, msg));
-    }
-    let mut reqs: Vec<Requirement> = Vec::new();
-    for s in &wanted.specs {
-        match requirement::parse(s, &ctx.cwd) {
-            Ok(req) => reqs.push(req),
-            Err(e) => return Ok(usage(r, e.to_string())),
-        }
-    }
     r.busy(Some("finding the target environment"));
     let resolved = super::resolve_target(
         ctx,
@@ -182,28 +154,7 @@ pub fn run(
         uv_index_args: &uv_index_args,
         externally_managed_message: em_message,
     };
-    let mut report = Installed {
-        target: TargetReport {
-            python: target.python.clone(),
-            prefix: target.env.prefix.clone(),
-            kind: target.env.kind.as_str(),
-            kernel: target.kernel.clone(),
-            why: target.why.clone(),
-        },
-        installer: String::new(),
-        index: index_desc.clone(),
-        requested: reqs.iter().map(|r| r.installer_arg()).collect(),
-        renamed,
-        commands: Vec::new(),
-        dry_run: args.options.dry_run,
-        installed_from: Vec::new(),
-        already_satisfied: Vec::new(),
-        changed: Vec::new(),
-        proof: Vec::new(),
-        restart: Vec::new(),
-        ok: false,
-        error: None,
-    };
+    let mut report = new_report(&target, args, &index_desc, &reqs, renamed);
     let plan = match plan::plan(&input) {
         Ok(p) => p,
         Err(refusal) => {
@@ -219,37 +170,8 @@ pub fn run(
     for n in &plan.notes {
         r.event(Event::note(n.clone()));
     }
-    let mut steps: Vec<&Step> = Vec::new();
-    if let Some(b) = &plan.bootstrap {
-        steps.push(b);
-    }
-    steps.push(&plan.primary);
-    report.commands = steps
-        .iter()
-        .map(|s| commands::shell_line(&s.argv))
-        .collect();
-    if let Some(fb) = &plan.pypi_fallback {
-        if !fb.direct.is_empty() {
-            report.commands.push(commands::shell_line(
-                &fb.step(&target.python, &fb.direct, &args.options).argv,
-            ));
-        }
-    }
-    // The lock is taken first so that a concurrent install into this env is finished before
-    // its files are read; a dry run reads without it.
-    let lock = if args.options.dry_run {
-        None
-    } else {
-        Some(
-            EnvLock::acquire(&target.env.prefix, |p| {
-                r.event(Event::note(format!(
-                    "waiting for another kip install in this environment ({})",
-                    p.display()
-                )))
-            })
-            .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", target.env.prefix.display()))?,
-        )
-    };
+    report.commands = planned_commands(&plan, &target, &args.options);
+    let lock = lock_unless_dry_run(r, &target, args.options.dry_run)?;
     if let Some(found) = already_satisfied(ctx, prober, args, &target, &plan, &reqs) {
         for s in &found {
             r.event(Event::note(format!(
@@ -293,6 +215,122 @@ pub fn run(
         r.event(Event::note(k.advice.clone()));
     }
     Ok(proved(report))
+}
+
+/// The requirements as typed (plus `--missing`'s), every one parsed and every named file
+/// checked before anything runs; `Err(status)` once the bad input was reported.
+fn requirements(
+    ctx: &Context,
+    prober: &Prober,
+    r: &mut dyn Reporter,
+    args: &Request,
+) -> anyhow::Result<Result<(Requirements, Vec<Requirement>), Status>> {
+    let wanted = if args.missing {
+        match notebook_missing(ctx, prober, r, args)? {
+            Ok(w) => w,
+            Err(status) => return Ok(Err(status)),
+        }
+    } else {
+        Requirements {
+            specs: args.specs.clone(),
+            exact: args.exact,
+        }
+    };
+    if wanted.specs.is_empty()
+        && args.options.requirement_files.is_empty()
+        && args.options.editable.is_empty()
+    {
+        return Ok(Err(usage(
+            r,
+            "nothing to install (give a requirement, -r FILE or -e PATH)",
+        )
+        .1));
+    }
+    // Parse every requirement and check every named file before anything runs: bad input
+    // exits 2.
+    if let Some(msg) = missing_input_file(ctx, &args.options) {
+        return Ok(Err(usage(r, msg).1));
+    }
+    let mut reqs: Vec<Requirement> = Vec::new();
+    for s in &wanted.specs {
+        match requirement::parse(s, &ctx.cwd) {
+            Ok(req) => reqs.push(req),
+            Err(e) => return Ok(Err(usage(r, e.to_string()).1)),
+        }
+    }
+    Ok(Ok((wanted, reqs)))
+}
+
+fn new_report(
+    target: &Target,
+    args: &Request,
+    index_desc: &str,
+    reqs: &[Requirement],
+    renamed: Vec<Renamed>,
+) -> Installed {
+    Installed {
+        target: TargetReport {
+            python: target.python.clone(),
+            prefix: target.env.prefix.clone(),
+            kind: target.env.kind.as_str(),
+            kernel: target.kernel.clone(),
+            why: target.why.clone(),
+        },
+        installer: String::new(),
+        index: index_desc.to_string(),
+        requested: reqs.iter().map(|r| r.installer_arg()).collect(),
+        renamed,
+        commands: Vec::new(),
+        dry_run: args.options.dry_run,
+        installed_from: Vec::new(),
+        already_satisfied: Vec::new(),
+        changed: Vec::new(),
+        proof: Vec::new(),
+        restart: Vec::new(),
+        ok: false,
+        error: None,
+    }
+}
+
+/// The commands the plan runs, as shell lines (a conda plan's PyPI step included).
+fn planned_commands(plan: &Plan, target: &Target, options: &InstallOptions) -> Vec<String> {
+    let mut steps: Vec<&Step> = Vec::new();
+    if let Some(b) = &plan.bootstrap {
+        steps.push(b);
+    }
+    steps.push(&plan.primary);
+    let mut commands: Vec<String> = steps
+        .iter()
+        .map(|s| commands::shell_line(&s.argv))
+        .collect();
+    if let Some(fb) = &plan.pypi_fallback {
+        if !fb.direct.is_empty() {
+            commands.push(commands::shell_line(
+                &fb.step(&target.python, &fb.direct, options).argv,
+            ));
+        }
+    }
+    commands
+}
+
+/// The environment's install lock, taken first so that a concurrent install into it is
+/// finished before its files are read; a dry run reads without it.
+fn lock_unless_dry_run(
+    r: &mut dyn Reporter,
+    target: &Target,
+    dry_run: bool,
+) -> anyhow::Result<Option<EnvLock>> {
+    if dry_run {
+        return Ok(None);
+    }
+    EnvLock::acquire(&target.env.prefix, |p| {
+        r.event(Event::note(format!(
+            "waiting for another kip install in this environment ({})",
+            p.display()
+        )))
+    })
+    .map(Some)
+    .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", target.env.prefix.display()))
 }
 
 fn done(report: Installed, status: Status) -> (Report, Status) {
@@ -542,32 +580,8 @@ fn execute(
                 )));
                 missing = names;
                 // The channel lacked some names: conda installed nothing. Retry the rest.
-                let rest: Vec<String> = reqs
-                    .iter()
-                    .filter_map(|r| {
-                        requirement::to_conda_spec(r).filter(|_| {
-                            !missing.iter().any(|m| {
-                                r.name().is_some_and(|n| names::normalize_dist_name(m) == n)
-                            })
-                        })
-                    })
-                    .collect();
-                if !rest.is_empty() {
-                    let (t, exe) = (
-                        tool.unwrap_or(CondaTool::Conda),
-                        PathBuf::from(&plan.primary.argv[0]),
-                    );
-                    let step = Step {
-                        installer: t.name(),
-                        argv: commands::conda_install(
-                            t,
-                            &exe,
-                            &target.env.prefix,
-                            &rest,
-                            &args.options,
-                        ),
-                        purpose: "from the conda channels, by prefix".into(),
-                    };
+                let tool = tool.unwrap_or(CondaTool::Conda);
+                if let Some(step) = conda_retry(tool, plan, target, reqs, &missing, &args.options) {
                     if let Some(status) = run_step(r, &step, &env, true, report)?.0 {
                         return Ok(Some(status));
                     }
@@ -633,6 +647,36 @@ fn execute(
         }
     }
     Ok(None)
+}
+
+/// After conda reported `missing` names, the conda step for the rest (`None`: nothing left).
+fn conda_retry(
+    tool: CondaTool,
+    plan: &Plan,
+    target: &Target,
+    reqs: &[Requirement],
+    missing: &[String],
+    options: &InstallOptions,
+) -> Option<Step> {
+    let rest: Vec<String> = reqs
+        .iter()
+        .filter_map(|r| {
+            requirement::to_conda_spec(r).filter(|_| {
+                !missing
+                    .iter()
+                    .any(|m| r.name().is_some_and(|n| names::normalize_dist_name(m) == n))
+            })
+        })
+        .collect();
+    if rest.is_empty() {
+        return None;
+    }
+    let exe = PathBuf::from(&plan.primary.argv[0]);
+    Some(Step {
+        installer: tool.name(),
+        argv: commands::conda_install(tool, &exe, &target.env.prefix, &rest, options),
+        purpose: "from the conda channels, by prefix".into(),
+    })
 }
 
 /// Run one step; returns the status to end with when it failed.

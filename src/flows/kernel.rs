@@ -254,6 +254,144 @@ fn create_venv(
     Ok(())
 }
 
+/// The environment `kernel add` registers (creating `--venv DIR` first) and its interpreter;
+/// `None` once the reason it is not one was reported.
+fn environment_to_add(
+    ctx: &Context,
+    r: &mut dyn Reporter,
+    a: &AddRequest,
+) -> anyhow::Result<Option<(Environment, PathBuf)>> {
+    if let Some(dir) = &a.venv {
+        let dir = if dir.is_absolute() {
+            dir.clone()
+        } else {
+            ctx.cwd.join(dir)
+        };
+        if !dir.join("pyvenv.cfg").exists() {
+            create_venv(ctx, r, &dir, a.python.as_deref())?;
+        }
+        let env = classify::classify_prefix(ctx, &dir)
+            .ok_or_else(|| anyhow::anyhow!("{} is not a usable venv", dir.display()))?;
+        let py = env.interpreter.clone();
+        return Ok(Some((env, py)));
+    }
+    let arg = a.env.clone().unwrap_or_default();
+    let found = resolve_env_arg(ctx, &arg);
+    if found.is_none() {
+        r.event(Event::error("kernel add", format!("{arg:?} is not a Python environment, an interpreter or a conda env name (see `kip envs`)")));
+    }
+    Ok(found)
+}
+
+/// A kernel named `name` exists: refuse (reported) unless `--force`, and `--yes` for one kip
+/// did not create.
+fn refuse_replacing(
+    ctx: &Context,
+    r: &mut dyn Reporter,
+    view: &JupyterView,
+    name: &str,
+    a: &AddRequest,
+) -> bool {
+    const VERB: &str = "kernel add";
+    let kernels = kernels_of(ctx, view);
+    let existing: Vec<&ResolvedKernel> = kernels
+        .iter()
+        .filter(|k| k.entry.found.name.to_string_lossy() == name && !k.entry.found.native)
+        .collect();
+    if !existing.is_empty() && !a.force {
+        r.event(Event::error(VERB, format!(
+            "a kernel named {name:?} already exists at {}; choose another --name, or replace it with --force",
+            existing[0].entry.found.resource_dir.display()
+        )));
+        return true;
+    }
+    if let Some(k) = existing.first() {
+        let kip_made = k.entry.spec.as_ref().is_ok_and(spec::is_kip_made);
+        if !kip_made && !a.yes {
+            r.event(Event::error(
+                VERB,
+                format!(
+                    "{} was not created by kip; replacing it needs --force --yes",
+                    k.entry.found.resource_dir.display()
+                ),
+            ));
+            return true;
+        }
+    }
+    false
+}
+
+/// Where `kernel add` writes: `--prefix P`'s, `--sys-prefix`'s, else the chosen Jupyter's
+/// user data dir.
+fn kernels_dir_for(
+    ctx: &Context,
+    view: &JupyterView,
+    a: &AddRequest,
+    env: &Environment,
+) -> PathBuf {
+    let home = ctx.home_resolved().unwrap_or_else(|| PathBuf::from("/"));
+    if let Some(p) = &a.prefix {
+        let p = if p.is_absolute() {
+            p.clone()
+        } else {
+            ctx.cwd.join(p)
+        };
+        p.join("share/jupyter/kernels")
+    } else if a.sys_prefix {
+        env.prefix.join("share/jupyter/kernels")
+    } else {
+        let sys_prefix = view
+            .lister
+            .as_ref()
+            .map(|f| f.paths.sys_prefix.clone())
+            .unwrap_or_else(|| PathBuf::from("/usr"));
+        pjoin(
+            &platform::jupyter_data_dir(ctx.os, &ctx.vars, &home, &sys_prefix),
+            "kernels",
+        )
+    }
+}
+
+/// Install ipykernel into the environment when it lacks it, and seed pip (unless `--no-pip`);
+/// `Some(status)` when that failed (reported).
+fn ensure_ipykernel_and_pip(
+    ctx: &Context,
+    prober: &Prober,
+    r: &mut dyn Reporter,
+    env: &Environment,
+    python: &Path,
+    no_pip: bool,
+) -> anyhow::Result<Option<Status>> {
+    if !checks::importable_from_disk(ctx, env, "ipykernel") {
+        r.event(Event::note(format!(
+            "{} lacks ipykernel: installing it",
+            env.prefix.display()
+        )));
+        let status = install_into(ctx, prober, r, python, &["ipykernel"])?;
+        if status != Status::Success {
+            r.event(Event::error(
+                "kernel add",
+                format!(
+                    "ipykernel could not be installed into {}; nothing was registered",
+                    env.prefix.display()
+                ),
+            ));
+            return Ok(Some(status));
+        }
+    }
+    if !env.has_pip && !no_pip && !env.kind.is_conda_like() {
+        r.event(Event::note(format!(
+            "{} has no pip: seeding it so `!pip` inside the kernel reaches this env",
+            env.prefix.display()
+        )));
+        let status = install_into(ctx, prober, r, python, &["pip"])?;
+        if status != Status::Success {
+            return Ok(Some(status));
+        }
+    }
+    Ok(None)
+}
+
 pub fn add(
     ctx: &Context,
     prober: &Prober,
@@ -267,83 +405,18 @@ pub fn add(
             return Ok(usage(r, VERB, format!("invalid kernel name {n:?}: kip creates names matching ^[a-z0-9._-]+$ without a leading dot")));
         }
     }
-    let (env, python) = if let Some(dir) = &a.venv {
-        let dir = if dir.is_absolute() {
-            dir.clone()
-        } else {
-            ctx.cwd.join(dir)
-        };
-        if !dir.join("pyvenv.cfg").exists() {
-            create_venv(ctx, r, &dir, a.python.as_deref())?;
-        }
-        let env = classify::classify_prefix(ctx, &dir)
-            .ok_or_else(|| anyhow::anyhow!("{} is not a usable venv", dir.display()))?;
-        let py = env.interpreter.clone();
-        (env, py)
-    } else {
-        let arg = a.env.clone().unwrap_or_default();
-        match resolve_env_arg(ctx, &arg) {
-            Some(x) => x,
-            None => {
-                return Ok(usage(r, VERB, format!("{arg:?} is not a Python environment, an interpreter or a conda env name (see `kip envs`)")));
-            }
-        }
+    let Some((env, python)) = environment_to_add(ctx, r, a)? else {
+        return Ok((AddReport::default(), Status::Usage));
     };
     let name = a.name.clone().unwrap_or_else(|| spec::default_name(&env));
-    let kernels = kernels_of(ctx, &view);
-    let existing: Vec<&ResolvedKernel> = kernels
-        .iter()
-        .filter(|k| k.entry.found.name.to_string_lossy() == name && !k.entry.found.native)
-        .collect();
-    if !existing.is_empty() && !a.force {
-        return Ok(failed(r, VERB, format!(
-            "a kernel named {name:?} already exists at {}; choose another --name, or replace it with --force",
-            existing[0].entry.found.resource_dir.display()
-        )));
-    }
-    if let Some(k) = existing.first() {
-        let kip_made = k.entry.spec.as_ref().is_ok_and(spec::is_kip_made);
-        if !kip_made && !a.yes {
-            return Ok(failed(
-                r,
-                VERB,
-                format!(
-                    "{} was not created by kip; replacing it needs --force --yes",
-                    k.entry.found.resource_dir.display()
-                ),
-            ));
-        }
+    if refuse_replacing(ctx, r, &view, &name, a) {
+        return Ok((AddReport::default(), Status::Failure));
     }
     // ipykernel, then pip, through the install machinery (PEP 668 and all).
-    let mut env = env;
-    if !checks::importable_from_disk(ctx, &env, "ipykernel") {
-        r.event(Event::note(format!(
-            "{} lacks ipykernel: installing it",
-            env.prefix.display()
-        )));
-        let status = install_into(ctx, prober, r, &python, &["ipykernel"])?;
-        if status != Status::Success {
-            r.event(Event::error(
-                VERB,
-                format!(
-                    "ipykernel could not be installed into {}; nothing was registered",
-                    env.prefix.display()
-                ),
-            ));
-            return Ok((AddReport::default(), status));
-        }
+    if let Some(status) = ensure_ipykernel_and_pip(ctx, prober, r, &env, &python, a.no_pip)? {
+        return Ok((AddReport::default(), status));
     }
-    if !env.has_pip && !a.no_pip && !env.kind.is_conda_like() {
-        r.event(Event::note(format!(
-            "{} has no pip: seeding it so `!pip` inside the kernel reaches this env",
-            env.prefix.display()
-        )));
-        let status = install_into(ctx, prober, r, &python, &["pip"])?;
-        if status != Status::Success {
-            return Ok((AddReport::default(), status));
-        }
-    }
-    env = classify::classify_interpreter(ctx, &python).unwrap_or(env);
+    let env = classify::classify_interpreter(ctx, &python).unwrap_or(env);
     let (ipk_dir, ipk_version, debugpy) = ipykernel_version(ctx, &env);
     let display = a.display_name.clone().unwrap_or_else(|| {
         format!(
@@ -371,27 +444,7 @@ pub fn add(
             env.prefix.display()
         ));
     }
-    let home = ctx.home_resolved().unwrap_or_else(|| PathBuf::from("/"));
-    let kernels_dir = if let Some(p) = &a.prefix {
-        let p = if p.is_absolute() {
-            p.clone()
-        } else {
-            ctx.cwd.join(p)
-        };
-        p.join("share/jupyter/kernels")
-    } else if a.sys_prefix {
-        env.prefix.join("share/jupyter/kernels")
-    } else {
-        let sys_prefix = view
-            .lister
-            .as_ref()
-            .map(|f| f.paths.sys_prefix.clone())
-            .unwrap_or_else(|| PathBuf::from("/usr"));
-        pjoin(
-            &platform::jupyter_data_dir(ctx.os, &ctx.vars, &home, &sys_prefix),
-            "kernels",
-        )
-    };
+    let kernels_dir = kernels_dir_for(ctx, &view, a, &env);
     let searched = view::kernel_dirs(ctx, &view).iter().any(|d| {
         crate::jupyter::paths::pathlib_str(&d.path)
             == crate::jupyter::paths::pathlib_str(&kernels_dir)
@@ -442,6 +495,69 @@ pub struct FixResult {
     pub diff: String,
     pub actions: Vec<String>,
     pub skipped: Vec<String>,
+}
+
+/// The repairs that concern the kernel's environment: the activation `env` block (PATH and
+/// the rest), pip seeded, ipykernel installed.
+#[allow(clippy::too_many_arguments)]
+fn repair_environment(
+    ctx: &Context,
+    prober: &Prober,
+    reporter: &mut dyn Reporter,
+    ids: &HashSet<FindingId>,
+    env: &Environment,
+    py: &Path,
+    kfile: &Path,
+    json: &mut Value,
+    r: &mut FixResult,
+) -> anyhow::Result<()> {
+    let needs_activation = ids.contains(&FindingId::KernelShellMismatch)
+        || ids.contains(&FindingId::KernelRelativePython);
+    if needs_activation {
+        let want = spec::activation_env(env, env.name.as_deref(), false);
+        let obj = json
+            .as_object_mut()
+            .ok_or_else(|| anyhow::anyhow!("{} is not an object", kfile.display()))?;
+        let envblock = obj
+            .entry("env")
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let Some(eb) = envblock.as_object_mut() {
+            for (key, val) in want {
+                let bin = env.scripts_dir().display().to_string();
+                let present = eb.get(&key).and_then(|v| v.as_str()).is_some_and(|s| {
+                    if key == "PATH" {
+                        s.starts_with(&bin)
+                    } else {
+                        !s.is_empty()
+                    }
+                });
+                if !present {
+                    let val = match (key.as_str(), eb.get("PATH").and_then(|v| v.as_str())) {
+                        ("PATH", Some(old)) => Value::String(format!("{bin}:{old}")),
+                        _ => val,
+                    };
+                    r.actions
+                        .push(format!("env.{key} = {}", val.as_str().unwrap_or_default()));
+                    eb.insert(key, val);
+                }
+            }
+        }
+        if !env.has_pip && !env.kind.is_conda_like() {
+            r.actions
+                .push(format!("seed pip into {}", env.prefix.display()));
+            if install_into(ctx, prober, reporter, py, &["pip"])? != Status::Success {
+                r.skipped.push("pip could not be seeded".into());
+            }
+        }
+    }
+    if ids.contains(&FindingId::KernelIpykernelMissing) {
+        r.actions
+            .push(format!("install ipykernel into {}", env.prefix.display()));
+        if install_into(ctx, prober, reporter, py, &["ipykernel"])? != Status::Success {
+            r.skipped.push("ipykernel could not be installed".into());
+        }
+    }
+    Ok(())
 }
 
 /// Apply the automatic fixes of one kernel's findings; a changed kernel.json's diff is
@@ -515,52 +631,9 @@ pub fn fix_one(
         .as_deref()
         .and_then(|p| classify::classify_interpreter(ctx, p));
     if let (Some(env), Some(py)) = (&env, &python) {
-        let needs_activation = ids.contains(&FindingId::KernelShellMismatch)
-            || ids.contains(&FindingId::KernelRelativePython);
-        if needs_activation {
-            let want = spec::activation_env(env, env.name.as_deref(), false);
-            let obj = json
-                .as_object_mut()
-                .ok_or_else(|| anyhow::anyhow!("{} is not an object", kfile.display()))?;
-            let envblock = obj
-                .entry("env")
-                .or_insert_with(|| Value::Object(Default::default()));
-            if let Some(eb) = envblock.as_object_mut() {
-                for (key, val) in want {
-                    let bin = env.scripts_dir().display().to_string();
-                    let present = eb.get(&key).and_then(|v| v.as_str()).is_some_and(|s| {
-                        if key == "PATH" {
-                            s.starts_with(&bin)
-                        } else {
-                            !s.is_empty()
-                        }
-                    });
-                    if !present {
-                        let val = match (key.as_str(), eb.get("PATH").and_then(|v| v.as_str())) {
-                            ("PATH", Some(old)) => Value::String(format!("{bin}:{old}")),
-                            _ => val,
-                        };
-                        r.actions
-                            .push(format!("env.{key} = {}", val.as_str().unwrap_or_default()));
-                        eb.insert(key, val);
-                    }
-                }
-            }
-            if !env.has_pip && !env.kind.is_conda_like() {
-                r.actions
-                    .push(format!("seed pip into {}", env.prefix.display()));
-                if install_into(ctx, prober, reporter, py, &["pip"])? != Status::Success {
-                    r.skipped.push("pip could not be seeded".into());
-                }
-            }
-        }
-        if ids.contains(&FindingId::KernelIpykernelMissing) {
-            r.actions
-                .push(format!("install ipykernel into {}", env.prefix.display()));
-            if install_into(ctx, prober, reporter, py, &["ipykernel"])? != Status::Success {
-                r.skipped.push("ipykernel could not be installed".into());
-            }
-        }
+        repair_environment(
+            ctx, prober, reporter, &ids, env, py, &kfile, &mut json, &mut r,
+        )?;
     }
     let mut new_text = String::from_utf8_lossy(&write::kernel_json_bytes(&json)).into_owned();
     if old_text.ends_with('\n') {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::context::Context;
+use crate::envvars::EnvVars;
 use crate::flows::Status;
 use crate::install::changes::RunningKernel;
 use crate::install::changes::{Change, Snapshot};
@@ -14,7 +15,7 @@ use crate::install::lock::EnvLock;
 use crate::install::names;
 use crate::install::plan::Step;
 use crate::install::run::{self, Outcome};
-use crate::install::target::TargetArgs;
+use crate::install::target::{Target, TargetArgs};
 use crate::install::tools;
 use crate::python::probe::Prober;
 use crate::report::{Event, Reporter};
@@ -96,20 +97,7 @@ pub fn run(
         report.error = Some(msg);
         return Ok(done(report, Status::Failure));
     }
-    let pkgs = crate::python::packages::packages(&t.env.site_packages, &t.env.prefix);
-    let mut conda_names = Vec::new();
-    let mut pypi_names = Vec::new();
-    for n in &args.names {
-        let norm = names::normalize_dist_name(n);
-        match pkgs
-            .iter()
-            .find(|p| names::normalize_dist_name(&p.name) == norm)
-        {
-            Some(p) if p.installer == "conda" => conda_names.push(p.name.clone()),
-            Some(p) => pypi_names.push(p.name.clone()),
-            None => report.not_installed.push(n.clone()),
-        }
-    }
+    let (conda_names, pypi_names) = by_owner(&t, &args.names, &mut report.not_installed);
     for n in &report.not_installed {
         r.event(Event::note(format!(
             "{n} is not installed in {}",
@@ -141,96 +129,14 @@ pub fn run(
     .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", t.env.prefix.display()))?;
     let env = run::installer_env(&ctx.vars);
     let before = Snapshot::of(&t.env.site_packages);
-    let tools = tools::find_tools(ctx, &t.env);
-    let mut steps: Vec<(Step, Vec<String>, &'static str)> = Vec::new();
-    if !conda_names.is_empty() {
-        let (tool, exe) = tools.conda.first().cloned().ok_or_else(|| {
-            anyhow::anyhow!(
-                "{} has conda-owned packages but no conda, mamba or micromamba was found",
-                t.env.prefix.display()
-            )
-        })?;
-        let specs: Vec<String> = conda_names.iter().map(|n| names::conda_name(n)).collect();
-        steps.push((
-            Step {
-                installer: tool.name(),
-                argv: commands::conda_remove(tool, &exe, &t.env.prefix, &specs),
-                purpose: "conda remove".into(),
-            },
-            conda_names.clone(),
-            "conda",
-        ));
-    }
-    if !pypi_names.is_empty() {
-        let step = match tools
-            .uv
-            .clone()
-            .filter(|_| t.env.version.is_none_or(|v| v.at_least(3, 8)))
-        {
-            Some(uv) => (
-                Step {
-                    installer: "uv",
-                    argv: commands::uv_pip_uninstall(
-                        &uv,
-                        &t.python,
-                        &pypi_names,
-                        args.break_system_packages,
-                    ),
-                    purpose: "uv pip uninstall".into(),
-                },
-                pypi_names.clone(),
-                "uv",
-            ),
-            None => (
-                Step {
-                    installer: "pip",
-                    argv: commands::pip_uninstall(
-                        &t.python,
-                        &pypi_names,
-                        args.break_system_packages,
-                    ),
-                    purpose: "pip uninstall".into(),
-                },
-                pypi_names.clone(),
-                "pip",
-            ),
-        };
-        steps.push(step);
-    }
-    let mut failed = None;
-    for (step, names_, with) in steps {
-        r.event(Event::Running {
-            command: commands::shell_line(&step.argv),
-        });
-        let (outcome, _) = run::run_installer(
-            &step.argv,
-            &env,
-            step.installer != "uv" && step.installer != "pip",
-            &mut |line| {
-                r.event(Event::InstallerOutput {
-                    line: line.to_string(),
-                })
-            },
-        )?;
-        match outcome {
-            Outcome::Success => report
-                .removed
-                .extend(names_.into_iter().map(|name| Removed { name, with })),
-            Outcome::Interrupted => {
-                failed = Some(Status::Interrupted);
-                break;
-            }
-            Outcome::Failed { code: c, .. } => {
-                report.error = Some(format!(
-                    "{} failed with exit code {}",
-                    step.installer,
-                    c.unwrap_or(-1)
-                ));
-                failed = Some(Status::Failure);
-                break;
-            }
-        }
-    }
+    let steps = removal_steps(
+        ctx,
+        &t,
+        &conda_names,
+        &pypi_names,
+        args.break_system_packages,
+    )?;
+    let failed = run_steps(r, steps, &env, &mut report)?;
     report.changed = Snapshot::of(&t.env.site_packages).changes_since(&before);
     report.restart = crate::install::changes::running_kernels_to_tell(
         ctx,
@@ -257,4 +163,136 @@ fn done(report: Uninstalled, status: Status) -> (Report, Status) {
         },
         status,
     )
+}
+
+/// The removal commands: conda's for conda-owned distributions, the env's uv (Python 3.8+)
+/// or pip for the rest.
+fn removal_steps(
+    ctx: &Context,
+    t: &Target,
+    conda_names: &[String],
+    pypi_names: &[String],
+    break_system_packages: bool,
+) -> anyhow::Result<Vec<(Step, Vec<String>, &'static str)>> {
+    let tools = tools::find_tools(ctx, &t.env);
+    let mut steps: Vec<(Step, Vec<String>, &'static str)> = Vec::new();
+    if !conda_names.is_empty() {
+        let (tool, exe) = tools.conda.first().cloned().ok_or_else(|| {
+            anyhow::anyhow!(
+                "{} has conda-owned packages but no conda, mamba or micromamba was found",
+                t.env.prefix.display()
+            )
+        })?;
+        let specs: Vec<String> = conda_names.iter().map(|n| names::conda_name(n)).collect();
+        steps.push((
+            Step {
+                installer: tool.name(),
+                argv: commands::conda_remove(tool, &exe, &t.env.prefix, &specs),
+                purpose: "conda remove".into(),
+            },
+            conda_names.to_vec(),
+            "conda",
+        ));
+    }
+    if !pypi_names.is_empty() {
+        let step = match tools
+            .uv
+            .clone()
+            .filter(|_| t.env.version.is_none_or(|v| v.at_least(3, 8)))
+        {
+            Some(uv) => (
+                Step {
+                    installer: "uv",
+                    argv: commands::uv_pip_uninstall(
+                        &uv,
+                        &t.python,
+                        pypi_names,
+                        break_system_packages,
+                    ),
+                    purpose: "uv pip uninstall".into(),
+                },
+                pypi_names.to_vec(),
+                "uv",
+            ),
+            None => (
+                Step {
+                    installer: "pip",
+                    argv: commands::pip_uninstall(&t.python, pypi_names, break_system_packages),
+                    purpose: "pip uninstall".into(),
+                },
+                pypi_names.to_vec(),
+                "pip",
+            ),
+        };
+        steps.push(step);
+    }
+    Ok(steps)
+}
+
+/// Run each step, recording what was removed; the status to end with when one failed.
+fn run_steps(
+    r: &mut dyn Reporter,
+    steps: Vec<(Step, Vec<String>, &'static str)>,
+    env: &EnvVars,
+    report: &mut Uninstalled,
+) -> anyhow::Result<Option<Status>> {
+    let mut failed = None;
+    for (step, names_, with) in steps {
+        r.event(Event::Running {
+            command: commands::shell_line(&step.argv),
+        });
+        let (outcome, _) = run::run_installer(
+            &step.argv,
+            env,
+            step.installer != "uv" && step.installer != "pip",
+            &mut |line| {
+                r.event(Event::InstallerOutput {
+                    line: line.to_string(),
+                })
+            },
+        )?;
+        match outcome {
+            Outcome::Success => report
+                .removed
+                .extend(names_.into_iter().map(|name| Removed { name, with })),
+            Outcome::Interrupted => {
+                failed = Some(Status::Interrupted);
+                break;
+            }
+            Outcome::Failed { code: c, .. } => {
+                report.error = Some(format!(
+                    "{} failed with exit code {}",
+                    step.installer,
+                    c.unwrap_or(-1)
+                ));
+                failed = Some(Status::Failure);
+                break;
+            }
+        }
+    }
+    Ok(failed)
+}
+
+/// The names installed in the target: (conda-owned, the rest), as the environment spells
+/// them; the others go to `not_installed`.
+fn by_owner(
+    t: &Target,
+    names_: &[String],
+    not_installed: &mut Vec<String>,
+) -> (Vec<String>, Vec<String>) {
+    let pkgs = crate::python::packages::packages(&t.env.site_packages, &t.env.prefix);
+    let mut conda_names = Vec::new();
+    let mut pypi_names = Vec::new();
+    for n in names_ {
+        let norm = names::normalize_dist_name(n);
+        match pkgs
+            .iter()
+            .find(|p| names::normalize_dist_name(&p.name) == norm)
+        {
+            Some(p) if p.installer == "conda" => conda_names.push(p.name.clone()),
+            Some(p) => pypi_names.push(p.name.clone()),
+            None => not_installed.push(n.clone()),
+        }
+    }
+    (conda_names, pypi_names)
 }

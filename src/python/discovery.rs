@@ -469,6 +469,7 @@ fn pipx_homes(ctx: &Context) -> Vec<PathBuf> {
     v
 }
 
+#[allow(clippy::too_many_lines)] // predates the lint: the sources in discovery order; split when next changed
 fn candidates(ctx: &Context) -> Vec<(Candidate, Source)> {
     let mut c: Vec<(Candidate, Source)> = Vec::new();
     let prefix = |p: PathBuf, s: Source| (Candidate::Prefix(p), s);
