@@ -10,6 +10,7 @@ pub mod cli;
 pub mod context;
 pub mod doctor;
 pub mod envvars;
+pub mod files;
 pub mod flows;
 pub mod install;
 pub mod jupyter;

@@ -59,9 +59,23 @@ impl PyStr {
         Self::new(&s.to_string_lossy())
     }
 
-    /// Lone surrogates become U+FFFD.
+    /// The text kip shows and prints in its own JSON: a lone surrogate becomes the escape
+    /// Python's `repr` and warnings show (`\udcff`), so a kernel directory named with
+    /// undecodable bytes reads as `os.fsdecode` shows it (Jupyter's own warnings print it so),
+    /// stays distinct from its neighbours, and can be typed back (`--kernel 'k\udcff'`).
+    /// Every other JSON parser accepts the result, unlike a lone-surrogate JSON escape.
     pub fn to_string_lossy(&self) -> String {
-        String::from_utf16_lossy(&self.0)
+        let mut out = String::with_capacity(self.0.len());
+        for r in char::decode_utf16(self.0.iter().copied()) {
+            match r {
+                Ok(c) => out.push(c),
+                Err(e) => {
+                    use std::fmt::Write as _;
+                    let _ = write!(out, "\\u{:04x}", e.unpaired_surrogate());
+                }
+            }
+        }
+        out
     }
 
     /// `None` when the string holds a lone surrogate.
@@ -113,6 +127,65 @@ impl fmt::Debug for PyStr {
 impl From<&str> for PyStr {
     fn from(s: &str) -> Self {
         PyStr::new(s)
+    }
+}
+
+/// An OS string (a file name, a path) as kip shows it: as Python's `os.fsdecode` sees it, each
+/// undecodable byte as its `\udcXX` escape (see [`PyStr::to_string_lossy`]).
+pub fn os_text(s: impl AsRef<std::ffi::OsStr>) -> String {
+    match s.as_ref().to_str() {
+        Some(t) => t.to_string(),
+        None => PyStr::from_os_str(s.as_ref()).to_string_lossy(),
+    }
+}
+
+/// [`os_text`] read back: each `\udc80`–`\udcff` escape becomes its byte again, so a path
+/// taken from a kernelspec (`"/e\udcff/bin/python"`, as Python wrote it) names the same file.
+#[cfg(unix)]
+pub fn os_from_text(s: &str) -> std::ffi::OsString {
+    use std::os::unix::ffi::OsStringExt;
+    if !s.contains("\\udc") {
+        return s.into();
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let esc = b.get(i..i + 6).filter(|e| e.starts_with(b"\\udc"));
+        match esc.and_then(|e| u8::from_str_radix(std::str::from_utf8(&e[4..]).ok()?, 16).ok()) {
+            Some(byte) if byte >= 0x80 => {
+                out.push(byte);
+                i += 6;
+            }
+            _ => {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+    }
+    std::ffi::OsString::from_vec(out)
+}
+
+/// `#[serde(serialize_with = …)]` helpers for paths in kip's `--json` output. serde's own
+/// `Path` impl fails on a non-UTF-8 path, and one such path (a kernel dir, an env, a PATH
+/// entry) would then take the whole document with it; these write it as [`os_text`].
+pub mod path_text {
+    use serde::Serializer;
+    use std::path::{Path, PathBuf};
+
+    pub fn one<S: Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::os_text(p))
+    }
+
+    pub fn opt<S: Serializer>(p: &Option<PathBuf>, s: S) -> Result<S::Ok, S::Error> {
+        match p {
+            Some(p) => one(p, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn vec<S: Serializer>(v: &[PathBuf], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(super::os_text))
     }
 }
 
@@ -956,8 +1029,8 @@ mod tests {
         assert_eq!(v.as_str().map(PyStr::units), Some(&[0xD83D, 0x41][..]));
         let s = hi.as_str().cloned().unwrap_or_default();
         assert_eq!(s.as_str(), None);
-        assert_eq!(s.to_string_lossy(), "\u{fffd}");
-        assert_eq!(s.to_string(), "\u{fffd}");
+        assert_eq!(s.to_string_lossy(), "\\ud800");
+        assert_eq!(s.to_string(), "\\ud800");
     }
 
     #[test]
@@ -1194,6 +1267,18 @@ mod tests {
             PyStr::from_os_str(std::ffi::OsStr::new("py3")),
             PyStr::from("py3")
         );
+    }
+
+    #[test]
+    fn os_text_escapes_like_python_and_reads_back() {
+        use std::os::unix::ffi::OsStrExt;
+        let raw = std::ffi::OsStr::from_bytes(b"/k\xe9\xff/\xc3\xa9");
+        assert_eq!(os_text(raw), "/k\\udce9\\udcff/\u{e9}");
+        assert_eq!(os_from_text(&os_text(raw)), raw);
+        assert_eq!(os_text("plain"), "plain");
+        // A lone surrogate from JSON text prints the same way.
+        let v = parse(br#""a\ud800""#).unwrap();
+        assert_eq!(v.as_str().unwrap().to_string_lossy(), "a\\ud800");
     }
 
     #[test]

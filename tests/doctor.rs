@@ -402,8 +402,9 @@ fn why_finds_modules_elsewhere_and_shadowing() {
 fn remaining_catalog_ids() {
     let w = setup();
     // shell-shim: `python` is a pyenv shim.
-    w.pyenv_root(&["3.11.7"]);
-    w.pyenv_global("3.11.7");
+    let v311 = support::pyenv_version("3.11");
+    w.pyenv_root(&[&v311]);
+    w.pyenv_global(&v311);
     let shims = w.root().join("pyenv/shims");
     w.set_var(
         "PATH",
@@ -412,7 +413,7 @@ fn remaining_catalog_ids() {
     let (_, v) = doctor(&w, &[]);
     let f = find(&v, "shell-shim", "python").unwrap_or_else(|| panic!("{v}"));
     assert_eq!(f["severity"], "info");
-    assert!(f["message"].as_str().unwrap().contains("3.11.7"));
+    assert!(f["message"].as_str().unwrap().contains(&v311));
     // shell-jupyter-python-mismatch: the Jupyter (toolbox venv) differs from `python` (pyenv).
     let f = find(&v, "shell-jupyter-python-mismatch", "jupyter").unwrap_or_else(|| panic!("{v}"));
     assert_eq!(f["severity"], "warning");

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{toolbox, World};
+use support::{pyenv_version, toolbox, World};
 
 /// What the interpreter itself says, under the world's environment.
 fn self_report(w: &World, python: &Path) -> Value {
@@ -68,8 +68,9 @@ fn classifies_every_kind_like_the_interpreter_itself() {
         format!("{}\n", conda.display()),
     )
     .unwrap();
-    let pyenv = w.pyenv_root(&["3.11.7", "3.12.1"]);
-    w.pyenv_global("3.12.1");
+    let (v311, v312) = (pyenv_version("3.11"), pyenv_version("3.12"));
+    let pyenv = w.pyenv_root(&[&v311, &v312]);
+    w.pyenv_global(&v312);
     // Found through PATH (a pyenv shim, two venvs), VIRTUAL_ENV, environments.txt, PYENV_ROOT;
     // Debian's python3 is on PATH already (/usr/bin).
     w.prepend_path(&ve.prefix.join("bin"));
@@ -97,8 +98,8 @@ fn classifies_every_kind_like_the_interpreter_itself() {
         (uvv.prefix.clone(), "uv-venv", Some(false)),
         (ve.prefix.clone(), "virtualenv", Some(true)),
         (conda.clone(), "conda", Some(true)),
-        (pyenv.join("versions/3.11.7"), "pyenv", None),
-        (pyenv.join("versions/3.12.1"), "pyenv", None),
+        (pyenv.join("versions").join(&v311), "pyenv", None),
+        (pyenv.join("versions").join(&v312), "pyenv", None),
         (PathBuf::from("/usr"), "system", None),
     ];
     for (prefix, kind, pip) in cases {
@@ -133,7 +134,7 @@ fn classifies_every_kind_like_the_interpreter_itself() {
         .as_array()
         .unwrap()
         .contains(&Value::from("virtual-env-var")));
-    let shimmed = env_for(&v, &pyenv.join("versions/3.12.1"));
+    let shimmed = env_for(&v, &pyenv.join("versions").join(&v312));
     assert_eq!(shimmed["sources"][0], "pyenv-shim", "{shimmed:#}");
     let deb = env_for(&v, Path::new("/usr"));
     assert!(deb["externally_managed"]
@@ -210,7 +211,12 @@ fn a_warm_run_starts_no_interpreter_and_changes_reprobe() {
     assert_eq!(starts(&count), 1, "probed once: {}", first.stderr);
     let e = env_for(&first.json(), &prefix).clone();
     assert_eq!(e["evidence"], "probe");
-    assert_eq!(e["version"], "3.11.7", "the probe supplied the patch level");
+    let v311 = pyenv_version("3.11");
+    assert_eq!(
+        e["version"],
+        v311.as_str(),
+        "the probe supplied the patch level"
+    );
 
     let t0 = Instant::now();
     let warm = w.kip(&["envs", "--json"]);
@@ -224,7 +230,7 @@ fn a_warm_run_starts_no_interpreter_and_changes_reprobe() {
     );
     assert_eq!(
         env_for(&warm.json(), &prefix)["version"],
-        "3.11.7",
+        v311.as_str(),
         "from the cache"
     );
 

@@ -60,6 +60,9 @@ impl Normalizer {
         // The installer's own timings ("Resolved 1 package in 3ms").
         let timing = regex::Regex::new(r" in [0-9.]+(ms|s)\b").unwrap();
         let s = timing.replace_all(&s, " in <T>");
+        // Backups are named by the time they were made.
+        let backup = regex::Regex::new(r"kip-bak-[0-9]{8}T[0-9]{6}Z").unwrap();
+        let s = backup.replace_all(&s, "kip-bak-<TIME>");
         // Column padding follows the real (unnormalized) path lengths.
         let padding = regex::Regex::new(r"(\S)  +").unwrap();
         padding.replace_all(&s, "$1  ").into_owned()

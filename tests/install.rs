@@ -310,46 +310,6 @@ fn serve_index_second(w: &World, wheels: &[PathBuf]) -> Index {
 }
 
 #[test]
-fn concurrent_installs_take_turns() {
-    let w = World::new();
-    uv_on_path(&w);
-    let mut wheels = Vec::new();
-    for i in 0..8 {
-        wheels.push(w.wheel(&format!("conc{i}"), "1.0", &[(&format!("conc{i}"), "")]));
-    }
-    local_index(&w, wheels[0].parent().unwrap());
-    let venv = w.stdlib_venv(&w.root().join("v"), &toolbox().base_python, true);
-    let p = venv.python.to_str().unwrap().to_string();
-    let handles: Vec<_> = (0..8)
-        .map(|i| {
-            let env = w.env();
-            let p = p.clone();
-            let cwd = w.cwd();
-            std::thread::spawn(move || {
-                std::process::Command::new(env!("CARGO_BIN_EXE_kip"))
-                    .args(["install", &format!("conc{i}"), "--python", &p])
-                    .env_clear()
-                    .envs(env)
-                    .current_dir(cwd)
-                    .stdin(std::process::Stdio::null())
-                    .output()
-                    .unwrap()
-            })
-        })
-        .collect();
-    let mut waited = 0;
-    for h in handles {
-        let o = h.join().unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        if String::from_utf8_lossy(&o.stderr).contains("waiting for another kip install") {
-            waited += 1;
-        }
-    }
-    assert!(waited >= 1, "the lock never made an install wait");
-    w.run(&venv.python, &["-m", "pip", "check"]).ok();
-}
-
-#[test]
 fn running_kernel_is_named_for_restart() {
     let w = World::new();
     w.use_toolbox_jupyter();
@@ -535,79 +495,6 @@ fn conda_env_channel_first_then_pypi() {
     let out = w.kip(&["install", ours.to_str().unwrap(), "--kernel", "ck", "--yes"]);
     out.ok();
     assert_eq!(version(), "9.0");
-}
-
-#[test]
-fn ctrl_c_stops_the_installer_exits_130_and_releases_the_lock() {
-    let w = World::new();
-    uv_on_path(&w);
-    let venv = w.uv_venv(&w.root().join("v"), &toolbox().base_python, false);
-    // An index that never answers; it marks when the installer has reached it.
-    let marker = w.root().join("asked");
-    let port_file = w.root().join("slowport");
-    let script = format!(
-        "import http.server, time\nclass H(http.server.BaseHTTPRequestHandler):\n    def do_GET(self):\n        open({m:?}, 'w').write('x')\n        time.sleep(120)\ns = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)\nopen({p:?}, 'w').write(str(s.server_address[1]))\ns.serve_forever()\n",
-        m = marker.to_str().unwrap(),
-        p = port_file.to_str().unwrap()
-    );
-    let mut server = std::process::Command::new(&toolbox().base_python)
-        .arg("-c")
-        .arg(script)
-        .spawn()
-        .unwrap();
-    let wait_for = |p: &Path| {
-        let t0 = std::time::Instant::now();
-        while !p.exists() || std::fs::read_to_string(p).unwrap_or_default().is_empty() {
-            assert!(
-                t0.elapsed().as_secs() < 60,
-                "{} never appeared",
-                p.display()
-            );
-            std::thread::yield_now();
-        }
-    };
-    wait_for(&port_file);
-    let port = std::fs::read_to_string(&port_file).unwrap();
-    w.set_var("PIP_INDEX_URL", &format!("http://127.0.0.1:{port}/simple"));
-    let mut kip = std::process::Command::new(env!("CARGO_BIN_EXE_kip"))
-        .args([
-            "install",
-            "slowpkg",
-            "--python",
-            venv.python.to_str().unwrap(),
-        ])
-        .env_clear()
-        .envs(w.env())
-        .current_dir(w.cwd())
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for(&marker);
-    let t0 = std::time::Instant::now();
-    // SAFETY: signalling our own child, as a terminal's Ctrl-C would.
-    unsafe { libc::kill(kip.id() as i32, libc::SIGINT) };
-    let status = kip.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
-    assert!(t0.elapsed().as_secs() < 30);
-    let _ = server.kill();
-    let _ = server.wait();
-    // The lock is free: another install proceeds without waiting.
-    w.remove_var("PIP_INDEX_URL");
-    let wheel = w.wheel("afterint", "1.0", &[("afterint", "")]);
-    local_index(&w, wheel.parent().unwrap());
-    let out = w.kip(&[
-        "install",
-        "afterint",
-        "--python",
-        venv.python.to_str().unwrap(),
-    ]);
-    out.ok();
-    assert!(
-        !out.stderr.contains("waiting for another kip"),
-        "{}",
-        out.stderr
-    );
 }
 
 #[test]
@@ -961,4 +848,194 @@ fn a_hanging_import_is_killed_after_the_proof_timeout() {
             "pid {pid} is still running"
         );
     }
+}
+
+/// A loopback "proxy" that accepts and records every connection (and answers none): set as
+/// HTTP(S)_PROXY, it shows whether an installer went for the network.
+struct ProxyWatch {
+    url: String,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+fn watch_proxy() -> ProxyWatch {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    // Lives until the test process ends, blocked in accept.
+    std::thread::spawn(move || {
+        for mut c in listener.incoming().flatten() {
+            let mut head = [0u8; 120];
+            let n = c.read(&mut head).unwrap_or(0);
+            log.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&head[..n]).into_owned());
+        }
+    });
+    ProxyWatch { url, seen }
+}
+
+impl ProxyWatch {
+    fn connections(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// Route every HTTP(S) request of the world's processes through this proxy, except to
+    /// loopback (the test's own indexes).
+    fn install(&self, w: &World) {
+        for k in [
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "ALL_PROXY",
+        ] {
+            w.set_var(k, &self.url);
+        }
+        w.set_var("NO_PROXY", "127.0.0.1,localhost");
+        w.set_var("no_proxy", "127.0.0.1,localhost");
+    }
+}
+
+/// Issue 9: uv 0.13.9 has no `UV_NO_INDEX`. With it and `PIP_NO_INDEX=1` set, kip passes
+/// `--no-index` (pip's setting, translated), says no index and that uv ignores the variable,
+/// and the install comes from the local find-links without a single connection to the proxy.
+/// Then every variable kip claims uv reads is set for the real uv, and its effect shown.
+#[test]
+fn kip_claims_only_the_uv_variables_uv_reads() {
+    let w = World::new();
+    uv_on_path(&w);
+    let proxy = watch_proxy();
+    proxy.install(&w);
+    let demo = w.wheel("demo9", "1.0", &[("demo9", "X = 9\n")]);
+    let wheels = demo.parent().unwrap().to_path_buf();
+    let wheels_s = wheels.to_str().unwrap().to_string();
+    let venv = w.uv_venv(&w.root().join("v"), &toolbox().base_python, false);
+    let p = venv.python.to_str().unwrap().to_string();
+    let install = |w: &World, pkg: &str| w.kip(&["install", pkg, "--python", &p, "--json"]);
+    let uninstall = |w: &World, pkg: &str| {
+        w.kip(&["uninstall", pkg, "--python", &p]).ok();
+    };
+    // A cache never answers for the network here.
+    w.set_var("UV_NO_CACHE", "1");
+
+    // The reported failure.
+    local_index(&w, &wheels);
+    w.set_var("UV_NO_INDEX", "1");
+    let out = install(&w, "demo9");
+    out.ok();
+    let v = out.json();
+    assert_eq!(
+        v["index"],
+        format!(
+            "no index (PIP_NO_INDEX); find-links: {wheels_s} (PIP_FIND_LINKS); UV_NO_INDEX is set, but uv 0.13.9 does not read it"
+        ),
+        "{}",
+        out.show()
+    );
+    assert!(
+        v["commands"][0].as_str().unwrap().contains("--no-index"),
+        "{v}"
+    );
+    assert_eq!(proxy.connections(), Vec::<String>::new());
+    uninstall(&w, "demo9");
+    // What kip's claim rests on: the real uv, given only UV_NO_INDEX, goes for PyPI.
+    let mut uv = w.command(&toolbox().uv);
+    uv.args([
+        "pip",
+        "install",
+        "--python",
+        &p,
+        "demo9",
+        "--find-links",
+        &wheels_s,
+    ]);
+    let direct = support::run_command(uv, support::default_timeout());
+    assert!(
+        proxy.connections().iter().any(|c| c.contains("pypi.org")),
+        "uv with UV_NO_INDEX=1 did not go for PyPI: {:?}\n{}",
+        proxy.connections(),
+        direct.show()
+    );
+    proxy.seen.lock().unwrap().clear();
+    w.remove_var("UV_NO_INDEX");
+
+    // UV_FIND_LINKS: read by uv (kip passes no --find-links), the only source there is.
+    w.remove_var("PIP_FIND_LINKS");
+    w.set_var("UV_FIND_LINKS", &wheels_s);
+    let out = install(&w, "demo9");
+    out.ok();
+    let v = out.json();
+    assert!(
+        v["index"].as_str().unwrap().contains(&format!(
+            "find-links: {wheels_s} (UV_FIND_LINKS, read by uv)"
+        )),
+        "{v}"
+    );
+    assert!(
+        !v["commands"][0].as_str().unwrap().contains("--find-links"),
+        "{v}"
+    );
+    uninstall(&w, "demo9");
+    w.remove_var("UV_FIND_LINKS");
+    w.remove_var("PIP_NO_INDEX");
+
+    // The index variables: a loopback index that alone has the package; kip passes no index
+    // flag, the real uv installs from it.
+    let only_here = w.wheel("demo10", "1.0", &[("demo10", "Y = 10\n")]);
+    let index = serve_index_at(&w, "uvindex", &[only_here]);
+    for var in [
+        "UV_INDEX_URL",
+        "UV_DEFAULT_INDEX",
+        "UV_INDEX",
+        "UV_EXTRA_INDEX_URL",
+    ] {
+        w.set_var(var, &index.url);
+        // UV_INDEX and UV_EXTRA_INDEX_URL add to PyPI, which is not to be asked.
+        if matches!(var, "UV_INDEX" | "UV_EXTRA_INDEX_URL") {
+            w.set_var("UV_DEFAULT_INDEX", &index.url);
+        }
+        let out = install(&w, "demo10");
+        out.ok();
+        let v = out.json();
+        assert!(
+            v["index"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("({var}, read by uv)"))
+                || v["index"]
+                    .as_str()
+                    .unwrap()
+                    .contains("(UV_DEFAULT_INDEX, read by uv)"),
+            "{var}: {v}"
+        );
+        let cmd = v["commands"][0].as_str().unwrap();
+        assert!(
+            !cmd.contains("--index-url") && !cmd.contains("--no-index"),
+            "{var}: {cmd}"
+        );
+        w.run(&venv.python, &["-c", "import demo10"]).ok();
+        uninstall(&w, "demo10");
+        w.remove_var(var);
+        w.remove_var("UV_DEFAULT_INDEX");
+    }
+
+    // UV_INDEX_STRATEGY and UV_INSECURE_HOST: the real uv rejects a bad value, so it reads them.
+    for (var, bad, flag) in [
+        ("UV_INDEX_STRATEGY", "no-such-strategy", "--index-strategy"),
+        ("UV_INSECURE_HOST", "::not a host", "--allow-insecure-host"),
+    ] {
+        local_index(&w, &wheels);
+        w.set_var(var, bad);
+        let out = install(&w, "demo9");
+        assert_eq!(out.status, 1, "{var}: {}", out.show());
+        assert!(
+            out.stderr.contains(bad) && out.stderr.contains(flag),
+            "{var}: {}",
+            out.stderr
+        );
+        w.remove_var(var);
+    }
+    assert_eq!(proxy.connections(), Vec::<String>::new());
 }

@@ -242,3 +242,154 @@ fn unreadable_kernel_dir_as_another_user() {
         "{warnings:?}"
     );
 }
+
+/// Names that are not UTF-8 — a kernel dir, an env prefix, a dist-info dir, a PATH dir — never
+/// cost the rest of a listing: every JSON output lists everything, each such name written as
+/// Python's `os.fsdecode` shows it (`\udcff`), and the kernel dir is reported in `warnings`.
+#[test]
+fn non_utf8_names_are_escaped_and_never_hide_the_rest() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let w = World::new();
+    let kernels = user_kernels(&w);
+    let simple = r#"{"argv": ["/bin/true", "-f", "{connection_file}"], "display_name": "K", "language": "python"}"#;
+    let bad = kernels.join(OsStr::from_bytes(b"k\xe9\xff"));
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::write(bad.join("kernel.json"), simple).unwrap();
+    w.kernelspec(&kernels, "good", simple);
+    // A venv at a non-UTF-8 prefix (uv and `python -m venv` refuse to make one), holding a
+    // distribution whose dist-info dir name is not UTF-8, and a kernel that runs it.
+    let root = w.root();
+    let env = root.join(OsStr::from_bytes(b"env\xff"));
+    let base = &toolbox().base_python;
+    std::fs::create_dir_all(env.join("bin")).unwrap();
+    std::os::unix::fs::symlink(base, env.join("bin/python")).unwrap();
+    std::fs::write(
+        env.join("pyvenv.cfg"),
+        format!(
+            "home = {}\ninclude-system-site-packages = false\n",
+            base.parent().unwrap().display()
+        ),
+    )
+    .unwrap();
+    let dist = env
+        .join("lib/python3.11/site-packages")
+        .join(OsStr::from_bytes(b"pk\xfd-1.0.dist-info"));
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(
+        dist.join("METADATA"),
+        "Metadata-Version: 2.1\nName: pk\nVersion: 1.0\n",
+    )
+    .unwrap();
+    let env_text = format!("{}/env\\udcff", root.display());
+    w.kernelspec(
+        &kernels,
+        "envk",
+        &format!(
+            r#"{{"argv": ["{}/env\\udcff/bin/python", "-m", "ipykernel_launcher", "-f", "{{connection_file}}"], "display_name": "E", "language": "python"}}"#,
+            root.display()
+        ),
+    );
+    // A PATH dir whose name is not UTF-8, holding a `python`.
+    let pdir = root.join(OsStr::from_bytes(b"bin\xfe"));
+    std::fs::create_dir_all(&pdir).unwrap();
+    std::os::unix::fs::symlink(base, pdir.join("python")).unwrap();
+    let mut path = pdir.into_os_string();
+    path.push(":");
+    path.push(w.var("PATH").unwrap());
+    let kip = |args: &[&str]| {
+        let mut c = w.command(std::path::Path::new(env!("CARGO_BIN_EXE_kip")));
+        c.args(args).env("PATH", &path);
+        support::run_command(c, support::default_timeout())
+    };
+
+    let out = kip(&["kernels", "--json"]);
+    out.ok();
+    let v = out.json();
+    let names: Vec<&str> = v["kernels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap())
+        .collect();
+    for n in ["k\\udce9\\udcff", "good", "envk"] {
+        assert!(names.contains(&n), "{n} missing from {names:?}");
+    }
+    let k = |name: &str| {
+        v["kernels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        k("k\\udce9\\udcff")["resource_dir"],
+        format!("{}/k\\udce9\\udcff", kernels.display())
+    );
+    assert_eq!(k("k\\udce9\\udcff")["invalid_name"], true);
+    assert!(
+        v["warnings"].as_array().unwrap().iter().any(|m| m
+            .as_str()
+            .unwrap()
+            .contains("k\\udce9\\udcff is not named in UTF-8")),
+        "{}",
+        out.stdout
+    );
+    // The kernel whose argv names the non-UTF-8 env runs that env's real interpreter.
+    assert_eq!(
+        k("envk")["interpreter"]["python"],
+        format!("{env_text}/bin/python")
+    );
+    assert_eq!(k("envk")["interpreter"]["exists"], true, "{}", out.stdout);
+    assert_eq!(k("envk")["environment"]["prefix"], env_text.as_str());
+    // The escaped name is how it is addressed, too.
+    kip(&["kernel", "show", "k\\udce9\\udcff", "--json"]).ok();
+    let human = kip(&["kernels"]);
+    human.ok();
+    assert!(human.stdout.contains("k\\udce9\\udcff"), "{}", human.stdout);
+
+    let out = kip(&["envs", "--json"]);
+    out.ok();
+    assert!(
+        out.json()["environments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["prefix"] == env_text.as_str()),
+        "{}",
+        out.stdout
+    );
+
+    let out = kip(&["which", "python", "--json"]);
+    out.ok();
+    assert_eq!(
+        out.json()["commands"][0]["matches"][0]["path"],
+        format!("{}/bin\\udcfe/python", root.display())
+    );
+
+    let out = kip(&["list", "--kernel", "envk", "--json"]);
+    out.ok();
+    let pk = out.json()["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "pk")
+        .cloned()
+        .unwrap_or_else(|| panic!("pk missing: {}", out.stdout));
+    assert_eq!(
+        pk["location"],
+        format!("{env_text}/lib/python3.11/site-packages/pk\\udcfd-1.0.dist-info")
+    );
+
+    let out = kip(&["doctor", "--json"]);
+    assert!(out.status == 0 || out.status == 1, "{}", out.show());
+    let checked = out.json()["checked"]["kernels"].clone();
+    for n in ["k\\udce9\\udcff", "good", "envk"] {
+        assert!(
+            checked.as_array().unwrap().iter().any(|k| k == n),
+            "{n} not checked: {checked}"
+        );
+    }
+}

@@ -479,16 +479,50 @@ fn case24_home_is_a_symlink() {
     assert!(real.contains("hk"));
 }
 
+/// Real Jupyter lists a kernel dir whose name is not UTF-8 under its `os.fsdecode` name
+/// (`"k\udce9\udcff"` in its JSON, a lone-surrogate escape), warns only that the name is
+/// invalid, and lists the rest; kip's `--jupyter-json` matches byte for byte, and its own
+/// `--json` lists the same kernels, the name as the same escape in plain text.
 #[test]
 fn extra_non_utf8_directory_name() {
     let w = toolbox_world();
     use std::os::unix::ffi::OsStrExt;
-    let name = std::ffi::OsStr::from_bytes(b"k\xe9\xff");
-    let dir = user_kernels(&w).join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("kernel.json"), SIMPLE).unwrap();
+    let mk = |name: &[u8], json: &str| {
+        let dir = user_kernels(&w).join(std::ffi::OsStr::from_bytes(name));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("kernel.json"), json).unwrap();
+    };
+    mk(b"k\xe9\xff", SIMPLE);
+    // Upper case folds into the key (`K` → `k`); the surrogates stay as they are.
+    mk(
+        b"K\xe9\xfe",
+        r#"{"argv": ["/x\udcfe/python", "{connection_file}"], "display_name": "D\udcfe"}"#,
+    );
+    mk(b"broken\xff", "{not json");
+    w.kernelspec(&user_kernels(&w), "good", SIMPLE);
     let real = check_with(&w, &w.bin().join("jupyter"));
-    assert!(real.contains("\\udce9"));
+    assert!(real.contains("\"k\\udce9\\udcff\""), "{real}");
+    assert!(real.contains("\"k\\udce9\\udcfe\""), "{real}");
+    assert!(real.contains("\"good\""), "{real}");
+    let jupyter = w.bin().join("jupyter");
+    let out = w.kip(&["kernels", "--json", "--jupyter", jupyter.to_str().unwrap()]);
+    out.ok();
+    let v = out.json();
+    let names: Vec<&str> = v["kernels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap())
+        .collect();
+    for n in [
+        "k\\udce9\\udcff",
+        "k\\udce9\\udcfe",
+        "broken\\udcff",
+        "good",
+        "python3",
+    ] {
+        assert!(names.contains(&n), "{n} not in {names:?}");
+    }
 }
 
 #[test]

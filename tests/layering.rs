@@ -235,8 +235,9 @@ fn upward_imports(src: &Sources) -> Vec<String> {
     bad
 }
 
-/// Only the faces write to the terminal or ask: `cli/` and `render/`.
-const SPEAKERS: [&str; 2] = ["cli", "render"];
+/// Only the faces write to the terminal or ask: `cli/` and `render/`, and the binaries
+/// (`main.rs`, `bin/`), which are not part of the library.
+const SPEAKERS: [&str; 4] = ["cli", "render", "main", "bin"];
 
 /// `module: what` for every print macro or `dialoguer` use outside [`SPEAKERS`].
 fn stray_output(src: &Sources) -> Vec<String> {

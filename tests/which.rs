@@ -7,13 +7,21 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use support::{toolbox, World};
+use support::{pyenv_version, toolbox, World};
 
-/// A temp pyenv root (3.11.7 and 3.12.1, linked to the real installs) whose shims come
-/// first, then the real /usr/bin and /bin.
+/// The newest installed pyenv 3.11.x and 3.12.x (whatever patch levels this machine has).
+fn v311() -> String {
+    pyenv_version("3.11")
+}
+fn v312() -> String {
+    pyenv_version("3.12")
+}
+
+/// A temp pyenv root (the newest 3.11.x and 3.12.x, linked to the real installs) whose shims
+/// come first, then the real /usr/bin and /bin.
 fn pyenv_world() -> (World, PathBuf) {
     let w = World::new();
-    let root = w.pyenv_root(&["3.11.7", "3.12.1"]);
+    let root = w.pyenv_root(&[v311().as_str(), v312().as_str()]);
     w.set_var(
         "PATH",
         &format!("{}:/usr/bin:/bin", root.join("shims").display()),
@@ -48,7 +56,7 @@ fn shim_runs(w: &World, shim: &Path) -> String {
 #[test]
 fn pyenv_global_version_file() {
     let (w, root) = pyenv_world();
-    w.pyenv_global("3.12.1");
+    w.pyenv_global(v312().as_str());
     let m = first_match(&w, "python3");
     assert_eq!(m["kind"], "pyenv-shim");
     assert_eq!(m["pyenv"]["origin"]["kind"], "global");
@@ -56,12 +64,12 @@ fn pyenv_global_version_file() {
         m["pyenv"]["origin"]["path"],
         root.join("version").to_str().unwrap()
     );
-    assert_eq!(m["pyenv"]["chosen"], "3.12.1");
+    assert_eq!(m["pyenv"]["chosen"], v312().as_str());
     assert!(s(&m["pyenv"]["why"]).contains("pyenv/version"), "{m}");
-    let want = root.join("versions/3.12.1/bin/python3");
+    let want = root.join(format!("versions/{}/bin/python3", v312()));
     assert_eq!(s(&m["interpreter"]), want.to_str().unwrap());
     assert_eq!(m["environment"]["kind"], "pyenv");
-    assert_eq!(m["environment"]["version"], "3.12.1");
+    assert_eq!(m["environment"]["version"], v312().as_str());
     assert_eq!(
         shim_runs(&w, &root.join("shims/python3")),
         s(&m["interpreter"])
@@ -72,7 +80,7 @@ fn pyenv_global_version_file() {
 fn local_file_with_a_prefix_then_pyenv_version_then_system() {
     let (w, root) = pyenv_world();
     let shim = root.join("shims/python3");
-    w.pyenv_global("3.12.1");
+    w.pyenv_global(v312().as_str());
     // `.python-version` in the cwd with a prefix: the newest installed 3.11.x.
     let local = w.cwd().join(".python-version");
     std::fs::write(&local, "3.11\n").unwrap();
@@ -80,16 +88,16 @@ fn local_file_with_a_prefix_then_pyenv_version_then_system() {
     assert_eq!(m["pyenv"]["origin"]["kind"], "file");
     assert_eq!(s(&m["pyenv"]["origin"]["path"]), local.to_str().unwrap());
     assert_eq!(m["pyenv"]["requested"][0], "3.11");
-    assert_eq!(m["pyenv"]["chosen"], "3.11.7");
+    assert_eq!(m["pyenv"]["chosen"], v311().as_str());
     assert!(s(&m["pyenv"]["why"]).contains(".python-version"), "{m}");
     assert_eq!(shim_runs(&w, &shim), s(&m["interpreter"]));
 
     // PYENV_VERSION beats the file.
-    w.set_var("PYENV_VERSION", "3.12.1");
+    w.set_var("PYENV_VERSION", v312().as_str());
     let m = first_match(&w, "python3");
     assert_eq!(m["pyenv"]["origin"]["kind"], "env");
-    assert_eq!(m["pyenv"]["origin"]["value"], "3.12.1");
-    assert_eq!(m["pyenv"]["chosen"], "3.12.1");
+    assert_eq!(m["pyenv"]["origin"]["value"], v312().as_str());
+    assert_eq!(m["pyenv"]["chosen"], v312().as_str());
     assert_eq!(shim_runs(&w, &shim), s(&m["interpreter"]));
 
     // `system`: the next python3 on PATH after the shims, Debian's.
@@ -102,9 +110,9 @@ fn local_file_with_a_prefix_then_pyenv_version_then_system() {
     assert_eq!(shim_runs(&w, &shim), "/usr/bin/python3");
 
     // Multi-version: the first installed one that has the program; a missing one is named.
-    w.set_var("PYENV_VERSION", "3.9.99:3.11.7");
+    w.set_var("PYENV_VERSION", &format!("3.9.99:{}", v311()));
     let m = first_match(&w, "python3");
-    assert_eq!(m["pyenv"]["chosen"], "3.11.7");
+    assert_eq!(m["pyenv"]["chosen"], v311().as_str());
     assert_eq!(m["pyenv"]["not_installed"][0], "3.9.99");
     assert_eq!(shim_runs(&w, &shim), s(&m["interpreter"]));
 
@@ -119,7 +127,7 @@ fn local_file_with_a_prefix_then_pyenv_version_then_system() {
 #[test]
 fn merged_usr_copies_are_one_match_and_pip_follows_its_shim() {
     let (w, root) = pyenv_world();
-    w.pyenv_global("3.12.1");
+    w.pyenv_global(v312().as_str());
     let v = which_json(&w, &["python3", "pip3"]);
     for (i, cmd) in ["python3", "pip3"].iter().enumerate() {
         let c = &v["commands"][i];
@@ -144,10 +152,12 @@ fn merged_usr_copies_are_one_match_and_pip_follows_its_shim() {
     let shim = &v["commands"][1]["matches"][0];
     assert_eq!(
         s(&shim["pyenv"]["executable"]),
-        root.join("versions/3.12.1/bin/pip3").to_str().unwrap()
+        root.join(format!("versions/{}/bin/pip3", v312()))
+            .to_str()
+            .unwrap()
     );
     assert!(
-        s(&shim["interpreter"]).contains("versions/3.12.1/bin/python"),
+        s(&shim["interpreter"]).contains(&format!("versions/{}/bin/python", v312())),
         "{shim}"
     );
     assert!(v["mismatches"].as_array().unwrap().is_empty(), "{v}");
@@ -282,7 +292,7 @@ fn jupyter_lists_its_server_commands() {
 #[test]
 fn human_listing_and_bad_usage() {
     let (w, _) = pyenv_world();
-    w.pyenv_global("3.11.7");
+    w.pyenv_global(v311().as_str());
     let out = w.kip(&["which"]);
     out.ok();
     for want in [

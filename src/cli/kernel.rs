@@ -43,6 +43,19 @@ pub enum KernelCommand {
         #[arg(long, value_name = "PATH")]
         jupyter: Option<PathBuf>,
     },
+    /// Point notebooks at a kernel: set metadata.kernelspec (backup kept, written atomically, formatting kept).
+    Use {
+        /// The kernel's name, as `kip kernels` shows it.
+        name: String,
+        #[arg(value_name = "NOTEBOOK", required = true)]
+        notebooks: Vec<PathBuf>,
+        /// One JSON object on stdout (schema: docs/json.md); warnings stay on stderr.
+        #[arg(long)]
+        json: bool,
+        /// Whose kernels: a `jupyter` command, or a Python whose env has Jupyter.
+        #[arg(long, value_name = "PATH")]
+        jupyter: Option<PathBuf>,
+    },
     /// The spec, where it lives, what shadows it, its interpreter and environment.
     Show {
         name: String,
@@ -169,5 +182,11 @@ pub fn run(ctx: &Context, prober: &Prober, cmd: KernelCommand) -> anyhow::Result
                 flow::show(ctx, prober, r, &req)
             })
         }
+        KernelCommand::Use {
+            name,
+            notebooks,
+            json,
+            jupyter,
+        } => super::kernel_use::run(ctx, prober, &name, &notebooks, json, jupyter.as_deref()),
     }
 }

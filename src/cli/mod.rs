@@ -11,7 +11,10 @@ use crate::python::probe::Prober;
 use crate::render::{self, terminal::Terminal};
 use crate::report::Reporter;
 
+pub mod completions;
 pub mod kernel;
+pub mod kernel_use;
+pub mod ps;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -131,6 +134,17 @@ pub enum Command {
         /// JSON lines on stdout: every event as it happens, then the `--json` report.
         #[arg(long, conflicts_with = "json")]
         json_stream: bool,
+    },
+    /// Running Jupyter servers and kernels: each kernel's interpreter, environment and notebook, and whether it should restart.
+    Ps {
+        /// One JSON object on stdout (schema: docs/json.md).
+        #[arg(long)]
+        json: bool,
+    },
+    /// A completion script for your shell, e.g. `source <(kip completions bash)`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
 }
 
@@ -284,6 +298,9 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    if let Command::Completions { shell } = cli.command {
+        return outcome_code(completions::run(shell));
+    }
     let ctx = match Context::from_process() {
         Ok(c) => c,
         Err(e) => {
@@ -296,7 +313,12 @@ pub fn main() -> i32 {
     }
     // One prober for the invocation: its memo answers each interpreter once.
     let prober = Prober::new(crate::context::cache_dir(&ctx.vars), &ctx.vars);
-    match dispatch(&ctx, &prober, cli.command) {
+    outcome_code(dispatch(&ctx, &prober, cli.command))
+}
+
+/// A command's outcome as the process exit code; an error is printed and exits 1.
+fn outcome_code(result: anyhow::Result<i32>) -> i32 {
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("kip: {e:#}");
@@ -445,6 +467,8 @@ fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<
                 |r| flows::list::run(ctx, prober, r, &req),
             )
         }
+        Command::Ps { json } => ps::run(ctx, json),
+        Command::Completions { shell } => completions::run(shell),
     }
 }
 

@@ -80,6 +80,32 @@ pub fn importable_from_disk(ctx: &Context, env: &Environment, module: &str) -> b
     site::find_top_level(&site::sys_path_dirs(ctx, env), module).is_some()
 }
 
+/// Kernel directories Jupyter skips without a word (their `kernel.json` is not a regular file):
+/// the user meant a kernel that no notebook can pick.
+pub fn check_skipped_dirs(skipped: &[(PathBuf, String)], out: &mut Vec<Finding>) {
+    for (dir, why) in skipped {
+        let name = dir
+            .file_name()
+            .map(crate::pyjson::os_text)
+            .unwrap_or_default();
+        let file = dir.join("kernel.json");
+        out.push(Finding::new(
+            FindingId::KernelSpecInvalid,
+            &name,
+            format!(
+                "kernel \"{name}\": {} cannot be read: {why}",
+                crate::pyjson::os_text(&file)
+            ),
+            "Jupyter lists a kernel only when its kernel.json is a regular file; this directory is skipped, so the kernel is missing from every notebook's kernel list.",
+            format!(
+                "make {} a regular kernelspec, or remove {}",
+                crate::pyjson::os_text(&file),
+                crate::pyjson::os_text(dir)
+            ),
+        ));
+    }
+}
+
 #[allow(clippy::too_many_lines)] // predates the lint: one check per finding id, in catalog order; split when next changed
 pub fn check_kernel(ctx: &Context, view: &JupyterView, k: &ResolvedKernel, out: &mut Vec<Finding>) {
     let name = k.entry.found.name.to_string_lossy();

@@ -62,6 +62,9 @@ fn diagnose(
         });
         envs.push(t.env.clone());
     }
+    if focus.is_none() {
+        doctor::kernels::check_skipped_dirs(&listing.skipped, &mut findings);
+    }
     for k in &kernels {
         checked.kernels.push(k.entry.found.name.to_string_lossy());
         doctor::kernels::check_kernel(ctx, view, k, &mut findings);
@@ -90,7 +93,9 @@ fn diagnose(
         doctor::shell::check_shell(ctx, view, &mut findings);
     }
     for env in &envs {
-        checked.environments.push(env.prefix.display().to_string());
+        checked
+            .environments
+            .push(crate::pyjson::os_text(&env.prefix));
         doctor::envs::check_env(ctx, env, &mut findings);
     }
     if let Some(nb) = &args.notebook {

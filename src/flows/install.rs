@@ -13,7 +13,7 @@ use crate::context::Context;
 use crate::flows::Status;
 use crate::install::changes::{running_kernels_to_tell, Change, RunningKernel, Snapshot};
 use crate::install::commands::{self, CondaTool, InstallOptions};
-use crate::install::index::{self, IndexFlags};
+use crate::install::index;
 use crate::install::lock::EnvLock;
 use crate::install::names;
 use crate::install::plan::{self, InstallerChoice, Plan, PlanInput, Refusal, Step};
@@ -72,7 +72,9 @@ pub struct Installed {
 
 #[derive(Debug, Serialize)]
 pub struct TargetReport {
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     pub python: PathBuf,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     pub prefix: PathBuf,
     pub kind: &'static str,
     pub kernel: Option<String>,
@@ -136,8 +138,12 @@ pub fn run(
     };
 
     let tools = tools::find_tools(ctx, &target.env);
-    let (uv_index_args, index_desc) =
-        index_settings(ctx, &target, &args.options.index, tools.uv.is_some());
+    let index = index::for_target(
+        ctx,
+        &target.env.prefix,
+        &args.options.index,
+        tools.uv.as_deref(),
+    );
     let choice = args.installer.unwrap_or(InstallerChoice::Auto);
     let em_message = target
         .env
@@ -151,10 +157,10 @@ pub fn run(
         options: &args.options,
         choice,
         tools: &tools,
-        uv_index_args: &uv_index_args,
+        uv_index_args: &index.uv_args,
         externally_managed_message: em_message,
     };
-    let mut report = new_report(&target, args, &index_desc, &reqs, renamed);
+    let mut report = new_report(&target, args, &reqs, renamed);
     let plan = match plan::plan(&input) {
         Ok(p) => p,
         Err(refusal) => {
@@ -165,7 +171,12 @@ pub fn run(
         }
     };
     report.installer = plan.primary.installer.to_string();
-    r.event(Event::note(index_desc));
+    report.index = if plan.runs_uv() {
+        index.uv_description.clone()
+    } else {
+        index.pip_description.clone()
+    };
+    r.event(Event::note(report.index.clone()));
     warn_project_owned(r, &target);
     for n in &plan.notes {
         r.event(Event::note(n.clone()));
@@ -173,21 +184,9 @@ pub fn run(
     report.commands = planned_commands(&plan, &target, &args.options);
     let lock = lock_unless_dry_run(r, &target, args.options.dry_run)?;
     if let Some(found) = already_satisfied(ctx, prober, args, &target, &plan, &reqs) {
-        for s in &found {
-            r.event(Event::note(format!(
-                "already satisfied: {} {} (nothing to install; -U upgrades)",
-                s.name, s.version
-            )));
-        }
-        report.commands.clear();
-        report.already_satisfied = found;
-        if args.options.dry_run {
-            r.event(Event::note("dry run: nothing would run"));
-            report.ok = true;
-            return Ok(done(report, Status::Success));
-        }
-        prove(ctx, r, &target, &reqs, &mut report);
-        return Ok(proved(report));
+        return Ok(satisfied_already(
+            ctx, r, args, &target, &reqs, report, found,
+        ));
     }
     if args.options.dry_run {
         // The commands themselves are the report's (stdout, or stderr beside --json).
@@ -200,6 +199,7 @@ pub fn run(
     let before = Snapshot::of(&target.env.site_packages);
     let executed = execute(ctx, r, args, &target, &plan, &reqs, &mut report);
     report.changed = Snapshot::of(&target.env.site_packages).changes_since(&before);
+    super::record_changes(ctx, r, &target.env.prefix, &report.changed);
     if let Some(status) = executed? {
         return Ok(done(report, status));
     }
@@ -264,7 +264,6 @@ fn requirements(
 fn new_report(
     target: &Target,
     args: &Request,
-    index_desc: &str,
     reqs: &[Requirement],
     renamed: Vec<Renamed>,
 ) -> Installed {
@@ -277,7 +276,7 @@ fn new_report(
             why: target.why.clone(),
         },
         installer: String::new(),
-        index: index_desc.to_string(),
+        index: String::new(),
         requested: reqs.iter().map(|r| r.installer_arg()).collect(),
         renamed,
         commands: Vec::new(),
@@ -323,14 +322,38 @@ fn lock_unless_dry_run(
     if dry_run {
         return Ok(None);
     }
-    EnvLock::acquire(&target.env.prefix, |p| {
-        r.event(Event::note(format!(
-            "waiting for another kip install in this environment ({})",
-            p.display()
-        )))
+    EnvLock::acquire(&target.env.prefix, |who| {
+        r.event(Event::note(who.to_string()))
     })
     .map(Some)
     .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", target.env.prefix.display()))
+}
+
+/// Nothing to install: say so, and prove the imports unless this is a dry run.
+fn satisfied_already(
+    ctx: &Context,
+    r: &mut dyn Reporter,
+    args: &Request,
+    target: &Target,
+    reqs: &[Requirement],
+    mut report: Installed,
+    found: Vec<satisfied::Satisfied>,
+) -> (Report, Status) {
+    for s in &found {
+        r.event(Event::note(format!(
+            "already satisfied: {} {} (nothing to install; -U upgrades)",
+            s.name, s.version
+        )));
+    }
+    report.commands.clear();
+    report.already_satisfied = found;
+    if args.options.dry_run {
+        r.event(Event::note("dry run: nothing would run"));
+        report.ok = true;
+        return done(report, Status::Success);
+    }
+    prove(ctx, r, target, reqs, &mut report);
+    proved(report)
 }
 
 fn done(report: Installed, status: Status) -> (Report, Status) {
@@ -363,16 +386,23 @@ fn missing_input_file(ctx: &Context, options: &InstallOptions) -> Option<String>
         .chain(options.constraints.iter().map(|f| ("-c", f)));
     for (flag, f) in files {
         let path = ctx.cwd.join(f);
-        if let Err(e) = std::fs::File::open(&path).and_then(|file| file.metadata()) {
+        let bytes = match crate::files::read(&path) {
+            Ok(b) => b,
+            Err(e) => {
+                return Some(format!(
+                    "{flag} {}: cannot read {}: {e}",
+                    f.display(),
+                    path.display()
+                ))
+            }
+        };
+        // pip decodes a BOM'd UTF-16/32 file too; without a BOM both pip and uv want UTF-8.
+        let bom = [&b"\xFF\xFE"[..], b"\xFE\xFF", b"\xEF\xBB\xBF"]
+            .iter()
+            .any(|m| bytes.starts_with(m));
+        if let (false, Err(e)) = (bom, std::str::from_utf8(&bytes)) {
             return Some(format!(
-                "{flag} {}: cannot read {}: {e}",
-                f.display(),
-                path.display()
-            ));
-        }
-        if path.is_dir() {
-            return Some(format!(
-                "{flag} {}: {} is a directory, not a file",
+                "{flag} {}: {} is not UTF-8 text ({e}); save it as UTF-8",
                 f.display(),
                 path.display()
             ));
@@ -748,83 +778,8 @@ fn modules_to_prove(target: &Target, reqs: &[Requirement]) -> Vec<String> {
     modules
 }
 
-fn index_settings(
-    ctx: &Context,
-    target: &Target,
-    flags: &IndexFlags,
-    have_uv: bool,
-) -> (Vec<String>, String) {
-    let home = ctx.home().unwrap_or_else(|| PathBuf::from("/"));
-    let xdg = ctx.vars.get_nonempty("XDG_CONFIG_HOME").map(PathBuf::from);
-    let pcf = ctx.vars.get_nonempty("PIP_CONFIG_FILE").map(PathBuf::from);
-    let files: Vec<(PathBuf, String)> =
-        index::pip_config_files(&home, xdg.as_deref(), &target.env.prefix, pcf.as_deref())
-            .into_iter()
-            .filter_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
-            .collect();
-    let pip_env: Vec<(String, String)> = ctx
-        .vars
-        .iter()
-        .filter_map(|(k, v)| {
-            let k = k.to_str()?;
-            k.starts_with("PIP_")
-                .then(|| (k.to_string(), v.to_string_lossy().into_owned()))
-        })
-        .collect();
-    let uv_env: Vec<(String, String)> = ctx
-        .vars
-        .iter()
-        .filter_map(|(k, v)| {
-            let k = k.to_str()?;
-            k.starts_with("UV_")
-                .then(|| (k.to_string(), v.to_string_lossy().into_owned()))
-        })
-        .collect();
-    let settings = index::from_pip_config(&pip_env, &files);
-    if have_uv {
-        let uv_toml = uv_toml_sets_index(ctx);
-        index::uv_args(&settings, &uv_env, uv_toml, flags)
-    } else {
-        (Vec::new(), index::describe_for_pip(&settings, flags))
-    }
-}
-
-/// Does a uv.toml that uv would read configure an index? (`UV_NO_CONFIG` disables them.)
-fn uv_toml_sets_index(ctx: &Context) -> bool {
-    if ctx.vars.get("UV_NO_CONFIG").is_some() {
-        return false;
-    }
-    let mut files = Vec::new();
-    if let Some(f) = ctx.vars.get_nonempty("UV_CONFIG_FILE") {
-        files.push(PathBuf::from(f));
-    }
-    let cfg = ctx
-        .vars
-        .get_nonempty("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| ctx.home().map(|h| h.join(".config")));
-    if let Some(c) = cfg {
-        files.push(c.join("uv/uv.toml"));
-    }
-    files.push(PathBuf::from("/etc/uv/uv.toml"));
-    files.iter().any(|f| {
-        std::fs::read_to_string(f)
-            .map(|t| {
-                t.lines().any(|l| {
-                    let l = l.trim_start();
-                    l.starts_with("index-url")
-                        || l.starts_with("extra-index-url")
-                        || l.starts_with("[[index]]")
-                        || l.starts_with("find-links")
-                        || l.starts_with("no-index")
-                })
-            })
-            .unwrap_or(false)
-    })
-}
-
 fn externally_managed_message(marker: &Path) -> String {
-    let text = std::fs::read_to_string(marker).unwrap_or_default();
+    let text = crate::files::read_to_string(marker).unwrap_or_default();
     let mut in_section = false;
     let mut msg = String::new();
     let mut collecting = false;

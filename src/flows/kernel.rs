@@ -171,8 +171,11 @@ fn ipykernel_version(
 pub struct Added {
     pub name: String,
     pub display_name: String,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     pub resource_dir: PathBuf,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     pub python: PathBuf,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     pub prefix: PathBuf,
     pub kernel_json: Value,
     pub notes: Vec<String>,
@@ -463,12 +466,20 @@ pub fn add(
             files.push((n, b));
         }
     }
-    let dest = write::install_kernel_dir(&kernels_dir, &name, &files).map_err(|e| {
+    let installed = write::install_kernel_dir(&kernels_dir, &name, &files).map_err(|e| {
         anyhow::anyhow!(
             "cannot write the kernel into {}: {e}",
             kernels_dir.display()
         )
     })?;
+    notes.extend(installed.recovered);
+    if let Some(b) = &installed.backup {
+        notes.push(format!(
+            "the replaced kernel.json is backed up as {}",
+            b.display()
+        ));
+    }
+    let dest = installed.dir;
     for n in &notes {
         r.event(Event::note(format!("note: {n}")));
     }
@@ -488,9 +499,11 @@ pub fn add(
 #[derive(Debug, Default, Serialize)]
 pub struct FixResult {
     pub name: String,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     pub resource_dir: PathBuf,
     pub changed: bool,
     pub removed: bool,
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     pub backup: Option<PathBuf>,
     pub diff: String,
     pub actions: Vec<String>,
@@ -738,11 +751,23 @@ fn named_kernel(
         return Ok(Err(Status::Usage));
     }
     let view = view::select(ctx, prober, jupyter)?;
-    let found = kernels_of(ctx, &view)
+    let listing = view::list_kernels(ctx, &view);
+    let found = resolve_all(ctx, &view, &listing)
         .into_iter()
         .find(|k| k.entry.found.name.to_string_lossy() == name);
     Ok(found.ok_or_else(|| {
-        r.event(Event::error(verb, format!("no kernel named {name:?}")));
+        let skipped = listing
+            .skipped
+            .iter()
+            .find(|(d, _)| d.file_name().is_some_and(|n| n.to_string_lossy() == name));
+        let message = match skipped {
+            Some((dir, why)) => format!(
+                "no kernel named {name:?}: Jupyter skips {}, whose kernel.json cannot be read ({why})",
+                crate::pyjson::os_text(dir)
+            ),
+            None => format!("no kernel named {name:?}"),
+        };
+        r.event(Event::error(verb, message));
         Status::Failure
     }))
 }
@@ -795,9 +820,11 @@ pub fn remove(
 #[derive(Debug, Serialize)]
 pub struct Shown {
     pub name: String,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     pub resource_dir: PathBuf,
     pub spec: Option<Value>,
     pub problem: Option<String>,
+    #[serde(serialize_with = "crate::pyjson::path_text::vec")]
     pub shadows: Vec<PathBuf>,
     pub interpreter: KernelInterpreter,
     pub environment: Option<Environment>,

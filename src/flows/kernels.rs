@@ -60,11 +60,17 @@ pub struct Kernels {
 #[derive(Debug, Serialize)]
 pub struct JsonView {
     pub how: String,
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     pub jupyter: Option<PathBuf>,
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     pub kernelspec_script: Option<PathBuf>,
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     pub python: Option<PathBuf>,
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     pub sys_prefix: Option<PathBuf>,
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     pub server_script: Option<PathBuf>,
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     pub launcher_python: Option<PathBuf>,
     pub notes: Vec<String>,
 }
@@ -74,6 +80,7 @@ pub struct JsonKernel {
     pub name: String,
     pub display_name: Option<String>,
     pub language: Option<String>,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     pub resource_dir: PathBuf,
     pub origin: DirOrigin,
     pub native: bool,
@@ -83,11 +90,13 @@ pub struct JsonKernel {
     pub argv: Option<Vec<serde_json::Value>>,
     pub interpreter: KernelInterpreter,
     pub environment: Option<JsonEnv>,
+    #[serde(serialize_with = "crate::pyjson::path_text::vec")]
     pub shadows: Vec<PathBuf>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct JsonEnv {
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     pub prefix: PathBuf,
     pub kind: &'static str,
     pub version: Option<String>,

@@ -26,7 +26,9 @@ pub struct Report {
 
 #[derive(Debug, Serialize)]
 pub struct Listing {
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     pub prefix: PathBuf,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     pub python: PathBuf,
     pub packages: Vec<Package>,
 }

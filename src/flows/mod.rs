@@ -52,6 +52,20 @@ pub fn resolve_target(
     Ok(Err(status))
 }
 
+/// Note what an install or uninstall changed in `prefix` in kip's change journal (for `kip ps`'s
+/// restart advice); a journal that cannot be written is said, never fatal.
+pub fn record_changes(
+    ctx: &Context,
+    r: &mut dyn Reporter,
+    prefix: &Path,
+    changed: &[crate::install::changes::Change],
+) {
+    let cache = crate::context::cache_dir(&ctx.vars);
+    if let Err(message) = crate::install::journal::record(cache.as_deref(), prefix, changed) {
+        r.event(Event::note(message));
+    }
+}
+
 pub fn target_event(target: &Target) -> Event {
     Event::Target {
         prefix: target.env.prefix.clone(),

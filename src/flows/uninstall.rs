@@ -28,6 +28,7 @@ pub struct Report {
 
 #[derive(Debug, Serialize)]
 pub struct Uninstalled {
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     pub prefix: PathBuf,
     pub removed: Vec<Removed>,
     pub not_installed: Vec<String>,
@@ -120,13 +121,8 @@ pub fn run(
         report.error = Some(msg);
         return Ok(done(report, Status::Failure));
     }
-    let _lock = EnvLock::acquire(&t.env.prefix, |p| {
-        r.event(Event::note(format!(
-            "waiting for another kip in this environment ({})",
-            p.display()
-        )))
-    })
-    .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", t.env.prefix.display()))?;
+    let _lock = EnvLock::acquire(&t.env.prefix, |who| r.event(Event::note(who.to_string())))
+        .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", t.env.prefix.display()))?;
     let env = run::installer_env(&ctx.vars);
     let before = Snapshot::of(&t.env.site_packages);
     let steps = removal_steps(
@@ -138,6 +134,7 @@ pub fn run(
     )?;
     let failed = run_steps(r, steps, &env, &mut report)?;
     report.changed = Snapshot::of(&t.env.site_packages).changes_since(&before);
+    super::record_changes(ctx, r, &t.env.prefix, &report.changed);
     report.restart = crate::install::changes::running_kernels_to_tell(
         ctx,
         &t.env.prefix,

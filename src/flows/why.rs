@@ -31,11 +31,14 @@ pub struct Report {
 #[derive(Debug, Serialize)]
 pub struct Why {
     pub module: String,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     pub target: PathBuf,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     pub python: PathBuf,
     pub importable: bool,
     /// `stdlib`, `local-file`, `pythonpath`, `user-site`, `site-packages`, `pth`.
     pub from: Option<&'static str>,
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     pub location: Option<PathBuf>,
     pub distribution: Option<String>,
     pub version: Option<String>,
@@ -48,6 +51,7 @@ pub struct Why {
 
 #[derive(Debug, Serialize)]
 pub struct Elsewhere {
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     pub prefix: PathBuf,
     pub kind: &'static str,
     pub distribution: Option<String>,

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
 use crate::jupyter::runtime;
@@ -23,7 +23,7 @@ use crate::python::{classify, site};
 pub struct Snapshot(BTreeMap<String, (String, String, PathBuf)>);
 
 /// One distribution that differs; `from` is `None` when it was added, `to` when removed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     pub name: String,
     pub from: Option<String>,
@@ -94,7 +94,7 @@ impl Snapshot {
 
 /// Does the distribution's RECORD list a `.pth` file at the top of site-packages?
 fn installs_pth(dist_info: &Path) -> bool {
-    std::fs::read_to_string(dist_info.join("RECORD")).is_ok_and(|record| {
+    crate::files::read_to_string(dist_info.join("RECORD")).is_ok_and(|record| {
         record.lines().any(|l| {
             let path = l.split(',').next().unwrap_or("");
             !path.contains('/') && path.ends_with(".pth")
@@ -104,7 +104,7 @@ fn installs_pth(dist_info: &Path) -> bool {
 
 /// `PyYAML-6.0.1.dist-info` → (`PyYAML`, `6.0.1`); `six-1.16.0-py3.11.egg-info` → (`six`,
 /// `1.16.0`). A name and a version never contain `-` in these names (both are escaped to `_`).
-fn name_and_version(dir: &Path) -> Option<(String, String)> {
+pub fn name_and_version(dir: &Path) -> Option<(String, String)> {
     let file = dir.file_name()?.to_str()?;
     let stem = file
         .strip_suffix(".dist-info")
@@ -118,6 +118,7 @@ fn name_and_version(dir: &Path) -> Option<(String, String)> {
 pub struct RunningKernel {
     pub pid: i32,
     pub kernel: Option<String>,
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     pub connection_file: Option<PathBuf>,
     /// It may hold a replaced or removed distribution, or needs a start-up to see a `.pth`.
     pub must_restart: bool,

@@ -12,10 +12,16 @@
 //! flags ([`uv_args`]) — unless uv has settings of its own for that aspect, which it reads
 //! itself and which then win.
 //!
-//! Everything here is a function of plain data (variables, file contents) so the rules are
-//! unit-tested without a pip or a uv.
+//! kip claims that uv reads a variable only when the uv it runs does ([`UvVersion::reads`]):
+//! a variable users set believing uv reads it (`UV_NO_INDEX`: no uv release has it) is named
+//! as ignored, and the pip setting it was meant to mirror is translated.
+//!
+//! The rules are functions of plain data (variables, file contents, uv's version) so they are
+//! unit-tested without a pip or a uv; [`for_target`] gathers that data for one install.
 
 use std::path::{Path, PathBuf};
+
+use crate::context::Context;
 
 /// kip's own index flags from its command line; they win over every configuration.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -259,8 +265,111 @@ pub fn from_pip_config(env: &[(String, String)], files: &[(PathBuf, String)]) ->
     settings
 }
 
-/// uv variables that configure where packages come from (uv-static `EnvVars`). When one is
-/// set, uv reads it itself and kip translates nothing from pip for that aspect.
+/// A uv release, from `uv --version`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UvVersion(pub u32, pub u32, pub u32);
+
+impl std::fmt::Display for UvVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "uv {}.{}.{}", self.0, self.1, self.2)
+    }
+}
+
+/// The uv variables about where packages come from, each with the first uv release that reads
+/// it (uv-static `EnvVars`, `attr_added_in`); uv 0.13.9's `uv pip install --help`, which names
+/// the variable of each option (`[env: UV_FIND_LINKS]`), lists exactly these. Its `--no-index`
+/// has none: no uv release reads `UV_NO_INDEX` ([`UV_NOT_READ`]).
+const UV_VARS: &[(&str, UvVersion)] = &[
+    ("UV_INDEX_URL", UvVersion(0, 0, 5)),
+    ("UV_EXTRA_INDEX_URL", UvVersion(0, 1, 3)),
+    ("UV_INDEX_STRATEGY", UvVersion(0, 1, 29)),
+    ("UV_INSECURE_HOST", UvVersion(0, 3, 5)),
+    ("UV_FIND_LINKS", UvVersion(0, 4, 19)),
+    ("UV_DEFAULT_INDEX", UvVersion(0, 4, 23)),
+    ("UV_INDEX", UvVersion(0, 4, 23)),
+];
+
+/// Variables users set believing uv reads them (CI recipes do), which no uv reads.
+const UV_NOT_READ: &[&str] = &["UV_NO_INDEX"];
+
+impl UvVersion {
+    /// `uv 0.13.9 (x86_64-unknown-linux-gnu)`, `uv 0.4.30 (61ed2a236 2024-11-04)`.
+    pub fn parse(version_output: &str) -> Option<UvVersion> {
+        let word = version_output.split_whitespace().nth(1)?;
+        let mut parts = word.split('.').map(|p| {
+            let digits: String = p.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse::<u32>().ok()
+        });
+        Some(UvVersion(
+            parts.next()??,
+            parts.next()??,
+            parts.next().flatten().unwrap_or(0),
+        ))
+    }
+
+    /// Does this uv read `var`? An unknown version is taken to be a current one.
+    pub fn reads(version: Option<UvVersion>, var: &str) -> bool {
+        UV_VARS
+            .iter()
+            .any(|(name, since)| *name == var && version.is_none_or(|v| v >= *since))
+    }
+}
+
+/// What `uv --version` says of `uv` (`uv 0.13.9 (x86_64-unknown-linux-gnu)`), to know which
+/// variables it reads ([`UvVersion`]). Cached in kip's cache, keyed by
+/// the binary's canonical path, size and mtime (an upgrade replaces the file); `None` when uv
+/// does not answer in time or the answer does not parse.
+pub fn uv_version(ctx: &Context, uv: &Path) -> Option<UvVersion> {
+    use sha2::{Digest, Sha256};
+    use std::os::unix::fs::MetadataExt;
+    let canonical = std::fs::canonicalize(uv).ok()?;
+    let meta = std::fs::metadata(&canonical).ok()?;
+    let mut h = Sha256::new();
+    h.update(canonical.as_os_str().as_encoded_bytes());
+    h.update(
+        format!(
+            "\0{}\0{}.{:09}",
+            meta.size(),
+            meta.mtime(),
+            meta.mtime_nsec()
+        )
+        .as_bytes(),
+    );
+    let entry = crate::context::cache_dir(&ctx.vars)
+        .map(|d| d.join("uv-version-v1").join(format!("{:x}", h.finalize())));
+    if let Some(v) = entry
+        .as_ref()
+        .and_then(|e| std::fs::read_to_string(e).ok())
+        .and_then(|t| UvVersion::parse(&t))
+    {
+        return Some(v);
+    }
+    let mut cmd = std::process::Command::new(uv);
+    cmd.arg("--version")
+        .env_clear()
+        .envs(ctx.vars.iter())
+        .current_dir(&ctx.cwd);
+    let out = crate::process::run_captured(cmd, crate::process::probe_timeout(&ctx.vars)).ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let version = UvVersion::parse(&text)?;
+    if let Some(e) = &entry {
+        // Only saves time: a failure to write is ignored.
+        if let Some(dir) = e.parent() {
+            let _ = std::fs::create_dir_all(dir)
+                .and_then(|_| tempfile::NamedTempFile::new_in(dir))
+                .and_then(|mut t| {
+                    use std::io::Write;
+                    t.write_all(text.as_bytes())?;
+                    t.persist(e).map_err(|e| e.error)?;
+                    Ok(())
+                });
+        }
+    }
+    Some(version)
+}
+
+/// uv variables that configure the index. When one is set (and read), uv reads it itself and
+/// kip translates nothing from pip for the index: index URL, extra indexes, no-index.
 const UV_INDEX_VARS: &[&str] = &[
     "UV_INDEX_URL",
     "UV_DEFAULT_INDEX",
@@ -275,74 +384,112 @@ fn uv_var<'a>(uv_env: &'a [(String, String)], names: &[&str]) -> Option<(&'a str
         .map(|(k, v)| (k.as_str(), v.as_str()))
 }
 
-/// uv's `UV_NO_INDEX` is a boolish flag (clap `BoolishValueParser`).
-fn uv_truthy(value: &str) -> bool {
-    strtobool(value).unwrap_or(false)
-}
-
 /// The uv flags that make `uv pip install` use the same sources pip would, and a one-line
 /// description of the index in use (printed before installing).
 ///
-/// Per aspect, the first of these that says something wins:
+/// Only the variables `uv_version` reads count as uv's ([`UvVersion::reads`]); any other
+/// `UV_*` index variable that is set is named as ignored. Per aspect, the first of these that
+/// says something wins:
 /// 1. kip's own flags;
 /// 2. uv's own settings — `UV_INDEX_URL`, `UV_DEFAULT_INDEX`, `UV_INDEX`,
-///    `UV_EXTRA_INDEX_URL` (index), `UV_FIND_LINKS`, `UV_NO_INDEX`, `UV_INSECURE_HOST`, or an
-///    index configured in uv.toml / `[tool.uv]` (`uv_toml_sets_index`, which covers index
-///    URLs, find-links and no-index): nothing is passed, uv reads them;
+///    `UV_EXTRA_INDEX_URL` (the index, extra indexes and no-index), `UV_FIND_LINKS`,
+///    `UV_INSECURE_HOST`, or an index configured in uv.toml / `[tool.uv]`
+///    (`uv_toml_sets_index`, which covers index URLs, find-links and no-index): nothing is
+///    passed, uv reads them;
 /// 3. pip's settings, translated: `--index-url`, `--extra-index-url`, `--no-index`,
 ///    `--find-links`, and trusted hosts as `--allow-insecure-host`.
+///
+/// With no index in force (kip's `--no-index`, or pip's where uv has no index of its own), the
+/// description says so first and names no index: the installer uses none, whatever else is
+/// configured.
 ///
 /// Extra indexes follow pip's semantics: kip's `--extra-index-url` adds to the configured
 /// ones (optparse `append` starts from the configured default). Because pip picks the best
 /// version across all indexes while uv by default stops at the first index that has the
 /// project, `--index-strategy unsafe-best-match` is added whenever kip passes an extra index
 /// — unless uv has its own index configuration or `UV_INDEX_STRATEGY`, which decide instead.
+#[allow(clippy::too_many_lines)] // predates the lint (issue 10): split when next changed
 pub fn uv_args(
     settings: &IndexSettings,
     uv_env: &[(String, String)],
+    uv_version: Option<UvVersion>,
     uv_toml_sets_index: bool,
     kip_flags: &IndexFlags,
 ) -> (Vec<String>, String) {
     let mut args: Vec<String> = Vec::new();
     let mut desc: Vec<String> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    let this_uv = uv_version.map_or("this uv".to_string(), |v| v.to_string());
+    // What this uv reads; the rest is named, never claimed.
+    let read_env: Vec<(String, String)> = uv_env
+        .iter()
+        .filter(|(k, v)| {
+            let known = UV_NOT_READ.contains(&k.as_str()) || UV_VARS.iter().any(|(n, _)| n == k);
+            let read = UvVersion::reads(uv_version, k);
+            if known && !read && !v.trim().is_empty() {
+                notes.push(format!("{k} is set, but {this_uv} does not read it"));
+            }
+            read
+        })
+        .cloned()
+        .collect();
+    let uv_env = read_env.as_slice();
     let uv_index = uv_var(uv_env, UV_INDEX_VARS);
     let uv_owns_index = uv_index.is_some() || uv_toml_sets_index;
 
-    // primary index
-    if let Some(url) = &kip_flags.index_url {
-        args.extend(["--index-url".to_string(), url.clone()]);
-        desc.push(format!("index: {url} (kip --index-url)"));
-    } else if let Some((var, value)) = uv_index {
-        desc.push(format!("index: {} ({var}, read by uv)", value.trim()));
-    } else if uv_toml_sets_index {
-        desc.push("index: uv's own configuration (uv.toml / pyproject [tool.uv])".to_string());
-    } else if let Some(url) = &settings.index_url {
-        args.extend(["--index-url".to_string(), url.clone()]);
-        desc.push(format!("index: {url} ({})", origin(settings, "index-url")));
+    let no_index = if kip_flags.no_index {
+        Some("kip --no-index".to_string())
+    } else if settings.no_index && !uv_owns_index {
+        Some(origin(settings, "no-index"))
     } else {
-        desc.push("index: PyPI (default)".to_string());
-    }
-
-    // extra indexes
-    let mut extras: Vec<(String, String)> = Vec::new();
-    if !uv_owns_index {
-        for url in &settings.extra_index_urls {
-            extras.push((url.clone(), origin(settings, "extra-index-url")));
+        if settings.no_index {
+            notes.push(format!(
+                "no-index from {} is not applied: uv's own index settings win",
+                origin(settings, "no-index")
+            ));
         }
-    }
-    for url in &kip_flags.extra_index_urls {
-        extras.push((url.clone(), "kip --extra-index-url".to_string()));
-    }
-    for (url, from) in &extras {
-        args.extend(["--extra-index-url".to_string(), url.clone()]);
-        desc.push(format!("extra index: {url} ({from})"));
-    }
-    let strategy_set = uv_var(uv_env, &["UV_INDEX_STRATEGY"]).is_some();
-    if !extras.is_empty() && !uv_owns_index && !strategy_set {
-        args.extend([
-            "--index-strategy".to_string(),
-            "unsafe-best-match".to_string(),
-        ]);
+        None
+    };
+    if let Some(from) = &no_index {
+        args.push("--no-index".to_string());
+        desc.push(format!("no index ({from})"));
+    } else {
+        // primary index
+        if let Some(url) = &kip_flags.index_url {
+            args.extend(["--index-url".to_string(), url.clone()]);
+            desc.push(format!("index: {url} (kip --index-url)"));
+        } else if let Some((var, value)) = uv_index {
+            desc.push(format!("index: {} ({var}, read by uv)", value.trim()));
+        } else if uv_toml_sets_index {
+            desc.push("index: uv's own configuration (uv.toml / pyproject [tool.uv])".to_string());
+        } else if let Some(url) = &settings.index_url {
+            args.extend(["--index-url".to_string(), url.clone()]);
+            desc.push(format!("index: {url} ({})", origin(settings, "index-url")));
+        } else {
+            desc.push("index: PyPI (default)".to_string());
+        }
+
+        // extra indexes
+        let mut extras: Vec<(String, String)> = Vec::new();
+        if !uv_owns_index {
+            for url in &settings.extra_index_urls {
+                extras.push((url.clone(), origin(settings, "extra-index-url")));
+            }
+        }
+        for url in &kip_flags.extra_index_urls {
+            extras.push((url.clone(), "kip --extra-index-url".to_string()));
+        }
+        for (url, from) in &extras {
+            args.extend(["--extra-index-url".to_string(), url.clone()]);
+            desc.push(format!("extra index: {url} ({from})"));
+        }
+        let strategy_set = uv_var(uv_env, &["UV_INDEX_STRATEGY"]).is_some();
+        if !extras.is_empty() && !uv_owns_index && !strategy_set {
+            args.extend([
+                "--index-strategy".to_string(),
+                "unsafe-best-match".to_string(),
+            ]);
+        }
     }
 
     // find-links: pip's and kip's both apply (append semantics), unless uv has its own
@@ -363,20 +510,6 @@ pub fn uv_args(
         desc.push(format!("find-links: {l} ({from})"));
     }
 
-    // no-index
-    let uv_no_index = uv_var(uv_env, &["UV_NO_INDEX"]);
-    if kip_flags.no_index {
-        args.push("--no-index".to_string());
-        desc.push("no index (kip --no-index)".to_string());
-    } else if let Some((var, value)) = uv_no_index {
-        if uv_truthy(value) {
-            desc.push(format!("no index ({var}, read by uv)"));
-        }
-    } else if settings.no_index && !uv_toml_sets_index {
-        args.push("--no-index".to_string());
-        desc.push(format!("no index ({})", origin(settings, "no-index")));
-    }
-
     // trusted hosts → insecure hosts
     if let Some((var, value)) = uv_var(uv_env, &["UV_INSECURE_HOST"]) {
         desc.push(format!(
@@ -395,7 +528,7 @@ pub fn uv_args(
             ));
         }
     }
-
+    desc.extend(notes);
     (args, desc.join("; "))
 }
 
@@ -430,19 +563,28 @@ pub fn pip_args(kip_flags: &IndexFlags) -> Vec<String> {
 /// applied the way pip applies command-line options), for printing before installing.
 pub fn describe_for_pip(settings: &IndexSettings, kip_flags: &IndexFlags) -> String {
     let mut desc = Vec::new();
-    match (&kip_flags.index_url, &settings.index_url) {
-        (Some(url), _) => desc.push(format!("index: {url} (kip --index-url)")),
-        (None, Some(url)) => desc.push(format!("index: {url} ({})", origin(settings, "index-url"))),
-        (None, None) => desc.push("index: PyPI (default)".to_string()),
-    }
-    for url in &settings.extra_index_urls {
-        desc.push(format!(
-            "extra index: {url} ({})",
-            origin(settings, "extra-index-url")
-        ));
-    }
-    for url in &kip_flags.extra_index_urls {
-        desc.push(format!("extra index: {url} (kip --extra-index-url)"));
+    // pip with no-index uses no index at all, whatever index-url says.
+    if kip_flags.no_index {
+        desc.push("no index (kip --no-index)".to_string());
+    } else if settings.no_index {
+        desc.push(format!("no index ({})", origin(settings, "no-index")));
+    } else {
+        match (&kip_flags.index_url, &settings.index_url) {
+            (Some(url), _) => desc.push(format!("index: {url} (kip --index-url)")),
+            (None, Some(url)) => {
+                desc.push(format!("index: {url} ({})", origin(settings, "index-url")))
+            }
+            (None, None) => desc.push("index: PyPI (default)".to_string()),
+        }
+        for url in &settings.extra_index_urls {
+            desc.push(format!(
+                "extra index: {url} ({})",
+                origin(settings, "extra-index-url")
+            ));
+        }
+        for url in &kip_flags.extra_index_urls {
+            desc.push(format!("extra index: {url} (kip --extra-index-url)"));
+        }
     }
     for l in &settings.find_links {
         desc.push(format!(
@@ -453,11 +595,6 @@ pub fn describe_for_pip(settings: &IndexSettings, kip_flags: &IndexFlags) -> Str
     for l in &kip_flags.find_links {
         desc.push(format!("find-links: {l} (kip --find-links)"));
     }
-    if kip_flags.no_index {
-        desc.push("no index (kip --no-index)".to_string());
-    } else if settings.no_index {
-        desc.push(format!("no index ({})", origin(settings, "no-index")));
-    }
     if !settings.trusted_hosts.is_empty() {
         desc.push(format!(
             "trusted hosts: {} ({})",
@@ -466,6 +603,101 @@ pub fn describe_for_pip(settings: &IndexSettings, kip_flags: &IndexFlags) -> Str
         ));
     }
     desc.join("; ")
+}
+
+/// The index settings of one install, for whichever installer ends up running.
+#[derive(Clone, Debug, Default)]
+pub struct IndexChoice {
+    /// What kip passes to uv ([`uv_args`]).
+    pub uv_args: Vec<String>,
+    /// The index line when uv runs.
+    pub uv_description: String,
+    /// The index line when pip runs ([`describe_for_pip`]).
+    pub pip_description: String,
+}
+
+/// Gather the index settings for an install into the env at `prefix`: pip's configuration
+/// files and `PIP_*` variables, the `UV_*` variables and uv.toml, and what `uv` (the uv kip
+/// would run, if any) reads, by its version.
+pub fn for_target(
+    ctx: &Context,
+    prefix: &Path,
+    flags: &IndexFlags,
+    uv: Option<&Path>,
+) -> IndexChoice {
+    let home = ctx.home().unwrap_or_else(|| PathBuf::from("/"));
+    let xdg = ctx.vars.get_nonempty("XDG_CONFIG_HOME").map(PathBuf::from);
+    let pcf = ctx.vars.get_nonempty("PIP_CONFIG_FILE").map(PathBuf::from);
+    let files: Vec<(PathBuf, String)> =
+        pip_config_files(&home, xdg.as_deref(), prefix, pcf.as_deref())
+            .into_iter()
+            .filter_map(|p| crate::files::read_to_string(&p).ok().map(|t| (p, t)))
+            .collect();
+    let vars_with = |prefix: &str| -> Vec<(String, String)> {
+        ctx.vars
+            .iter()
+            .filter_map(|(k, v)| {
+                let k = k.to_str()?;
+                k.starts_with(prefix)
+                    .then(|| (k.to_string(), v.to_string_lossy().into_owned()))
+            })
+            .collect()
+    };
+    let settings = from_pip_config(&vars_with("PIP_"), &files);
+    let pip_description = describe_for_pip(&settings, flags);
+    let Some(uv) = uv else {
+        return IndexChoice {
+            pip_description,
+            ..Default::default()
+        };
+    };
+    let version = uv_version(ctx, uv);
+    let (uv_args, uv_description) = uv_args(
+        &settings,
+        &vars_with("UV_"),
+        version,
+        uv_toml_sets_index(ctx),
+        flags,
+    );
+    IndexChoice {
+        uv_args,
+        uv_description,
+        pip_description,
+    }
+}
+
+/// Does a uv.toml that uv would read configure an index? (`UV_NO_CONFIG` disables them.)
+fn uv_toml_sets_index(ctx: &Context) -> bool {
+    if ctx.vars.get("UV_NO_CONFIG").is_some() {
+        return false;
+    }
+    let mut files = Vec::new();
+    if let Some(f) = ctx.vars.get_nonempty("UV_CONFIG_FILE") {
+        files.push(PathBuf::from(f));
+    }
+    let cfg = ctx
+        .vars
+        .get_nonempty("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| ctx.home().map(|h| h.join(".config")));
+    if let Some(c) = cfg {
+        files.push(c.join("uv/uv.toml"));
+    }
+    files.push(PathBuf::from("/etc/uv/uv.toml"));
+    files.iter().any(|f| {
+        crate::files::read_to_string(f)
+            .map(|t| {
+                t.lines().any(|l| {
+                    let l = l.trim_start();
+                    l.starts_with("index-url")
+                        || l.starts_with("extra-index-url")
+                        || l.starts_with("[[index]]")
+                        || l.starts_with("find-links")
+                        || l.starts_with("no-index")
+                })
+            })
+            .unwrap_or(false)
+    })
 }
 
 #[cfg(test)]
@@ -557,7 +789,7 @@ mod tests {
     fn nothing_configured_means_pypi() {
         let s = from_pip_config(&[], &[]);
         assert_eq!(s, IndexSettings::default());
-        let (args, desc) = uv_args(&s, &[], false, &IndexFlags::default());
+        let (args, desc) = uv_args(&s, &[], None, false, &IndexFlags::default());
         assert!(args.is_empty());
         assert_eq!(desc, "index: PyPI (default)");
         assert_eq!(
@@ -685,7 +917,7 @@ mod tests {
             ("PIP_TRUSTED_HOST", "x"),
         ]);
         let s = from_pip_config(&e, &[]);
-        let (args, desc) = uv_args(&s, &[], false, &IndexFlags::default());
+        let (args, desc) = uv_args(&s, &[], None, false, &IndexFlags::default());
         assert_eq!(
             args,
             [
@@ -714,8 +946,8 @@ mod tests {
             &env(&[("PIP_NO_INDEX", "1"), ("PIP_FIND_LINKS", "/w")]),
             &[],
         );
-        let (args, desc) = uv_args(&s, &[], false, &IndexFlags::default());
-        assert_eq!(args, ["--find-links", "/w", "--no-index"]);
+        let (args, desc) = uv_args(&s, &[], None, false, &IndexFlags::default());
+        assert_eq!(args, ["--no-index", "--find-links", "/w"]);
         assert!(desc.contains("no index (PIP_NO_INDEX)"), "{desc}");
     }
 
@@ -732,9 +964,15 @@ mod tests {
             index_url: Some("https://kip/simple".into()),
             extra_index_urls: vec!["https://kip-extra".into()],
             find_links: vec!["./wheels".into()],
-            no_index: true,
+            no_index: false,
         };
-        let (args, desc) = uv_args(&s, &env(&[("UV_INDEX_URL", "https://uv")]), false, &flags);
+        let (args, desc) = uv_args(
+            &s,
+            &env(&[("UV_INDEX_URL", "https://uv")]),
+            None,
+            false,
+            &flags,
+        );
         // kip's index wins over uv's and pip's; uv owns the extras, so pip's are not added
         assert_eq!(
             args,
@@ -745,7 +983,6 @@ mod tests {
                 "https://kip-extra",
                 "--find-links",
                 "./wheels",
-                "--no-index",
             ]
         );
         assert!(
@@ -754,7 +991,7 @@ mod tests {
         );
 
         // without uv settings, kip's extra index adds to pip's (optparse append)
-        let (args, _) = uv_args(&s, &[], false, &flags);
+        let (args, _) = uv_args(&s, &[], None, false, &flags);
         let extras: Vec<_> = args
             .windows(2)
             .filter(|w| w[0] == "--extra-index-url")
@@ -763,6 +1000,27 @@ mod tests {
         assert_eq!(extras, ["https://pip-extra", "https://kip-extra"]);
         assert!(args.contains(&"unsafe-best-match".to_string()));
 
+        let d = describe_for_pip(&s, &flags);
+        assert!(
+            d.starts_with("index: https://kip/simple (kip --index-url)"),
+            "{d}"
+        );
+        assert!(
+            d.contains("extra index: https://pip-extra (PIP_EXTRA_INDEX_URL)"),
+            "{d}"
+        );
+
+        // kip's --no-index: no index at all, whatever is configured; pip gets the flags as typed.
+        let flags = IndexFlags {
+            no_index: true,
+            ..flags
+        };
+        let (args, desc) = uv_args(&s, &[], None, false, &flags);
+        assert_eq!(args, ["--no-index", "--find-links", "./wheels"]);
+        assert_eq!(
+            desc,
+            "no index (kip --no-index); find-links: ./wheels (kip --find-links)"
+        );
         assert_eq!(
             pip_args(&flags),
             [
@@ -775,15 +1033,7 @@ mod tests {
                 "--no-index",
             ]
         );
-        let d = describe_for_pip(&s, &flags);
-        assert!(
-            d.starts_with("index: https://kip/simple (kip --index-url)"),
-            "{d}"
-        );
-        assert!(
-            d.contains("extra index: https://pip-extra (PIP_EXTRA_INDEX_URL)"),
-            "{d}"
-        );
+        assert!(describe_for_pip(&s, &flags).starts_with("no index (kip --no-index)"));
     }
 
     #[test]
@@ -801,10 +1051,9 @@ mod tests {
         let uv = env(&[
             ("UV_DEFAULT_INDEX", "https://uv/simple"),
             ("UV_FIND_LINKS", "/uv-wheels"),
-            ("UV_NO_INDEX", "0"),
             ("UV_INSECURE_HOST", "uvhost"),
         ]);
-        let (args, desc) = uv_args(&s, &uv, false, &IndexFlags::default());
+        let (args, desc) = uv_args(&s, &uv, None, false, &IndexFlags::default());
         assert!(args.is_empty(), "{args:?}");
         assert!(
             desc.starts_with("index: https://uv/simple (UV_DEFAULT_INDEX, read by uv)"),
@@ -814,12 +1063,106 @@ mod tests {
             desc.contains("find-links: /uv-wheels (UV_FIND_LINKS, read by uv)"),
             "{desc}"
         );
-        assert!(!desc.contains("pip"), "{desc}");
+        // pip's no-index is not applied under uv's own index, and the line says so.
+        assert!(
+            desc.contains("no-index from PIP_NO_INDEX is not applied: uv's own index settings win"),
+            "{desc}"
+        );
+        assert!(!desc.contains("no index ("), "{desc}");
 
         // uv.toml with an index: pip's index, extras, find-links and no-index are not translated
-        let (args, desc) = uv_args(&s, &[], true, &IndexFlags::default());
+        let (args, desc) = uv_args(&s, &[], None, true, &IndexFlags::default());
         assert_eq!(args, ["--allow-insecure-host", "pip"]);
         assert!(desc.starts_with("index: uv's own configuration"), "{desc}");
+    }
+
+    /// Issue 9: uv has no `UV_NO_INDEX`. With pip's no-index set too, kip passes `--no-index`
+    /// and its line names no index, and the unread variable, never PyPI.
+    #[test]
+    fn uv_no_index_is_not_claimed_and_pip_no_index_is_translated() {
+        let s = from_pip_config(
+            &env(&[("PIP_NO_INDEX", "1"), ("PIP_FIND_LINKS", "/w")]),
+            &[],
+        );
+        let v = Some(UvVersion(0, 13, 9));
+        let uv = env(&[("UV_NO_INDEX", "1")]);
+        let (args, desc) = uv_args(&s, &uv, v, false, &IndexFlags::default());
+        assert_eq!(args, ["--no-index", "--find-links", "/w"]);
+        assert_eq!(
+            desc,
+            "no index (PIP_NO_INDEX); find-links: /w (PIP_FIND_LINKS); UV_NO_INDEX is set, but uv 0.13.9 does not read it"
+        );
+        // Alone, it changes nothing and is still named.
+        let (args, desc) = uv_args(
+            &from_pip_config(&[], &[]),
+            &uv,
+            v,
+            false,
+            &IndexFlags::default(),
+        );
+        assert!(args.is_empty());
+        assert_eq!(
+            desc,
+            "index: PyPI (default); UV_NO_INDEX is set, but uv 0.13.9 does not read it"
+        );
+    }
+
+    #[test]
+    fn variables_count_from_the_uv_release_that_reads_them() {
+        let s = from_pip_config(&env(&[("PIP_INDEX_URL", "https://pip/simple")]), &[]);
+        let uv = env(&[("UV_DEFAULT_INDEX", "https://uv/simple")]);
+        // uv 0.4.22 has no UV_DEFAULT_INDEX (0.4.23): pip's index is translated.
+        let (args, desc) = uv_args(
+            &s,
+            &uv,
+            Some(UvVersion(0, 4, 22)),
+            false,
+            &IndexFlags::default(),
+        );
+        assert_eq!(args, ["--index-url", "https://pip/simple"]);
+        assert!(
+            desc.contains("UV_DEFAULT_INDEX is set, but uv 0.4.22 does not read it"),
+            "{desc}"
+        );
+        let (args, desc) = uv_args(
+            &s,
+            &uv,
+            Some(UvVersion(0, 4, 23)),
+            false,
+            &IndexFlags::default(),
+        );
+        assert!(args.is_empty(), "{args:?}");
+        assert_eq!(
+            desc,
+            "index: https://uv/simple (UV_DEFAULT_INDEX, read by uv)"
+        );
+        assert!(UvVersion::reads(None, "UV_FIND_LINKS"));
+        assert!(!UvVersion::reads(None, "UV_NO_INDEX"));
+    }
+
+    #[test]
+    fn uv_version_lines_parse() {
+        assert_eq!(
+            UvVersion::parse("uv 0.13.9 (x86_64-unknown-linux-gnu)\n"),
+            Some(UvVersion(0, 13, 9))
+        );
+        assert_eq!(
+            UvVersion::parse("uv 0.4.30 (61ed2a236 2024-11-04)"),
+            Some(UvVersion(0, 4, 30))
+        );
+        assert_eq!(UvVersion::parse("uv 0.5.0-rc1"), Some(UvVersion(0, 5, 0)));
+        assert_eq!(UvVersion::parse("garbage"), None);
+        assert_eq!(UvVersion::parse(""), None);
+    }
+
+    #[test]
+    fn pip_no_index_line_names_no_index() {
+        let s = from_pip_config(
+            &env(&[("PIP_NO_INDEX", "1"), ("PIP_INDEX_URL", "https://x")]),
+            &[],
+        );
+        let d = describe_for_pip(&s, &IndexFlags::default());
+        assert_eq!(d, "no index (PIP_NO_INDEX)");
     }
 
     #[test]
@@ -828,6 +1171,7 @@ mod tests {
         let (args, desc) = uv_args(
             &s,
             &env(&[("UV_EXTRA_INDEX_URL", "https://uv-extra")]),
+            None,
             false,
             &IndexFlags::default(),
         );
@@ -841,6 +1185,7 @@ mod tests {
         let (args, _) = uv_args(
             &s,
             &env(&[("UV_INDEX_STRATEGY", "first-index")]),
+            None,
             false,
             &IndexFlags::default(),
         );
@@ -853,6 +1198,7 @@ mod tests {
         let (args, _) = uv_args(
             &s,
             &env(&[("UV_INDEX_URL", "")]),
+            None,
             false,
             &IndexFlags::default(),
         );

@@ -19,6 +19,7 @@
 pub mod changes;
 pub mod commands;
 pub mod index;
+pub mod journal;
 pub mod lock;
 pub mod names;
 pub mod plan;

@@ -63,6 +63,17 @@ pub struct Plan {
     pub notes: Vec<String>,
 }
 
+impl Plan {
+    /// Does uv install anything in this plan (so uv's view of the index is the one in use)?
+    pub fn runs_uv(&self) -> bool {
+        self.primary.installer == "uv"
+            || self
+                .pypi_fallback
+                .as_ref()
+                .is_some_and(|f| matches!(f.installer, PypiInstaller::Uv { .. }))
+    }
+}
+
 /// How the PyPI part of a conda install is run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PypiFallback {

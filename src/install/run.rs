@@ -2,7 +2,9 @@
 //!
 //! The installer runs in its own process group (PRODUCT.md), so the terminal's SIGINT reaches
 //! only kip; kip forwards it to the installer's group, waits for it, and exits 130 with the
-//! lock released.
+//! lock released. An installer that ignores SIGINT must not hang kip: after a grace period
+//! (`KIP_INTERRUPT_GRACE_MS`, default 5000) the group gets SIGTERM, after another SIGKILL,
+//! and once the installer has exited whatever is left of its group is killed too.
 
 use std::ffi::OsString;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -22,6 +24,35 @@ pub enum Outcome {
         signal: Option<i32>,
     },
     Interrupted,
+}
+
+/// SIGINT at once, SIGTERM a grace period later, SIGKILL after another: each signal is sent
+/// once, in that order, while the installer is still running.
+#[derive(Debug, Default)]
+struct Escalation {
+    sent: Option<(libc::c_int, std::time::Instant)>,
+}
+
+impl Escalation {
+    fn next(&mut self, now: std::time::Instant, grace: Duration) -> Option<libc::c_int> {
+        let sig = match self.sent {
+            None => libc::SIGINT,
+            Some((libc::SIGINT, at)) if now.duration_since(at) >= grace => libc::SIGTERM,
+            Some((libc::SIGTERM, at)) if now.duration_since(at) >= grace => libc::SIGKILL,
+            _ => return None,
+        };
+        self.sent = Some((sig, now));
+        Some(sig)
+    }
+}
+
+/// `KIP_INTERRUPT_GRACE_MS`: how long an interrupted installer gets before the next signal.
+fn interrupt_grace(env: &EnvVars) -> Duration {
+    Duration::from_millis(
+        env.get_nonempty("KIP_INTERRUPT_GRACE_MS")
+            .and_then(|v| v.to_str()?.parse().ok())
+            .unwrap_or(5000),
+    )
 }
 
 /// What the installer printed, when captured (conda's `--json` output is parsed).
@@ -83,7 +114,8 @@ pub fn run_installer(
                 buf
             })
         });
-        let mut forwarded = false;
+        let grace = interrupt_grace(env);
+        let mut escalation = Escalation::default();
         let status = loop {
             for line in lines.try_iter() {
                 on_line(&line);
@@ -91,17 +123,25 @@ pub fn run_installer(
             if let Some(st) = child.try_wait()? {
                 break st;
             }
-            if interrupted.load(Ordering::SeqCst) && !forwarded {
-                // SAFETY: signalling our own child's group.
-                unsafe {
-                    libc::killpg(pgid, libc::SIGINT);
+            if interrupted.load(Ordering::SeqCst) {
+                if let Some(sig) = escalation.next(std::time::Instant::now(), grace) {
+                    // SAFETY: signalling our own child's group.
+                    unsafe {
+                        libc::killpg(pgid, sig);
+                    }
                 }
-                forwarded = true;
             }
             // Waiting on a child while watching a signal flag: a short poll is the portable
             // way to do both without a signalfd.
             std::thread::sleep(Duration::from_millis(20));
         };
+        if interrupted.load(Ordering::SeqCst) {
+            // The leader is gone; a helper it started may still hold the env's files.
+            // SAFETY: signalling our own child's group (ESRCH when it is already empty).
+            unsafe {
+                libc::killpg(pgid, libc::SIGKILL);
+            }
+        }
         let out = Output {
             stdout: stdout_h.and_then(|h| h.join().ok()).unwrap_or_default(),
             stderr: stderr_h.and_then(|h| h.join().ok()).unwrap_or_default(),
@@ -142,4 +182,23 @@ pub fn installer_env(vars: &EnvVars) -> EnvVars {
         env.remove(k);
     }
     env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn interrupt_escalates_once_per_step_after_the_grace() {
+        let grace = Duration::from_millis(100);
+        let t0 = Instant::now();
+        let mut e = Escalation::default();
+        assert_eq!(e.next(t0, grace), Some(libc::SIGINT));
+        assert_eq!(e.next(t0 + Duration::from_millis(50), grace), None);
+        assert_eq!(e.next(t0 + grace, grace), Some(libc::SIGTERM));
+        assert_eq!(e.next(t0 + grace, grace), None);
+        assert_eq!(e.next(t0 + grace * 2, grace), Some(libc::SIGKILL));
+        assert_eq!(e.next(t0 + grace * 10, grace), None);
+    }
 }

@@ -191,7 +191,7 @@ fn read_dist(dir: &Path) -> Option<Dist> {
     if dir.extension().and_then(|e| e.to_str()) != Some("dist-info") {
         return None;
     }
-    let text = std::fs::read_to_string(dir.join("METADATA")).ok()?;
+    let text = crate::files::read_to_string(dir.join("METADATA")).ok()?;
     parse_metadata(&text)
 }
 

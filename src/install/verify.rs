@@ -140,12 +140,20 @@ pub fn prove_imports(
 mod tests {
     use super::*;
 
+    /// Debian's python3, which every machine of this kind has; its absence is a broken
+    /// prerequisite, not a pass.
+    fn debian_python() -> &'static Path {
+        let py = Path::new("/usr/bin/python3");
+        assert!(
+            py.exists(),
+            "this test needs Debian's /usr/bin/python3 (apt-get install python3)"
+        );
+        py
+    }
+
     #[test]
     fn proves_with_a_real_interpreter_and_ignores_cwd_files() {
-        let py = Path::new("/usr/bin/python3");
-        if !py.exists() {
-            return;
-        }
+        let py = debian_python();
         let env = EnvVars::from_pairs([("PATH", "/usr/bin:/bin")]);
         let r = prove_imports(
             py,
@@ -161,6 +169,33 @@ mod tests {
             .as_deref()
             .unwrap()
             .contains("ModuleNotFoundError"));
+
+        // A local `kip_fake_module.py` (and a `json.py` that would kill a naive script) in the
+        // directory the script runs from cannot fake a pass: the script drops the cwd entry
+        // of `sys.path` before importing anything.
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("kip_fake_module.py"), "x = 1\n").unwrap();
+        std::fs::write(d.path().join("json.py"), "raise SystemExit('hijacked')\n").unwrap();
+        let mut cmd = Command::new(py);
+        cmd.arg("-c")
+            .arg(PROOF_SCRIPT)
+            .args(["kip_fake_module", "json"])
+            .current_dir(d.path())
+            .env_clear()
+            .envs(env.to_vec());
+        let out = process::run_captured(cmd, Duration::from_secs(20)).unwrap();
+        let parsed = parse_proof(&String::from_utf8_lossy(&out.stdout));
+        let fake = parsed.get("kip_fake_module").expect("reported");
+        assert!(
+            fake.as_deref()
+                .is_some_and(|e| e.contains("ModuleNotFoundError")),
+            "a cwd file faked the proof: {parsed:?}"
+        );
+        assert_eq!(
+            parsed.get("json"),
+            Some(&None),
+            "the stdlib json, not the local one"
+        );
     }
 
     #[test]

@@ -34,7 +34,7 @@ impl JupyterConfig {
                 ));
             }
             let file = dir.join("jupyter_config.json");
-            let Ok(text) = std::fs::read_to_string(&file) else {
+            let Ok(text) = crate::files::read_to_string(&file) else {
                 continue;
             };
             match serde_json::from_str::<Value>(&text) {

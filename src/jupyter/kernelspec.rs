@@ -187,6 +187,9 @@ pub struct KernelListing {
     pub filtered_out: Vec<PyStr>,
     /// Things that went wrong reading directories (unreadable dir, …).
     pub warnings: Vec<String>,
+    /// Kernel directories Jupyter skips silently because their `kernel.json` is not a regular
+    /// file (a directory, a FIFO, a dangling or looping symlink): (directory, why).
+    pub skipped: Vec<(PathBuf, String)>,
 }
 
 impl KernelListing {
@@ -235,6 +238,7 @@ fn list_kernels_in(
     dir: &Path,
     read_from: &Path,
     warnings: &mut Vec<String>,
+    skipped: &mut Vec<(PathBuf, String)>,
 ) -> Vec<(PyStr, PathBuf, PathBuf, Vec<PathBuf>)> {
     let effective = if read_from.as_os_str().is_empty() {
         Path::new(".")
@@ -257,6 +261,7 @@ fn list_kernels_in(
             return Vec::new();
         }
     };
+    leftover_warnings(dir, warnings);
     let mut out: Vec<(PyStr, PathBuf, PathBuf, Vec<PathBuf>)> = Vec::new();
     for entry in rd {
         let Ok(entry) = entry else { continue };
@@ -272,9 +277,26 @@ fn list_kernels_in(
         };
         let disk = effective.join(&fname);
         if !is_kernel_dir(&disk) {
+            if let Some(why) = unusable_kernel_json(&disk) {
+                // Jupyter skips such a directory without a word; the user meant a kernel.
+                warnings.push(format!(
+                    "Jupyter skips the kernel directory {}: its kernel.json cannot be read ({why}); make it a regular file, or remove the directory",
+                    crate::pyjson::os_text(&path)
+                ));
+                skipped.push((path, why));
+            }
             continue;
         }
         let key = PyStr::from_os_str(&fname).lower();
+        if fname.to_str().is_none() {
+            // Jupyter lists it (its key holds surrogate escapes) and warns only that the name
+            // is invalid; kip names the cause, since tools that want UTF-8 stumble on it.
+            warnings.push(format!(
+                "the kernel directory {} is not named in UTF-8; Jupyter lists it as {key:?}. \
+                 Rename it to a valid kernel name (^[a-z0-9._-]+$)",
+                crate::pyjson::os_text(&path)
+            ));
+        }
         if let Some(slot) = out.iter_mut().find(|(k, _, _, _)| *k == key) {
             let old = std::mem::replace(&mut slot.1, path);
             slot.2 = disk;
@@ -286,6 +308,57 @@ fn list_kernels_in(
     out
 }
 
+/// Prefixes of the dirs kip's kernel writes use beside a `kernels/` dir (in its parent, so
+/// Jupyter never lists them): a kernel being staged or swapped out, one being removed. One
+/// left behind means a kip write was interrupted (`kip::kernel::write` cleans them up).
+pub const STAGING_PREFIX: &str = ".kip-staging-";
+pub const REMOVING_PREFIX: &str = ".kip-removing-";
+
+/// Leftovers of kip writes beside `kernels_dir` (one `read_dir` of its parent).
+pub fn leftover_writes(kernels_dir: &Path) -> Vec<PathBuf> {
+    let Some(parent) = kernels_dir.parent() else {
+        return Vec::new();
+    };
+    let Ok(rd) = std::fs::read_dir(parent) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = rd
+        .flatten()
+        .filter(|e| {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            (n.starts_with(STAGING_PREFIX) || n.starts_with(REMOVING_PREFIX))
+                && e.file_type().is_ok_and(|t| t.is_dir())
+        })
+        .map(|e| e.path())
+        .collect();
+    out.sort();
+    out
+}
+
+/// The warning a listing gives for [`leftover_writes`]: what each holds, and that the next
+/// kip write there cleans it up (discovery itself writes nothing).
+fn leftover_warnings(kernels_dir: &Path, warnings: &mut Vec<String>) {
+    for left in leftover_writes(kernels_dir) {
+        let held: Vec<String> = std::fs::read_dir(&left)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.path().join("kernel.json").is_file())
+            .map(|e| crate::pyjson::os_text(e.file_name()))
+            .collect();
+        let w = format!(
+            "{} was left by an interrupted kip write (it holds: {}); the next `kip kernel add` into {} cleans it up, or remove it yourself",
+            crate::pyjson::os_text(&left),
+            if held.is_empty() { "no kernel".to_string() } else { held.join(", ") },
+            crate::pyjson::os_text(kernels_dir),
+        );
+        if !warnings.contains(&w) {
+            warnings.push(w);
+        }
+    }
+}
+
 /// `_is_kernel_dir`: `isdir(path) and isfile(path/kernel.json)`, following symlinks.
 pub fn is_kernel_dir(path: &Path) -> bool {
     let base = if path.as_os_str().is_empty() {
@@ -294,6 +367,23 @@ pub fn is_kernel_dir(path: &Path) -> bool {
         path
     };
     base.is_dir() && base.join("kernel.json").is_file()
+}
+
+/// For a directory whose `kernel.json` exists as an entry but is not a regular file Jupyter
+/// could read (a directory, a FIFO, a dangling or looping symlink): why not.
+fn unusable_kernel_json(dir: &Path) -> Option<String> {
+    if !dir.is_dir() {
+        return None;
+    }
+    let file = dir.join("kernel.json");
+    std::fs::symlink_metadata(&file).ok()?;
+    match crate::files::open_regular(&file) {
+        Ok(_) => None,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Some("it is a symlink to a missing file".into())
+        }
+        Err(e) => Some(e.to_string()),
+    }
 }
 
 /// Discover and load every kernelspec as `jupyter kernelspec list --json` would.
@@ -317,9 +407,12 @@ pub fn discover_with_overlay(
             Some((dst, src)) if d.path == dst => src,
             _ => d.path.as_path(),
         };
-        for (key, path, disk, collisions) in
-            list_kernels_in(&d.path, read_from, &mut listing.warnings)
-        {
+        for (key, path, disk, collisions) in list_kernels_in(
+            &d.path,
+            read_from,
+            &mut listing.warnings,
+            &mut listing.skipped,
+        ) {
             let fs = FoundSpec {
                 name: key.clone(),
                 resource_dir: path,
@@ -399,7 +492,7 @@ fn is_native_resources(fs: &FoundSpec, rules: &DiscoveryRules) -> bool {
 /// `KernelSpec.from_resource_dir`: read, parse, and validate as the traitlets would.
 pub fn load_spec(resource_dir: &Path) -> Result<KernelSpec, SpecProblem> {
     let file = resource_dir.join("kernel.json");
-    let bytes = std::fs::read(&file).map_err(|e| SpecProblem::Unreadable {
+    let bytes = crate::files::read(&file).map_err(|e| SpecProblem::Unreadable {
         path: file.clone(),
         reason: e.to_string(),
     })?;

@@ -25,6 +25,7 @@ use crate::shell::path::find_on_path;
 pub enum KernelInterpreter {
     Resolved {
         /// The path the kernel's `sys.executable` will report.
+        #[serde(serialize_with = "crate::pyjson::path_text::one")]
         python: PathBuf,
         /// One plain sentence: how kip got there.
         how: String,
@@ -217,7 +218,7 @@ pub fn resolve_interpreter(
         .map(|a| {
             let a = a
                 .replace("{prefix}", &prefix)
-                .replace("{resource_dir}", &resource_dir.to_string_lossy());
+                .replace("{resource_dir}", &crate::pyjson::os_text(resource_dir));
             expanduser(&a, home.as_deref())
         })
         .collect();
@@ -242,7 +243,7 @@ pub fn resolve_interpreter(
         }
     }
     let program = if first.contains('/') {
-        let p = PathBuf::from(first);
+        let p = PathBuf::from(crate::pyjson::os_from_text(first));
         if p.is_absolute() {
             p
         } else {
@@ -345,7 +346,7 @@ fn is_python_name(name: &str) -> bool {
 
 /// A script as argv[0]: a Python console script, or a shell wrapper ending in `exec python …`.
 fn resolve_script(ctx: &Context, script: &Path, env: &EnvVars, depth: usize) -> KernelInterpreter {
-    let text = match std::fs::read(script) {
+    let text = match crate::files::read(script) {
         Ok(b) => b,
         Err(e) => {
             return KernelInterpreter::Unresolved {

@@ -5,6 +5,8 @@ pub mod config;
 pub mod kernelspec;
 pub mod launch;
 pub mod paths;
+pub mod ps;
 pub mod resolved;
 pub mod runtime;
+pub mod servers;
 pub mod view;

@@ -40,6 +40,7 @@ pub enum DirOrigin {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DataDir {
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     pub path: PathBuf,
     pub origin: DirOrigin,
 }

@@ -17,8 +17,10 @@ pub struct KernelProcess {
     pub pid: i32,
     pub argv: Vec<String>,
     /// The interpreter as launched (made absolute against the process's cwd when relative).
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     pub interpreter: PathBuf,
     /// The `-f` connection file.
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     pub connection_file: Option<PathBuf>,
     /// `kernel_name` from the connection file (jupyter_client writes it).
     pub kernel_name: Option<String>,
@@ -50,7 +52,7 @@ pub fn connection_file_arg(argv: &[String]) -> Option<PathBuf> {
 
 /// `kernel_name` from a connection file.
 pub fn kernel_name_of(connection_file: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(connection_file).ok()?;
+    let text = crate::files::read_to_string(connection_file).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     v.get("kernel_name")?
         .as_str()
@@ -113,6 +115,65 @@ pub fn kernel_process(pid: i32) -> Option<KernelProcess> {
         kernel_name,
         server_pid,
     })
+}
+
+/// Is `pid` a live process (present, and not a zombie waiting to be reaped)?
+pub fn pid_alive(pid: i32) -> bool {
+    if pid <= 0 {
+        return false;
+    }
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z" && state != "X"),
+        Err(_) => false,
+    }
+}
+
+/// When `pid` started: its `starttime` (clock ticks after boot, `/proc/PID/stat` field 22)
+/// against the uptime in `/proc/uptime` (hundredths of a second; the boot time in `/proc/stat`
+/// is whole seconds, too coarse to order an install a moment after a kernel start).
+pub fn process_start_time(pid: i32) -> Option<std::time::SystemTime> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let ticks: u64 = stat
+        .rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(19)?
+        .parse()
+        .ok()?;
+    let uptime: f64 = std::fs::read_to_string("/proc/uptime")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if hz <= 0 {
+        return None;
+    }
+    let ago = uptime - ticks as f64 / hz as f64;
+    std::time::SystemTime::now().checked_sub(std::time::Duration::from_secs_f64(ago.max(0.0)))
+}
+
+/// Files under `prefix` that `pid` still has mapped though they were deleted or replaced on
+/// disk since (the kernel `(deleted)` mark in `/proc/PID/maps`): compiled modules of a
+/// distribution that changed under a running interpreter.
+pub fn deleted_mappings(pid: i32, prefix: &Path) -> Vec<PathBuf> {
+    let Ok(maps) = std::fs::read_to_string(format!("/proc/{pid}/maps")) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = maps
+        .lines()
+        .filter_map(|l| l.strip_suffix(" (deleted)"))
+        .filter_map(|l| l.find(" /").map(|i| PathBuf::from(&l[i + 1..])))
+        .filter(|p| p.starts_with(prefix))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Every ipykernel process on this machine that we can see.
@@ -202,6 +263,13 @@ mod tests {
         assert_eq!(kernel_name_of(&f), None);
         let me = std::process::id() as i32;
         assert!(parent_pid(me).is_some());
+        assert!(pid_alive(me));
+        assert!(!pid_alive(-1));
+        let started = process_start_time(me).unwrap();
+        let age = std::time::SystemTime::now()
+            .duration_since(started)
+            .unwrap();
+        assert!(age < std::time::Duration::from_secs(3600), "{age:?}");
         assert!(process_environ(me).is_some());
     }
 }

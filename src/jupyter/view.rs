@@ -300,7 +300,8 @@ fn entry_points(dirs: &[PathBuf], group: &str) -> Vec<String> {
             if !(n.ends_with(".dist-info") || n.ends_with(".egg-info")) {
                 continue;
             }
-            let Ok(text) = std::fs::read_to_string(entry.path().join("entry_points.txt")) else {
+            let Ok(text) = crate::files::read_to_string(entry.path().join("entry_points.txt"))
+            else {
                 continue;
             };
             let mut in_group = false;

@@ -71,7 +71,7 @@ pub enum NotebookError {
 
 /// Read a notebook from disk.
 pub fn read(path: &Path) -> Result<Notebook, NotebookError> {
-    let bytes = std::fs::read(path).map_err(|source| NotebookError::Unreadable {
+    let bytes = crate::files::read(path).map_err(|source| NotebookError::Unreadable {
         path: path.to_path_buf(),
         source,
     })?;

@@ -8,6 +8,8 @@
 
 pub mod imports;
 pub mod ipynb;
+pub mod kernelspec_edit;
+pub mod use_kernel;
 
 pub use imports::{extract, extract_from_source, is_stdlib, ImportRef};
 pub use ipynb::{nb_conda_env, read, Cell, CellKind, NbCondaName, Notebook, NotebookError};

@@ -14,7 +14,6 @@
 //!   `<pyenv root>/versions/X` directory pyenv, `<uv python dir>/cpython-…` uv-managed, and
 //!   `/usr`, `/usr/local`, Homebrew and the python.org framework count as the system's.
 
-use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -30,12 +29,7 @@ use crate::python::version::PythonVersion;
 /// `pyvenv.cfg`: `key = value` lines split on the first `=`, keys lowercased (it is not real
 /// INI: uv `virtualenv.rs`, CPython `site.venv`). Invalid UTF-8 is replaced, not an error.
 pub fn read_pyvenv_cfg(path: &Path) -> Option<Vec<(String, String)>> {
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .ok()?
-        .take(1 << 16)
-        .read_to_end(&mut bytes)
-        .ok()?;
+    let bytes = crate::files::read_head(path, 1 << 16).ok()?;
     Some(parse_pyvenv_cfg(&String::from_utf8_lossy(&bytes)))
 }
 
@@ -202,7 +196,7 @@ fn patch_from_headers(prefix: &Path, v: PythonVersion, t: bool) -> Option<u16> {
         .join("include")
         .join(format!("python{}.{}{t}", v.major, v.minor))
         .join("patchlevel.h");
-    let text = std::fs::read(h).ok()?;
+    let text = crate::files::read(h).ok()?;
     let text = String::from_utf8_lossy(&text);
     let line = text
         .lines()
@@ -236,7 +230,7 @@ fn conda_python_record(prefix: &Path) -> Option<(PythonVersion, Option<String>)>
         let Some(v) = name.to_str().and_then(conda_python_record_version) else {
             continue;
         };
-        let site = std::fs::read(e.path())
+        let site = crate::files::read(e.path())
             .ok()
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
             .and_then(|j| Some(j.get("python_site_packages_path")?.as_str()?.to_string()));
@@ -700,7 +694,7 @@ fn classify_base(
     };
     // virtualenv < 20: no pyvenv.cfg; `orig-prefix.txt` names sys.real_prefix.
     let stdlib = prefix.join("lib").join(stdlib_name(version, t));
-    if let Ok(orig) = std::fs::read(stdlib.join("orig-prefix.txt")) {
+    if let Ok(orig) = crate::files::read(stdlib.join("orig-prefix.txt")) {
         return Some(legacy_virtualenv(
             ctx,
             prefix,
@@ -736,7 +730,7 @@ fn classify_base(
         _ => base_site_dirs(ctx, prefix, version, t),
     };
     let pixi = if kind == EnvKind::Pixi {
-        std::fs::read(prefix.join("conda-meta/pixi"))
+        crate::files::read(prefix.join("conda-meta/pixi"))
             .ok()
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
     } else {
@@ -1175,9 +1169,10 @@ mod tests {
     #[test]
     fn debian_site_packages_follow_its_site_py() {
         let c = ctx(Path::new("/nonexistent-home"), &[]);
-        if !Path::new("/usr/lib/python3/dist-packages").is_dir() {
-            return;
-        }
+        assert!(
+            Path::new("/usr/lib/python3/dist-packages").is_dir(),
+            "this test needs Debian's python3 (/usr/lib/python3/dist-packages)"
+        );
         let v = PythonVersion::new(3, 11, None);
         assert_eq!(
             base_site_dirs(&c, Path::new("/usr"), v, false),

@@ -100,6 +100,7 @@ pub struct Found {
     /// Every source, in discovery order, each once.
     pub sources: Vec<Source>,
     /// Every interpreter path it was found by (the env's own interpreter for prefix sources).
+    #[serde(serialize_with = "crate::pyjson::path_text::vec")]
     pub interpreters: Vec<PathBuf>,
 }
 
@@ -411,7 +412,7 @@ fn conda_envs_dirs(ctx: &Context, roots: &[PathBuf]) -> Vec<PathBuf> {
         rcs.push(PathBuf::from(c));
     }
     for rc in rcs {
-        if let Ok(bytes) = std::fs::read(&rc) {
+        if let Ok(bytes) = crate::files::read(&rc) {
             for d in condarc_envs_dirs(&String::from_utf8_lossy(&bytes)) {
                 dirs.push(expand_tilde(ctx, &d));
             }
@@ -519,7 +520,7 @@ fn candidates(ctx: &Context) -> Vec<(Candidate, Source)> {
     let roots = conda_roots(ctx);
     let mroots = mamba_roots(ctx);
     if let Some(txt) = home_dir(ctx, ".conda/environments.txt") {
-        if let Ok(bytes) = std::fs::read(txt) {
+        if let Ok(bytes) = crate::files::read(txt) {
             for l in String::from_utf8_lossy(&bytes).lines().map(str::trim) {
                 if !l.is_empty() && !l.starts_with('#') {
                     c.push(prefix(PathBuf::from(l), Source::CondaEnvironmentsTxt));

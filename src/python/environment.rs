@@ -73,6 +73,7 @@ impl EnvKind {
 pub struct UserSite {
     pub enabled: bool,
     /// `<userbase>/lib/pythonX.Y/site-packages` for this version, whether or not it exists.
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     pub path: Option<PathBuf>,
 }
 
@@ -88,21 +89,27 @@ pub enum Evidence {
 #[derive(Clone, Debug, Serialize)]
 pub struct Environment {
     /// `sys.prefix`.
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     pub prefix: PathBuf,
     pub kind: EnvKind,
     /// The environment's own interpreter (`bin/python3`, or the path it was found by).
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     pub interpreter: PathBuf,
     pub version: Option<PythonVersion>,
     /// `sys.base_prefix` (for a venv: the base install; else the prefix itself).
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     pub base_prefix: Option<PathBuf>,
     /// For venvs: `pyvenv.cfg` `home`, the directory of the base interpreter.
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     pub venv_home: Option<PathBuf>,
+    #[serde(serialize_with = "crate::pyjson::path_text::vec")]
     pub site_packages: Vec<PathBuf>,
     pub user_site: UserSite,
     pub has_pip: bool,
     pub has_ipykernel: bool,
     pub has_uv: bool,
     /// The PEP 668 `EXTERNALLY-MANAGED` marker that applies, if any.
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     pub externally_managed: Option<PathBuf>,
     /// Can this user write into the (first) site-packages directory?
     pub writable: bool,
@@ -111,6 +118,7 @@ pub struct Environment {
     /// Conda env name (the directory name under an envs dir) or pixi environment name.
     pub name: Option<String>,
     /// pixi: the manifest from `conda-meta/pixi`.
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
     pub pixi_manifest: Option<PathBuf>,
     /// Something is wrong with it (e.g. a venv whose `home` is gone); human-readable.
     pub problems: Vec<String>,

@@ -14,6 +14,7 @@ pub struct Package {
     /// `conda`, `pip`, `uv`, `uv-pixi`, … (`INSTALLER`, or a conda-meta record).
     pub installer: String,
     /// The `.dist-info` directory or the conda-meta record.
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
     pub location: PathBuf,
 }
 
@@ -28,7 +29,7 @@ pub fn conda_records(prefix: &Path) -> Vec<(String, String, PathBuf)> {
         if p.extension().is_none_or(|x| x != "json") {
             continue;
         }
-        let Ok(text) = std::fs::read_to_string(&p) else {
+        let Ok(text) = crate::files::read_to_string(&p) else {
             continue;
         };
         let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {

@@ -34,7 +34,7 @@ pub fn marker_in(base_prefix: &Path, v: PythonVersion, free_threaded: bool) -> O
 /// language is given, else `Error`, from the `[externally-managed]` section. `None` when the
 /// file has no such message (it still marks the environment as externally managed).
 pub fn message(marker: &Path, lang: Option<&str>) -> Option<String> {
-    let bytes = std::fs::read(marker).ok()?;
+    let bytes = crate::files::read(marker).ok()?;
     let text = String::from_utf8_lossy(&bytes);
     let mut in_section = false;
     let mut keys: Vec<(String, String)> = Vec::new();

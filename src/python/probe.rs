@@ -358,16 +358,15 @@ mod tests {
         assert!(e.contains("exit code 3") && e.contains("boom"), "{e}");
     }
 
-    /// The probe runs from a neutral directory: a `json.py` in kip's cwd cannot answer.
+    /// The probe runs from a neutral directory, and the script itself drops the cwd entry of
+    /// `sys.path`: a `json.py` where it runs cannot answer for the stdlib.
     #[test]
     fn local_modules_cannot_hijack_the_probe() {
-        let Some(py) = ["/usr/bin/python3"]
-            .iter()
-            .map(PathBuf::from)
-            .find(|p| p.exists())
-        else {
-            return;
-        };
+        let py = PathBuf::from("/usr/bin/python3");
+        assert!(
+            py.exists(),
+            "this test needs Debian's /usr/bin/python3 (apt-get install python3)"
+        );
         let d = tempfile::tempdir().unwrap();
         std::fs::write(d.path().join("json.py"), "raise SystemExit('hijacked')\n").unwrap();
         let vars = EnvVars::from_pairs([
@@ -378,17 +377,43 @@ mod tests {
         let prober = Prober::new(None, &vars);
         let info = prober.query(&py).unwrap();
         assert_eq!(info.prefix, PathBuf::from("/usr"));
+        // The script alone, run from the directory that holds json.py.
+        let mut cmd = std::process::Command::new(&py);
+        cmd.arg("-c")
+            .arg(PROBE_SCRIPT)
+            .current_dir(d.path())
+            .env_clear()
+            .envs(vars.to_vec());
+        let out = crate::process::run_captured(cmd, std::time::Duration::from_secs(20)).unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !text.contains("hijacked") && !out.stderr_text().contains("hijacked"),
+            "the local json.py ran: {text} {}",
+            out.stderr_text()
+        );
+        let answer =
+            parse_answer(&out.stdout).unwrap_or_else(|e| panic!("no probe answer ({e}): {text}"));
+        assert_eq!(answer.prefix, PathBuf::from("/usr"));
     }
 
     /// The fixed probe script runs on every Python this machine has, 2.7 included, and its
     /// answer is cached: a second prober with the same cache runs nothing.
     #[test]
     fn probe_script_runs_on_python_2_7_and_3_6_plus() {
-        let root = PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/root".into()))
-            .join(".pyenv/versions");
-        let Ok(rd) = std::fs::read_dir(&root) else {
-            return;
-        };
+        let root = std::env::var_os("PYENV_ROOT")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/root".into()))
+                    .join(".pyenv")
+            })
+            .join("versions");
+        let rd = std::fs::read_dir(&root).unwrap_or_else(|e| {
+            panic!(
+                "this test needs pyenv's CPython 2.7 and 3.6+ under {}: {e}",
+                root.display()
+            )
+        });
         let dir = tempfile::tempdir().unwrap();
         let vars = EnvVars::from_pairs([
             ("HOME", dir.path().to_str().unwrap()),
@@ -409,6 +434,20 @@ mod tests {
                 pythons.push(py);
                 versions.push((v, e.path()));
             }
+        }
+        // The point of this test is 2.7 and the oldest 3.x: their absence is a failure.
+        for (major, minor) in [(2, 7), (3, 6)] {
+            assert!(
+                versions
+                    .iter()
+                    .any(|(v, _)| v.major == major && v.minor == minor),
+                "this test needs a pyenv CPython {major}.{minor} under {} (found {:?})",
+                root.display(),
+                versions
+                    .iter()
+                    .map(|(v, _)| v.to_string())
+                    .collect::<Vec<_>>()
+            );
         }
         let cache = dir.path().join("cache");
         let prober = Prober::new(Some(cache.clone()), &vars);

@@ -21,7 +21,6 @@
 //!   Only when that fails too does the shim exit 127 with `pyenv: <program>: command not found`.
 
 use std::ffi::OsStr;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::context::Context;
@@ -95,15 +94,7 @@ pub struct ShimResolution {
 /// which overrides the caller's `PYENV_ROOT`), or, for a shim without that line, the parent
 /// of its `shims` directory. Reads at most 4 KiB.
 pub fn shim_root(path: &Path) -> Option<PathBuf> {
-    if !std::fs::metadata(path).ok()?.is_file() {
-        return None;
-    }
-    let mut head = Vec::new();
-    std::fs::File::open(path)
-        .ok()?
-        .take(4096)
-        .read_to_end(&mut head)
-        .ok()?;
+    let head = crate::files::read_head(path, 4096).ok()?;
     if !head.starts_with(b"#!") {
         return None;
     }
@@ -134,16 +125,9 @@ pub fn shim_root(path: &Path) -> Option<PathBuf> {
 /// The version names in a version file, as `pyenv-version-file-read` reads them: the first
 /// word of each line, skipping empty lines and `#` comments, refusing unsafe names.
 fn read_version_file(root: &Path, file: &Path) -> Vec<String> {
-    let mut bytes = Vec::new();
-    if !file.is_file() {
-        return Vec::new();
-    }
-    let Ok(f) = std::fs::File::open(file) else {
+    let Ok(bytes) = crate::files::read_head(file, 64 * 1024) else {
         return Vec::new();
     };
-    if f.take(64 * 1024).read_to_end(&mut bytes).is_err() {
-        return Vec::new();
-    }
     String::from_utf8_lossy(&bytes)
         .lines()
         .filter_map(|l| l.split_whitespace().next())

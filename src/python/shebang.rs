@@ -13,7 +13,6 @@
 //! Shell wrappers that end in `exec python …` (the classic `kernel-startup.sh`) are read by
 //! [`shell_script_exec_target`].
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::context::Context;
@@ -188,14 +187,10 @@ pub fn read(path: &Path) -> std::io::Result<Option<Shebang>> {
 /// The first `limit` bytes of a regular file; anything else (a FIFO would block) reads as
 /// empty.
 fn read_head(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    if !std::fs::metadata(path)?.is_file() {
-        return Ok(buf);
+    match crate::files::read_head(path, limit) {
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => Ok(Vec::new()),
+        r => r,
     }
-    std::fs::File::open(path)?
-        .take(limit)
-        .read_to_end(&mut buf)?;
-    Ok(buf)
 }
 
 /// The Python a script runs, decided from its file.

@@ -68,7 +68,7 @@ pub fn pth_dirs(site: &Path) -> Vec<PathBuf> {
     pths.sort();
     let mut out = Vec::new();
     for (_, pth) in pths {
-        let Ok(bytes) = std::fs::read(&pth) else {
+        let Ok(bytes) = crate::files::read(&pth) else {
             continue;
         };
         let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
@@ -287,7 +287,7 @@ fn egg_installed_files(text: &str) -> impl Iterator<Item = String> + '_ {
 }
 
 fn read_text(p: &Path) -> Option<String> {
-    std::fs::read(p)
+    crate::files::read(p)
         .ok()
         .map(|b| String::from_utf8_lossy(&b).into_owned())
 }
@@ -302,8 +302,7 @@ pub fn metadata_dirs(site_dir: &Path) -> Vec<(String, PathBuf)> {
     };
     rd.flatten()
         .filter_map(|e| {
-            let n = e.file_name();
-            let n = n.to_str()?;
+            let n = crate::pyjson::os_text(e.file_name());
             let stem = n
                 .strip_suffix(".dist-info")
                 .or_else(|| n.strip_suffix(".egg-info"))?;
@@ -321,10 +320,10 @@ pub fn installed_distributions(site_dir: &Path) -> Vec<Distribution> {
     let mut out = Vec::new();
     for e in rd.flatten() {
         let p = e.path();
-        let file_name = e.file_name();
-        let Some(n) = file_name.to_str() else {
-            continue;
-        };
+        // A non-UTF-8 directory name is still a distribution to importlib.metadata (its
+        // METADATA names it); skipping it would hide it from `kip list`.
+        let file_name = crate::pyjson::os_text(e.file_name());
+        let n = file_name.as_str();
         let (stem, is_dist) = if let Some(s) = n.strip_suffix(".dist-info") {
             (s, true)
         } else if let Some(s) = n.strip_suffix(".egg-info") {

@@ -180,7 +180,7 @@ struct JsonError {
 }
 
 fn s(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
+    crate::pyjson::os_text(p)
 }
 
 fn json_env(f: &Found) -> JsonEnv {

@@ -65,7 +65,7 @@ fn write_human(out: &mut String, report: &Report) -> std::fmt::Result {
         writeln!(
             out,
             "    spec    {}{}",
-            k.resource_dir.display(),
+            crate::pyjson::os_text(&k.resource_dir),
             if k.native {
                 "  (injected by Jupyter: ipykernel in its own env)"
             } else {

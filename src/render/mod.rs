@@ -50,6 +50,9 @@ pub fn json_line<T: serde::Serialize>(doc: &Option<T>) -> String {
         .unwrap_or_default()
 }
 
+pub mod kernel_use;
+pub mod ps;
+
 use anstyle::{AnsiColor, Style};
 
 pub fn stdout() -> anstream::AutoStream<std::io::StdoutLock<'static>> {

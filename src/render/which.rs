@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 use crate::flows::which::{Command, Report};
+use crate::pyjson::os_text;
 use crate::python::environment::Environment;
 use crate::python::pyenv::ShimResolution;
 use crate::python::shebang::ScriptInterpreter;
@@ -24,9 +25,9 @@ pub fn json(report: &Report) -> Output {
         "commands": report.commands.iter().map(command_json).collect::<Vec<_>>(),
         "mismatches": report.mismatches.iter().map(|m| json!({
             "command": m.command,
-            "interpreter": m.interpreter,
+            "interpreter": os_text(&m.interpreter),
             "python": m.python,
-            "python_interpreter": m.python_interpreter,
+            "python_interpreter": os_text(&m.python_interpreter),
         })).collect::<Vec<_>>(),
         "notes": report.notes,
     });
@@ -34,12 +35,12 @@ pub fn json(report: &Report) -> Output {
 }
 
 fn paths(v: &[PathBuf]) -> Vec<String> {
-    v.iter().map(|p| p.display().to_string()).collect()
+    v.iter().map(os_text).collect()
 }
 
 fn environment_json(e: &Environment) -> Value {
     json!({
-        "prefix": e.prefix,
+        "prefix": os_text(&e.prefix),
         "kind": e.kind.as_str(),
         "version": e.version.map(|v| v.to_string()),
     })
@@ -51,16 +52,16 @@ fn pyenv_json(r: &ShimResolution) -> Value {
         _ => None,
     };
     json!({
-        "root": r.root,
+        "root": os_text(&r.root),
         "program": r.program,
         "requested": r.requested,
         "origin": {
             "kind": r.origin.kind(),
-            "path": r.origin.path(),
+            "path": r.origin.path().map(os_text),
             "value": value,
         },
         "chosen": r.chosen,
-        "executable": r.executable,
+        "executable": r.executable.as_ref().map(os_text),
         "not_installed": r.not_installed,
         "available_in": r.available_in,
         "why": r.why,
@@ -71,19 +72,19 @@ fn match_json(m: &Match) -> Value {
     let wrapper = match &m.kind {
         MatchKind::ShellWrapper(t) => json!({
             "program": t.program,
-            "activated_prefix": t.activated_prefix,
+            "activated_prefix": t.activated_prefix.as_ref().map(os_text),
             "conda_env": t.conda_env,
             "path_prepend": paths(&t.path_prepend),
         }),
         _ => Value::Null,
     };
     json!({
-        "path": m.path,
+        "path": os_text(&m.path),
         "also_at": paths(&m.also_at),
         "symlink_chain": paths(&m.symlink_chain),
         "kind": m.kind.as_str(),
         "shebang": m.shebang.as_ref().map(|s| s.raw.clone()),
-        "interpreter": m.interpreter,
+        "interpreter": m.interpreter.as_ref().map(os_text),
         "environment": m.environment.as_ref().map(environment_json),
         "pyenv": match &m.kind {
             MatchKind::PyenvShim(r) => pyenv_json(r),
@@ -105,7 +106,7 @@ fn command_json(c: &Command) -> Value {
             .map(|m| {
                 let mut j = match_json(m);
                 if let Some(o) = j.as_object_mut() {
-                    let name = m.path.file_name().map(|n| n.to_string_lossy().into_owned());
+                    let name = m.path.file_name().map(os_text);
                     o.insert("name".into(), json!(name));
                 }
                 j

@@ -154,13 +154,7 @@ fn interpreter_at_depth(
 
 /// A shell script's final `exec` (read up to 64 KiB), if it has one.
 fn wrapper_target(script: &Path) -> Option<ExecTarget> {
-    use std::io::Read;
-    let mut text = Vec::new();
-    std::fs::File::open(script)
-        .ok()?
-        .take(64 * 1024)
-        .read_to_end(&mut text)
-        .ok()?;
+    let text = crate::files::read_head(script, 64 * 1024).ok()?;
     shebang::shell_script_exec_target(&String::from_utf8_lossy(&text))
 }
 

@@ -34,6 +34,8 @@
 //! Jupyter, or kip) writes there.
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Read, Write};
@@ -56,6 +58,10 @@ pub struct Toolbox {
     pub base_python: PathBuf,
     /// `venv/bin/python`: jupyter_client 8.10.0, jupyter_core 5.9.1, ipykernel 7.4.0.
     pub venv_python: PathBuf,
+    /// `server-venv/bin/python`: jupyter_server (a real server for `kip ps`) on the same pins.
+    pub server_python: PathBuf,
+    /// `maturin-venv/bin/python`: maturin, to build the jupyter-kip wheel.
+    pub maturin_python: PathBuf,
     pub jupyter: PathBuf,
     pub uv: PathBuf,
     pub virtualenv: PathBuf,
@@ -95,8 +101,19 @@ fn toolbox_stamp(script: &Path) -> Option<String> {
     })
 }
 
+/// The markers of provision.sh's additive steps (`step READY-x ...` lines).
+fn toolbox_step_markers(script: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(script).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("step READY-"))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .map(|m| format!("READY-{m}"))
+        .collect()
+}
+
 /// The toolbox, provisioned on first use: provision.sh runs when READY is missing or names
-/// another stamp (its flock makes concurrent test processes wait for one provisioning).
+/// another stamp, or an additive step's marker is missing (its flock makes concurrent test
+/// processes wait for one provisioning).
 pub fn toolbox() -> &'static Toolbox {
     static TB: OnceLock<Toolbox> = OnceLock::new();
     TB.get_or_init(|| {
@@ -110,7 +127,9 @@ pub fn toolbox() -> &'static Toolbox {
             (Some(r), Some(s)) => r.trim() == s,
             (Some(_), None) => true,
             (None, _) => false,
-        };
+        } && toolbox_step_markers(&script)
+            .iter()
+            .all(|m| root.join(m).exists());
         if !current {
             let st = Command::new("bash")
                 .arg(&script)
@@ -124,6 +143,8 @@ pub fn toolbox() -> &'static Toolbox {
             base_python: std::fs::canonicalize(root.join("base-python"))
                 .expect("toolbox base-python"),
             venv_python: root.join("venv/bin/python"),
+            server_python: root.join("server-venv/bin/python"),
+            maturin_python: root.join("maturin-venv/bin/python"),
             jupyter: root.join("venv/bin/jupyter"),
             uv: root.join("venv/bin/uv"),
             virtualenv: root.join("venv/bin/virtualenv"),

@@ -11,6 +11,11 @@
 #                        `uv pip install --offline --no-index --find-links wheels/`
 #   conda-fixture/       ../shared/conda-fixture built once (channel, fixture-conda)
 #   READY                written last; its presence means the toolbox is complete
+# Additive steps (each guarded by its own marker, so a toolbox shared with older checkouts
+# stays valid and STAMP never needs a bump for them):
+#   server-venv/         jupyter_server 2.21.1 (+ the toolbox's jupyter_client, jupyter_core,
+#                        ipykernel pins): a real server for `kip ps`    READY-server
+#   maturin-venv/        maturin 1.16.0: builds the jupyter-kip wheel      READY-maturin
 #
 # Idempotent and safe to run concurrently (flock on DIR.lock).
 set -euo pipefail
@@ -24,12 +29,12 @@ mkdir -p "$(dirname "$TB")"
 exec 9>"$TB.lock"
 flock 9
 
-if [ -f "$TB/READY" ] && [ "$(cat "$TB/READY")" = "$STAMP" ]; then
-  exit 0
-fi
+log() { printf '[toolbox] %s\n' "$*" >&2; }
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
+
+base() {
 rm -rf "$TB"
 mkdir -p "$TB"
-log() { printf '[toolbox] %s\n' "$*" >&2; }
 
 PYENV_ROOT_REAL="${PYENV_ROOT:-$HOME/.pyenv}"
 pick() {  # newest installed pyenv CPython X.Y
@@ -41,7 +46,6 @@ BASE="$(pick 3.11)"
 [ -n "$BASE" ] && [ -x "$BASE" ] || { log "no pyenv CPython 3.11 under $PYENV_ROOT_REAL"; exit 1; }
 ln -s "$BASE" "$TB/base-python"
 
-export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
 log "venv on $BASE"
 "$BASE" -m venv "$TB/venv"
 "$TB/venv/bin/python" -m pip install -q \
@@ -62,7 +66,12 @@ for v in 3.11 3.12; do dl --python-version "$v" PyYAML beautifulsoup4 python-dat
 "$TB/venv/bin/python" -m pip download -q --only-binary=:all: -d "$W" \
   "jupyter_client==8.10.0" "jupyter_core==5.9.1" "ipykernel==7.4.0" "uv==0.13.9" "virtualenv==20.31.2"
 
-if [ -d "$REPO/../shared/conda-fixture" ]; then
+# The conda tests need the fixture: a missing ../shared is a broken checkout, not a skip.
+[ -f "$REPO/../shared/conda-fixture/build-fixture.sh" ] || {
+  log "missing $REPO/../shared/conda-fixture/build-fixture.sh: clone the project with ../shared beside it"
+  exit 1
+}
+{
   log "conda fixture"
   # The fixture checks `ldd python | grep -q libpython` under `set -o pipefail`: when grep -q
   # exits at its match while ldd is still writing, ldd dies of SIGPIPE and the check fails at
@@ -78,7 +87,27 @@ LDD
   chmod +x "$TB/fixture-bin/ldd"
   PATH="$TB/fixture-bin:$PATH" FIXTURE_PYTHON="$BASE" bash "$REPO/../shared/conda-fixture/build-fixture.sh" "$TB/conda-fixture" >"$TB/conda-fixture.log" 2>&1 \
     || { log "conda fixture failed; see $TB/conda-fixture.log"; tail -20 "$TB/conda-fixture.log" >&2; exit 1; }
-fi
+}
 
 echo "$STAMP" >"$TB/READY"
 log "ready: $TB"
+}
+
+if ! { [ -f "$TB/READY" ] && [ "$(cat "$TB/READY")" = "$STAMP" ]; }; then
+  base
+fi
+
+# step MARKER DIR PIP-ARGS...: a venv on the base Python with PIP-ARGS installed, once.
+# tests/support/mod.rs reads the `step READY-*` lines to know which markers must exist.
+step() {
+  local marker="$TB/$1" dir="$TB/$2"; shift 2
+  [ -f "$marker" ] && return 0
+  log "$(basename "$dir"): $*"
+  rm -rf "$dir"
+  "$TB/base-python" -m venv "$dir"
+  "$dir/bin/python" -m pip install -q "$@"
+  touch "$marker"
+}
+step READY-server server-venv "jupyter_server==2.21.1" \
+  "jupyter_client==8.10.0" "jupyter_core==5.9.1" "ipykernel==7.4.0"
+step READY-maturin maturin-venv "maturin==1.16.0"
