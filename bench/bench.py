@@ -1,14 +1,14 @@
 """kip benchmarks, side by side with what users would use instead, in one run, as ratios.
 
-usage: target/kip-toolbox/venv/bin/python bench/bench.py [--kernels N] [--envs N]
+usage: target/kip-toolbox/venv/bin/python bench/bench.py [--kernels N] [--envs N] [--start-only]
 
 Builds temp worlds (never touches your HOME), then times each pair of commands: "cold" is the
 first run with kip's cache emptied, "warm" the median of 7 runs after it. Not part of CI.
 """
-import os, shutil, statistics, subprocess, sys, tempfile, time
+import json, os, shutil, statistics, subprocess, sys, tempfile, time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TB = os.path.join(REPO, "target", "kip-toolbox")
+TB = os.environ.get("KIP_TOOLBOX") or os.path.join(REPO, "target", "kip-toolbox")
 KIP = os.path.join(REPO, "target", "release", "kip")
 N_KERNELS = int(sys.argv[sys.argv.index("--kernels") + 1]) if "--kernels" in sys.argv else 50
 N_ENVS = int(sys.argv[sys.argv.index("--envs") + 1]) if "--envs" in sys.argv else 50
@@ -52,10 +52,57 @@ def report(label, ours, theirs, world_name):
           % (label, world_name, oc, tc, tc / oc, ow, tw, tw / ow))
 
 
+# jupyter_client's way to start a kernel and know it answers: start_new_kernel (which waits
+# for kernel_info), one more kernel_info round trip, then the shutdown, timed inside Python
+# (the interpreter's and jupyter_client's import time is not counted).
+JC_START = r"""
+import json, sys, time
+from jupyter_client.manager import start_new_kernel
+t = time.perf_counter()
+km, kc = start_new_kernel(kernel_name=sys.argv[1], startup_timeout=60)
+kc.kernel_info(reply=True, timeout=30)
+ready = time.perf_counter() - t
+kc.stop_channels()
+km.shutdown_kernel()
+print(json.dumps({"ready": ready, "total": time.perf_counter() - t}))
+"""
+
+
+def start_bench(n=7):
+    """kip's start proof vs jupyter_client's start_new_kernel + kernel_info, same kernel (the
+    toolbox Jupyter's native python3: ipykernel 7.4 on CPython 3.11), median of n each."""
+    root, env = world("start")
+    kip_ready, kip_start, kip_wall, jc_ready, jc_total = [], [], [], [], []
+    for _ in range(n):
+        t = time.perf_counter()
+        p = subprocess.run([KIP, "doctor", "--start", "--kernel", "python3", "--json"], env=env,
+                           cwd=root, capture_output=True, text=True)
+        kip_wall.append(time.perf_counter() - t)
+        st = json.loads(p.stdout)["starts"][0]
+        assert st.get("outcome") == "ready", st
+        kip_ready.append(st["ready_ms"] / 1000.0)
+        kip_start.append(st["elapsed_ms"] / 1000.0)
+        p = subprocess.run([os.path.join(TB, "venv", "bin", "python"), "-c", JC_START, "python3"],
+                           env=env, cwd=root, capture_output=True, text=True, check=True)
+        r = json.loads(p.stdout.strip().splitlines()[-1])
+        jc_ready.append(r["ready"])
+        jc_total.append(r["total"])
+    m = statistics.median
+    print("start proof, median of %d: kip %.3fs to kernel_info, %.3fs until all is gone (whole "
+          "`kip doctor --start` %.3fs); jupyter_client %.3fs to kernel_info, %.3fs with "
+          "shutdown_kernel; kip / jupyter_client = %.2f to kernel_info, %.2f with shutdown"
+          % (n, m(kip_ready), m(kip_start), m(kip_wall), m(jc_ready), m(jc_total),
+             m(kip_ready) / m(jc_ready), m(kip_start) / m(jc_total)))
+    shutil.rmtree(root, ignore_errors=True)
+
+
 def main():
     if not os.path.exists(KIP):
         subprocess.run(["cargo", "build", "--release"], cwd=REPO, check=True)
     print("machine: %s cores; toolbox %s; kip %s" % (os.cpu_count(), TB, KIP))
+    start_bench()
+    if "--start-only" in sys.argv:
+        return
     root, env = world("k")
     base = os.path.realpath(os.path.join(TB, "base-python"))
     kdir = os.path.join(env["HOME"], ".local", "share", "jupyter", "kernels")

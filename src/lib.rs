@@ -5,6 +5,9 @@
 
 // Functions stay short (clippy.toml: 100 lines); tests may be long scenarios.
 #![cfg_attr(not(test), warn(clippy::too_many_lines))]
+// Outside data never meets unwrap/expect in kip itself: a panic would hide every other
+// result. Unit tests may (clippy.toml); each constant case is allowed where it stands.
+#![warn(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod cli;
 pub mod context;
@@ -12,6 +15,8 @@ pub mod doctor;
 pub mod envvars;
 pub mod files;
 pub mod flows;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod install;
 pub mod jupyter;
 pub mod kernel;

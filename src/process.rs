@@ -16,6 +16,8 @@ use crate::envvars::EnvVars;
 pub const DEFAULT_PROBE_TIMEOUT_MS: u64 = 5_000;
 /// Default for `KIP_IMPORT_TIMEOUT_MS`: the import proof after an install.
 pub const DEFAULT_IMPORT_TIMEOUT_MS: u64 = 60_000;
+/// Default for `KIP_START_TIMEOUT_MS`: a kernel start, until its `kernel_info` reply.
+pub const DEFAULT_START_TIMEOUT_MS: u64 = 30_000;
 
 pub fn probe_timeout(vars: &EnvVars) -> Duration {
     timeout_setting(vars, "KIP_PROBE_TIMEOUT_MS", DEFAULT_PROBE_TIMEOUT_MS)
@@ -23,6 +25,10 @@ pub fn probe_timeout(vars: &EnvVars) -> Duration {
 
 pub fn import_timeout(vars: &EnvVars) -> Duration {
     timeout_setting(vars, "KIP_IMPORT_TIMEOUT_MS", DEFAULT_IMPORT_TIMEOUT_MS)
+}
+
+pub fn start_timeout(vars: &EnvVars) -> Duration {
+    timeout_setting(vars, "KIP_START_TIMEOUT_MS", DEFAULT_START_TIMEOUT_MS)
 }
 
 fn timeout_setting(vars: &EnvVars, key: &str, default_ms: u64) -> Duration {

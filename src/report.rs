@@ -42,6 +42,8 @@ pub enum Event {
         actions: Vec<String>,
         skipped: Vec<String>,
         backup: Option<PathBuf>,
+        /// How the rewritten kernel's start went (`None`: not started).
+        start: Option<String>,
     },
     /// A sentence for people about progress (index settings, a rename, a note, advice).
     Note { text: String },

@@ -60,6 +60,11 @@ impl Normalizer {
         // The installer's own timings ("Resolved 1 package in 3ms").
         let timing = regex::Regex::new(r" in [0-9.]+(ms|s)\b").unwrap();
         let s = timing.replace_all(&s, " in <T>");
+        // Kernel starts are timed (`ready in 812 ms`, `"elapsed_ms": 812`).
+        let ms = regex::Regex::new(r"\b[0-9]+ ms\b").unwrap();
+        let s = ms.replace_all(&s, "<T> ms");
+        let ms_field = regex::Regex::new(r#""([a-z_]+_ms)": [0-9]+"#).unwrap();
+        let s = ms_field.replace_all(&s, "\"$1\": <T>");
         // Backups are named by the time they were made.
         let backup = regex::Regex::new(r"kip-bak-[0-9]{8}T[0-9]{6}Z").unwrap();
         let s = backup.replace_all(&s, "kip-bak-<TIME>");

@@ -555,6 +555,9 @@ fn kernels_kip_writes_stay_readable_by_other_users() {
         "--name",
         "shk",
         "--no-pip",
+        // A start as root would create root's ~/.ipython in the HOME nobody shares here, which
+        // nobody's Jupyter then cannot migrate; this test is about modes, not starts.
+        "--no-start",
         "--jupyter",
         j,
     ];
@@ -612,7 +615,7 @@ fn kernels_kip_writes_stay_readable_by_other_users() {
         false,
     );
     w.prepend_path(&other.bin());
-    let out = w.kip(&["kernel", "fix", "shk", "--jupyter", j]);
+    let out = w.kip(&["kernel", "fix", "shk", "--no-start", "--jupyter", j]);
     out.ok();
     let fixed: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&kj).unwrap()).unwrap();

@@ -23,6 +23,10 @@ pub enum KernelCommand {
         /// Apply without asking, including removing kernels whose interpreter is gone.
         #[arg(long)]
         yes: bool,
+        /// Do not prove a rewritten kernel by starting it (by default one that does not start
+        /// gets its kernel.json back from the backup and is reported as failed).
+        #[arg(long)]
+        no_start: bool,
         /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
@@ -109,6 +113,10 @@ pub struct AddArgs {
     /// Do not set PYTHONNOUSERSITE=1.
     #[arg(long)]
     pub allow_user_site: bool,
+    /// Do not prove the new kernel by starting it (by default a kernel that does not start is
+    /// removed again and the command exits 1).
+    #[arg(long)]
+    pub no_start: bool,
     /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
     #[arg(long)]
     pub json: bool,
@@ -137,6 +145,7 @@ pub fn run(ctx: &Context, prober: &Prober, cmd: KernelCommand) -> anyhow::Result
                 yes: a.yes,
                 no_pip: a.no_pip,
                 allow_user_site: a.allow_user_site,
+                no_start: a.no_start,
                 jupyter: a.jupyter,
             };
             face(
@@ -151,6 +160,7 @@ pub fn run(ctx: &Context, prober: &Prober, cmd: KernelCommand) -> anyhow::Result
             names,
             all,
             yes,
+            no_start,
             json,
             json_stream,
             jupyter,
@@ -159,6 +169,7 @@ pub fn run(ctx: &Context, prober: &Prober, cmd: KernelCommand) -> anyhow::Result
                 names,
                 all,
                 yes,
+                no_start,
                 jupyter,
             };
             face(json, json_stream, show::fix_human, show::fix_json, |r| {

@@ -81,6 +81,13 @@ pub enum Command {
         /// Allow destructive fixes (removing a kernel whose interpreter is gone).
         #[arg(long, requires = "fix")]
         yes: bool,
+        /// Start every kernel checked (in the notebook's folder for its kernel) and report
+        /// the ones that die or do not answer (KIP_START_TIMEOUT_MS, default 30000).
+        #[arg(long, conflicts_with = "no_start")]
+        start: bool,
+        /// Start no kernel, not even the notebook's (which `kip doctor NOTEBOOK` starts).
+        #[arg(long)]
+        no_start: bool,
     },
     /// Register, repair, remove and inspect kernelspecs.
     #[command(subcommand)]
@@ -414,6 +421,8 @@ fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<
             json_stream,
             fix,
             yes,
+            start,
+            no_start,
         } => {
             let req = flows::doctor::Request {
                 notebook: file.or_else(|| target.notebook.clone()),
@@ -421,6 +430,7 @@ fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<
                 jupyter: target.jupyter,
                 fix,
                 yes,
+                start: crate::doctor::start::StartMode::from_flags(start, no_start),
             };
             face(
                 json,

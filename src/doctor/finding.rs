@@ -46,10 +46,12 @@ pub enum FindingId {
     NotebookKernelMissing,
     NotebookImportMissing,
     NotebookLocalShadowing,
+    KernelStartFails,
+    ShellPythonpath,
 }
 
 impl FindingId {
-    pub const ALL: [FindingId; 21] = [
+    pub const ALL: [FindingId; 23] = [
         FindingId::KernelSpecInvalid,
         FindingId::KernelInterpreterMissing,
         FindingId::KernelIpykernelMissing,
@@ -71,6 +73,8 @@ impl FindingId {
         FindingId::NotebookKernelMissing,
         FindingId::NotebookImportMissing,
         FindingId::NotebookLocalShadowing,
+        FindingId::KernelStartFails,
+        FindingId::ShellPythonpath,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -96,6 +100,8 @@ impl FindingId {
             FindingId::NotebookKernelMissing => "notebook-kernel-missing",
             FindingId::NotebookImportMissing => "notebook-import-missing",
             FindingId::NotebookLocalShadowing => "notebook-local-shadowing",
+            FindingId::KernelStartFails => "kernel-start-fails",
+            FindingId::ShellPythonpath => "shell-pythonpath",
         }
     }
 
@@ -109,7 +115,8 @@ impl FindingId {
             | KernelIpykernelMissing
             | EnvVenvBaseMissing
             | NotebookKernelMissing
-            | NotebookImportMissing => Severity::Error,
+            | NotebookImportMissing
+            | KernelStartFails => Severity::Error,
             KernelRelativePython
             | KernelShadowed
             | KernelShellMismatch
@@ -119,7 +126,8 @@ impl FindingId {
             | EnvBrokenScript
             | ShellPipPythonMismatch
             | ShellJupyterPythonMismatch
-            | NotebookLocalShadowing => Severity::Warning,
+            | NotebookLocalShadowing
+            | ShellPythonpath => Severity::Warning,
             KernelWrapperUnresolved
             | EnvExternallyManaged
             | EnvNoPip
@@ -160,6 +168,16 @@ pub struct Finding {
     pub module: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distribution: Option<String>,
+    /// `kernel-start-fails`: the kernel's exit code (null when it timed out, was killed by a
+    /// signal or could not be run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<Option<i32>>,
+    /// `kernel-start-fails`: no `kernel_info` reply within `KIP_START_TIMEOUT_MS`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timed_out: Option<bool>,
+    /// `kernel-start-fails`: the last 30 lines of the kernel's stderr.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stderr_tail: Option<String>,
 }
 
 impl Finding {
@@ -182,6 +200,9 @@ impl Finding {
             },
             module: None,
             distribution: None,
+            exit_code: None,
+            timed_out: None,
+            stderr_tail: None,
         }
     }
 
@@ -225,7 +246,6 @@ mod tests {
     /// is to close. Each entry must still be true: building the finding (or closing the
     /// difference) makes this test fail until the entry is removed.
     const NOT_BUILT: &[&str] = &[
-        "kernel-start-fails",
         "notebook-env-mismatch",
         "env-ephemeral",
         "env-unpacked-placeholder",
@@ -233,7 +253,6 @@ mod tests {
         "env-editable-missing",
         "kernel-state-stale",
         "kernel-name-points-elsewhere",
-        "shell-pythonpath",
     ];
     /// `env-venv-base-missing` becomes automatic (repoint the venv) with the judgement issue.
     const AUTOMATIC_PENDING: &[&str] = &["env-venv-base-missing"];

@@ -7,6 +7,7 @@ pub mod finding;
 pub mod kernels;
 pub mod notebook;
 pub mod shell;
+pub mod start;
 
 use std::collections::BTreeMap;
 
@@ -20,6 +21,9 @@ pub struct Report {
     pub checked: Checked,
     pub findings: Vec<Finding>,
     pub summary: BTreeMap<&'static str, usize>,
+    /// The kernels kip started (or would not start, and why): PRODUCT.md's proof by starting.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub starts: Vec<start::StartRecord>,
 }
 
 /// Everything examined, healthy or not.
@@ -51,6 +55,7 @@ impl Report {
             checked,
             findings,
             summary,
+            starts: Vec::new(),
         }
     }
 

@@ -33,6 +33,18 @@ pub fn check_shell(ctx: &Context, view: &JupyterView, out: &mut Vec<Finding>) {
             ));
         }
     }
+    for var in ["PYTHONPATH", "PYTHONHOME"] {
+        if let Some(v) = view.server_env.get_nonempty(var) {
+            let v = v.to_string_lossy();
+            out.push(Finding::new(
+                FindingId::ShellPythonpath,
+                var,
+                format!("{var} is set (\"{v}\") in the environment a Jupyter server started from here passes to every kernel"),
+                format!("Every kernel, whatever its env, then {} — packages of another Python shadow the kernel's own, and the kernel can die while starting.", if var == "PYTHONPATH" { "searches these folders before its own site-packages" } else { "looks for its standard library under this prefix" }),
+                format!("unset {var} in your shell profile (set it per kernel in kernel.json `env` if one kernel needs it), then restart Jupyter"),
+            ));
+        }
+    }
     for name in ["python", "python3"] {
         let Some(found) = crate::shell::path::find_on_path(name, env, &ctx.cwd) else {
             continue;

@@ -22,6 +22,8 @@ pub struct Request {
     pub jupyter: Option<PathBuf>,
     pub fix: bool,
     pub yes: bool,
+    /// `--start` / `--no-start` (default: start the notebook's kernel).
+    pub start: doctor::start::StartMode,
 }
 
 /// The findings (after the repairs, with `--fix`) and whose Jupyter was checked; `doctor` is
@@ -103,7 +105,17 @@ fn diagnose(
         doctor::notebook::check_notebook(ctx, view, &kernels, nb, &mut findings)
             .map_err(TargetError::Usage)?;
     }
-    Ok((doctor::Report::new(checked, findings), kernels))
+    let starts = doctor::start::check(
+        ctx,
+        view,
+        &kernels,
+        args.notebook.as_deref(),
+        args.start,
+        &mut findings,
+    );
+    let mut report = doctor::Report::new(checked, findings);
+    report.starts = starts;
+    Ok((report, kernels))
 }
 
 pub fn run(

@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::context::Context;
 use crate::doctor::finding::FindingId;
 use crate::doctor::kernels as checks;
+use crate::doctor::start as proof;
 use crate::flows::Status;
 use crate::install::target::{check_kernel_name, TargetArgs};
 use crate::jupyter::launch::KernelInterpreter;
@@ -45,6 +46,8 @@ pub struct AddRequest {
     pub yes: bool,
     pub no_pip: bool,
     pub allow_user_site: bool,
+    /// Do not prove the new kernel by starting it.
+    pub no_start: bool,
     pub jupyter: Option<PathBuf>,
 }
 
@@ -59,6 +62,8 @@ pub struct FixRequest {
     pub names: Vec<String>,
     pub all: bool,
     pub yes: bool,
+    /// Do not prove a rewritten kernel by starting it.
+    pub no_start: bool,
     pub jupyter: Option<PathBuf>,
 }
 
@@ -395,6 +400,35 @@ fn ensure_ipykernel_and_pip(
     Ok(None)
 }
 
+/// What a user should know about where the new kernel goes: conda activation scripts it will
+/// not run, a kernels dir the chosen Jupyter does not search.
+fn placement_notes(
+    ctx: &Context,
+    view: &JupyterView,
+    env: &Environment,
+    kernels_dir: &Path,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    if env.kind.is_conda_like() && env.prefix.join("etc/conda/activate.d").is_dir() {
+        notes.push(format!(
+            "{} has conda activation scripts (etc/conda/activate.d); the kernel sets PATH and CONDA_PREFIX but does not run them, so variables they export are not set",
+            env.prefix.display()
+        ));
+    }
+    let searched = view::kernel_dirs(ctx, view).iter().any(|d| {
+        crate::jupyter::paths::pathlib_str(&d.path)
+            == crate::jupyter::paths::pathlib_str(kernels_dir)
+    });
+    if !searched {
+        notes.push(format!(
+            "{} is not on the chosen Jupyter's kernel path ({}); it will not list this kernel",
+            kernels_dir.display(),
+            view.how
+        ));
+    }
+    notes
+}
+
 pub fn add(
     ctx: &Context,
     prober: &Prober,
@@ -440,25 +474,8 @@ pub fn add(
         conda_name: env.name.as_deref(),
     };
     let kj = spec::kernel_json(&input);
-    let mut notes = Vec::new();
-    if env.kind.is_conda_like() && env.prefix.join("etc/conda/activate.d").is_dir() {
-        notes.push(format!(
-            "{} has conda activation scripts (etc/conda/activate.d); the kernel sets PATH and CONDA_PREFIX but does not run them, so variables they export are not set",
-            env.prefix.display()
-        ));
-    }
     let kernels_dir = kernels_dir_for(ctx, &view, a, &env);
-    let searched = view::kernel_dirs(ctx, &view).iter().any(|d| {
-        crate::jupyter::paths::pathlib_str(&d.path)
-            == crate::jupyter::paths::pathlib_str(&kernels_dir)
-    });
-    if !searched {
-        notes.push(format!(
-            "{} is not on the chosen Jupyter's kernel path ({}); it will not list this kernel",
-            kernels_dir.display(),
-            view.how
-        ));
-    }
+    let mut notes = placement_notes(ctx, &view, &env, &kernels_dir);
     let mut files: Vec<(String, Vec<u8>)> =
         vec![("kernel.json".into(), write::kernel_json_bytes(&kj))];
     for (n, p) in spec::logo_files(ipk_dir.as_deref()) {
@@ -480,6 +497,20 @@ pub fn add(
         ));
     }
     let dest = installed.dir;
+    let start = (!a.no_start).then(|| proof::prove_kernel_dir(ctx, &view, &name, &dest));
+    if let Some(failed) = start.as_ref().and_then(proof::failure_text_of) {
+        r.event(Event::error(
+            "kernel add",
+            format!(
+                "{failed}\n{}",
+                proof::undo_add(&dest, installed.backup.as_deref())
+            ),
+        ));
+        return Ok((AddReport::default(), Status::Failure));
+    }
+    if let Some(st) = &start {
+        notes.push(format!("start: {}", st.summary()));
+    }
     for n in &notes {
         r.event(Event::note(format!("note: {n}")));
     }
@@ -508,6 +539,11 @@ pub struct FixResult {
     pub diff: String,
     pub actions: Vec<String>,
     pub skipped: Vec<String>,
+    /// The start that proved the rewritten kernel (or why it was not started).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<proof::StartRecord>,
+    /// The rewritten kernel did not start, and kernel.json was put back from the backup.
+    pub restored: bool,
 }
 
 /// The repairs that concern the kernel's environment: the activation `env` block (PATH and
@@ -716,12 +752,16 @@ pub fn fix(
         v
     };
     for k in chosen {
-        let r = fix_one(ctx, prober, reporter, &view, k, yes)?;
+        let mut r = fix_one(ctx, prober, reporter, &view, k, yes)?;
+        if !req.no_start {
+            prove_rewrite(ctx, &view, &mut r);
+        }
         reporter.event(Event::KernelFixed {
             name: r.name.clone(),
             actions: r.actions.clone(),
             skipped: r.skipped.clone(),
             backup: r.backup.clone(),
+            start: r.start.as_ref().map(|st| st.summary()),
         });
         if !r.skipped.is_empty() {
             status = Status::Failure;
@@ -737,6 +777,37 @@ pub fn fix(
 }
 
 /// The kernel named exactly `name` in the chosen Jupyter; `Err(status)` once the reason there
+/// `kip kernel fix`: start the kernel `r` rewrote; when it does not start, put kernel.json
+/// back from the backup and report the fix as failed (a skipped item, so the command exits 1).
+fn prove_rewrite(ctx: &Context, view: &JupyterView, r: &mut FixResult) {
+    let Some(backup) = r.backup.clone().filter(|_| r.changed && !r.removed) else {
+        return;
+    };
+    let kfile = backup.with_file_name("kernel.json");
+    let dir = kfile.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let rec = proof::prove_kernel_dir(ctx, view, &r.name, &dir);
+    if let Some(failed) = proof::failure_text_of(&rec) {
+        let restored =
+            std::fs::read(&backup).and_then(|old| crate::kernel::write::write_atomic(&kfile, &old));
+        r.skipped.push(match restored {
+            Ok(()) => {
+                r.restored = true;
+                r.changed = false;
+                format!(
+                    "the rewritten kernel does not start, so kernel.json was restored from {}: {failed}",
+                    backup.display()
+                )
+            }
+            Err(e) => format!(
+                "the rewritten kernel does not start, and restoring {} from {} failed ({e}): {failed}",
+                kfile.display(),
+                backup.display()
+            ),
+        });
+    }
+    r.start = Some(rec);
+}
+
 /// is none was reported.
 fn named_kernel(
     ctx: &Context,

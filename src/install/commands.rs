@@ -369,11 +369,13 @@ fn conda_text_not_found(text: &str, out: &mut Vec<String>) {
     }
 }
 
+#[allow(clippy::expect_used)] // a constant pattern, checked by its unit tests
 fn libsolv_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| Regex::new(r"nothing provides requested (\S+)").expect("valid regex"))
 }
 
+#[allow(clippy::expect_used)] // a constant pattern, checked by its unit tests
 fn mamba_tree_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     // `└─ foo =* * does not exist (perhaps a typo or a missing channel).` — only requested
@@ -387,6 +389,7 @@ fn mamba_tree_re() -> &'static Regex {
     })
 }
 
+#[allow(clippy::expect_used)] // a constant pattern, checked by its unit tests
 fn no_match_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {

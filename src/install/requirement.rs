@@ -147,6 +147,7 @@ impl fmt::Display for Requirement {
     }
 }
 
+#[allow(clippy::expect_used)] // a constant pattern, checked by its unit tests
 fn name_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     // PEP 508 `identifier`, case-insensitive; compiled from a constant.
@@ -158,6 +159,7 @@ fn is_identifier(s: &str) -> bool {
     name_re().find(s).is_some_and(|m| m.end() == s.len())
 }
 
+#[allow(clippy::expect_used)] // a constant pattern, checked by its unit tests
 fn url_scheme_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| Regex::new(r"^[A-Za-z][A-Za-z0-9+.\-]*:").expect("valid regex"))

@@ -139,7 +139,7 @@ fn satisfies(spec: Option<&VersionSpecifiers>, version: &Version) -> bool {
 }
 
 /// An installed distribution, as far as the satisfaction check needs it.
-struct Dist {
+pub(crate) struct Dist {
     display_name: String,
     version: Version,
     requires: Vec<pep508_rs::Requirement>,
@@ -197,7 +197,7 @@ fn read_dist(dir: &Path) -> Option<Dist> {
 
 /// The headers of a METADATA file (they end at the first blank line; the body is the
 /// description).
-fn parse_metadata(text: &str) -> Option<Dist> {
+pub(crate) fn parse_metadata(text: &str) -> Option<Dist> {
     let mut name = None;
     let mut version = None;
     let mut requires = Vec::new();

@@ -188,6 +188,90 @@ fn expanduser(arg: &str, home: Option<&Path>) -> String {
     }
 }
 
+/// `format_kernel_cmd` and the launcher's `expanduser`: `{connection_file}`, `{prefix}` and
+/// `{resource_dir}` replaced (other `{names}` stay literal), then `~` expanded with the server's
+/// HOME. Without a connection file, `{connection_file}` stays literal.
+fn substitute_argv(
+    view: &JupyterView,
+    argv: &[String],
+    resource_dir: &Path,
+    server_env: &EnvVars,
+    connection_file: Option<&Path>,
+) -> Vec<String> {
+    let home = server_env.home();
+    let prefix = view
+        .launcher_python()
+        .map(|l| l.paths.sys_prefix.to_string_lossy().into_owned());
+    let resource_dir = crate::pyjson::os_text(resource_dir);
+    let connection_file = connection_file.map(|c| c.to_string_lossy().into_owned());
+    let lookup = |name: &str| -> Option<&str> {
+        match name {
+            "prefix" => Some(prefix.as_deref().unwrap_or_default()),
+            "resource_dir" => Some(&resource_dir),
+            "connection_file" => connection_file.as_deref(),
+            _ => None,
+        }
+    };
+    argv.iter()
+        .map(|a| {
+            let mut out = String::with_capacity(a.len());
+            let mut rest = a.as_str();
+            while let Some(open) = rest.find('{') {
+                out.push_str(&rest[..open]);
+                let after = &rest[open + 1..];
+                let name_len = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                let name = &after[..name_len];
+                match lookup(name).filter(|_| name_len > 0 && after[name_len..].starts_with('}')) {
+                    Some(v) => {
+                        out.push_str(v);
+                        rest = &after[name_len + 1..];
+                    }
+                    None => {
+                        out.push('{');
+                        rest = after;
+                    }
+                }
+            }
+            out.push_str(rest);
+            expanduser(&out, home.as_deref())
+        })
+        .collect()
+}
+
+/// The launcher's `sys.executable` when `first` (argv[0]) is `python`, `python3` or the
+/// launcher's own `python3.Y`, which jupyter_client swaps for it.
+fn swapped_python<'a>(view: &'a JupyterView, first: &str) -> Option<&'a Path> {
+    let l = view.launcher_python()?;
+    let versioned = l.version.map(|v| format!("python{}.{}", v.major, v.minor));
+    (first == "python" || first == "python3" || versioned.as_deref() == Some(first))
+        .then_some(l.executable.as_path())
+}
+
+/// The argv a launch by `view`'s Jupyter runs, with `connection_file` in place: the bare-`python`
+/// swap to the launcher's interpreter, then [`substitute_argv`]. `None` when argv is empty or
+/// holds non-strings (Jupyter cannot launch it).
+pub fn launch_argv(
+    view: &JupyterView,
+    spec: &KernelSpec,
+    resource_dir: &Path,
+    server_env: &EnvVars,
+    connection_file: &Path,
+) -> Option<Vec<String>> {
+    let mut argv = spec.argv_strings().filter(|a| !a.is_empty())?;
+    if let Some(python) = swapped_python(view, &argv[0]) {
+        argv[0] = python.to_string_lossy().into_owned();
+    }
+    Some(substitute_argv(
+        view,
+        &argv,
+        resource_dir,
+        server_env,
+        Some(connection_file),
+    ))
+}
+
 /// Resolve the interpreter a kernel will run, as a real launch by `view`'s Jupyter would.
 /// `server_env` is the environment of the server process (its PATH is what a bare name is
 /// looked up on, after the kernel's own `env` is applied).
@@ -208,39 +292,19 @@ pub fn resolve_interpreter(
             why: "argv is empty: Jupyter cannot launch this kernel".into(),
         };
     }
-    let home = server_env.home();
-    let launcher = view.launcher_python();
-    let prefix = launcher
-        .map(|l| l.paths.sys_prefix.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let argv: Vec<String> = argv
-        .iter()
-        .map(|a| {
-            let a = a
-                .replace("{prefix}", &prefix)
-                .replace("{resource_dir}", &crate::pyjson::os_text(resource_dir));
-            expanduser(&a, home.as_deref())
-        })
-        .collect();
+    let argv = substitute_argv(view, &argv, resource_dir, server_env, None);
     let env = kernel_environment(server_env, spec);
     let first = argv[0].as_str();
 
-    if let Some(l) = launcher {
-        let versioned = l
-            .version
-            .map(|v| format!("python{}.{}", v.major, v.minor))
-            .unwrap_or_default();
-        if first == "python" || first == "python3" || (!versioned.is_empty() && first == versioned)
-        {
-            return resolved(
-                l.executable.clone(),
-                format!(
-                    "argv[0] is a bare `{first}`: jupyter_client replaces it with the Jupyter's own interpreter"
-                ),
-                true,
-                None,
-            );
-        }
+    if let Some(python) = swapped_python(view, first) {
+        return resolved(
+            python.to_path_buf(),
+            format!(
+                "argv[0] is a bare `{first}`: jupyter_client replaces it with the Jupyter's own interpreter"
+            ),
+            true,
+            None,
+        );
     }
     let program = if first.contains('/') {
         let p = PathBuf::from(crate::pyjson::os_from_text(first));

@@ -9,4 +9,5 @@ pub mod ps;
 pub mod resolved;
 pub mod runtime;
 pub mod servers;
+pub mod start;
 pub mod view;

@@ -158,9 +158,14 @@ pub fn info_files(dirs: &[PathBuf]) -> Vec<PathBuf> {
 
 /// Read one info file; the error names the file and what is wrong with it.
 pub fn read_info(path: &Path) -> Result<ServerInfo, String> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::files::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let v: serde_json::Value = serde_json::from_str(&text)
+    parse_info(path, &text)
+}
+
+/// An info file's text; `path` is named in errors and kept in the result.
+pub fn parse_info(path: &Path, text: &str) -> Result<ServerInfo, String> {
+    let v: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| format!("{} is not valid JSON: {e}", path.display()))?;
     if !v.is_object() {
         return Err(format!("{} is not a JSON object", path.display()));

@@ -244,12 +244,14 @@ pub fn set_kernelspec(text: &str, ks: &KernelspecMeta) -> Result<String, String>
                         out.push_str(&sep);
                         out.push_str(&text[m.key_start..]);
                     }
+                    // after the last field (this branch has at least one)
                     None => {
-                        let last = fields.last().expect("not empty");
-                        out.push_str(&text[..last.value_end]);
-                        out.push_str(&sep);
-                        out.push_str(&member);
-                        out.push_str(&text[last.value_end..]);
+                        if let Some(last) = fields.last() {
+                            out.push_str(&text[..last.value_end]);
+                            out.push_str(&sep);
+                            out.push_str(&member);
+                            out.push_str(&text[last.value_end..]);
+                        }
                     }
                 }
             }

@@ -207,6 +207,7 @@ fn patch_from_headers(prefix: &Path, v: PythonVersion, t: bool) -> Option<u16> {
         .flatten()
 }
 
+#[allow(clippy::expect_used)] // a constant pattern, checked by its unit tests
 fn conda_record_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     // `python-dateutil-…` and `python_abi-…` must not match (python-environments.md §1c).

@@ -30,6 +30,15 @@ fn write_report(out: &mut String, jupyter: &str, report: &doctor::Report) -> std
         report.checked.environments.len(),
         report.checked.commands.len()
     )?;
+    for st in &report.starts {
+        writeln!(
+            out,
+            "{} {}: {}",
+            render::dim("start"),
+            st.kernel,
+            st.summary()
+        )?;
+    }
     let mut subjects: Vec<&str> = Vec::new();
     for f in &report.findings {
         if !subjects.contains(&f.subject.as_str()) {
@@ -46,6 +55,9 @@ fn write_report(out: &mut String, jupyter: &str, report: &doctor::Report) -> std
             };
             writeln!(out, "  {sev} [{}] {}", f.id.as_str(), f.message)?;
             writeln!(out, "    why: {}", f.explanation)?;
+            for l in f.stderr_tail.iter().flat_map(|t| t.lines()) {
+                writeln!(out, "    {} {l}", render::dim("stderr |"))?;
+            }
             writeln!(
                 out,
                 "    fix: {}{}",

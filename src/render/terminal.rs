@@ -34,6 +34,7 @@ fn kernel_fixed_lines(
     actions: &[String],
     skipped: &[String],
     backup: Option<&std::path::Path>,
+    start: Option<&str>,
 ) -> String {
     let mut out = String::new();
     for a in actions {
@@ -44,6 +45,9 @@ fn kernel_fixed_lines(
     }
     if let Some(b) = backup {
         out.push_str(&format!("{name}: backup {}\n", b.display()));
+    }
+    if let Some(st) = start {
+        out.push_str(&format!("{name}: start: {st}\n"));
     }
     out
 }
@@ -81,11 +85,12 @@ impl Reporter for Terminal {
                     actions,
                     skipped,
                     backup,
+                    start,
                 },
                 _,
             ) => print!(
                 "{}",
-                kernel_fixed_lines(name, actions, skipped, backup.as_deref())
+                kernel_fixed_lines(name, actions, skipped, backup.as_deref(), start.as_deref())
             ),
             (_, Some(l)) => eprintln!("{l}"),
             (_, None) => {}

@@ -101,11 +101,16 @@ fn toolbox_stamp(script: &Path) -> Option<String> {
     })
 }
 
-/// The markers of provision.sh's additive steps (`step READY-x ...` lines).
+/// The markers of provision.sh's additive steps (`step READY-x ...` and
+/// `script_step READY-x ...` lines).
 fn toolbox_step_markers(script: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(script).unwrap_or_default();
     text.lines()
-        .filter_map(|l| l.trim().strip_prefix("step READY-"))
+        .filter_map(|l| {
+            let l = l.trim();
+            l.strip_prefix("step READY-")
+                .or_else(|| l.strip_prefix("script_step READY-"))
+        })
         .filter_map(|rest| rest.split_whitespace().next())
         .map(|m| format!("READY-{m}"))
         .collect()
@@ -155,6 +160,17 @@ pub fn toolbox() -> &'static Toolbox {
             root,
         }
     })
+}
+
+/// `wheels-py36/` of the toolbox (ipykernel 5.5.6 for CPython 3.6).
+pub fn py36_kernel_wheels() -> PathBuf {
+    toolbox().root.join("wheels-py36")
+}
+
+/// `py27-ipykernel4/` of the toolbox: ipykernel 4.10.1 installed for CPython 2.7 (put it on
+/// a kernel's PYTHONPATH; it is byte-compiled, so a kernel writes nothing there).
+pub fn py27_ipykernel4() -> PathBuf {
+    toolbox().root.join("py27-ipykernel4")
 }
 
 /// The machine's real pyenv root (`$PYENV_ROOT` of the test process, else `$HOME/.pyenv`);

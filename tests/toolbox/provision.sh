@@ -16,6 +16,9 @@
 #   server-venv/         jupyter_server 2.21.1 (+ the toolbox's jupyter_client, jupyter_core,
 #                        ipykernel pins): a real server for `kip ps`    READY-server
 #   maturin-venv/        maturin 1.16.0: builds the jupyter-kip wheel      READY-maturin
+#   wheels-py36/         ipykernel 5.5.6 for CPython 3.6 (old kernels for the start proof)
+#                                                                         READY-py36-kernel
+#   py27-ipykernel4/     ipykernel 4.10.1 installed for CPython 2.7        READY-py27-kernel
 #
 # Idempotent and safe to run concurrently (flock on DIR.lock).
 set -euo pipefail
@@ -111,3 +114,42 @@ step() {
 step READY-server server-venv "jupyter_server==2.21.1" \
   "jupyter_client==8.10.0" "jupyter_core==5.9.1" "ipykernel==7.4.0"
 step READY-maturin maturin-venv "maturin==1.16.0"
+
+# script_step MARKER FUNCTION: an additive step that is not a venv, once.
+# tests/support/mod.rs reads the `script_step READY-*` lines too.
+script_step() {
+  local marker="$TB/$1"
+  [ -f "$marker" ] && return 0
+  "$2"
+  touch "$marker"
+}
+pyenv_python() {  # newest installed pyenv CPython X.Y
+  local root="${PYENV_ROOT:-$HOME/.pyenv}" v
+  v=$(ls -1 "$root/versions" 2>/dev/null | grep -E "^$1\.[0-9]+$" | sort -V | tail -n1 || true)
+  [ -n "$v" ] && [ -x "$root/versions/$v/bin/python$1" ] || { log "no pyenv CPython $1 under $root"; exit 1; }
+  echo "$root/versions/$v/bin/python$1"
+}
+# An old kernel for the start proof: ipykernel 5.5.6 on CPython 3.6, as wheels (pip 21.3.1 too:
+# the pip that 3.6's ensurepip bundles cannot install manylinux2010 wheels).
+py36_kernel() {
+  log "wheels-py36: ipykernel 5 for CPython 3.6"
+  rm -rf "$TB/wheels-py36"
+  "$TB/venv/bin/python" -m pip download -q --only-binary=:all: --python-version 3.6 \
+    --implementation cp --platform manylinux2014_x86_64 --platform manylinux2010_x86_64 \
+    --platform manylinux1_x86_64 -d "$TB/wheels-py36" "ipykernel==5.5.6" "pip==21.3.1"
+}
+# An older one: ipykernel 4.10.1 on CPython 2.7, installed once into a --target dir that a
+# test's kernelspec puts on PYTHONPATH (byte-compiled here, so kernels never write into it).
+py27_kernel() {
+  local p27
+  p27="$(pyenv_python 2.7)"
+  log "py27-ipykernel4: ipykernel 4 for CPython 2.7"
+  rm -rf "$TB/py27-build" "$TB/wheels-py27" "$TB/py27-ipykernel4"
+  "$p27" -m pip install -q --target "$TB/py27-build" "wheel==0.37.1"
+  PYTHONPATH="$TB/py27-build" "$p27" -m pip wheel -q -w "$TB/wheels-py27" "ipykernel==4.10.1"
+  "$p27" -m pip install -q --target "$TB/py27-ipykernel4" --no-index \
+    --find-links "$TB/wheels-py27" "ipykernel==4.10.1"
+  "$p27" -m compileall -q "$TB/py27-ipykernel4" >/dev/null || true
+}
+script_step READY-py36-kernel py36_kernel
+script_step READY-py27-kernel py27_kernel
