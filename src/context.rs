@@ -1,18 +1,18 @@
-//! The world as kip sees it for one invocation: OS, environment variables, working directory,
-//! and the interpreter prober (with its cache). Passed by reference to every discovery step
-//! instead of reading globals, so a rule can be evaluated for another process's environment.
+//! The world as kip sees it for one invocation: OS, environment variables, working directory.
+//! Passed by reference to every discovery step instead of reading globals, so a rule can be
+//! evaluated for another process's environment. Services (the interpreter prober and its
+//! cache) are passed explicitly to the few steps that run an interpreter, as uv passes `&Cache`
+//! to `Interpreter::query`, so this leaf imports nothing of kip but the other leaves.
 
 use std::path::PathBuf;
 
 use crate::envvars::EnvVars;
 use crate::platform::Os;
-use crate::python::probe::Prober;
 
 pub struct Context {
     pub os: Os,
     pub vars: EnvVars,
     pub cwd: PathBuf,
-    pub prober: Prober,
 }
 
 impl Context {
@@ -24,13 +24,7 @@ impl Context {
     }
 
     pub fn new(os: Os, vars: EnvVars, cwd: PathBuf) -> Context {
-        let prober = Prober::new(cache_dir(&vars), &vars);
-        Context {
-            os,
-            vars,
-            cwd,
-            prober,
-        }
+        Context { os, vars, cwd }
     }
 
     /// `HOME` as given (jupyter_core resolves it; callers that need that call [`Self::home_resolved`]).

@@ -1,28 +1,13 @@
-//! `kip kernel add | fix | remove | show`: kernelspecs that cannot leak.
+//! `kip kernel add | fix | remove | show`: the options, and each subcommand's request for
+//! `flows::kernel`.
 
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use serde::Serialize;
-use serde_json::Value;
 
-use crate::cli::install::{self as install_cli, InstallArgs};
-use crate::cli::kernels::{resolve_all, ResolvedKernel};
+use crate::cli::face;
 use crate::context::Context;
-use crate::doctor::finding::{FindingId, FixOutcome, Outcome};
-use crate::doctor::kernels as checks;
-use crate::doctor::start as proof;
-use crate::install::target::{check_kernel_name, TargetArgs};
-use crate::jupyter::launch::{find_on_path, KernelInterpreter};
-use crate::jupyter::paths::pjoin;
-use crate::jupyter::view::{self, JupyterView};
-use crate::kernel::spec::{self, SpecInput};
-use crate::kernel::write;
-use crate::platform;
-use crate::process;
-use crate::python::environment::Environment;
-use crate::python::{classify, discovery, site};
+use crate::python::probe::Prober;
 
 #[derive(Subcommand, Debug)]
 pub enum KernelCommand {
@@ -48,6 +33,9 @@ pub enum KernelCommand {
         /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
+        /// JSON lines on stdout: every event as it happens, then the `--json` report.
+        #[arg(long, conflicts_with = "json")]
+        json_stream: bool,
         /// Whose kernels: a `jupyter` command, or a Python whose env has Jupyter.
         #[arg(long, value_name = "PATH")]
         jupyter: Option<PathBuf>,
@@ -81,6 +69,9 @@ pub enum KernelCommand {
         /// One JSON object on stdout (schema: docs/json.md).
         #[arg(long)]
         json: bool,
+        /// JSON lines on stdout: every event as it happens, then the `--json` report.
+        #[arg(long, conflicts_with = "json")]
+        json_stream: bool,
         /// Whose kernels: a `jupyter` command, or a Python whose env has Jupyter.
         #[arg(long, value_name = "PATH")]
         jupyter: Option<PathBuf>,
@@ -136,14 +127,43 @@ pub struct AddArgs {
     /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
     #[arg(long)]
     pub json: bool,
+    /// JSON lines on stdout: every event as it happens, then the `--json` report.
+    #[arg(long, conflicts_with = "json")]
+    pub json_stream: bool,
     /// Whose kernels: a `jupyter` command, or a Python whose env has Jupyter.
     #[arg(long, value_name = "PATH")]
     pub jupyter: Option<PathBuf>,
 }
 
-pub fn run(ctx: &Context, cmd: KernelCommand) -> anyhow::Result<i32> {
+pub fn run(ctx: &Context, prober: &Prober, cmd: KernelCommand) -> anyhow::Result<i32> {
+    use crate::flows::kernel as flow;
+    use crate::render::kernel as show;
     match cmd {
-        KernelCommand::Add(a) => add(ctx, &a),
+        KernelCommand::Add(a) => {
+            let req = flow::AddRequest {
+                env: a.env,
+                venv: a.venv,
+                python: a.python,
+                name: a.name,
+                display_name: a.display_name,
+                sys_prefix: a.sys_prefix,
+                prefix: a.prefix,
+                force: a.force,
+                yes: a.yes,
+                no_pip: a.no_pip,
+                allow_user_site: a.allow_user_site,
+                no_start: a.no_start,
+                with_hook: a.with_hook,
+                jupyter: a.jupyter,
+            };
+            face(
+                a.json,
+                a.json_stream,
+                show::add_human,
+                show::add_json,
+                |r| flow::add(ctx, prober, r, &req),
+            )
+        }
         KernelCommand::Fix {
             names,
             all,
@@ -151,887 +171,43 @@ pub fn run(ctx: &Context, cmd: KernelCommand) -> anyhow::Result<i32> {
             no_start,
             with_hook,
             json,
+            json_stream,
             jupyter,
-        } => fix(
-            ctx,
-            &names,
-            all,
-            yes,
-            !no_start,
-            with_hook,
-            json,
-            jupyter.as_deref(),
-        ),
-        KernelCommand::Remove { name, yes, jupyter } => remove(ctx, &name, yes, jupyter.as_deref()),
+        } => {
+            let req = flow::FixRequest {
+                names,
+                all,
+                yes,
+                no_start,
+                with_hook,
+                jupyter,
+            };
+            face(json, json_stream, show::fix_human, show::fix_json, |r| {
+                flow::fix(ctx, prober, r, &req)
+            })
+        }
+        KernelCommand::Remove { name, yes, jupyter } => {
+            let req = flow::RemoveRequest { name, yes, jupyter };
+            face(false, false, show::remove_human, show::remove_human, |r| {
+                flow::remove(ctx, prober, r, &req)
+            })
+        }
         KernelCommand::Show {
             name,
             json,
+            json_stream,
             jupyter,
-        } => show(ctx, &name, json, jupyter.as_deref()),
+        } => {
+            let req = flow::ShowRequest { name, jupyter };
+            face(json, json_stream, show::show_human, show::show_json, |r| {
+                flow::show(ctx, prober, r, &req)
+            })
+        }
         KernelCommand::Use {
             name,
             notebooks,
             json,
             jupyter,
-        } => super::kernel_use::run(ctx, &name, &notebooks, json, jupyter.as_deref()),
+        } => super::kernel_use::run(ctx, prober, &name, &notebooks, json, jupyter.as_deref()),
     }
-}
-
-fn kernels_of(ctx: &Context, view: &JupyterView) -> Vec<ResolvedKernel> {
-    resolve_all(ctx, view, &view::list_kernels(ctx, view))
-}
-
-/// Install packages into an interpreter's env through `kip install`'s machinery (its guards,
-/// lock and import proof included).
-fn install_into(ctx: &Context, python: &Path, pkgs: &[&str]) -> anyhow::Result<i32> {
-    let args = InstallArgs {
-        specs: pkgs.iter().map(|s| s.to_string()).collect(),
-        target: TargetArgs {
-            python: Some(python.display().to_string()),
-            ..Default::default()
-        },
-        exact: true,
-        ..Default::default()
-    };
-    install_cli::run(ctx, &args)
-}
-
-fn ipykernel_version(
-    ctx: &Context,
-    env: &Environment,
-) -> (Option<PathBuf>, Option<(u32, u32, u32)>, bool) {
-    let dirs = site::sys_path_dirs(ctx, env);
-    let dir = site::find_top_level(&dirs, "ipykernel");
-    let mut version = None;
-    let mut debugpy = false;
-    for sp in &env.site_packages {
-        for d in site::installed_distributions(sp) {
-            if d.normalized_name == "ipykernel" {
-                let mut it = d.version.split('.').map(|p| {
-                    p.chars()
-                        .take_while(char::is_ascii_digit)
-                        .collect::<String>()
-                        .parse::<u32>()
-                        .unwrap_or(0)
-                });
-                version = Some((
-                    it.next().unwrap_or(0),
-                    it.next().unwrap_or(0),
-                    it.next().unwrap_or(0),
-                ));
-            }
-            if d.normalized_name == "debugpy" {
-                debugpy = true;
-            }
-        }
-    }
-    (dir, version, debugpy)
-}
-
-#[derive(Serialize)]
-struct Added {
-    name: String,
-    display_name: String,
-    #[serde(serialize_with = "crate::pyjson::path_text::one")]
-    resource_dir: PathBuf,
-    #[serde(serialize_with = "crate::pyjson::path_text::one")]
-    python: PathBuf,
-    #[serde(serialize_with = "crate::pyjson::path_text::one")]
-    prefix: PathBuf,
-    kernel_json: Value,
-    notes: Vec<String>,
-}
-
-fn resolve_env_arg(ctx: &Context, arg: &str) -> Option<(Environment, PathBuf)> {
-    let p = if Path::new(arg).is_absolute() {
-        PathBuf::from(arg)
-    } else {
-        ctx.cwd.join(arg)
-    };
-    if p.is_file() {
-        let env = classify::classify_interpreter(ctx, &p)?;
-        return Some((env, p));
-    }
-    if p.is_dir() {
-        let env = classify::classify_prefix(ctx, &p)?;
-        let py = env.interpreter.clone();
-        return Some((env, py));
-    }
-    if arg.contains('/') {
-        return None;
-    }
-    let f = discovery::discover(ctx, &[])
-        .into_iter()
-        .find(|f| f.env.kind.is_conda_like() && f.env.name.as_deref() == Some(arg))?;
-    let py = f.env.interpreter.clone();
-    Some((f.env, py))
-}
-
-/// `--venv DIR`: create it with uv, else `python -m venv`.
-fn create_venv(ctx: &Context, dir: &Path, python: Option<&str>) -> anyhow::Result<()> {
-    let base = python.unwrap_or("python3");
-    let uv = crate::install::tools::find_uv(ctx);
-    let mut cmd = match &uv {
-        Some(uv) => {
-            let mut c = std::process::Command::new(uv);
-            c.args(["venv", "--python", base]).arg(dir);
-            c
-        }
-        None => {
-            let py = if base.contains('/') {
-                PathBuf::from(base)
-            } else {
-                find_on_path(base, &ctx.vars, &ctx.cwd).unwrap_or_else(|| PathBuf::from(base))
-            };
-            let mut c = std::process::Command::new(py);
-            c.args(["-m", "venv"]).arg(dir);
-            c
-        }
-    };
-    cmd.env_clear()
-        .envs(ctx.vars.to_vec())
-        .current_dir(&ctx.cwd);
-    let out = process::run_captured(cmd, std::time::Duration::from_secs(300))?;
-    if !out.success() {
-        let err = out.stderr_text();
-        if err.contains("ensurepip is not available") || err.contains("python3-venv") {
-            anyhow::bail!(
-                "{base} cannot create virtual environments: Debian ships venv support separately. Install it with `apt install python3-venv` (or python3.X-venv), or install uv (`pipx install uv`) and run this again.\n{err}"
-            );
-        }
-        anyhow::bail!("creating the venv at {} failed:\n{err}", dir.display());
-    }
-    eprintln!(
-        "created venv {} ({})",
-        dir.display(),
-        if uv.is_some() {
-            "uv venv"
-        } else {
-            "python -m venv"
-        }
-    );
-    Ok(())
-}
-
-fn add(ctx: &Context, a: &AddArgs) -> anyhow::Result<i32> {
-    let view = view::select(ctx, a.jupyter.as_deref())?;
-    if let Some(n) = &a.name {
-        if !spec::valid_new_name(n) {
-            eprintln!("kip kernel add: invalid kernel name {n:?}: kip creates names matching ^[a-z0-9._-]+$ without a leading dot");
-            return Ok(2);
-        }
-    }
-    let (env, python) = if let Some(dir) = &a.venv {
-        let dir = if dir.is_absolute() {
-            dir.clone()
-        } else {
-            ctx.cwd.join(dir)
-        };
-        if !dir.join("pyvenv.cfg").exists() {
-            create_venv(ctx, &dir, a.python.as_deref())?;
-        }
-        let env = classify::classify_prefix(ctx, &dir)
-            .ok_or_else(|| anyhow::anyhow!("{} is not a usable venv", dir.display()))?;
-        let py = env.interpreter.clone();
-        (env, py)
-    } else {
-        let arg = a.env.clone().unwrap_or_default();
-        match resolve_env_arg(ctx, &arg) {
-            Some(x) => x,
-            None => {
-                eprintln!("kip kernel add: {arg:?} is not a Python environment, an interpreter or a conda env name (see `kip envs`)");
-                return Ok(2);
-            }
-        }
-    };
-    if let Some(why) = a
-        .with_hook
-        .then(|| spec::hook_refusal(ctx, &env, &python))
-        .flatten()
-    {
-        eprintln!("kip kernel add: {why}; nothing was registered");
-        return Ok(1);
-    }
-    let name = a.name.clone().unwrap_or_else(|| spec::default_name(&env));
-    let kernels = kernels_of(ctx, &view);
-    let existing: Vec<&ResolvedKernel> = kernels
-        .iter()
-        .filter(|k| k.entry.found.name.to_string_lossy() == name && !k.entry.found.native)
-        .collect();
-    if !existing.is_empty() && !a.force {
-        eprintln!(
-            "kip kernel add: a kernel named {name:?} already exists at {}; choose another --name, or replace it with --force",
-            existing[0].entry.found.resource_dir.display()
-        );
-        return Ok(1);
-    }
-    if let Some(k) = existing.first() {
-        let kip_made = k.entry.spec.as_ref().is_ok_and(spec::is_kip_made);
-        if !kip_made && !a.yes {
-            eprintln!(
-                "kip kernel add: {} was not created by kip; replacing it needs --force --yes",
-                k.entry.found.resource_dir.display()
-            );
-            return Ok(1);
-        }
-    }
-    // ipykernel, then pip, through the install machinery (PEP 668 and all).
-    let mut env = env;
-    if !checks::importable_from_disk(ctx, &env, "ipykernel") {
-        eprintln!("{} lacks ipykernel: installing it", env.prefix.display());
-        let code = install_into(ctx, &python, &["ipykernel"])?;
-        if code != 0 {
-            eprintln!(
-                "kip kernel add: ipykernel could not be installed into {}; nothing was registered",
-                env.prefix.display()
-            );
-            return Ok(code);
-        }
-    }
-    if !env.has_pip && !a.no_pip && !env.kind.is_conda_like() {
-        eprintln!(
-            "{} has no pip: seeding it so `!pip` inside the kernel reaches this env",
-            env.prefix.display()
-        );
-        let code = install_into(ctx, &python, &["pip"])?;
-        if code != 0 {
-            return Ok(code);
-        }
-    }
-    env = classify::classify_interpreter(ctx, &python).unwrap_or(env);
-    let (ipk_dir, ipk_version, debugpy) = ipykernel_version(ctx, &env);
-    let display = a.display_name.clone().unwrap_or_else(|| {
-        format!(
-            "Python {} ({name})",
-            env.version
-                .map(|v| v.minor_str())
-                .unwrap_or_else(|| "3".into())
-        )
-    });
-    let input = SpecInput {
-        python: &python,
-        env: &env,
-        display_name: &display,
-        ipykernel: ipk_version,
-        cpython: true,
-        debugpy,
-        allow_user_site: a.allow_user_site,
-        conda_name: env.name.as_deref(),
-    };
-    let mut kj = spec::kernel_json(&input);
-    if a.with_hook {
-        spec::add_hook(&mut kj);
-    }
-    let mut notes = Vec::new();
-    if env.kind.is_conda_like() && env.prefix.join("etc/conda/activate.d").is_dir() {
-        notes.push(format!(
-            "{} has conda activation scripts (etc/conda/activate.d); the kernel sets PATH and CONDA_PREFIX but does not run them, so variables they export are not set",
-            env.prefix.display()
-        ));
-    }
-    let home = ctx.home_resolved().unwrap_or_else(|| PathBuf::from("/"));
-    let kernels_dir = if let Some(p) = &a.prefix {
-        let p = if p.is_absolute() {
-            p.clone()
-        } else {
-            ctx.cwd.join(p)
-        };
-        p.join("share/jupyter/kernels")
-    } else if a.sys_prefix {
-        env.prefix.join("share/jupyter/kernels")
-    } else {
-        let sys_prefix = view
-            .lister
-            .as_ref()
-            .map(|f| f.paths.sys_prefix.clone())
-            .unwrap_or_else(|| PathBuf::from("/usr"));
-        pjoin(
-            &platform::jupyter_data_dir(ctx.os, &ctx.vars, &home, &sys_prefix),
-            "kernels",
-        )
-    };
-    let searched = view::kernel_dirs(ctx, &view).iter().any(|d| {
-        crate::jupyter::paths::pathlib_str(&d.path)
-            == crate::jupyter::paths::pathlib_str(&kernels_dir)
-    });
-    if !searched {
-        notes.push(format!(
-            "{} is not on the chosen Jupyter's kernel path ({}); it will not list this kernel",
-            kernels_dir.display(),
-            view.how
-        ));
-    }
-    let mut files: Vec<(String, Vec<u8>)> =
-        vec![("kernel.json".into(), write::kernel_json_bytes(&kj))];
-    for (n, p) in spec::logo_files(ipk_dir.as_deref()) {
-        if let Ok(b) = std::fs::read(&p) {
-            files.push((n, b));
-        }
-    }
-    let installed = write::install_kernel_dir(&kernels_dir, &name, &files).map_err(|e| {
-        anyhow::anyhow!(
-            "cannot write the kernel into {}: {e}",
-            kernels_dir.display()
-        )
-    })?;
-    notes.extend(installed.recovered);
-    if let Some(b) = &installed.backup {
-        notes.push(format!(
-            "the replaced kernel.json is backed up as {}",
-            b.display()
-        ));
-    }
-    let dest = installed.dir;
-    let start = (!a.no_start).then(|| proof::prove_kernel_dir(ctx, &view, &name, &dest));
-    if let Some(failed) = start.as_ref().and_then(proof::failure_text_of) {
-        eprintln!(
-            "kip kernel add: {failed}\n{}",
-            proof::undo_add(&dest, installed.backup.as_deref())
-        );
-        return Ok(1);
-    }
-    if let Some(st) = &start {
-        notes.push(format!("start: {}", st.summary()));
-    }
-    for n in &notes {
-        eprintln!("note: {n}");
-    }
-    let added = Added {
-        name: name.clone(),
-        display_name: display,
-        resource_dir: dest.clone(),
-        python,
-        prefix: env.prefix.clone(),
-        kernel_json: kj,
-        notes,
-    };
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&added)?);
-    } else {
-        println!(
-            "registered kernel {name} at {}\n  runs {}\n  activates {}",
-            dest.display(),
-            added.python.display(),
-            env.prefix.display()
-        );
-    }
-    Ok(0)
-}
-
-/// What `fix_one` did to one kernel.
-#[derive(Debug, Default, Serialize)]
-pub struct FixResult {
-    pub name: String,
-    #[serde(serialize_with = "crate::pyjson::path_text::one")]
-    pub resource_dir: PathBuf,
-    pub changed: bool,
-    pub removed: bool,
-    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
-    pub backup: Option<PathBuf>,
-    pub diff: String,
-    pub actions: Vec<String>,
-    pub skipped: Vec<String>,
-    /// Each finding's fix: applied, refused or failed.
-    pub outcomes: Vec<FixOutcome>,
-    /// The start that proved the rewritten kernel (or why it was not started).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub start: Option<proof::StartRecord>,
-    /// The rewritten kernel did not start, and kernel.json was put back from the backup.
-    pub restored: bool,
-}
-
-impl FixResult {
-    fn outcome(&mut self, id: FindingId, outcome: Outcome, detail: impl Into<String>) {
-        let detail = detail.into();
-        if outcome != Outcome::Applied {
-            self.skipped.push(detail.clone());
-        }
-        self.outcomes.push(FixOutcome {
-            id,
-            subjects: vec![self.name.clone()],
-            outcome,
-            detail,
-        });
-    }
-}
-
-/// May kip install into `env`? `Err(why)` when it is refused before any installer runs.
-fn install_refusal(env: &Environment) -> Result<(), String> {
-    if let Some(m) = &env.externally_managed {
-        return Err(format!(
-            "{} is externally managed (PEP 668, {}); kip does not install into it",
-            env.prefix.display(),
-            m.display()
-        ));
-    }
-    if !env.writable {
-        return Err(format!(
-            "{} is not writable by this user",
-            env.prefix.display()
-        ));
-    }
-    Ok(())
-}
-
-/// Apply the automatic fixes of one kernel's findings.
-pub fn fix_one(
-    ctx: &Context,
-    view: &JupyterView,
-    k: &ResolvedKernel,
-    yes: bool,
-    quiet: bool,
-) -> anyhow::Result<FixResult> {
-    let name = k.entry.found.name.to_string_lossy();
-    let mut r = FixResult {
-        name: name.clone(),
-        resource_dir: k.entry.found.resource_dir.clone(),
-        ..Default::default()
-    };
-    let mut findings = Vec::new();
-    checks::check_kernel(ctx, view, k, &mut findings);
-    let ids: HashSet<FindingId> = findings.iter().map(|f| f.id).collect();
-    if ids.contains(&FindingId::EnvVenvBaseMissing) {
-        let env = k
-            .interpreter
-            .python()
-            .and_then(|p| classify::classify_interpreter(ctx, p));
-        let id = FindingId::EnvVenvBaseMissing;
-        match env {
-            Some(e) if crate::python::repoint::replacement_base(ctx, &e).is_none() => r.outcome(
-                id,
-                Outcome::Refused,
-                format!(
-                    "no Python {} here to repoint {} at",
-                    e.version.map(|v| v.minor_str()).unwrap_or_default(),
-                    e.prefix.display()
-                ),
-            ),
-            Some(e) => match crate::python::repoint::repair(ctx, &e, || {
-                let rec = proof::prove_kernel_dir(ctx, view, &name, &k.entry.found.disk_dir);
-                proof::failure_text_of(&rec).map_or(Ok(()), Err)
-            }) {
-                Ok(done) => {
-                    r.changed = true;
-                    r.actions.push(done.clone());
-                    r.outcome(id, Outcome::Applied, done);
-                }
-                Err(why) => r.outcome(id, Outcome::Failed, why),
-            },
-            None => r.outcome(id, Outcome::Failed, "its venv cannot be read"),
-        }
-        return Ok(r);
-    }
-    if ids.contains(&FindingId::KernelInterpreterMissing) {
-        let id = FindingId::KernelInterpreterMissing;
-        if yes {
-            write::remove_kernel_dir(&k.entry.found.disk_dir)?;
-            r.removed = true;
-            r.changed = true;
-            let done = format!(
-                "removed {} (its interpreter is gone)",
-                k.entry.found.resource_dir.display()
-            );
-            r.actions.push(done.clone());
-            r.outcome(id, Outcome::Applied, done);
-        } else {
-            r.outcome(
-                id,
-                Outcome::Refused,
-                "its interpreter is gone; removing it needs --yes",
-            );
-        }
-        return Ok(r);
-    }
-    if k.entry.found.native {
-        return Ok(r);
-    }
-    let kfile = k.entry.found.disk_dir.join("kernel.json");
-    let old_text = match std::fs::read_to_string(&kfile) {
-        Ok(t) => t,
-        Err(e) => {
-            r.skipped
-                .push(format!("cannot read {}: {e}", kfile.display()));
-            return Ok(r);
-        }
-    };
-    let Ok(mut json) = serde_json::from_str::<Value>(&old_text) else {
-        r.skipped.push(format!(
-            "{} is not plain JSON; fix it by hand",
-            kfile.display()
-        ));
-        return Ok(r);
-    };
-    let mut python = k.interpreter.python().map(Path::to_path_buf);
-    // The findings whose fix is an edit of kernel.json: applied once the file is written.
-    let mut json_edits: Vec<(FindingId, String)> = Vec::new();
-    if ids.contains(&FindingId::KernelRelativePython) {
-        if let Some(t) = checks::relative_python_target(ctx, view, k) {
-            if let Some(a0) = json
-                .get_mut("argv")
-                .and_then(|v| v.as_array_mut())
-                .and_then(|a| a.first_mut())
-            {
-                *a0 = Value::String(t.display().to_string());
-                r.actions.push(format!("argv[0] → {}", t.display()));
-                json_edits.push((
-                    FindingId::KernelRelativePython,
-                    format!("argv[0] → {}", t.display()),
-                ));
-                python = Some(t);
-            }
-        }
-    }
-    let env = python
-        .as_deref()
-        .and_then(|p| classify::classify_interpreter(ctx, p));
-    if let (Some(env), Some(py)) = (&env, &python) {
-        let needs_activation = ids.contains(&FindingId::KernelShellMismatch)
-            || ids.contains(&FindingId::KernelRelativePython);
-        if needs_activation {
-            let want = spec::activation_env(env, env.name.as_deref(), false);
-            let obj = json
-                .as_object_mut()
-                .ok_or_else(|| anyhow::anyhow!("{} is not an object", kfile.display()))?;
-            let envblock = obj
-                .entry("env")
-                .or_insert_with(|| Value::Object(Default::default()));
-            if let Some(eb) = envblock.as_object_mut() {
-                for (key, val) in want {
-                    let bin = env.scripts_dir().display().to_string();
-                    let present = eb.get(&key).and_then(|v| v.as_str()).is_some_and(|s| {
-                        if key == "PATH" {
-                            s.starts_with(&bin)
-                        } else {
-                            !s.is_empty()
-                        }
-                    });
-                    if !present {
-                        let val = match (key.as_str(), eb.get("PATH").and_then(|v| v.as_str())) {
-                            ("PATH", Some(old)) => Value::String(format!("{bin}:{old}")),
-                            _ => val,
-                        };
-                        let what = format!("env.{key} = {}", val.as_str().unwrap_or_default());
-                        r.actions.push(what.clone());
-                        if ids.contains(&FindingId::KernelShellMismatch) {
-                            json_edits.push((FindingId::KernelShellMismatch, what));
-                        }
-                        eb.insert(key, val);
-                    }
-                }
-            }
-            if !env.has_pip && !env.kind.is_conda_like() {
-                let id = FindingId::KernelShellMismatch;
-                match install_refusal(env) {
-                    Err(why) => r.outcome(id, Outcome::Refused, format!("pip not seeded: {why}")),
-                    Ok(()) => {
-                        r.actions
-                            .push(format!("seed pip into {}", env.prefix.display()));
-                        if install_into(ctx, py, &["pip"])? != 0 {
-                            r.outcome(id, Outcome::Failed, "pip could not be seeded");
-                        }
-                    }
-                }
-            }
-        }
-        if ids.contains(&FindingId::KernelIpykernelMissing) {
-            let id = FindingId::KernelIpykernelMissing;
-            match install_refusal(env) {
-                Err(why) => r.outcome(
-                    id,
-                    Outcome::Refused,
-                    format!("ipykernel not installed: {why}"),
-                ),
-                Ok(()) => {
-                    let what = format!("install ipykernel into {}", env.prefix.display());
-                    r.actions.push(what.clone());
-                    if install_into(ctx, py, &["ipykernel"])? != 0 {
-                        r.outcome(id, Outcome::Failed, "ipykernel could not be installed");
-                    } else {
-                        r.outcome(id, Outcome::Applied, what);
-                    }
-                }
-            }
-        }
-    }
-    let mut new_text = String::from_utf8_lossy(&write::kernel_json_bytes(&json)).into_owned();
-    if old_text.ends_with('\n') {
-        new_text.push('\n');
-    }
-    if serde_json::from_str::<Value>(&old_text).ok() != Some(json.clone()) {
-        r.diff = similar::TextDiff::from_lines(&old_text, &new_text)
-            .unified_diff()
-            .header(
-                &format!("{} (before)", kfile.display()),
-                &format!("{} (after)", kfile.display()),
-            )
-            .to_string();
-        // With --json the diff goes to stderr, keeping stdout one JSON document.
-        if quiet {
-            eprint!("{}", r.diff);
-        } else {
-            print!("{}", r.diff);
-        }
-        let bak = write::replace_kernel_json(&kfile, new_text.as_bytes())
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", kfile.display()))?;
-        r.backup = Some(bak);
-        r.changed = true;
-        for (id, what) in json_edits {
-            // One outcome per finding: a refused or failed part (pip seeding) already spoke.
-            if !r.outcomes.iter().any(|o| o.id == id) {
-                r.outcome(id, Outcome::Applied, what);
-            }
-        }
-    } else if r.outcomes.iter().any(|o| o.outcome == Outcome::Applied) {
-        r.changed = true;
-    }
-    Ok(r)
-}
-
-#[allow(clippy::too_many_arguments)] // one per flag of `kip kernel fix`
-fn fix(
-    ctx: &Context,
-    names: &[String],
-    all: bool,
-    yes: bool,
-    start: bool,
-    with_hook: bool,
-    json: bool,
-    jupyter: Option<&Path>,
-) -> anyhow::Result<i32> {
-    if !all && names.is_empty() {
-        eprintln!("kip kernel fix: name the kernels to fix, or pass --all");
-        return Ok(2);
-    }
-    for n in names {
-        if let Err(e) = check_kernel_name(n) {
-            eprintln!("kip kernel fix: {e}");
-            return Ok(2);
-        }
-    }
-    let view = view::select(ctx, jupyter)?;
-    let kernels = kernels_of(ctx, &view);
-    let mut results = Vec::new();
-    let mut code = 0;
-    let chosen: Vec<&ResolvedKernel> = if all {
-        kernels.iter().collect()
-    } else {
-        let mut v = Vec::new();
-        for n in names {
-            match kernels
-                .iter()
-                .find(|k| k.entry.found.name.to_string_lossy() == *n)
-            {
-                Some(k) => v.push(k),
-                None => {
-                    eprintln!("kip kernel fix: no kernel named {n:?}");
-                    code = 1;
-                }
-            }
-        }
-        v
-    };
-    for k in chosen {
-        let mut r = fix_one(ctx, &view, k, yes, json)?;
-        if with_hook && !r.removed && !k.entry.found.native {
-            match spec::hook_kernel(ctx, &k.entry.found.disk_dir, k.interpreter.python()) {
-                Ok(Some(bak)) => {
-                    r.actions.push(format!("argv += {}", spec::HOOK_ARG));
-                    r.backup.get_or_insert(bak);
-                    r.changed = true;
-                }
-                Ok(None) => {}
-                Err(why) => r.skipped.push(why),
-            }
-        }
-        if start {
-            proof::prove_rewrite(ctx, &view, &mut r);
-        }
-        if !json {
-            for a in &r.actions {
-                println!("{}: {a}", r.name);
-            }
-            for s in &r.skipped {
-                println!("{}: not fixed: {s}", r.name);
-            }
-            if let Some(b) = &r.backup {
-                println!("{}: backup {}", r.name, b.display());
-            }
-            if let Some(st) = &r.start {
-                println!("{}: start: {}", r.name, st.summary());
-            }
-        }
-        if !r.skipped.is_empty() {
-            code = 1;
-        }
-        results.push(r);
-    }
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "kernels": results }))?
-        );
-    }
-    Ok(code)
-}
-
-fn find_exact<'a>(kernels: &'a [ResolvedKernel], name: &str) -> Option<&'a ResolvedKernel> {
-    kernels
-        .iter()
-        .find(|k| k.entry.found.name.to_string_lossy() == name)
-}
-
-fn remove(ctx: &Context, name: &str, yes: bool, jupyter: Option<&Path>) -> anyhow::Result<i32> {
-    if let Err(e) = check_kernel_name(name) {
-        eprintln!("kip kernel remove: {e}");
-        return Ok(2);
-    }
-    let view = view::select(ctx, jupyter)?;
-    let kernels = kernels_of(ctx, &view);
-    let Some(k) = find_exact(&kernels, name) else {
-        eprintln!("kip kernel remove: no kernel named {name:?}");
-        return Ok(1);
-    };
-    if k.entry.found.native {
-        eprintln!("kip kernel remove: {name:?} is Jupyter's built-in kernel (ipykernel in its own environment); there is nothing on disk to remove");
-        return Ok(1);
-    }
-    let kip_made = k.entry.spec.as_ref().is_ok_and(spec::is_kip_made);
-    if !kip_made && !yes {
-        eprintln!(
-            "kip kernel remove: {} was not created by kip; pass --yes to remove it",
-            k.entry.found.resource_dir.display()
-        );
-        return Ok(1);
-    }
-    write::remove_kernel_dir(&k.entry.found.disk_dir).map_err(|e| {
-        anyhow::anyhow!(
-            "cannot remove {}: {e}",
-            k.entry.found.resource_dir.display()
-        )
-    })?;
-    println!(
-        "removed kernel {name} ({})",
-        k.entry.found.resource_dir.display()
-    );
-    if let Some(next) = k.entry.shadows.first() {
-        println!(
-            "note: {} was hidden by it and is now the kernel {name}",
-            next.resource_dir.display()
-        );
-    }
-    Ok(0)
-}
-
-#[derive(Serialize)]
-struct Shown {
-    name: String,
-    #[serde(serialize_with = "crate::pyjson::path_text::one")]
-    resource_dir: PathBuf,
-    spec: Option<Value>,
-    problem: Option<String>,
-    #[serde(serialize_with = "crate::pyjson::path_text::vec")]
-    shadows: Vec<PathBuf>,
-    interpreter: KernelInterpreter,
-    environment: Option<Environment>,
-    kip_made: bool,
-}
-
-fn show(ctx: &Context, name: &str, json: bool, jupyter: Option<&Path>) -> anyhow::Result<i32> {
-    if let Err(e) = check_kernel_name(name) {
-        eprintln!("kip kernel show: {e}");
-        return Ok(2);
-    }
-    let view = view::select(ctx, jupyter)?;
-    let listing = view::list_kernels(ctx, &view);
-    let kernels = resolve_all(ctx, &view, &listing);
-    let Some(k) = find_exact(&kernels, name) else {
-        match listing
-            .skipped
-            .iter()
-            .find(|(d, _)| d.file_name().is_some_and(|n| n.to_string_lossy() == name))
-        {
-            Some((dir, why)) => eprintln!(
-                "kip kernel show: no kernel named {name:?}: Jupyter skips {}, whose kernel.json cannot be read ({why})",
-                crate::pyjson::os_text(dir)
-            ),
-            None => eprintln!("kip kernel show: no kernel named {name:?}"),
-        }
-        return Ok(1);
-    };
-    let shown = Shown {
-        name: name.to_string(),
-        resource_dir: k.entry.found.resource_dir.clone(),
-        spec: k
-            .entry
-            .spec
-            .as_ref()
-            .ok()
-            .map(|s| crate::pyjson::to_serde(&s.to_value())),
-        problem: k.entry.spec.as_ref().err().map(|p| p.to_string()),
-        shadows: k
-            .entry
-            .shadows
-            .iter()
-            .map(|s| s.resource_dir.clone())
-            .collect(),
-        environment: k
-            .interpreter
-            .python()
-            .and_then(|p| classify::classify_interpreter(ctx, p)),
-        interpreter: k.interpreter.clone(),
-        kip_made: k.entry.spec.as_ref().is_ok_and(spec::is_kip_made),
-    };
-    if json {
-        println!("{}", serde_json::to_string_pretty(&shown)?);
-        return Ok(0);
-    }
-    println!("{name}\n  spec     {}", shown.resource_dir.display());
-    if let Some(p) = &shown.problem {
-        println!("  broken   {p}");
-    }
-    if let Some(s) = &shown.spec {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(s)?
-                .lines()
-                .map(|l| format!("    {l}"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-    }
-    match &shown.interpreter {
-        KernelInterpreter::Resolved {
-            python,
-            how,
-            exists,
-            ..
-        } => {
-            println!(
-                "  runs     {}{}\n           {how}",
-                python.display(),
-                if *exists { "" } else { "  (MISSING)" }
-            );
-        }
-        KernelInterpreter::Unresolved { why } => println!("  runs     unresolved ({why})"),
-    }
-    if let Some(e) = &shown.environment {
-        println!(
-            "  env      {} {} {}",
-            e.kind.as_str(),
-            e.version.map(|v| v.to_string()).unwrap_or_default(),
-            e.prefix.display()
-        );
-    }
-    for s in &shown.shadows {
-        println!("  hides    {}", s.display());
-    }
-    println!(
-        "  made by  {}",
-        if shown.kip_made {
-            "kip"
-        } else {
-            "someone else"
-        }
-    );
-    Ok(0)
 }

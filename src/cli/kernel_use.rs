@@ -8,6 +8,7 @@ use crate::notebook::use_kernel;
 
 pub fn run(
     ctx: &Context,
+    prober: &crate::python::probe::Prober,
     name: &str,
     notebooks: &[PathBuf],
     json: bool,
@@ -17,7 +18,7 @@ pub fn run(
         eprintln!("kip kernel use: {e}");
         return Ok(2);
     }
-    let report = match use_kernel::use_kernel(ctx, name, notebooks, jupyter)? {
+    let report = match use_kernel::use_kernel(ctx, prober, name, notebooks, jupyter)? {
         Ok(r) => r,
         Err(e) => {
             eprintln!("kip kernel use: {e}");

@@ -6,19 +6,15 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::context::Context;
+use crate::flows::{self, Status};
+use crate::python::probe::Prober;
+use crate::render::{self, terminal::Terminal};
+use crate::report::Reporter;
 
 pub mod completions;
-pub mod doctor;
-pub mod envs;
-pub mod install;
 pub mod kernel;
 pub mod kernel_use;
-pub mod kernels;
-pub mod list;
 pub mod ps;
-pub mod uninstall;
-pub mod which;
-pub mod why;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -30,6 +26,9 @@ pub mod why;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Show kip's debug output on stderr (every interpreter probe); KIP_DEBUG=1 does the same.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -39,6 +38,9 @@ pub enum Command {
         /// kip's own JSON schema (docs/json.md).
         #[arg(long, conflicts_with = "jupyter_json")]
         json: bool,
+        /// JSON lines on stdout: every event as it happens, then the `--json` report.
+        #[arg(long, conflicts_with_all = ["json", "jupyter_json"])]
+        json_stream: bool,
         /// Exactly what `jupyter kernelspec list --json` prints.
         #[arg(long)]
         jupyter_json: bool,
@@ -51,6 +53,9 @@ pub enum Command {
         /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
+        /// JSON lines on stdout: every event as it happens, then the `--json` report.
+        #[arg(long, conflicts_with = "json")]
+        json_stream: bool,
         /// Whose kernels to attribute to environments.
         #[arg(long, value_name = "PATH")]
         jupyter: Option<PathBuf>,
@@ -67,6 +72,9 @@ pub enum Command {
         /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
+        /// JSON lines on stdout: every event as it happens, then the `--json` report.
+        #[arg(long, conflicts_with = "json")]
+        json_stream: bool,
         /// Apply the fixes marked automatic, then check again.
         #[arg(long)]
         fix: bool,
@@ -96,6 +104,9 @@ pub enum Command {
         /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
+        /// JSON lines on stdout: every event as it happens, then the `--json` report.
+        #[arg(long, conflicts_with = "json")]
+        json_stream: bool,
     },
     /// Installed distributions of the target, and who installed each (conda, pip, uv).
     List {
@@ -104,6 +115,9 @@ pub enum Command {
         /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
+        /// JSON lines on stdout: every event as it happens, then the `--json` report.
+        #[arg(long, conflicts_with = "json")]
+        json_stream: bool,
     },
     /// Can the target import MODULE, and from where? If not, where else is it installed?
     Why {
@@ -113,6 +127,9 @@ pub enum Command {
         /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
+        /// JSON lines on stdout: every event as it happens, then the `--json` report.
+        #[arg(long, conflicts_with = "json")]
+        json_stream: bool,
     },
     /// Every PATH match of python/pip/conda/jupyter/… and the interpreter each runs.
     Which {
@@ -121,6 +138,9 @@ pub enum Command {
         /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
         #[arg(long)]
         json: bool,
+        /// JSON lines on stdout: every event as it happens, then the `--json` report.
+        #[arg(long, conflicts_with = "json")]
+        json_stream: bool,
     },
     /// Running Jupyter servers and kernels: each kernel's interpreter, environment and notebook, and whether it should restart.
     Ps {
@@ -153,6 +173,12 @@ pub struct TargetFlags {
     /// The kernel named in this notebook's metadata.kernelspec.name.
     #[arg(long, value_name = "FILE.ipynb")]
     pub notebook: Option<PathBuf>,
+    /// A running kernel by its process id (also one no kernelspec names).
+    #[arg(long, value_name = "PID")]
+    pub kernel_pid: Option<i32>,
+    /// A running kernel by the connection file it was started with.
+    #[arg(long, value_name = "FILE")]
+    pub connection_file: Option<PathBuf>,
     /// Whose view of the kernels: a `jupyter` command, or a Python whose env has Jupyter.
     #[arg(long, value_name = "PATH")]
     pub jupyter: Option<PathBuf>,
@@ -166,6 +192,8 @@ impl TargetFlags {
             prefix: self.prefix.clone(),
             env: self.env.clone(),
             notebook: self.notebook.clone(),
+            kernel_pid: self.kernel_pid,
+            connection_file: self.connection_file.clone(),
         }
     }
 }
@@ -186,6 +214,9 @@ pub struct InstallCli {
     /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
     #[arg(long)]
     pub json: bool,
+    /// JSON lines on stdout: every event as it happens, then the `--json` report.
+    #[arg(long, conflicts_with = "json")]
+    pub json_stream: bool,
     /// Upgrade the named packages.
     #[arg(short = 'U', long)]
     pub upgrade: bool,
@@ -236,8 +267,8 @@ pub struct InstallCli {
 }
 
 impl InstallCli {
-    fn into_args(self) -> install::InstallArgs {
-        install::InstallArgs {
+    fn into_request(self) -> crate::flows::install::Request {
+        crate::flows::install::Request {
             specs: self.specs,
             target: self.target.target_args(),
             jupyter: self.target.jupyter,
@@ -262,7 +293,6 @@ impl InstallCli {
             exact: self.exact,
             missing: self.missing,
             yes: self.yes,
-            json: self.json,
         }
     }
 }
@@ -278,7 +308,7 @@ pub fn main() -> i32 {
         }
     };
     if let Command::Completions { shell } = cli.command {
-        return exit_code(completions::run(shell));
+        return outcome_code(completions::run(shell));
     }
     let ctx = match Context::from_process() {
         Ok(c) => c,
@@ -287,81 +317,265 @@ pub fn main() -> i32 {
             return 2;
         }
     };
-    let result = match cli.command {
-        Command::Kernels {
-            json,
-            jupyter_json,
-            jupyter,
-        } => kernels::run(&ctx, jupyter.as_deref(), json, jupyter_json),
-        Command::Envs { json, jupyter } => {
-            let users = kernels::kernel_interpreters(&ctx, jupyter.as_deref());
-            envs::run(&ctx, json, &users)
-        }
-        Command::Which { commands, json } => which::run(&ctx, &commands, json),
-        Command::Install(i) => install::run(&ctx, &(*i).into_args()),
-        Command::Uninstall {
-            names,
-            target,
-            break_system_packages,
-            json,
-        } => uninstall::run(
-            &ctx,
-            &uninstall::UninstallArgs {
-                names,
-                target: target.target_args(),
-                jupyter: target.jupyter,
-                break_system_packages,
-                json,
-            },
-        ),
-        Command::Doctor {
-            file,
-            target,
-            json,
-            fix,
-            yes,
-            start,
-            no_start,
-        } => doctor::run(
-            &ctx,
-            &doctor::DoctorArgs {
-                notebook: file.or_else(|| target.notebook.clone()),
-                target: target.target_args(),
-                jupyter: target.jupyter,
-                json,
-                fix,
-                yes,
-                start: crate::doctor::start::StartMode::from_flags(start, no_start),
-            },
-        ),
-        Command::Kernel(k) => kernel::run(&ctx, k),
-        Command::Why {
-            module,
-            target,
-            json,
-        } => why::run(
-            &ctx,
-            &module,
-            &target.target_args(),
-            target.jupyter.as_deref(),
-            json,
-        ),
-        Command::List { target, json } => {
-            list::run(&ctx, &target.target_args(), target.jupyter.as_deref(), json)
-        }
-        Command::Ps { json } => ps::run(&ctx, json),
-        Command::Completions { .. } => unreachable!("handled before the context is built"),
-    };
-    exit_code(result)
+    if cli.verbose || ctx.vars.contains("KIP_DEBUG") {
+        debug_output();
+    }
+    // One prober for the invocation: its memo answers each interpreter once.
+    let prober = Prober::new(crate::context::cache_dir(&ctx.vars), &ctx.vars);
+    outcome_code(dispatch(&ctx, &prober, cli.command))
 }
 
 /// A command's outcome as the process exit code; an error is printed and exits 1.
-fn exit_code(result: anyhow::Result<i32>) -> i32 {
+fn outcome_code(result: anyhow::Result<i32>) -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("kip: {e:#}");
             1
         }
+    }
+}
+
+/// Run one command: args → request → flow → render; the exit code.
+#[allow(clippy::too_many_lines)] // one arm per verb, each args → request → face
+fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<i32> {
+    match command {
+        Command::Kernels {
+            json,
+            json_stream,
+            jupyter_json,
+            jupyter,
+        } => {
+            let req = flows::kernels::Request { jupyter };
+            if jupyter_json {
+                let (report, status) = flows::kernels::run(ctx, prober, &req)?;
+                write(render::kernels::jupyter_json(&report));
+                return Ok(exit_code(status));
+            }
+            face(
+                json,
+                json_stream,
+                render::kernels::human,
+                render::kernels::json,
+                |_| flows::kernels::run(ctx, prober, &req),
+            )
+        }
+        Command::Envs {
+            json,
+            json_stream,
+            jupyter,
+        } => {
+            let req = flows::envs::Request { jupyter };
+            face(
+                json,
+                json_stream,
+                render::envs::human,
+                render::envs::json,
+                |_| Ok(flows::envs::run(ctx, prober, &req)),
+            )
+        }
+        Command::Which {
+            commands,
+            json,
+            json_stream,
+        } => {
+            let req = flows::which::Request { commands };
+            face(
+                json,
+                json_stream,
+                render::which::human,
+                render::which::json,
+                |r| Ok(flows::which::run(ctx, r, &req)),
+            )
+        }
+        Command::Install(i) => face(
+            i.json,
+            i.json_stream,
+            render::install::human,
+            render::install::json,
+            |r| flows::install::run(ctx, prober, r, &i.into_request()),
+        ),
+        Command::Uninstall {
+            names,
+            target,
+            break_system_packages,
+            json,
+            json_stream,
+        } => {
+            let req = flows::uninstall::Request {
+                names,
+                target: target.target_args(),
+                jupyter: target.jupyter,
+                break_system_packages,
+            };
+            face(
+                json,
+                json_stream,
+                render::uninstall::human,
+                render::uninstall::json,
+                |r| flows::uninstall::run(ctx, prober, r, &req),
+            )
+        }
+        Command::Doctor {
+            file,
+            target,
+            json,
+            json_stream,
+            fix,
+            yes,
+            start,
+            no_start,
+        } => {
+            let req = flows::doctor::Request {
+                notebook: file.or_else(|| target.notebook.clone()),
+                target: target.target_args(),
+                jupyter: target.jupyter,
+                fix,
+                yes,
+                start: crate::doctor::start::StartMode::from_flags(start, no_start),
+            };
+            face(
+                json,
+                json_stream,
+                render::doctor::human,
+                render::doctor::json,
+                |r| flows::doctor::run(ctx, prober, r, &req),
+            )
+        }
+        Command::Kernel(k) => kernel::run(ctx, prober, k),
+        Command::Why {
+            module,
+            target,
+            json,
+            json_stream,
+        } => {
+            let req = flows::why::Request {
+                module,
+                target: target.target_args(),
+                jupyter: target.jupyter,
+            };
+            face(
+                json,
+                json_stream,
+                render::why::human,
+                render::why::json,
+                |r| flows::why::run(ctx, prober, r, &req),
+            )
+        }
+        Command::List {
+            target,
+            json,
+            json_stream,
+        } => {
+            let req = flows::list::Request {
+                target: target.target_args(),
+                jupyter: target.jupyter,
+            };
+            face(
+                json,
+                json_stream,
+                render::list::human,
+                render::list::json,
+                |r| flows::list::run(ctx, prober, r, &req),
+            )
+        }
+        Command::Ps { json } => ps::run(ctx, json),
+        Command::Completions { shell } => completions::run(shell),
+    }
+}
+
+/// Run a flow through this face's reporter, then render its report and map its status.
+pub fn face<R>(
+    json: bool,
+    json_stream: bool,
+    human: fn(&R) -> render::Output,
+    as_json: fn(&R) -> render::Output,
+    flow: impl FnOnce(&mut dyn Reporter) -> anyhow::Result<(R, Status)>,
+) -> anyhow::Result<i32> {
+    let mode = Mode::new(json, json_stream);
+    let (report, status) = flow(&mut *mode.reporter())?;
+    Ok(finish(status, mode, &report, human, as_json))
+}
+
+/// How a verb's result is shown: for people, one JSON document (`--json`), or JSON lines of
+/// events and then that document (`--json-stream`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Human,
+    Json,
+    JsonStream,
+}
+
+impl Mode {
+    pub fn new(json: bool, json_stream: bool) -> Mode {
+        match (json, json_stream) {
+            (_, true) => Mode::JsonStream,
+            (true, false) => Mode::Json,
+            (false, false) => Mode::Human,
+        }
+    }
+
+    /// The reporter of this face: the terminal (its stdout kept for the JSON document with
+    /// `--json`), or JSON lines.
+    pub fn reporter(self) -> Box<dyn Reporter> {
+        match self {
+            Mode::Human => Box::new(Terminal::new()),
+            Mode::Json => Box::new(Terminal::with_json(true)),
+            Mode::JsonStream => Box::new(render::stream::JsonLines),
+        }
+    }
+}
+
+/// kip's debug channel (`tracing` events at debug level) as plain lines on stderr.
+fn debug_output() {
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_level(false)
+        .with_target(false)
+        .with_ansi(false)
+        .try_init();
+}
+
+/// PRODUCT.md's exit codes.
+pub fn exit_code(status: Status) -> i32 {
+    match status {
+        Status::Success => 0,
+        Status::Failure => 1,
+        Status::Usage => 2,
+        Status::Interrupted => 130,
+    }
+}
+
+/// Render a flow's report (JSON or for people), write it, and map the status to the exit code.
+pub fn finish<R>(
+    status: Status,
+    mode: Mode,
+    report: &R,
+    human: fn(&R) -> render::Output,
+    as_json: fn(&R) -> render::Output,
+) -> i32 {
+    match mode {
+        Mode::Human => write(human(report)),
+        Mode::Json => write(as_json(report)),
+        // Everything a person would read beside the document is in the events or the report.
+        Mode::JsonStream => write(render::Output::stdout(render::stream::report_line(
+            &as_json(report).stdout,
+        ))),
+    }
+    exit_code(status)
+}
+
+/// Write a rendered report: stderr first (it comes before the result, as progress does).
+pub fn write(out: render::Output) {
+    use std::io::Write;
+    if !out.stderr.is_empty() {
+        let _ = std::io::stderr().write_all(out.stderr.as_bytes());
+    }
+    if out.styled {
+        let _ = render::stdout().write_all(out.stdout.as_bytes());
+    } else if !out.stdout.is_empty() {
+        let _ = std::io::stdout().lock().write_all(out.stdout.as_bytes());
     }
 }

@@ -194,7 +194,7 @@ fn check_conda_pip(env: &Environment, prefix: &str, out: &mut Vec<Finding>) {
     if !env.kind.is_conda_like() {
         return;
     }
-    let records = crate::cli::list::conda_records(Path::new(&env.prefix));
+    let records = crate::python::packages::conda_records(Path::new(&env.prefix));
     let mut mixed = Vec::new();
     for sp in &env.site_packages {
         for d in site::installed_distributions(sp) {

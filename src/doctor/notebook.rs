@@ -5,11 +5,12 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::kernels::ResolvedKernel;
 use crate::context::Context;
 use crate::doctor::finding::{Finding, FindingId, Severity};
 use crate::install::names;
-use crate::jupyter::view::JupyterView;
+use crate::jupyter::resolved::resolve_all;
+use crate::jupyter::resolved::ResolvedKernel;
+use crate::jupyter::view::{self, JupyterView};
 use crate::notebook::{imports, ipynb};
 use crate::python::environment::Environment;
 use crate::python::{classify, discovery, site};
@@ -114,8 +115,10 @@ fn free_kernel_name(meant: &ProjectEnv, taken: &[String]) -> String {
     candidates.into_iter().find(|c| free(c)).unwrap_or(project)
 }
 
+#[allow(clippy::too_many_lines)] // predates the lint; split when next changed
 pub fn check_notebook(
     ctx: &Context,
+    prober: &crate::python::probe::Prober,
     view: &JupyterView,
     kernels: &[ResolvedKernel],
     nb: &Path,
@@ -243,7 +246,7 @@ pub fn check_notebook(
     }
     let Some(env) = env else { return Ok(()) };
     let dirs = site::sys_path_dirs(ctx, &env);
-    let minor = site::env_version(ctx, &env).map(|v| v.minor);
+    let minor = site::env_version(prober, &env).map(|v| v.minor);
     let refs = imports::extract(&notebook);
     let mut missing: Vec<(String, bool)> = Vec::new();
     for r in refs
@@ -357,4 +360,53 @@ pub fn local_metadata(ctx: &Context, modules: &[String]) -> Vec<(String, String,
         }
     }
     out
+}
+/// What `kip install --notebook NB --missing` is to do.
+pub enum NotebookMissing {
+    /// The distributions of every `notebook-import-missing` finding: (module, distribution,
+    /// assumed).
+    Install(Vec<(String, String, bool)>),
+    /// The notebook's kernel is not the env the user meant (`notebook-env-mismatch`) or cannot
+    /// start here (`notebook-kernel-missing`): installing into whatever it runs would serve
+    /// the wrong env. The findings' messages and commands, for the user to run first.
+    Refused(Vec<Finding>),
+}
+
+/// For `kip install --notebook NB --missing [--kernel NAME]`: with `--kernel`, the imports
+/// are checked against that kernel (the user said where to install) and nothing is refused.
+pub fn missing_distributions(
+    ctx: &Context,
+    prober: &crate::python::probe::Prober,
+    view: &JupyterView,
+    nb: &Path,
+    kernel: Option<&str>,
+) -> Result<NotebookMissing, String> {
+    let listing = view::list_kernels(ctx, view);
+    let kernels = resolve_all(ctx, view, &listing);
+    let mut findings = Vec::new();
+    check_notebook(ctx, prober, view, &kernels, nb, kernel, &mut findings)?;
+    let refused: Vec<Finding> = findings
+        .iter()
+        .filter(|f| {
+            matches!(
+                f.id,
+                FindingId::NotebookEnvMismatch | FindingId::NotebookKernelMissing
+            )
+        })
+        .cloned()
+        .collect();
+    if !refused.is_empty() {
+        return Ok(NotebookMissing::Refused(refused));
+    }
+    Ok(NotebookMissing::Install(
+        findings
+            .into_iter()
+            .filter(|f| f.id == FindingId::NotebookImportMissing)
+            .filter_map(|f| {
+                let m = f.module?;
+                let assumed = f.distribution.is_none();
+                Some((m.clone(), f.distribution.unwrap_or(m), assumed))
+            })
+            .collect(),
+    ))
 }

@@ -51,7 +51,7 @@ pub fn check_shell(ctx: &Context, view: &JupyterView, out: &mut Vec<Finding>) {
         }
     }
     for name in ["python", "python3"] {
-        let Some(found) = crate::jupyter::launch::find_on_path(name, env, &ctx.cwd) else {
+        let Some(found) = crate::shell::path::find_on_path(name, env, &ctx.cwd) else {
             continue;
         };
         if pyenv::shim_root(&found).is_some() {

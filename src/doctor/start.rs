@@ -15,12 +15,12 @@ use std::sync::{Mutex, OnceLock};
 
 use serde::Serialize;
 
-use crate::cli::kernels::ResolvedKernel;
 use crate::context::Context;
 use crate::doctor::finding::{Finding, FindingId, Severity};
 use crate::envvars::EnvVars;
 use crate::jupyter::kernelspec::{self, KernelSpec};
 use crate::jupyter::launch::{self, KernelInterpreter};
+use crate::jupyter::resolved::ResolvedKernel;
 use crate::jupyter::start::{self, Outcome, StartRequest, StartResult};
 use crate::jupyter::view::JupyterView;
 use crate::notebook::ipynb;
@@ -49,11 +49,12 @@ const REMOTE_WRAPPERS: &[&str] = &[
 ];
 
 /// Which kernels `kip doctor` starts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum StartMode {
     /// `--no-start`.
     Never,
     /// The default: the notebook's kernel, when a notebook is given.
+    #[default]
     Notebook,
     /// `--start`: every kernel checked.
     All,
@@ -417,46 +418,6 @@ pub fn undo_add(dest: &Path, replaced: Option<&Path>) -> String {
             Err(e) => format!("removing {} failed too: {e}", dest.display()),
         },
     }
-}
-
-/// `kip kernel fix`: start the kernel `r` rewrote; when it does not start, put kernel.json
-/// back from the backup and report the fix as failed (a skipped item, so the command exits 1).
-pub fn prove_rewrite(ctx: &Context, view: &JupyterView, r: &mut crate::cli::kernel::FixResult) {
-    let Some(backup) = r.backup.clone().filter(|_| r.changed && !r.removed) else {
-        return;
-    };
-    let kfile = backup.with_file_name("kernel.json");
-    let dir = kfile.parent().unwrap_or(Path::new("/")).to_path_buf();
-    let rec = prove_kernel_dir(ctx, view, &r.name, &dir);
-    if let Some(failed) = failure_text_of(&rec) {
-        // What was applied did not survive the proof: report it failed, not applied.
-        for o in r
-            .outcomes
-            .iter_mut()
-            .filter(|o| o.outcome == crate::doctor::finding::Outcome::Applied)
-        {
-            o.outcome = crate::doctor::finding::Outcome::Failed;
-            o.detail = format!("{}; the rewritten kernel does not start", o.detail);
-        }
-        let restored =
-            std::fs::read(&backup).and_then(|old| crate::kernel::write::write_atomic(&kfile, &old));
-        r.skipped.push(match restored {
-            Ok(()) => {
-                r.restored = true;
-                r.changed = false;
-                format!(
-                    "the rewritten kernel does not start, so kernel.json was restored from {}: {failed}",
-                    backup.display()
-                )
-            }
-            Err(e) => format!(
-                "the rewritten kernel does not start, and restoring {} from {} failed ({e}): {failed}",
-                kfile.display(),
-                backup.display()
-            ),
-        });
-    }
-    r.start = Some(rec);
 }
 
 /// The failure of a proof, for a command's error output: the summary and the stderr tail.

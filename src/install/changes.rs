@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::python::site;
+use crate::context::Context;
+use crate::jupyter::runtime;
+use crate::python::{classify, site};
 
 /// Normalized name → (the name as the directory spells it, version, the metadata directory).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -110,6 +112,68 @@ pub fn name_and_version(dir: &Path) -> Option<(String, String)> {
     let (name, rest) = stem.split_once('-')?;
     let version = rest.split('-').next()?;
     Some((name.to_string(), version.to_string()))
+}
+
+#[derive(Debug, Serialize)]
+pub struct RunningKernel {
+    pub pid: i32,
+    pub kernel: Option<String>,
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
+    pub connection_file: Option<PathBuf>,
+    /// It may hold a replaced or removed distribution, or needs a start-up to see a `.pth`.
+    pub must_restart: bool,
+    /// The sentence kip printed about it.
+    pub advice: String,
+}
+
+/// The running kernels whose interpreter belongs to the target environment, when the install
+/// changed anything there, each with whether it must restart (see `install::changes`): it may
+/// hold a replaced or removed distribution, or an editable install's `.pth` file is only read
+/// at start-up; added distributions import in it at once.
+pub fn running_kernels_to_tell(
+    ctx: &Context,
+    prefix: &Path,
+    changed: &[Change],
+    editable_requested: bool,
+) -> Vec<RunningKernel> {
+    if changed.is_empty() {
+        return Vec::new();
+    }
+    let stale: Vec<String> = changed
+        .iter()
+        .filter(|c| c.touches_existing())
+        .map(Change::to_string)
+        .collect();
+    let pth: Vec<&str> = changed
+        .iter()
+        .filter(|c| c.pth)
+        .map(|c| c.name.as_str())
+        .collect();
+    let editable = editable_requested || !pth.is_empty();
+    runtime::running_kernels()
+        .into_iter()
+        .filter(|k| {
+            classify::classify_interpreter(ctx, &k.interpreter)
+                .is_some_and(|e| crate::python::environment::same_prefix(&e.prefix, prefix))
+        })
+        .map(|k| {
+            let who = format!("kernel {} (pid {})", k.kernel_name.as_deref().unwrap_or("?"), k.pid);
+            let advice = if !stale.is_empty() {
+                format!("restart {who}: it may still hold what changed: {}", stale.join(", "))
+            } else if editable {
+                format!("restart {who}: {} comes with a .pth file (an editable install does), which Python reads only at start-up", if pth.is_empty() { "the editable install".to_string() } else { pth.join(", ") })
+            } else {
+                format!("{who} runs on this environment: it can import the new packages now, no restart needed")
+            };
+            RunningKernel {
+                pid: k.pid,
+                kernel: k.kernel_name,
+                connection_file: k.connection_file,
+                must_restart: !stale.is_empty() || editable,
+                advice,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

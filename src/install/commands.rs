@@ -177,19 +177,6 @@ pub fn uv_pip_uninstall(
     argv
 }
 
-/// `uv pip list --python <python> --format json` (names come out PEP 503-normalised).
-pub fn uv_pip_list(uv: &Path, python: &Path) -> Vec<OsString> {
-    vec![
-        os(uv),
-        os("pip"),
-        os("list"),
-        os("--python"),
-        os(python),
-        os("--format"),
-        os("json"),
-    ]
-}
-
 /// `<python> -m pip`, with no prompt (`--no-input`: stdin is closed anyway) and no
 /// self-version check (a network call that also trips PEP 668 on some pips).
 fn pip_base(python: &Path, sub: &str) -> Vec<OsString> {
@@ -246,13 +233,6 @@ pub fn pip_uninstall(
     argv
 }
 
-/// `<python> -m pip list --no-input --disable-pip-version-check --format=json`.
-pub fn pip_list(python: &Path) -> Vec<OsString> {
-    let mut argv = pip_base(python, "list");
-    argv.push(os("--format=json"));
-    argv
-}
-
 /// `<python> -m ensurepip --default-pip`: bootstraps pip from the wheel bundled with the
 /// interpreter (no network). `--default-pip` also installs the plain `pip` script.
 pub fn ensurepip(python: &Path) -> Vec<OsString> {
@@ -296,13 +276,6 @@ pub fn conda_remove(tool: CondaTool, exe: &Path, prefix: &Path, names: &[String]
     let mut argv = vec![os(exe), os("remove")];
     argv.extend(tool.target_flags(prefix, true));
     argv.extend(names.iter().map(os));
-    argv
-}
-
-/// `<exe> list --prefix P --json` (micromamba: `list -p P --json`).
-pub fn conda_list(tool: CondaTool, exe: &Path, prefix: &Path) -> Vec<OsString> {
-    let mut argv = vec![os(exe), os("list")];
-    argv.extend(tool.target_flags(prefix, false));
     argv
 }
 
@@ -618,18 +591,6 @@ mod tests {
                 "six"
             ]
         );
-        assert_eq!(
-            strs(&uv_pip_list(Path::new("uv"), p)),
-            [
-                "uv",
-                "pip",
-                "list",
-                "--python",
-                "/env/bin/python",
-                "--format",
-                "json"
-            ]
-        );
     }
 
     #[test]
@@ -712,18 +673,6 @@ mod tests {
                 "-y",
                 "a",
                 "b"
-            ]
-        );
-        assert_eq!(
-            strs(&pip_list(p)),
-            [
-                "/env/bin/python",
-                "-m",
-                "pip",
-                "list",
-                "--no-input",
-                "--disable-pip-version-check",
-                "--format=json"
             ]
         );
         assert_eq!(
@@ -831,18 +780,6 @@ mod tests {
                 &["x".into()]
             )),
             ["mm", "remove", "-p", "/envs/demo", "-y", "--json", "x"]
-        );
-        assert_eq!(
-            strs(&conda_list(CondaTool::Mamba, Path::new("mamba"), prefix)),
-            ["mamba", "list", "--prefix", "/envs/demo", "--json"]
-        );
-        assert_eq!(
-            strs(&conda_list(
-                CondaTool::Micromamba,
-                Path::new("micromamba"),
-                prefix
-            )),
-            ["micromamba", "list", "-p", "/envs/demo", "--json"]
         );
     }
 

@@ -315,6 +315,59 @@ impl UvVersion {
     }
 }
 
+/// What `uv --version` says of `uv` (`uv 0.13.9 (x86_64-unknown-linux-gnu)`), to know which
+/// variables it reads ([`UvVersion`]). Cached in kip's cache, keyed by
+/// the binary's canonical path, size and mtime (an upgrade replaces the file); `None` when uv
+/// does not answer in time or the answer does not parse.
+pub fn uv_version(ctx: &Context, uv: &Path) -> Option<UvVersion> {
+    use sha2::{Digest, Sha256};
+    use std::os::unix::fs::MetadataExt;
+    let canonical = std::fs::canonicalize(uv).ok()?;
+    let meta = std::fs::metadata(&canonical).ok()?;
+    let mut h = Sha256::new();
+    h.update(canonical.as_os_str().as_encoded_bytes());
+    h.update(
+        format!(
+            "\0{}\0{}.{:09}",
+            meta.size(),
+            meta.mtime(),
+            meta.mtime_nsec()
+        )
+        .as_bytes(),
+    );
+    let entry = crate::context::cache_dir(&ctx.vars)
+        .map(|d| d.join("uv-version-v1").join(format!("{:x}", h.finalize())));
+    if let Some(v) = entry
+        .as_ref()
+        .and_then(|e| std::fs::read_to_string(e).ok())
+        .and_then(|t| UvVersion::parse(&t))
+    {
+        return Some(v);
+    }
+    let mut cmd = std::process::Command::new(uv);
+    cmd.arg("--version")
+        .env_clear()
+        .envs(ctx.vars.iter())
+        .current_dir(&ctx.cwd);
+    let out = crate::process::run_captured(cmd, crate::process::probe_timeout(&ctx.vars)).ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let version = UvVersion::parse(&text)?;
+    if let Some(e) = &entry {
+        // Only saves time: a failure to write is ignored.
+        if let Some(dir) = e.parent() {
+            let _ = std::fs::create_dir_all(dir)
+                .and_then(|_| tempfile::NamedTempFile::new_in(dir))
+                .and_then(|mut t| {
+                    use std::io::Write;
+                    t.write_all(text.as_bytes())?;
+                    t.persist(e).map_err(|e| e.error)?;
+                    Ok(())
+                });
+        }
+    }
+    Some(version)
+}
+
 /// uv variables that configure the index. When one is set (and read), uv reads it itself and
 /// kip translates nothing from pip for the index: index URL, extra indexes, no-index.
 const UV_INDEX_VARS: &[&str] = &[
@@ -355,6 +408,7 @@ fn uv_var<'a>(uv_env: &'a [(String, String)], names: &[&str]) -> Option<(&'a str
 /// version across all indexes while uv by default stops at the first index that has the
 /// project, `--index-strategy unsafe-best-match` is added whenever kip passes an extra index
 /// — unless uv has its own index configuration or `UV_INDEX_STRATEGY`, which decide instead.
+#[allow(clippy::too_many_lines)] // predates the lint (issue 10): split when next changed
 pub fn uv_args(
     settings: &IndexSettings,
     uv_env: &[(String, String)],
@@ -597,7 +651,7 @@ pub fn for_target(
             ..Default::default()
         };
     };
-    let version = crate::install::tools::uv_version(ctx, uv);
+    let version = uv_version(ctx, uv);
     let (uv_args, uv_description) = uv_args(
         &settings,
         &vars_with("UV_"),

@@ -39,15 +39,21 @@ fn unix(t: SystemTime) -> f64 {
 }
 
 /// Append what changed in `prefix` now. Best effort: the install itself already succeeded,
-/// so a cache that cannot be written only costs `kip ps` this knowledge (said on stderr).
-pub fn record(cache: Option<&Path>, prefix: &Path, changes: &[Change]) {
-    record_at(cache, prefix, changes, SystemTime::now());
+/// so a cache that cannot be written only costs `kip ps` this knowledge (the error says so,
+/// for the caller to report).
+pub fn record(cache: Option<&Path>, prefix: &Path, changes: &[Change]) -> Result<(), String> {
+    record_at(cache, prefix, changes, SystemTime::now())
 }
 
-fn record_at(cache: Option<&Path>, prefix: &Path, changes: &[Change], at: SystemTime) {
-    let Some(cache) = cache else { return };
+fn record_at(
+    cache: Option<&Path>,
+    prefix: &Path,
+    changes: &[Change],
+    at: SystemTime,
+) -> Result<(), String> {
+    let Some(cache) = cache else { return Ok(()) };
     if changes.is_empty() {
-        return;
+        return Ok(());
     }
     let path = file(cache, prefix);
     let entry = Entry {
@@ -68,12 +74,12 @@ fn record_at(cache: Option<&Path>, prefix: &Path, changes: &[Change], at: System
                 .open(&path)
         })
         .and_then(|mut f| f.write_all(&line));
-    if let Err(e) = written {
-        eprintln!(
+    written.map_err(|e| {
+        format!(
             "kip: note: could not record this change in {}: {e}",
             path.display()
-        );
-    }
+        )
+    })
 }
 
 /// The changes kip recorded in `prefix` after `since`, oldest first.
@@ -117,10 +123,11 @@ mod tests {
             a,
             &[change("six", Some("1.16.0"), Some("1.17.0"))],
             before,
-        );
-        record(cache, a, &[change("new", None, Some("1.0"))]);
-        record(cache, b, &[change("gone", Some("2.0"), None)]);
-        record(cache, a, &[]);
+        )
+        .unwrap();
+        record(cache, a, &[change("new", None, Some("1.0"))]).unwrap();
+        record(cache, b, &[change("gone", Some("2.0"), None)]).unwrap();
+        record(cache, a, &[]).unwrap();
         let all: Vec<String> = since(cache, a, UNIX_EPOCH)
             .iter()
             .map(Change::to_string)

@@ -16,8 +16,6 @@
 //! | `verify.rs` | the import proof | a local `X.py` must not fake a pass |
 //! | `commands.rs` | argv of every uv, pip, ensurepip, conda/mamba/micromamba and pixi call; conda's "not in the channels" error | no shell, no `sudo`, `--break-system-packages` only when typed; raw `--` arguments only to the primary installer |
 
-use std::path::PathBuf;
-
 pub mod changes;
 pub mod commands;
 pub mod index;
@@ -36,59 +34,3 @@ pub use commands::{CondaTool, InstallOptions};
 pub use index::{IndexFlags, IndexSettings};
 pub use names::{ImportMapping, MappingSource};
 pub use requirement::{Requirement, RequirementError};
-
-/// The requirement to install for what the user typed, after import-name mapping
-/// (`kip install sklearn>=1.3` → `scikit-learn>=1.3`), with the mapping when it renamed
-/// something (for kip to print). Only named requirements are mapped; `exact` (`--exact`)
-/// turns mapping off. `local` is as for [`names::map_import`].
-pub fn map_requirement(
-    req: &Requirement,
-    local: &[(String, String, PathBuf)],
-    exact: bool,
-) -> (Requirement, Option<ImportMapping>) {
-    let Requirement::Named { name, .. } = req else {
-        return (req.clone(), None);
-    };
-    if exact {
-        return (req.clone(), None);
-    }
-    let mapping = names::map_import(name, local);
-    if mapping.renames() {
-        (req.with_name(&mapping.distribution), Some(mapping))
-    } else {
-        (req.clone(), None)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::Path;
-
-    fn req(raw: &str) -> Requirement {
-        requirement::parse(raw, Path::new("/nonexistent-kip-cwd")).expect("valid requirement")
-    }
-
-    #[test]
-    fn import_names_become_distributions_unless_exact() {
-        let (r, m) = map_requirement(&req("sklearn[alldeps]>=1.3"), &[], false);
-        assert_eq!(r.raw(), "scikit-learn[alldeps]>=1.3");
-        assert_eq!(m.map(|m| m.source), Some(MappingSource::BuiltinTable));
-
-        let (r, m) = map_requirement(&req("sklearn"), &[], true);
-        assert_eq!(r.raw(), "sklearn");
-        assert!(m.is_none());
-
-        let (r, m) = map_requirement(&req("numpy"), &[], false);
-        assert_eq!(r.raw(), "numpy");
-        assert!(m.is_none());
-
-        // PyYAML spelled differently is not a rename
-        let (r, m) = map_requirement(&req("pyyaml"), &[], false);
-        assert_eq!(r.raw(), "pyyaml");
-        assert!(m.is_none());
-
-        let url = req("https://e.com/yaml-1.0-py3-none-any.whl");
-        assert_eq!(map_requirement(&url, &[], false), (url.clone(), None));
-    }
-}

@@ -62,12 +62,14 @@ pub struct Output {
     pub stderr: String,
 }
 
-/// Run `argv` with `env`, stdin closed. With `capture`, stdout/stderr are collected (and
-/// stderr still shown); otherwise both stream live to kip's stderr.
+/// Run `argv` with `env`, stdin closed. With `capture`, stdout/stderr are collected (and each
+/// stderr line is handed to `on_line` as it arrives, on this thread); otherwise both stream
+/// live to kip's stderr.
 pub fn run_installer(
     argv: &[OsString],
     env: &EnvVars,
     capture: bool,
+    on_line: &mut dyn FnMut(&str),
 ) -> std::io::Result<(Outcome, Output)> {
     let Some((program, args)) = argv.split_first() else {
         return Err(std::io::Error::new(
@@ -103,14 +105,15 @@ pub fn run_installer(
                 buf
             })
         });
+        let (line_tx, lines) = std::sync::mpsc::channel::<String>();
         let stderr_h = child.stderr.take().map(|s| {
             std::thread::spawn(move || {
                 use std::io::BufRead;
                 let mut buf = String::new();
                 for line in std::io::BufReader::new(s).lines().map_while(Result::ok) {
-                    eprintln!("{line}");
                     buf.push_str(&line);
                     buf.push('\n');
+                    let _ = line_tx.send(line);
                 }
                 buf
             })
@@ -118,6 +121,9 @@ pub fn run_installer(
         let grace = interrupt_grace(env);
         let mut escalation = Escalation::default();
         let status = loop {
+            for line in lines.try_iter() {
+                on_line(&line);
+            }
             if let Some(st) = child.try_wait()? {
                 break st;
             }
@@ -144,6 +150,10 @@ pub fn run_installer(
             stdout: stdout_h.and_then(|h| h.join().ok()).unwrap_or_default(),
             stderr: stderr_h.and_then(|h| h.join().ok()).unwrap_or_default(),
         };
+        // The reader has ended (joined above), so every line it sent is here.
+        for line in lines.try_iter() {
+            on_line(&line);
+        }
         let outcome = if interrupted.load(Ordering::SeqCst) {
             Outcome::Interrupted
         } else if status.success() {
@@ -159,6 +169,23 @@ pub fn run_installer(
     signal_hook::low_level::unregister(sig_id);
     signal_hook::low_level::unregister(sig_term);
     result
+}
+
+/// The installer's environment: kip's own, minus variables that would redirect the install
+/// into another environment (uv honours VIRTUAL_ENV/CONDA_PREFIX only without `--python`,
+/// but pip's `PIP_TARGET`/`PIP_PREFIX`/`PIP_USER` would move files elsewhere).
+pub fn installer_env(vars: &EnvVars) -> EnvVars {
+    let mut env = vars.clone();
+    for k in [
+        "PIP_TARGET",
+        "PIP_PREFIX",
+        "PIP_USER",
+        "PIP_REQUIRE_VIRTUALENV",
+        "PYTHONHOME",
+    ] {
+        env.remove(k);
+    }
+    env
 }
 
 #[cfg(test)]

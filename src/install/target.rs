@@ -3,19 +3,20 @@
 //! Inside a Jupyter kernel the answer must never be a prompt: `!` commands in a notebook run on
 //! a pseudo-terminal nobody can answer, so the kernel check comes before any terminal check.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use crate::cli::kernels::{resolve_all, ResolvedKernel};
 use crate::context::Context;
 use crate::envvars::EnvVars;
 use crate::jupyter::launch::{self, KernelInterpreter};
+use crate::jupyter::resolved::{resolve_all, ResolvedKernel};
 use crate::jupyter::runtime;
 use crate::jupyter::view::{self, JupyterView};
 use crate::python::classify;
 use crate::python::discovery;
 use crate::python::environment::{same_prefix, EnvKind, Environment};
+use crate::python::probe::Prober;
 use crate::python::version::VersionRequest;
+use crate::report::Reporter;
 
 /// What the user asked for on the command line.
 #[derive(Clone, Debug, Default)]
@@ -25,6 +26,10 @@ pub struct TargetArgs {
     pub prefix: Option<PathBuf>,
     pub env: Option<String>,
     pub notebook: Option<PathBuf>,
+    /// A running kernel process, named by its pid (a kernel no kernelspec names, too).
+    pub kernel_pid: Option<i32>,
+    /// A running kernel, named by the connection file it was started with (`-f FILE`).
+    pub connection_file: Option<PathBuf>,
 }
 
 impl TargetArgs {
@@ -34,6 +39,16 @@ impl TargetArgs {
             && self.prefix.is_none()
             && self.env.is_none()
             && self.notebook.is_none()
+            && self.kernel_pid.is_none()
+            && self.connection_file.is_none()
+    }
+
+    /// A target that is a kernel (read through a Jupyter's kernelspecs).
+    fn names_a_kernel(&self) -> bool {
+        self.notebook.is_some()
+            || self.kernel.is_some()
+            || self.kernel_pid.is_some()
+            || self.connection_file.is_some()
     }
 }
 
@@ -96,20 +111,23 @@ fn shell_word(s: &str) -> String {
 /// the target is a kernel: `--python`, `--prefix` and `--env` name an environment directly.
 pub fn resolve_with(
     ctx: &Context,
+    prober: &Prober,
+    reporter: &mut dyn Reporter,
     jupyter: Option<&Path>,
     args: &TargetArgs,
 ) -> anyhow::Result<Result<Target, TargetError>> {
     if let Some(t) = direct(ctx, args) {
         return Ok(t);
     }
-    let view = view::select(ctx, jupyter)?;
-    Ok(resolve(ctx, &view, args))
+    let view = view::select(ctx, prober, jupyter)?;
+    Ok(resolve(ctx, &view, reporter, args))
 }
 
 /// The target `args` names, for a Jupyter already chosen.
 pub fn resolve(
     ctx: &Context,
     view: &JupyterView,
+    reporter: &mut dyn Reporter,
     args: &TargetArgs,
 ) -> Result<Target, TargetError> {
     if let Some(t) = direct(ctx, args) {
@@ -117,12 +135,12 @@ pub fn resolve(
     }
     let listing = view::list_kernels(ctx, view);
     let kernels = resolve_all(ctx, view, &listing);
-    from_kernels(ctx, view, args, &kernels)
+    from_kernels(ctx, view, reporter, args, &kernels)
 }
 
 /// `--prefix`, `--python` or `--env`, when no kernel target (`--notebook`, `--kernel`) is given.
 fn direct(ctx: &Context, args: &TargetArgs) -> Option<Result<Target, TargetError>> {
-    if args.notebook.is_some() || args.kernel.is_some() {
+    if args.names_a_kernel() {
         return None;
     }
     if let Some(p) = &args.prefix {
@@ -145,6 +163,7 @@ fn direct(ctx: &Context, args: &TargetArgs) -> Option<Result<Target, TargetError
 fn from_kernels(
     ctx: &Context,
     view: &JupyterView,
+    reporter: &mut dyn Reporter,
     args: &TargetArgs,
     kernels: &[ResolvedKernel],
 ) -> Result<Target, TargetError> {
@@ -154,10 +173,29 @@ fn from_kernels(
     if let Some(name) = &args.kernel {
         return from_kernel(ctx, view, kernels, name, "--kernel");
     }
+    if let Some(pid) = args.kernel_pid {
+        let k = runtime::kernel_process(pid).ok_or_else(|| {
+            TargetError::NotFound(format!(
+                "--kernel-pid {pid}: no running ipykernel process has that pid"
+            ))
+        })?;
+        return from_running_kernel(ctx, view, kernels, &k, Some(&format!("--kernel-pid {pid}")));
+    }
+    if let Some(file) = &args.connection_file {
+        let file = absolute(ctx, file);
+        let k = runtime::kernel_by_connection_file(&file).ok_or_else(|| {
+            TargetError::NotFound(format!(
+                "--connection-file {}: no running ipykernel process was started with it",
+                file.display()
+            ))
+        })?;
+        let how = format!("--connection-file {}", file.display());
+        return from_running_kernel(ctx, view, kernels, &k, Some(&how));
+    }
     // No target: inside a kernel first, never a prompt there.
     let inside = ctx.vars.get("JPY_PARENT_PID").is_some();
     if let Some(k) = runtime::enclosing_kernel() {
-        return from_running_kernel(ctx, view, kernels, &k);
+        return from_running_kernel(ctx, view, kernels, &k, None);
     }
     if inside {
         return Err(TargetError::Usage(format!(
@@ -165,8 +203,8 @@ fn from_kernels(
             choices(kernels)
         )));
     }
-    if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && !kernels.is_empty() {
-        return pick(ctx, view, kernels);
+    if reporter.can_ask() && !kernels.is_empty() {
+        return pick(ctx, view, reporter, kernels);
     }
     Err(TargetError::Usage(format!(
         "no target given; {}",
@@ -245,16 +283,22 @@ fn from_kernel(
     })
 }
 
+/// A running kernel process: the enclosing one (`named_by` is `None`), or one a flag names
+/// (`--kernel-pid`, `--connection-file`), resolved the same way.
 fn from_running_kernel(
     ctx: &Context,
     view: &JupyterView,
     kernels: &[ResolvedKernel],
     k: &runtime::KernelProcess,
+    named_by: Option<&str>,
 ) -> Result<Target, TargetError> {
     let env = classify::classify_interpreter(ctx, &k.interpreter).ok_or_else(|| {
+        let whose = match named_by {
+            Some(flag) => format!("{flag}: kernel process {}", k.pid),
+            None => format!("kip runs inside kernel process {}", k.pid),
+        };
         TargetError::NotFound(format!(
-            "kip runs inside kernel process {} whose interpreter {} is not a recognisable Python; {}",
-            k.pid,
+            "{whose} whose interpreter {} is not a recognisable Python; {}",
             k.interpreter.display(),
             choices(kernels)
         ))
@@ -276,12 +320,20 @@ fn from_running_kernel(
     Ok(Target {
         python: k.interpreter.clone(),
         kernel: k.kernel_name.clone(),
-        why: format!(
-            "running inside kernel {} (pid {}), whose Python is {}",
-            k.kernel_name.as_deref().unwrap_or("?"),
-            k.pid,
-            k.interpreter.display()
-        ),
+        why: match named_by {
+            None => format!(
+                "running inside kernel {} (pid {}), whose Python is {}",
+                k.kernel_name.as_deref().unwrap_or("?"),
+                k.pid,
+                k.interpreter.display()
+            ),
+            Some(flag) => format!(
+                "{flag} → kernel {} (pid {}), whose Python is {}",
+                k.kernel_name.as_deref().unwrap_or("?"),
+                k.pid,
+                k.interpreter.display()
+            ),
+        },
         env,
         kernel_env,
     })
@@ -413,6 +465,7 @@ fn from_env(ctx: &Context, e: &str) -> Result<Target, TargetError> {
 fn pick(
     ctx: &Context,
     view: &JupyterView,
+    reporter: &mut dyn Reporter,
     kernels: &[ResolvedKernel],
 ) -> Result<Target, TargetError> {
     let active = ctx
@@ -442,11 +495,8 @@ fn pick(
             )
         })
         .collect();
-    let choice = dialoguer::Select::new()
-        .with_prompt("Install into which kernel's environment?")
-        .items(&items)
-        .default(default)
-        .interact_opt()
+    let choice = reporter
+        .choose("Install into which kernel's environment?", &items, default)
         .map_err(|e| TargetError::Usage(format!("picker failed: {e}")))?
         .ok_or_else(|| TargetError::Usage("nothing chosen".into()))?;
     let name = kernels[choice].entry.found.name.to_string_lossy();

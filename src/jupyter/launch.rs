@@ -17,6 +17,7 @@ use crate::envvars::EnvVars;
 use crate::jupyter::kernelspec::KernelSpec;
 use crate::jupyter::view::JupyterView;
 use crate::python::shebang::{self, ScriptInterpreter};
+use crate::shell::path::find_on_path;
 
 /// The interpreter a kernel runs, or why kip cannot tell.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -177,25 +178,6 @@ fn locate(ctx: &Context, prog: &str, env: &EnvVars) -> Option<PathBuf> {
     } else {
         find_on_path(prog, env, &ctx.cwd)
     }
-}
-
-/// Find `program` on the PATH of `env` (relative to `cwd` for relative entries).
-pub fn find_on_path(program: &str, env: &EnvVars, cwd: &Path) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    for dir in env.path_dirs() {
-        let dir = if dir.is_absolute() {
-            dir
-        } else {
-            cwd.join(dir)
-        };
-        let cand = dir.join(program);
-        if let Ok(meta) = std::fs::metadata(&cand) {
-            if meta.is_file() && meta.permissions().mode() & 0o111 != 0 {
-                return Some(cand);
-            }
-        }
-    }
-    None
 }
 
 fn expanduser(arg: &str, home: Option<&Path>) -> String {

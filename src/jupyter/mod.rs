@@ -6,6 +6,7 @@ pub mod kernelspec;
 pub mod launch;
 pub mod paths;
 pub mod ps;
+pub mod resolved;
 pub mod runtime;
 pub mod servers;
 pub mod start;

@@ -18,7 +18,6 @@ use crate::install::journal;
 use crate::python::classify;
 use crate::python::site;
 
-use super::launch;
 use super::runtime::{self, KernelProcess};
 use super::servers::{self, ServerInfo, Session};
 
@@ -313,7 +312,7 @@ fn launched_interpreter(k: &KernelProcess) -> PathBuf {
     if bare {
         let found = runtime::process_environ(k.pid).and_then(|env| {
             let cwd = std::fs::read_link(format!("/proc/{}/cwd", k.pid)).ok()?;
-            launch::find_on_path(k.interpreter.to_str()?, &env, &cwd)
+            crate::shell::path::find_on_path(k.interpreter.to_str()?, &env, &cwd)
         });
         if let Some(p) = found {
             return p;

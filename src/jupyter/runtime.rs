@@ -87,7 +87,8 @@ pub fn process_environ(pid: i32) -> Option<EnvVars> {
         .map(|b| EnvVars::from_environ_block(&b))
 }
 
-fn kernel_process(pid: i32) -> Option<KernelProcess> {
+/// The ipykernel process `pid`, if it is one.
+pub fn kernel_process(pid: i32) -> Option<KernelProcess> {
     let argv = read_cmdline(pid)?;
     if !is_ipykernel_argv(&argv) {
         return None;
@@ -187,6 +188,18 @@ pub fn running_kernels() -> Vec<KernelProcess> {
         .collect();
     out.sort_by_key(|k| k.pid);
     out
+}
+
+/// The running kernel started with `-f connection_file` (compared after resolving symlinks,
+/// so `/run/user/…` and a link to it are the same file).
+pub fn kernel_by_connection_file(connection_file: &Path) -> Option<KernelProcess> {
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let want = canonical(connection_file);
+    running_kernels().into_iter().find(|k| {
+        k.connection_file
+            .as_deref()
+            .is_some_and(|f| canonical(f) == want)
+    })
 }
 
 /// The kernel this process runs inside: the nearest ipykernel ancestor.

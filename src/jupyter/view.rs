@@ -16,6 +16,7 @@ use crate::jupyter::kernelspec::{self, DiscoveryRules, KernelListing, NativeKern
 use crate::jupyter::paths::{self, pjoin, DataDir, DirOrigin, JupyterPython};
 use crate::jupyter::runtime;
 use crate::platform;
+use crate::python::probe::Prober;
 use crate::python::shebang::{self, ScriptInterpreter};
 use crate::python::site;
 use crate::python::version::PythonVersion;
@@ -92,7 +93,11 @@ fn parent_server(ctx: &Context) -> Option<(PathBuf, EnvVars, String)> {
 
 /// Choose the Jupyter: `--jupyter` if given, else (inside a kernel) the server that started
 /// it, else `jupyter` on PATH, else none.
-pub fn select(ctx: &Context, explicit: Option<&Path>) -> anyhow::Result<JupyterView> {
+pub fn select(
+    ctx: &Context,
+    prober: &Prober,
+    explicit: Option<&Path>,
+) -> anyhow::Result<JupyterView> {
     let parent = if explicit.is_none() {
         parent_server(ctx)
     } else {
@@ -171,7 +176,7 @@ pub fn select(ctx: &Context, explicit: Option<&Path>) -> anyhow::Result<JupyterV
     if let Some(j) = jupyter {
         if is_python_interpreter(&j) {
             // A Python: its env's `jupyter`, or the interpreter itself for both roles.
-            let facts = python_facts(ctx, &j);
+            let facts = python_facts(ctx, prober, &j);
             view.lister = facts.clone();
             view.launcher = facts;
             let scripts = j.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -181,7 +186,7 @@ pub fn select(ctx: &Context, explicit: Option<&Path>) -> anyhow::Result<JupyterV
             view.kernelspec_script = which::find_subcommand(ctx, &j, "kernelspec");
             match &view.kernelspec_script {
                 Some(script) => match script_python(ctx, script) {
-                    Some(py) => view.lister = python_facts(ctx, &py),
+                    Some(py) => view.lister = python_facts(ctx, prober, &py),
                     None => view.notes.push(format!(
                         "could not tell which Python runs {}; using the user and system dirs",
                         script.display()
@@ -195,7 +200,7 @@ pub fn select(ctx: &Context, explicit: Option<&Path>) -> anyhow::Result<JupyterV
             for sub in ["lab", "notebook", "server"] {
                 if let Some(s) = which::find_subcommand(ctx, &j, sub) {
                     if let Some(py) = script_python(ctx, &s) {
-                        view.launcher = python_facts(ctx, &py);
+                        view.launcher = python_facts(ctx, prober, &py);
                     }
                     view.server_script = Some(s);
                     break;
@@ -226,7 +231,7 @@ fn script_python(ctx: &Context, script: &Path) -> Option<PathBuf> {
 }
 
 /// Facts about a Jupyter's Python: from disk, probing only when the layout is unknown.
-pub fn python_facts(ctx: &Context, python: &Path) -> Option<JupyterPythonFacts> {
+pub fn python_facts(ctx: &Context, prober: &Prober, python: &Path) -> Option<JupyterPythonFacts> {
     let home = ctx.home().unwrap_or_else(|| PathBuf::from("/"));
     let user_base = platform::python_user_base(ctx.os, &ctx.vars, &home, None);
     let (paths, version, dirs) = match classify::classify_interpreter(ctx, python) {
@@ -247,7 +252,7 @@ pub fn python_facts(ctx: &Context, python: &Path) -> Option<JupyterPythonFacts> 
             )
         }
         None => {
-            let info = ctx.prober.query(python).ok()?;
+            let info = prober.query(python).ok()?;
             (
                 JupyterPython {
                     sys_prefix: info.prefix.clone(),

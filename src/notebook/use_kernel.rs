@@ -65,11 +65,12 @@ pub enum UseError {
 /// Set every notebook's kernelspec to kernel `name` of the Jupyter `jupyter` selects.
 pub fn use_kernel(
     ctx: &Context,
+    prober: &crate::python::probe::Prober,
     name: &str,
     notebooks: &[PathBuf],
     jupyter: Option<&Path>,
 ) -> anyhow::Result<Result<UseReport, UseError>> {
-    let view = view::select(ctx, jupyter)?;
+    let view = view::select(ctx, prober, jupyter)?;
     let listing = view::list_kernels(ctx, &view);
     let Some(entry) = listing
         .entries

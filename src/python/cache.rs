@@ -18,7 +18,7 @@
 //! Entries are written atomically (temp file in the same directory + rename); an unreadable or
 //! garbled entry is a miss and is replaced by the next write.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -26,20 +26,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::envvars::EnvVars;
-use crate::python::classify::pyvenv_cfg_for;
 use crate::python::interpreter::InterpreterInfo;
+use crate::python::layout::{is_script, pyvenv_cfg_for};
 
 /// The bucket; bump when [`InterpreterInfo`]'s meaning changes (the script text is keyed too).
 pub const BUCKET: &str = "interpreters-v1";
-
-/// Is `path` a `#!` script (a wrapper, a shim) rather than a binary? Reads two bytes.
-pub fn is_script(path: &Path) -> bool {
-    let mut head = [0u8; 2];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok()
-        && &head == b"#!"
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CacheKey {
@@ -66,7 +57,10 @@ impl CacheKey {
             h.update((bytes.len() as u64).to_le_bytes());
             h.update(bytes);
         };
-        field("script", crate::python::probe::PROBE_SCRIPT.as_bytes());
+        field(
+            "script",
+            crate::python::interpreter::PROBE_SCRIPT.as_bytes(),
+        );
         field("given", python.as_os_str().as_encoded_bytes());
         field("canonical", canonical.as_os_str().as_encoded_bytes());
         field(

@@ -21,8 +21,8 @@ use regex::Regex;
 
 use crate::context::Context;
 use crate::platform::{self, Os};
-use crate::python::cache::is_script;
 use crate::python::environment::{EnvKind, Environment, Evidence, UserSite};
+use crate::python::layout::{is_script, pyvenv_cfg_for};
 use crate::python::pep668;
 use crate::python::version::PythonVersion;
 
@@ -88,18 +88,6 @@ impl PyvenvCfg {
     pub fn read(path: &Path) -> Option<PyvenvCfg> {
         read_pyvenv_cfg(path).map(|p| PyvenvCfg::from_pairs(&p))
     }
-}
-
-/// The `pyvenv.cfg` that applies to an interpreter path, as getpath looks for it: beside the
-/// executable, then one directory up. The path is not resolved first.
-pub fn pyvenv_cfg_for(python: &Path) -> Option<PathBuf> {
-    let dir = python.parent()?;
-    let beside = dir.join("pyvenv.cfg");
-    if beside.is_file() {
-        return Some(beside);
-    }
-    let above = dir.parent()?.join("pyvenv.cfg");
-    above.is_file().then_some(above)
 }
 
 /// `p` made absolute against the context's cwd, `.` components dropped (`..` kept: resolving
@@ -276,7 +264,7 @@ fn conda_record(prefix: &Path, name: &str) -> bool {
 /// Is a distribution installed in one of `site_dirs` (`<name>-<ver>.dist-info`, `.egg-info`),
 /// names compared PEP 503-normalized?
 pub fn dist_present(site_dirs: &[PathBuf], name: &str) -> bool {
-    let want = crate::install::names::normalize_dist_name(name);
+    let want = crate::python::dist_name::normalize_dist_name(name);
     site_dirs.iter().any(|d| {
         let Ok(rd) = std::fs::read_dir(d) else {
             return false;
@@ -291,7 +279,7 @@ pub fn dist_present(site_dirs: &[PathBuf], name: &str) -> bool {
                 return false;
             };
             let dist = stem.split_once('-').map_or(stem, |(d, _)| d);
-            crate::install::names::normalize_dist_name(dist) == want
+            crate::python::dist_name::normalize_dist_name(dist) == want
         })
     })
 }
@@ -654,6 +642,7 @@ fn is_pipx_venv(ctx: &Context, prefix: &Path) -> bool {
 }
 
 /// A base install (or conda env, or virtualenv < 20) at `prefix`.
+#[allow(clippy::too_many_lines)] // predates the lint; split when next changed
 fn classify_base(
     ctx: &Context,
     prefix: &Path,

@@ -33,6 +33,7 @@ use crate::context::Context;
 use crate::platform::Os;
 use crate::python::environment::Environment;
 use crate::python::{classify, pyenv};
+use crate::shell::path::is_executable_file;
 
 /// Where an environment or interpreter was found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -275,11 +276,6 @@ fn python_names_in(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-fn is_executable_file(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
 fn home_dir(ctx: &Context, rel: &str) -> Option<PathBuf> {
     ctx.home().map(|h| h.join(rel))
 }
@@ -474,6 +470,7 @@ fn pipx_homes(ctx: &Context) -> Vec<PathBuf> {
     v
 }
 
+#[allow(clippy::too_many_lines)] // predates the lint: the sources in discovery order; split when next changed
 fn candidates(ctx: &Context) -> Vec<(Candidate, Source)> {
     let mut c: Vec<(Candidate, Source)> = Vec::new();
     let prefix = |p: PathBuf, s: Source| (Candidate::Prefix(p), s);

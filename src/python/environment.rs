@@ -186,16 +186,3 @@ pub fn same_prefix(a: &Path, b: &Path) -> bool {
         _ => a == b,
     }
 }
-
-/// Paths of the pieces of an environment, for callers that only need a quick answer.
-pub fn prefix_of_interpreter(python: &Path) -> Option<PathBuf> {
-    let dir = python.parent()?;
-    if dir
-        .file_name()
-        .is_some_and(|n| n == "bin" || n == "Scripts")
-    {
-        dir.parent().map(Path::to_path_buf)
-    } else {
-        Some(dir.to_path_buf())
-    }
-}

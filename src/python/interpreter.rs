@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::python::version::PythonVersion;
 
+/// The script whose answer this is, embedded so kip needs no files at run time (and keyed
+/// into the probe cache, so a changed script never reads an old answer).
+pub const PROBE_SCRIPT: &str = include_str!("probe.py");
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct InterpreterInfo {
     /// `sys.executable`.

@@ -3,8 +3,11 @@
 pub mod cache;
 pub mod classify;
 pub mod discovery;
+pub mod dist_name;
 pub mod environment;
 pub mod interpreter;
+pub mod layout;
+pub mod packages;
 pub mod pep668;
 pub mod probe;
 pub mod pyenv;

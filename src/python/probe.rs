@@ -25,11 +25,8 @@ use crate::envvars::EnvVars;
 use crate::platform::Os;
 use crate::process::{self, RunError};
 use crate::python::cache::{CacheKey, ProbeCache};
-use crate::python::interpreter::InterpreterInfo;
+use crate::python::interpreter::{InterpreterInfo, PROBE_SCRIPT};
 use crate::python::pyenv;
-
-/// The script, embedded so kip needs no files at run time.
-pub const PROBE_SCRIPT: &str = include_str!("probe.py");
 
 /// The tag of the answer line (a `sitecustomize` may print before it).
 const ANSWER_TAG: &str = "KIP-PROBE-1 ";
@@ -218,9 +215,7 @@ impl Prober {
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .env_remove("PYTHONSTARTUP")
             .env_remove("PYTHONINSPECT");
-        if self.vars.contains("KIP_DEBUG") {
-            eprintln!("kip: probing {}", python.display());
-        }
+        tracing::debug!("kip: probing {}", python.display());
         self.runs.fetch_add(1, Ordering::SeqCst);
         let timeout = process::probe_timeout(&self.vars);
         let out = match process::run_captured(cmd, timeout) {

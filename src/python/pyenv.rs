@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 
 use crate::context::Context;
 use crate::envvars::EnvVars;
+use crate::shell::path::is_executable_file;
 
 /// Where the version selection came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -288,11 +289,6 @@ fn installed_name(root: &Path, requested: &str) -> Option<String> {
     latest_installed(root, requested).or_else(|| latest_installed(root, normalised))
 }
 
-fn is_executable_file(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
 /// `system`: the first `program` on PATH once the shims directories are removed
 /// (pyenv-which `remove_from_path "${PYENV_ROOT}/shims"`, plus the directory the shim was run
 /// from, which pyenv passes as `_PYENV_SHIM_PATH`). pyenv compares the strings; kip also
@@ -342,6 +338,7 @@ pub fn exec_bin(r: &ShimResolution) -> Option<PathBuf> {
 
 /// [`resolve_shim`] for a process whose environment is `env` (its `PYENV_VERSION`,
 /// `PYENV_DIR` and `PATH`), in `ctx`'s working directory.
+#[allow(clippy::too_many_lines)] // predates the lint; split when next changed
 pub fn resolve_shim_in(ctx: &Context, env: &EnvVars, shim: &Path, program: &str) -> ShimResolution {
     let shim_dir = shim.parent().unwrap_or(Path::new("/")).to_path_buf();
     let root = shim_root(shim)

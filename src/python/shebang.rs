@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 
 use crate::context::Context;
 use crate::envvars::EnvVars;
-use crate::jupyter::launch::find_on_path;
 use crate::platform::Os;
+use crate::shell::path::find_on_path;
 
 /// How much of a file is read to find its shebang. Linux reads 256 bytes for `#!`
 /// (`BINPRM_BUF_SIZE`); the `'''exec'` line of the shell form follows it, so take more.

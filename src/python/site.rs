@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::context::Context;
-use crate::install::names::normalize_dist_name;
 use crate::process;
+use crate::python::dist_name::normalize_dist_name;
 use crate::python::environment::Environment;
 
 /// The directories `sys.path` holds beyond the stdlib, in `site.py`'s order:
@@ -174,11 +174,11 @@ pub fn is_namespace_dir(p: &Path) -> bool {
 /// The version a rule about the standard library needs: the env's, else what its
 /// interpreter reports (never an assumed one).
 pub fn env_version(
-    ctx: &Context,
+    prober: &crate::python::probe::Prober,
     env: &Environment,
 ) -> Option<crate::python::version::PythonVersion> {
     env.version
-        .or_else(|| ctx.prober.query(&env.interpreter).ok().map(|i| i.version))
+        .or_else(|| prober.query(&env.interpreter).ok().map(|i| i.version))
 }
 
 /// Does the standard library's `module` win over `found` (which came from `dir`)? Only the

@@ -1,4 +1,54 @@
-//! Rendering helpers: colour only on a terminal (anstream strips it when piped).
+//! Every output decision: one file per verb renders its report for people or as JSON, and
+//! `terminal.rs` is the reporter that shows events while work runs. Colour only on a terminal
+//! (anstream strips it when piped).
+
+pub mod doctor;
+pub mod envs;
+pub mod install;
+pub mod kernel;
+pub mod kernels;
+pub mod list;
+pub mod stream;
+pub mod terminal;
+pub mod uninstall;
+pub mod which;
+pub mod why;
+
+/// What a renderer produced for each stream; the CLI writes it.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Output {
+    pub stdout: String,
+    pub stderr: String,
+    /// stdout holds colour, to be stripped when it is not a terminal. Other text is written
+    /// byte for byte (JSON, `--jupyter-json`, file names as they are).
+    pub styled: bool,
+}
+
+impl Output {
+    pub fn stdout(text: String) -> Output {
+        Output {
+            stdout: text,
+            ..Output::default()
+        }
+    }
+
+    /// Text for people with colour in it.
+    pub fn styled(text: String) -> Output {
+        Output {
+            stdout: text,
+            styled: true,
+            ..Output::default()
+        }
+    }
+}
+
+/// A pretty-printed JSON document and its newline (nothing for `None`).
+pub fn json_line<T: serde::Serialize>(doc: &Option<T>) -> String {
+    doc.as_ref()
+        .and_then(|d| serde_json::to_string_pretty(d).ok())
+        .map(|s| s + "\n")
+        .unwrap_or_default()
+}
 
 pub mod kernel_use;
 pub mod ps;

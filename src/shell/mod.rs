@@ -1,3 +1,4 @@
 //! What the shell finds on PATH.
 
+pub mod path;
 pub mod which;

@@ -5,46 +5,62 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::cli::kernels::kernel_interpreters;
+use crate::jupyter::resolved::kernel_interpreters;
 use crate::context::Context;
+use crate::flows::Status;
 use crate::install::names::{self, MappingSource};
-use crate::install::target::{self, TargetArgs, TargetError};
+use crate::install::target::TargetArgs;
 use crate::notebook::imports;
 use crate::python::discovery::{self, Source};
 use crate::python::environment::Environment;
+use crate::python::probe::Prober;
 use crate::python::site;
+use crate::report::{Event, Reporter};
 
-#[derive(Serialize)]
-struct Why {
-    module: String,
-    #[serde(serialize_with = "crate::pyjson::path_text::one")]
-    target: PathBuf,
-    #[serde(serialize_with = "crate::pyjson::path_text::one")]
-    python: PathBuf,
-    importable: bool,
-    /// `stdlib`, `local-file`, `pythonpath`, `user-site`, `site-packages`, `pth`, or
-    /// `interpreter` (only the interpreter's `find_spec` found it).
-    from: Option<&'static str>,
-    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
-    location: Option<PathBuf>,
-    distribution: Option<String>,
-    version: Option<String>,
-    /// Why the location is surprising, if it is.
-    warning: Option<String>,
-    elsewhere: Vec<Elsewhere>,
-    provided_by: Option<String>,
-    install: Option<String>,
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    pub module: String,
+    pub target: TargetArgs,
+    pub jupyter: Option<PathBuf>,
 }
 
-#[derive(Serialize)]
-struct Elsewhere {
+/// The answer (docs/json.md); `None` when there was no module name or no target.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub why: Option<Why>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Why {
+    pub module: String,
     #[serde(serialize_with = "crate::pyjson::path_text::one")]
-    prefix: PathBuf,
-    kind: &'static str,
-    distribution: Option<String>,
-    version: Option<String>,
+    pub target: PathBuf,
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
+    pub python: PathBuf,
+    pub importable: bool,
+    /// `stdlib`, `local-file`, `pythonpath`, `user-site`, `site-packages`, `pth`, or
+    /// `interpreter` (only the interpreter's `find_spec` found it).
+    pub from: Option<&'static str>,
+    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
+    pub location: Option<PathBuf>,
+    pub distribution: Option<String>,
+    pub version: Option<String>,
+    /// Why the location is surprising, if it is.
+    pub warning: Option<String>,
+    pub elsewhere: Vec<Elsewhere>,
+    pub provided_by: Option<String>,
+    pub install: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Elsewhere {
+    #[serde(serialize_with = "crate::pyjson::path_text::one")]
+    pub prefix: PathBuf,
+    pub kind: &'static str,
+    pub distribution: Option<String>,
+    pub version: Option<String>,
     /// Kernelspecs (of the chosen Jupyter's view) whose interpreter is in this environment.
-    kernels: Vec<String>,
+    pub kernels: Vec<String>,
 }
 
 /// Which directory provides `module` to a kernel of `env` whose cwd is `first`, under the one
@@ -90,32 +106,28 @@ fn dist_providing(dir: &Path, module: &str) -> Option<site::Distribution> {
 
 pub fn run(
     ctx: &Context,
-    module: &str,
-    args: &TargetArgs,
-    jupyter: Option<&Path>,
-    json: bool,
-) -> anyhow::Result<i32> {
+    prober: &Prober,
+    r: &mut dyn Reporter,
+    req: &Request,
+) -> anyhow::Result<(Report, Status)> {
+    let module = req.module.as_str();
     let top = module.split('.').next().unwrap_or(module).to_string();
     if top.is_empty() || !top.chars().all(|c| c.is_alphanumeric() || c == '_') {
-        eprintln!("kip why: {module:?} is not a module name");
-        return Ok(2);
+        r.event(Event::error(
+            "why",
+            format!("{module:?} is not a module name"),
+        ));
+        return Ok((Report::default(), Status::Usage));
     }
-    let t = match target::resolve_with(ctx, jupyter, args)? {
+    let t = match super::resolve_target(ctx, prober, r, "why", req.jupyter.as_deref(), &req.target)?
+    {
         Ok(t) => t,
-        Err(TargetError::Usage(m)) => {
-            eprintln!("kip why: {m}");
-            return Ok(2);
-        }
-        Err(TargetError::NotFound(m)) => {
-            eprintln!("kip why: {m}");
-            return Ok(1);
-        }
+        Err(status) => return Ok((Report::default(), status)),
     };
-    eprintln!("target: {} ({})", t.env.prefix.display(), t.why);
-    let version = site::env_version(ctx, &t.env);
+    let version = site::env_version(prober, &t.env);
     let minor = version.map(|v| v.minor);
     // A notebook's kernel runs in the notebook's folder: that folder comes first.
-    let first = match &args.notebook {
+    let first = match &req.target.notebook {
         Some(nb) => ctx
             .cwd
             .join(nb)
@@ -148,7 +160,7 @@ pub fn run(
             w.version = Some(d.version);
         }
         w.warning = match kind {
-            "local-file" => Some(format!("{} in {} comes first on sys.path and hides any installed \"{top}\"", loc.display(), if args.notebook.is_some() { "the notebook's folder" } else { "the current directory" })),
+            "local-file" => Some(format!("{} in {} comes first on sys.path and hides any installed \"{top}\"", loc.display(), if req.target.notebook.is_some() { "the notebook's folder" } else { "the current directory" })),
             "pythonpath" => Some(format!("it comes from PYTHONPATH ({}), not from the environment", dir.display())),
             "user-site" => Some(format!("it comes from user site-packages ({}), shared by every Python {} of this user, not from the environment", dir.display(), version.map(|v| v.minor_str()).unwrap_or_default())),
             _ => None,
@@ -167,7 +179,7 @@ pub fn run(
     } else {
         // The kernels' interpreters are places to look too (an env only a kernelspec names),
         // and say which kernels use each env.
-        let kernels: Vec<(PathBuf, Source)> = kernel_interpreters(ctx, jupyter)
+        let kernels: Vec<(PathBuf, Source)> = kernel_interpreters(ctx, prober, req.jupyter.as_deref())
             .into_iter()
             .map(|(n, p)| (p, Source::Kernel(n)))
             .collect();
@@ -204,64 +216,10 @@ pub fn run(
             w.provided_by = Some(m.distribution);
         }
     }
-    if json {
-        println!("{}", serde_json::to_string_pretty(&w)?);
-    } else if w.importable {
-        match (&w.location, w.from) {
-            (Some(l), Some(kind)) => println!(
-                "\"{top}\" is importable: {} ({kind}{})",
-                l.display(),
-                w.distribution
-                    .as_ref()
-                    .map(|d| format!(
-                        ", distribution {d} {}",
-                        w.version.clone().unwrap_or_default()
-                    ))
-                    .unwrap_or_default()
-            ),
-            (_, Some("interpreter")) => println!(
-                "\"{top}\" is importable: {}'s find_spec finds it",
-                t.python.display()
-            ),
-            _ => println!("\"{top}\" is importable: it is in the standard library"),
-        }
-        if let Some(warn) = &w.warning {
-            println!("warning: {warn}");
-        }
+    let status = if w.importable {
+        Status::Success
     } else {
-        println!("\"{top}\" is NOT importable by {}", t.python.display());
-        for e in &w.elsewhere {
-            println!(
-                "  installed in {} ({}){}{}",
-                e.prefix.display(),
-                e.kind,
-                e.distribution
-                    .as_ref()
-                    .map(|d| format!(": {d} {}", e.version.clone().unwrap_or_default()))
-                    .unwrap_or_default(),
-                if e.kernels.is_empty() {
-                    String::new()
-                } else {
-                    format!(", used by kernel {}", e.kernels.join(", "))
-                }
-            );
-        }
-        if let Some(p) = &w.provided_by {
-            if names::normalize_dist_name(p) != names::normalize_dist_name(&top) {
-                println!("  the distribution that provides it is \"{p}\"");
-            }
-        }
-        match &w.install {
-            Some(i) => println!("  fix: {i}"),
-            None => println!(
-                "  {} and kip's name table does not know which distribution provides \"{top}\"; kip does not guess a PyPI name from a module name",
-                if w.elsewhere.is_empty() {
-                    "no environment here has it"
-                } else {
-                    "no metadata says which distribution installed those copies"
-                }
-            ),
-        }
-    }
-    Ok(if w.importable { 0 } else { 1 })
+        Status::Failure
+    };
+    Ok((Report { why: Some(w) }, status))
 }

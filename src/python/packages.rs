@@ -1,14 +1,11 @@
-//! `kip list [TARGET]`: the target's installed distributions and who installed each, read from
-//! disk (`*.dist-info/INSTALLER`, `conda-meta/*.json`) — no interpreter runs.
+//! The installed distributions of an environment and who installed each, read from disk
+//! (`*.dist-info/INSTALLER`, `conda-meta/*.json`): no interpreter runs.
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::context::Context;
-use crate::install::names;
-use crate::install::target::{self, TargetArgs, TargetError};
-use crate::python::site;
+use crate::python::{dist_name, site};
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Package {
@@ -55,8 +52,8 @@ pub fn packages(site_packages: &[PathBuf], prefix: &Path) -> Vec<Package> {
     for sp in site_packages {
         for d in site::installed_distributions(sp) {
             let conda_owned = conda.iter().any(|(n, _, _)| {
-                names::normalize_dist_name(n) == d.normalized_name
-                    || names::conda_name(n) == names::conda_name(&d.name)
+                dist_name::normalize_dist_name(n) == d.normalized_name
+                    || dist_name::conda_name(n) == dist_name::conda_name(&d.name)
             });
             let installer = if conda_owned {
                 "conda".to_string()
@@ -65,7 +62,7 @@ pub fn packages(site_packages: &[PathBuf], prefix: &Path) -> Vec<Package> {
             };
             if !out
                 .iter()
-                .any(|p| names::normalize_dist_name(&p.name) == d.normalized_name)
+                .any(|p| dist_name::normalize_dist_name(&p.name) == d.normalized_name)
             {
                 out.push(Package {
                     name: d.name.clone(),
@@ -79,7 +76,7 @@ pub fn packages(site_packages: &[PathBuf], prefix: &Path) -> Vec<Package> {
     for (n, v, p) in conda {
         if !out
             .iter()
-            .any(|x| names::conda_name(&x.name) == names::conda_name(&n))
+            .any(|x| dist_name::conda_name(&x.name) == dist_name::conda_name(&n))
         {
             out.push(Package {
                 name: n,
@@ -89,57 +86,6 @@ pub fn packages(site_packages: &[PathBuf], prefix: &Path) -> Vec<Package> {
             });
         }
     }
-    out.sort_by_key(|p| names::normalize_dist_name(&p.name));
+    out.sort_by_key(|p| dist_name::normalize_dist_name(&p.name));
     out
-}
-
-#[derive(Serialize)]
-struct Listing {
-    #[serde(serialize_with = "crate::pyjson::path_text::one")]
-    prefix: PathBuf,
-    #[serde(serialize_with = "crate::pyjson::path_text::one")]
-    python: PathBuf,
-    packages: Vec<Package>,
-}
-
-pub fn run(
-    ctx: &Context,
-    args: &TargetArgs,
-    jupyter: Option<&Path>,
-    json: bool,
-) -> anyhow::Result<i32> {
-    let t = match target::resolve_with(ctx, jupyter, args)? {
-        Ok(t) => t,
-        Err(TargetError::Usage(m)) => {
-            eprintln!("kip list: {m}");
-            return Ok(2);
-        }
-        Err(TargetError::NotFound(m)) => {
-            eprintln!("kip list: {m}");
-            return Ok(1);
-        }
-    };
-    eprintln!("target: {} ({})", t.env.prefix.display(), t.why);
-    let pkgs = packages(&t.env.site_packages, &t.env.prefix);
-    if json {
-        let doc = Listing {
-            prefix: t.env.prefix.clone(),
-            python: t.python.clone(),
-            packages: pkgs,
-        };
-        println!("{}", serde_json::to_string_pretty(&doc)?);
-        return Ok(0);
-    }
-    let w = pkgs.iter().map(|p| p.name.len()).max().unwrap_or(4).max(4);
-    let vw = pkgs
-        .iter()
-        .map(|p| p.version.len())
-        .max()
-        .unwrap_or(7)
-        .max(7);
-    println!("{:w$}  {:vw$}  installer", "name", "version");
-    for p in &pkgs {
-        println!("{:w$}  {:vw$}  {}", p.name, p.version, p.installer);
-    }
-    Ok(0)
 }

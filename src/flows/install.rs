@@ -1,12 +1,17 @@
 //! `kip install SPEC… [TARGET]`: install into exactly the target's environment with the
 //! installer it wants, prove the import, and name the kernels that must restart.
+//!
+//! The request is resolved once before anything acts (the requirements, `--missing`'s
+//! notebook imports included, and the target); progress goes to the reporter and the typed
+//! [`Report`] comes back for a face to render.
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use crate::context::Context;
-use crate::install::changes::{Change, Snapshot};
+use crate::flows::Status;
+use crate::install::changes::{running_kernels_to_tell, Change, RunningKernel, Snapshot};
 use crate::install::commands::{self, CondaTool, InstallOptions};
 use crate::install::index;
 use crate::install::lock::EnvLock;
@@ -15,18 +20,18 @@ use crate::install::plan::{self, InstallerChoice, Plan, PlanInput, Refusal, Step
 use crate::install::requirement::{self, Requirement};
 use crate::install::run::{self, Outcome};
 use crate::install::satisfied;
-use crate::install::target::{self, Target, TargetArgs, TargetError};
+use crate::install::target::{Target, TargetArgs};
 use crate::install::tools;
 use crate::install::verify::{self, ImportResult};
-use crate::jupyter::runtime;
 use crate::jupyter::view;
 use crate::process;
-use crate::python::{classify, site};
-use crate::render;
+use crate::python::probe::Prober;
+use crate::python::site;
+use crate::report::{Event, Reporter};
 
-/// Everything `kip install` was given.
+/// Everything `kip install` was given, without any face's types.
 #[derive(Clone, Debug, Default)]
-pub struct InstallArgs {
+pub struct Request {
     pub specs: Vec<String>,
     pub target: TargetArgs,
     pub jupyter: Option<PathBuf>,
@@ -36,126 +41,100 @@ pub struct InstallArgs {
     /// `--missing`: add the notebook's missing imports to the requirements.
     pub missing: bool,
     pub yes: bool,
-    pub json: bool,
 }
 
-#[derive(Serialize)]
-struct Report {
-    target: TargetReport,
-    installer: String,
-    index: String,
-    requested: Vec<String>,
-    renamed: Vec<Renamed>,
-    commands: Vec<String>,
-    dry_run: bool,
-    installed_from: Vec<Source>,
+/// What `kip install` did: `result` once the target was chosen and the plan decided (the
+/// JSON document of docs/json.md), `None` when it ended before (bad input, no target).
+#[derive(Debug, Default)]
+pub struct Report {
+    pub result: Option<Installed>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Installed {
+    pub target: TargetReport,
+    pub installer: String,
+    pub index: String,
+    pub requested: Vec<String>,
+    pub renamed: Vec<Renamed>,
+    pub commands: Vec<String>,
+    pub dry_run: bool,
+    pub installed_from: Vec<Source>,
     /// Requested distributions already installed at an accepted version: no installer ran.
-    already_satisfied: Vec<satisfied::Satisfied>,
+    pub already_satisfied: Vec<satisfied::Satisfied>,
     /// Distributions in the environment before and after (added, replaced, removed).
-    changed: Vec<Change>,
-    proof: Vec<ImportResult>,
-    restart: Vec<RunningKernel>,
-    ok: bool,
-    error: Option<String>,
+    pub changed: Vec<Change>,
+    pub proof: Vec<ImportResult>,
+    pub restart: Vec<RunningKernel>,
+    pub ok: bool,
+    pub error: Option<String>,
 }
 
-#[derive(Serialize)]
-struct TargetReport {
+#[derive(Debug, Serialize)]
+pub struct TargetReport {
     #[serde(serialize_with = "crate::pyjson::path_text::one")]
-    python: PathBuf,
+    pub python: PathBuf,
     #[serde(serialize_with = "crate::pyjson::path_text::one")]
-    prefix: PathBuf,
-    kind: &'static str,
-    kernel: Option<String>,
-    why: String,
+    pub prefix: PathBuf,
+    pub kind: &'static str,
+    pub kernel: Option<String>,
+    pub why: String,
 }
 
-#[derive(Serialize)]
-struct Renamed {
-    typed: String,
-    installed: String,
-    why: String,
+#[derive(Debug, Serialize)]
+pub struct Renamed {
+    pub typed: String,
+    pub installed: String,
+    pub why: String,
 }
 
-#[derive(Serialize)]
-struct Source {
-    requirement: String,
-    from: &'static str,
+#[derive(Debug, Serialize)]
+pub struct Source {
+    pub requirement: String,
+    pub from: &'static str,
 }
 
-#[derive(Serialize)]
-pub(crate) struct RunningKernel {
-    pid: i32,
-    kernel: Option<String>,
-    #[serde(serialize_with = "crate::pyjson::path_text::opt")]
-    connection_file: Option<PathBuf>,
-    /// It may hold a replaced or removed distribution, or needs a start-up to see a `.pth`.
-    must_restart: bool,
-    /// The sentence kip printed about it.
-    pub(crate) advice: String,
+/// The requirements as resolved before acting: the typed ones plus, with `--missing`, the
+/// distributions of the notebook's missing imports (already mapped, so kept exactly).
+struct Requirements {
+    specs: Vec<String>,
+    exact: bool,
 }
 
-/// Progress and results for people go to stderr, so stdout stays the JSON report (--json) or
-/// the dry run's commands.
-fn say(msg: &str) {
-    eprintln!("{msg}");
+fn usage(r: &mut dyn Reporter, message: impl Into<String>) -> (Report, Status) {
+    r.event(Event::error("install", message));
+    (Report::default(), Status::Usage)
 }
 
-pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
-    let mut args = args.clone();
-    if args.missing {
-        if let Some(code) = add_notebook_missing(ctx, &mut args)? {
-            return Ok(code);
-        }
-    }
-    let args = &args;
-    if args.specs.is_empty()
-        && args.options.requirement_files.is_empty()
-        && args.options.editable.is_empty()
-    {
-        eprintln!("kip install: nothing to install (give a requirement, -r FILE or -e PATH)");
-        return Ok(2);
-    }
-    // Parse every requirement and check every named file before anything runs: bad input
-    // exits 2.
-    if let Some(msg) = missing_input_file(ctx, &args.options) {
-        eprintln!("kip install: {msg}");
-        return Ok(2);
-    }
-    let mut reqs: Vec<Requirement> = Vec::new();
-    for s in &args.specs {
-        match requirement::parse(s, &ctx.cwd) {
-            Ok(r) => reqs.push(r),
-            Err(e) => {
-                eprintln!("kip install: {e}");
-                return Ok(2);
-            }
-        }
-    }
-    let spinner = render::spinner("finding the target environment");
-    let resolved = target::resolve_with(ctx, args.jupyter.as_deref(), &args.target)?;
-    drop(spinner);
-    let target = match resolved {
-        Ok(t) => t,
-        Err(TargetError::Usage(m)) => {
-            eprintln!("kip install: {m}");
-            return Ok(2);
-        }
-        Err(TargetError::NotFound(m)) => {
-            eprintln!("kip install: {m}");
-            return Ok(1);
-        }
+pub fn run(
+    ctx: &Context,
+    prober: &Prober,
+    r: &mut dyn Reporter,
+    args: &Request,
+) -> anyhow::Result<(Report, Status)> {
+    let (wanted, mut reqs) = match requirements(ctx, prober, r, args)? {
+        Ok(w) => w,
+        Err(status) => return Ok((Report::default(), status)),
     };
-    say(&format!(
-        "target: {} ({})",
-        target.env.prefix.display(),
-        target.why
-    ));
+    r.busy(Some("finding the target environment"));
+    let resolved = super::resolve_target(
+        ctx,
+        prober,
+        r,
+        "install",
+        args.jupyter.as_deref(),
+        &args.target,
+    );
+    r.busy(None);
+    let target = match resolved? {
+        Ok(t) => t,
+        Err(status) => return Ok((Report::default(), status)),
+    };
 
-    let renamed = if args.exact {
+    let renamed = if wanted.exact {
         Vec::new()
     } else {
-        map_import_names(ctx, &target, &mut reqs)
+        map_import_names(ctx, r, &target, &mut reqs)
     };
 
     let tools = tools::find_tools(ctx, &target.env);
@@ -181,7 +160,114 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
         uv_index_args: &index.uv_args,
         externally_managed_message: em_message,
     };
-    let mut report = Report {
+    let mut report = new_report(&target, args, &reqs, renamed);
+    let plan = match plan::plan(&input) {
+        Ok(p) => p,
+        Err(refusal) => {
+            let msg = refusal_message(&refusal, &target, &report.requested);
+            r.event(Event::error("install", msg.clone()));
+            report.error = Some(msg);
+            return Ok(done(report, Status::Failure));
+        }
+    };
+    report.installer = plan.primary.installer.to_string();
+    report.index = if plan.runs_uv() {
+        index.uv_description.clone()
+    } else {
+        index.pip_description.clone()
+    };
+    r.event(Event::note(report.index.clone()));
+    warn_project_owned(r, &target);
+    for n in &plan.notes {
+        r.event(Event::note(n.clone()));
+    }
+    report.commands = planned_commands(&plan, &target, &args.options);
+    let lock = lock_unless_dry_run(r, &target, args.options.dry_run)?;
+    if let Some(found) = already_satisfied(ctx, prober, args, &target, &plan, &reqs) {
+        return Ok(satisfied_already(
+            ctx, r, args, &target, &reqs, report, found,
+        ));
+    }
+    if args.options.dry_run {
+        // The commands themselves are the report's (stdout, or stderr beside --json).
+        r.event(Event::note("dry run: would run"));
+        report.ok = true;
+        return Ok(done(report, Status::Success));
+    }
+
+    let _lock = lock;
+    let before = Snapshot::of(&target.env.site_packages);
+    let executed = execute(ctx, r, args, &target, &plan, &reqs, &mut report);
+    report.changed = Snapshot::of(&target.env.site_packages).changes_since(&before);
+    super::record_changes(ctx, r, &target.env.prefix, &report.changed);
+    if let Some(status) = executed? {
+        return Ok(done(report, status));
+    }
+
+    prove(ctx, r, &target, &reqs, &mut report);
+    report.restart = running_kernels_to_tell(
+        ctx,
+        &target.env.prefix,
+        &report.changed,
+        !args.options.editable.is_empty(),
+    );
+    for k in &report.restart {
+        r.event(Event::note(k.advice.clone()));
+    }
+    Ok(proved(report))
+}
+
+/// The requirements as typed (plus `--missing`'s), every one parsed and every named file
+/// checked before anything runs; `Err(status)` once the bad input was reported.
+fn requirements(
+    ctx: &Context,
+    prober: &Prober,
+    r: &mut dyn Reporter,
+    args: &Request,
+) -> anyhow::Result<Result<(Requirements, Vec<Requirement>), Status>> {
+    let wanted = if args.missing {
+        match notebook_missing(ctx, prober, r, args)? {
+            Ok(w) => w,
+            Err(status) => return Ok(Err(status)),
+        }
+    } else {
+        Requirements {
+            specs: args.specs.clone(),
+            exact: args.exact,
+        }
+    };
+    if wanted.specs.is_empty()
+        && args.options.requirement_files.is_empty()
+        && args.options.editable.is_empty()
+    {
+        return Ok(Err(usage(
+            r,
+            "nothing to install (give a requirement, -r FILE or -e PATH)",
+        )
+        .1));
+    }
+    // Parse every requirement and check every named file before anything runs: bad input
+    // exits 2.
+    if let Some(msg) = missing_input_file(ctx, &args.options) {
+        return Ok(Err(usage(r, msg).1));
+    }
+    let mut reqs: Vec<Requirement> = Vec::new();
+    for s in &wanted.specs {
+        match requirement::parse(s, &ctx.cwd) {
+            Ok(req) => reqs.push(req),
+            Err(e) => return Ok(Err(usage(r, e.to_string()).1)),
+        }
+    }
+    Ok(Ok((wanted, reqs)))
+}
+
+fn new_report(
+    target: &Target,
+    args: &Request,
+    reqs: &[Requirement],
+    renamed: Vec<Renamed>,
+) -> Installed {
+    Installed {
         target: TargetReport {
             python: target.python.clone(),
             prefix: target.env.prefix.clone(),
@@ -202,114 +288,92 @@ pub fn run(ctx: &Context, args: &InstallArgs) -> anyhow::Result<i32> {
         restart: Vec::new(),
         ok: false,
         error: None,
-    };
-    let plan = match plan::plan(&input) {
-        Ok(p) => p,
-        Err(refusal) => {
-            let msg = refusal_message(&refusal, &target, &report.requested);
-            eprintln!("kip install: {msg}");
-            report.error = Some(msg);
-            finish(args.json, &report);
-            return Ok(1);
-        }
-    };
-    report.installer = plan.primary.installer.to_string();
-    report.index = if plan.runs_uv() {
-        index.uv_description.clone()
-    } else {
-        index.pip_description.clone()
-    };
-    say(&report.index);
-    warn_project_owned(&target);
-    for n in &plan.notes {
-        say(n);
     }
+}
+
+/// The commands the plan runs, as shell lines (a conda plan's PyPI step included).
+fn planned_commands(plan: &Plan, target: &Target, options: &InstallOptions) -> Vec<String> {
     let mut steps: Vec<&Step> = Vec::new();
     if let Some(b) = &plan.bootstrap {
         steps.push(b);
     }
     steps.push(&plan.primary);
-    report.commands = steps
+    let mut commands: Vec<String> = steps
         .iter()
         .map(|s| commands::shell_line(&s.argv))
         .collect();
     if let Some(fb) = &plan.pypi_fallback {
         if !fb.direct.is_empty() {
-            report.commands.push(commands::shell_line(
-                &fb.step(&target.python, &fb.direct, &args.options).argv,
+            commands.push(commands::shell_line(
+                &fb.step(&target.python, &fb.direct, options).argv,
             ));
         }
     }
-    // The lock is taken first so that a concurrent install into this env is finished before
-    // its files are read; a dry run reads without it.
-    let lock = if args.options.dry_run {
-        None
-    } else {
-        Some(
-            EnvLock::acquire(&target.env.prefix, |who| eprintln!("{who}"))
-                .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", target.env.prefix.display()))?,
-        )
-    };
-    if let Some(found) = already_satisfied(ctx, args, &target, &plan, &reqs) {
-        for s in &found {
-            say(&format!(
-                "already satisfied: {} {} (nothing to install; -U upgrades)",
-                s.name, s.version
-            ));
-        }
-        report.commands.clear();
-        report.already_satisfied = found;
-        if args.options.dry_run {
-            say("dry run: nothing would run");
-            report.ok = true;
-            finish(args.json, &report);
-            return Ok(0);
-        }
-        prove(ctx, &target, &reqs, &mut report);
-        report.ok = report.proof.iter().all(|r| r.ok) && report.error.is_none();
-        finish(args.json, &report);
-        return Ok(if report.ok { 0 } else { 1 });
+    commands
+}
+
+/// The environment's install lock, taken first so that a concurrent install into it is
+/// finished before its files are read; a dry run reads without it.
+fn lock_unless_dry_run(
+    r: &mut dyn Reporter,
+    target: &Target,
+    dry_run: bool,
+) -> anyhow::Result<Option<EnvLock>> {
+    if dry_run {
+        return Ok(None);
     }
+    EnvLock::acquire(&target.env.prefix, |who| {
+        r.event(Event::note(who.to_string()))
+    })
+    .map(Some)
+    .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", target.env.prefix.display()))
+}
+
+/// Nothing to install: say so, and prove the imports unless this is a dry run.
+fn satisfied_already(
+    ctx: &Context,
+    r: &mut dyn Reporter,
+    args: &Request,
+    target: &Target,
+    reqs: &[Requirement],
+    mut report: Installed,
+    found: Vec<satisfied::Satisfied>,
+) -> (Report, Status) {
+    for s in &found {
+        r.event(Event::note(format!(
+            "already satisfied: {} {} (nothing to install; -U upgrades)",
+            s.name, s.version
+        )));
+    }
+    report.commands.clear();
+    report.already_satisfied = found;
     if args.options.dry_run {
-        say("dry run: would run");
-        for c in &report.commands {
-            if args.json {
-                eprintln!("  {c}");
-            } else {
-                println!("  {c}");
-            }
-        }
+        r.event(Event::note("dry run: nothing would run"));
         report.ok = true;
-        finish(args.json, &report);
-        return Ok(0);
+        return done(report, Status::Success);
     }
+    prove(ctx, r, target, reqs, &mut report);
+    proved(report)
+}
 
-    let _lock = lock;
-    let before = Snapshot::of(&target.env.site_packages);
-    let executed = execute(ctx, args, &target, &plan, &reqs, &mut report);
-    report.changed = Snapshot::of(&target.env.site_packages).changes_since(&before);
-    crate::install::journal::record(
-        crate::context::cache_dir(&ctx.vars).as_deref(),
-        &target.env.prefix,
-        &report.changed,
-    );
-    match executed {
-        Ok(None) => {}
-        Ok(Some(code)) => {
-            finish(args.json, &report);
-            return Ok(code);
-        }
-        Err(e) => return Err(e),
-    }
+fn done(report: Installed, status: Status) -> (Report, Status) {
+    (
+        Report {
+            result: Some(report),
+        },
+        status,
+    )
+}
 
-    prove(ctx, &target, &reqs, &mut report);
-    report.restart = running_kernels_to_tell(ctx, &target, &report.changed, &args.options);
-    for k in &report.restart {
-        say(&k.advice);
-    }
-    report.ok = report.proof.iter().all(|r| r.ok) && report.error.is_none();
-    finish(args.json, &report);
-    Ok(if report.ok { 0 } else { 1 })
+/// The end of an install that got as far as the proof: it succeeded when every import did.
+fn proved(mut report: Installed) -> (Report, Status) {
+    report.ok = report.proof.iter().all(|p| p.ok) && report.error.is_none();
+    let status = if report.ok {
+        Status::Success
+    } else {
+        Status::Failure
+    };
+    done(report, status)
 }
 
 /// A `-r`/`-c` file that cannot be read, or an `-e` path that does not exist (a VCS or other
@@ -359,54 +423,73 @@ fn missing_input_file(ctx: &Context, options: &InstallOptions) -> Option<String>
     None
 }
 
-/// `--missing`: the notebook's imports that its kernel cannot import, as distributions to
-/// install (already mapped, so `--exact` is set). `Some(code)` ends the command.
-fn add_notebook_missing(ctx: &Context, args: &mut InstallArgs) -> anyhow::Result<Option<i32>> {
-    let Some(nb) = args.target.notebook.clone() else {
-        eprintln!("kip install: --missing needs --notebook FILE.ipynb");
-        return Ok(Some(2));
+/// `--missing`: the typed requirements plus the distributions of the notebook's imports that
+/// its kernel cannot import (already mapped, so kept exactly). `Err(status)` ends the command.
+fn notebook_missing(
+    ctx: &Context,
+    prober: &Prober,
+    r: &mut dyn Reporter,
+    args: &Request,
+) -> anyhow::Result<Result<Requirements, Status>> {
+    let Some(nb) = &args.target.notebook else {
+        r.event(Event::error(
+            "install",
+            "--missing needs --notebook FILE.ipynb",
+        ));
+        return Ok(Err(Status::Usage));
     };
-    let view = view::select(ctx, args.jupyter.as_deref())?;
+    let view = view::select(ctx, prober, args.jupyter.as_deref())?;
     let kernel = args.target.kernel.as_deref();
-    let missing = match crate::cli::doctor::missing_distributions(ctx, &view, &nb, kernel) {
-        Ok(crate::cli::doctor::NotebookMissing::Install(m)) => m,
-        Ok(crate::cli::doctor::NotebookMissing::Refused(findings)) => {
+    let missing = match crate::doctor::notebook::missing_distributions(ctx, prober, &view, nb, kernel) {
+        Ok(crate::doctor::notebook::NotebookMissing::Install(m)) => m,
+        Ok(crate::doctor::notebook::NotebookMissing::Refused(findings)) => {
             for f in findings {
-                eprintln!("kip install: {}", f.message);
-                eprintln!("  {}", f.explanation);
-                eprintln!("  run first: {}", f.fix.text);
+                r.event(Event::error(
+                    "install",
+                    format!(
+                        "{}\n  {}\n  run first: {}",
+                        f.message, f.explanation, f.fix.text
+                    ),
+                ));
             }
-            eprintln!("kip install: nothing installed; or say where to install with --kernel NAME");
-            return Ok(Some(1));
+            r.event(Event::error(
+                "install",
+                "nothing installed; or say where to install with --kernel NAME",
+            ));
+            return Ok(Err(Status::Failure));
         }
         Err(e) => {
-            eprintln!("kip install: {e}");
-            return Ok(Some(2));
+            r.event(Event::error("install", e));
+            return Ok(Err(Status::Usage));
         }
     };
     if missing.is_empty() {
-        eprintln!(
+        r.event(Event::note(format!(
             "{}: every import is already importable in its kernel",
             nb.display()
-        );
-        return Ok(Some(0));
+        )));
+        return Ok(Err(Status::Success));
     }
+    let mut specs = args.specs.clone();
     for (module, dist, assumed) in &missing {
         if *assumed {
-            eprintln!("{module}: no known distribution provides it; assuming the distribution is named \"{dist}\"");
+            r.event(Event::note(format!("{module}: no known distribution provides it; assuming the distribution is named \"{dist}\"")));
         } else if module != dist {
-            eprintln!("{module}: provided by \"{dist}\"");
+            r.event(Event::note(format!("{module}: provided by \"{dist}\"")));
         }
-        args.specs.push(dist.clone());
+        specs.push(dist.clone());
     }
-    // The names were mapped already; keep them exactly.
-    args.exact = true;
-    Ok(None)
+    Ok(Ok(Requirements { specs, exact: true }))
 }
 
 /// Import names typed as requirements (`sklearn`) become their distributions
 /// (`scikit-learn`), each rename printed.
-fn map_import_names(ctx: &Context, target: &Target, reqs: &mut [Requirement]) -> Vec<Renamed> {
+fn map_import_names(
+    ctx: &Context,
+    reporter: &mut dyn Reporter,
+    target: &Target,
+    reqs: &mut [Requirement],
+) -> Vec<Renamed> {
     let mut renamed = Vec::new();
     // Other envs' metadata is only consulted for names that are neither in kip's table nor
     // already a distribution installed in the target (the common, fast case).
@@ -434,7 +517,7 @@ fn map_import_names(ctx: &Context, target: &Target, reqs: &mut [Requirement]) ->
         if let Requirement::Named { name, .. } = r {
             let m = names::map_import(name, &local);
             if m.renames() && !matches!(m.source, names::MappingSource::Assumed) {
-                say(&m.explain());
+                reporter.event(Event::note(m.explain()));
                 renamed.push(Renamed {
                     typed: name.clone(),
                     installed: m.distribution.clone(),
@@ -453,7 +536,8 @@ fn map_import_names(ctx: &Context, target: &Target, reqs: &mut [Requirement]) ->
 /// make a "no-op" do work, so those always run.
 fn already_satisfied(
     ctx: &Context,
-    args: &InstallArgs,
+    prober: &Prober,
+    args: &Request,
     target: &Target,
     plan: &Plan,
     reqs: &[Requirement],
@@ -474,14 +558,20 @@ fn already_satisfied(
     {
         return None;
     }
-    let info = ctx.prober.query(&target.python).ok()?;
+    let info = prober.query(&target.python).ok()?;
     let markers = satisfied::marker_environment(info.markers.as_ref()?)?;
     satisfied::already_satisfied(reqs, &args.options, &target.env.site_packages, &markers)
 }
 
 /// The import proof: the requested distributions' top-level modules, imported by the target
-/// interpreter with the kernel's environment; each result is printed.
-fn prove(ctx: &Context, target: &Target, reqs: &[Requirement], report: &mut Report) {
+/// interpreter with the kernel's environment; each result is reported.
+fn prove(
+    ctx: &Context,
+    r: &mut dyn Reporter,
+    target: &Target,
+    reqs: &[Requirement],
+    report: &mut Installed,
+) {
     let modules = modules_to_prove(target, reqs);
     let env = target
         .kernel_env
@@ -496,82 +586,51 @@ fn prove(ctx: &Context, target: &Target, reqs: &[Requirement], report: &mut Repo
         Ok(results) => report.proof = results,
         Err(e) => report.error = Some(e.to_string()),
     }
-    for r in &report.proof {
-        if r.ok {
-            say(&format!("import {}: ok", r.module));
-        } else {
-            say(&format!(
-                "import {}: FAILED ({})",
-                r.module,
-                r.error.as_deref().unwrap_or("?")
-            ));
-        }
+    for p in &report.proof {
+        r.event(Event::Proof { result: p.clone() });
     }
 }
 
-/// Run the plan's steps; `Ok(Some(code))` ends the command early with that exit code.
+/// Run the plan's steps; `Ok(Some(status))` ends the command early with that status.
 fn execute(
     ctx: &Context,
-    args: &InstallArgs,
+    r: &mut dyn Reporter,
+    args: &Request,
     target: &Target,
     plan: &Plan,
     reqs: &[Requirement],
-    report: &mut Report,
-) -> anyhow::Result<Option<i32>> {
-    let env = installer_env(ctx);
+    report: &mut Installed,
+) -> anyhow::Result<Option<Status>> {
+    let env = run::installer_env(&ctx.vars);
     if let Some(b) = &plan.bootstrap {
-        if let Some(code) = run_step(b, &env, false, report)?.0 {
-            return Ok(Some(code));
+        if let Some(status) = run_step(r, b, &env, false, report)?.0 {
+            return Ok(Some(status));
         }
     }
     let conda = plan.pypi_fallback.is_some();
     if !conda && target.env.kind.is_conda_like() && matches!(plan.primary.installer, "uv" | "pip") {
         let pypi: Vec<String> = reqs.iter().map(Requirement::installer_arg).collect();
-        if let Some(code) = refuse_replacing_conda_owned(args, target, &pypi) {
-            return Ok(Some(code));
+        if let Some(status) = refuse_replacing_conda_owned(r, args, target, &pypi) {
+            return Ok(Some(status));
         }
     }
-    let (outcome, out) = run_step(&plan.primary, &env, conda, report)?;
+    let (outcome, out) = run_step(r, &plan.primary, &env, conda, report)?;
     let mut missing: Vec<String> = Vec::new();
-    if let Some(code) = outcome {
+    if let Some(status) = outcome {
         let tool = CondaTool::from_exe(Path::new(&plan.primary.argv[0]));
         match tool.and_then(|t| commands::parse_conda_not_found(t, &out.stdout, &out.stderr)) {
             Some(names) if conda => {
                 report.error = None;
-                eprintln!(
+                r.event(Event::note(format!(
                     "not in the conda channels: {} — installing from PyPI instead",
                     names.join(", ")
-                );
+                )));
                 missing = names;
                 // The channel lacked some names: conda installed nothing. Retry the rest.
-                let rest: Vec<String> = reqs
-                    .iter()
-                    .filter_map(|r| {
-                        requirement::to_conda_spec(r).filter(|_| {
-                            !missing.iter().any(|m| {
-                                r.name().is_some_and(|n| names::normalize_dist_name(m) == n)
-                            })
-                        })
-                    })
-                    .collect();
-                if !rest.is_empty() {
-                    let (t, exe) = (
-                        tool.unwrap_or(CondaTool::Conda),
-                        PathBuf::from(&plan.primary.argv[0]),
-                    );
-                    let step = Step {
-                        installer: t.name(),
-                        argv: commands::conda_install(
-                            t,
-                            &exe,
-                            &target.env.prefix,
-                            &rest,
-                            &args.options,
-                        ),
-                        purpose: "from the conda channels, by prefix".into(),
-                    };
-                    if let Some(code) = run_step(&step, &env, true, report)?.0 {
-                        return Ok(Some(code));
+                let tool = tool.unwrap_or(CondaTool::Conda);
+                if let Some(step) = conda_retry(tool, plan, target, reqs, &missing, &args.options) {
+                    if let Some(status) = run_step(r, &step, &env, true, report)?.0 {
+                        return Ok(Some(status));
                     }
                 }
             }
@@ -579,13 +638,13 @@ fn execute(
                 // A captured (conda) run was not shown live; uv and pip already spoke, and
                 // run_step said which failed.
                 if let (true, Some(e)) = (conda, &report.error) {
-                    eprintln!("kip install: {e}");
+                    r.event(Event::error("install", e.clone()));
                     let tail = out.stderr.lines().last().unwrap_or("");
                     if !tail.is_empty() {
-                        eprintln!("  {tail}");
+                        r.event(Event::note(format!("  {tail}")));
                     }
                 }
-                return Ok(Some(code));
+                return Ok(Some(status));
             }
         }
     }
@@ -612,12 +671,12 @@ fn execute(
             }
         }
         if !pypi.is_empty() {
-            if let Some(code) = refuse_replacing_conda_owned(args, target, &pypi) {
-                return Ok(Some(code));
+            if let Some(status) = refuse_replacing_conda_owned(r, args, target, &pypi) {
+                return Ok(Some(status));
             }
             let step = fb.step(&target.python, &pypi, &args.options);
-            if let Some(code) = run_step(&step, &env, false, report)?.0 {
-                return Ok(Some(code));
+            if let Some(status) = run_step(r, &step, &env, false, report)?.0 {
+                return Ok(Some(status));
             }
             for p in pypi {
                 report.installed_from.push(Source {
@@ -637,25 +696,67 @@ fn execute(
     Ok(None)
 }
 
-/// Run one step; returns the exit code to end with when it failed.
+/// After conda reported `missing` names, the conda step for the rest (`None`: nothing left).
+fn conda_retry(
+    tool: CondaTool,
+    plan: &Plan,
+    target: &Target,
+    reqs: &[Requirement],
+    missing: &[String],
+    options: &InstallOptions,
+) -> Option<Step> {
+    let rest: Vec<String> = reqs
+        .iter()
+        .filter_map(|r| {
+            requirement::to_conda_spec(r).filter(|_| {
+                !missing
+                    .iter()
+                    .any(|m| r.name().is_some_and(|n| names::normalize_dist_name(m) == n))
+            })
+        })
+        .collect();
+    if rest.is_empty() {
+        return None;
+    }
+    let exe = PathBuf::from(&plan.primary.argv[0]);
+    Some(Step {
+        installer: tool.name(),
+        argv: commands::conda_install(tool, &exe, &target.env.prefix, &rest, options),
+        purpose: "from the conda channels, by prefix".into(),
+    })
+}
+
+/// Run one step; returns the status to end with when it failed.
 fn run_step(
+    r: &mut dyn Reporter,
     step: &Step,
     env: &crate::envvars::EnvVars,
     capture: bool,
-    report: &mut Report,
-) -> anyhow::Result<(Option<i32>, run::Output)> {
-    eprintln!("running: {}", commands::shell_line(&step.argv));
-    let (outcome, out) = run::run_installer(&step.argv, env, capture)
-        .map_err(|e| anyhow::anyhow!("could not start {}: {e}", step.argv[0].to_string_lossy()))?;
+    report: &mut Installed,
+) -> anyhow::Result<(Option<Status>, run::Output)> {
+    r.event(Event::Running {
+        command: commands::shell_line(&step.argv),
+    });
+    let (outcome, out) = run::run_installer(&step.argv, env, capture, &mut |line| {
+        r.event(Event::InstallerOutput {
+            line: line.to_string(),
+        })
+    })
+    .map_err(|e| anyhow::anyhow!("could not start {}: {e}", step.argv[0].to_string_lossy()))?;
     if capture && !out.stdout.is_empty() && !out.stdout.trim_start().starts_with('{') {
-        eprint!("{}", out.stdout);
+        r.event(Event::InstallerStdout {
+            text: out.stdout.clone(),
+        });
     }
     match outcome {
         Outcome::Success => Ok((None, out)),
         Outcome::Interrupted => {
             report.error = Some("interrupted".into());
-            eprintln!("kip install: interrupted; the installer was stopped");
-            Ok((Some(130), out))
+            r.event(Event::error(
+                "install",
+                "interrupted; the installer was stopped",
+            ));
+            Ok((Some(Status::Interrupted), out))
         }
         Outcome::Failed { code, signal } => {
             let msg = match (code, signal) {
@@ -666,35 +767,10 @@ fn run_step(
             // A captured (conda) failure may be "not in the channels", which the caller turns
             // into the PyPI step; it reports real failures itself.
             if !capture {
-                eprintln!("kip install: {msg}");
+                r.event(Event::error("install", msg.clone()));
             }
             report.error = Some(msg);
-            Ok((Some(1), out))
-        }
-    }
-}
-
-/// The installer's environment: kip's own, minus variables that would redirect the install
-/// into another environment (uv honours VIRTUAL_ENV/CONDA_PREFIX only without `--python`,
-/// but pip's `PIP_TARGET`/`PIP_PREFIX`/`PIP_USER` would move files elsewhere).
-pub(crate) fn installer_env(ctx: &Context) -> crate::envvars::EnvVars {
-    let mut env = ctx.vars.clone();
-    for k in [
-        "PIP_TARGET",
-        "PIP_PREFIX",
-        "PIP_USER",
-        "PIP_REQUIRE_VIRTUALENV",
-        "PYTHONHOME",
-    ] {
-        env.remove(k);
-    }
-    env
-}
-
-fn finish(json: bool, report: &Report) {
-    if json {
-        if let Ok(s) = serde_json::to_string_pretty(report) {
-            println!("{s}");
+            Ok((Some(Status::Failure), out))
         }
     }
 }
@@ -717,56 +793,6 @@ fn modules_to_prove(target: &Target, reqs: &[Requirement]) -> Vec<String> {
         }
     }
     modules
-}
-
-/// The running kernels whose interpreter belongs to the target environment, when the install
-/// changed anything there, each with whether it must restart (see `install::changes`): it may
-/// hold a replaced or removed distribution, or an editable install's `.pth` file is only read
-/// at start-up; added distributions import in it at once.
-pub(crate) fn running_kernels_to_tell(
-    ctx: &Context,
-    target: &Target,
-    changed: &[Change],
-    options: &InstallOptions,
-) -> Vec<RunningKernel> {
-    if changed.is_empty() {
-        return Vec::new();
-    }
-    let stale: Vec<String> = changed
-        .iter()
-        .filter(|c| c.touches_existing())
-        .map(Change::to_string)
-        .collect();
-    let pth: Vec<&str> = changed
-        .iter()
-        .filter(|c| c.pth)
-        .map(|c| c.name.as_str())
-        .collect();
-    let editable = !options.editable.is_empty() || !pth.is_empty();
-    runtime::running_kernels()
-        .into_iter()
-        .filter(|k| {
-            classify::classify_interpreter(ctx, &k.interpreter)
-                .is_some_and(|e| e.same_env(&target.env))
-        })
-        .map(|k| {
-            let who = format!("kernel {} (pid {})", k.kernel_name.as_deref().unwrap_or("?"), k.pid);
-            let advice = if !stale.is_empty() {
-                format!("restart {who}: it may still hold what changed: {}", stale.join(", "))
-            } else if editable {
-                format!("restart {who}: {} comes with a .pth file (an editable install does), which Python reads only at start-up", if pth.is_empty() { "the editable install".to_string() } else { pth.join(", ") })
-            } else {
-                format!("{who} runs on this environment: it can import the new packages now, no restart needed")
-            };
-            RunningKernel {
-                pid: k.pid,
-                kernel: k.kernel_name,
-                connection_file: k.connection_file,
-                must_restart: !stale.is_empty() || editable,
-                advice,
-            }
-        })
-        .collect()
 }
 
 fn externally_managed_message(marker: &Path) -> String {
@@ -822,7 +848,7 @@ fn refusal_message(r: &Refusal, target: &Target, reqs: &[String]) -> String {
 
 /// Warn when a project lock file owns the target venv: `uv sync` / `poetry install --sync`
 /// would remove what kip installs.
-fn warn_project_owned(target: &Target) {
+fn warn_project_owned(r: &mut dyn Reporter, target: &Target) {
     let Some(project) = target.env.prefix.parent() else {
         return;
     };
@@ -830,40 +856,44 @@ fn warn_project_owned(target: &Target) {
         return;
     }
     if project.join("uv.lock").is_file() {
-        eprintln!(
+        r.event(Event::note(format!(
             "warning: {} belongs to the uv project at {}; a later `uv sync` will remove packages installed this way. To keep them: `uv add --project {} PKG`",
             target.env.prefix.display(),
             project.display(),
             project.display()
-        );
+        )));
     } else if project.join("poetry.lock").is_file() {
-        eprintln!(
+        r.event(Event::note(format!(
             "warning: {} belongs to the poetry project at {}; `poetry install --sync` will remove packages installed this way. To keep them: `poetry add PKG` in {}",
             target.env.prefix.display(),
             project.display(),
             project.display()
-        );
+        )));
     }
 }
 
 /// Distributions among `reqs` that conda owns in `prefix` (a `conda-meta/<name>-*.json`).
 /// pip or uv installing `pypi` into a conda env would replace conda-owned distributions:
-/// say which and end with 1, unless `--yes` allows it.
+/// say which and fail, unless `--yes` allows it.
 fn refuse_replacing_conda_owned(
-    args: &InstallArgs,
+    r: &mut dyn Reporter,
+    args: &Request,
     target: &Target,
     pypi: &[String],
-) -> Option<i32> {
+) -> Option<Status> {
     let owned = conda_owned(&target.env.prefix, pypi);
     if owned.is_empty() || args.yes {
         return None;
     }
-    eprintln!(
-        "kip install: installing {} from PyPI would replace conda-owned {}; re-run with --yes to allow it",
-        pypi.join(" "),
-        owned.join(", ")
-    );
-    Some(1)
+    r.event(Event::error(
+        "install",
+        format!(
+            "installing {} from PyPI would replace conda-owned {}; re-run with --yes to allow it",
+            pypi.join(" "),
+            owned.join(", ")
+        ),
+    ));
+    Some(Status::Failure)
 }
 
 fn conda_owned(prefix: &Path, reqs: &[String]) -> Vec<String> {

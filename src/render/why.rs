@@ -1,0 +1,70 @@
+//! `kip why`: where MODULE is imported from (and what is surprising about it), or where else
+//! it is installed and the install line.
+
+use std::fmt::Write;
+
+use crate::flows::why::{Report, Why};
+use crate::install::names;
+use crate::render::Output;
+
+pub fn human(report: &Report) -> Output {
+    let mut out = String::new();
+    if let Some(w) = &report.why {
+        let _ = write_why(&mut out, w);
+    }
+    Output::stdout(out)
+}
+
+fn write_why(out: &mut String, w: &Why) -> std::fmt::Result {
+    let top = &w.module;
+    if w.importable {
+        match (&w.location, w.from) {
+            (Some(l), Some(kind)) => writeln!(
+                out,
+                "\"{top}\" is importable: {} ({kind}{})",
+                l.display(),
+                w.distribution
+                    .as_ref()
+                    .map(|d| format!(
+                        ", distribution {d} {}",
+                        w.version.clone().unwrap_or_default()
+                    ))
+                    .unwrap_or_default()
+            )?,
+            _ => writeln!(
+                out,
+                "\"{top}\" is importable: it is in the standard library"
+            )?,
+        }
+        if let Some(warn) = &w.warning {
+            writeln!(out, "warning: {warn}")?;
+        }
+        return Ok(());
+    }
+    writeln!(out, "\"{top}\" is NOT importable by {}", w.python.display())?;
+    for e in &w.elsewhere {
+        writeln!(
+            out,
+            "  installed in {} ({}){}",
+            e.prefix.display(),
+            e.kind,
+            e.distribution
+                .as_ref()
+                .map(|d| format!(": {d} {}", e.version.clone().unwrap_or_default()))
+                .unwrap_or_default()
+        )?;
+    }
+    if let Some(p) = &w.provided_by {
+        if names::normalize_dist_name(p) != names::normalize_dist_name(top) {
+            writeln!(out, "  the distribution that provides it is \"{p}\"")?;
+        }
+    }
+    if let Some(i) = &w.install {
+        writeln!(out, "  fix: {i}")?;
+    }
+    Ok(())
+}
+
+pub fn json(report: &Report) -> Output {
+    Output::stdout(super::json_line(&report.why))
+}

@@ -1,0 +1,67 @@
+//! `--kernel-pid PID` and `--connection-file FILE`: a running kernel as the target, resolved as
+//! the inside-a-kernel default is, including a kernel that no kernelspec names.
+
+mod support;
+
+use std::process::{Child, Stdio};
+
+use support::{toolbox, World};
+
+/// An ad-hoc `python -m ipykernel_launcher -f FILE` in `world`, killed on drop.
+struct AdHocKernel(Child);
+
+impl Drop for AdHocKernel {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_running_kernel_no_kernelspec_names_is_a_target_by_pid_or_connection_file() {
+    let w = World::new();
+    let v = w.uv_venv(&w.root().join("adhoc"), &toolbox().base_python, false);
+    w.uv_install(&v.python, &["ipykernel==7.4.0"]).unwrap();
+    let conn = w.root().join("kernel-adhoc.json");
+    let mut c = w.command(&v.python);
+    c.args(["-m", "ipykernel_launcher", "-f"])
+        .arg(&conn)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // spawn returns once the exec happened, so /proc shows the kernel's own command line.
+    let k = AdHocKernel(c.spawn().expect("start an ad-hoc kernel"));
+    let pid = k.0.id().to_string();
+
+    let out = w.kip(&["why", "os", "--kernel-pid", &pid, "--json"]);
+    out.ok();
+    let doc = out.json();
+    assert_eq!(doc["target"], v.prefix.to_str().unwrap(), "{}", out.stderr);
+    assert_eq!(doc["python"], v.python.to_str().unwrap());
+    assert!(
+        out.stderr
+            .contains(&format!("--kernel-pid {pid} → kernel ? (pid {pid})")),
+        "{}",
+        out.stderr
+    );
+
+    let out = w.kip(&[
+        "list",
+        "--connection-file",
+        conn.to_str().unwrap(),
+        "--json",
+    ]);
+    out.ok();
+    assert_eq!(out.json()["prefix"], v.prefix.to_str().unwrap());
+
+    // Not a kernel: a clear error, exit 1.
+    let me = std::process::id().to_string();
+    let out = w.kip(&["why", "os", "--kernel-pid", &me]);
+    out.code(1);
+    assert!(
+        out.stderr.contains(&format!(
+            "--kernel-pid {me}: no running ipykernel process has that pid"
+        )),
+        "{}",
+        out.stderr
+    );
+}
