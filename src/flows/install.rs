@@ -440,29 +440,30 @@ fn notebook_missing(
     };
     let view = view::select(ctx, prober, args.jupyter.as_deref())?;
     let kernel = args.target.kernel.as_deref();
-    let missing = match crate::doctor::notebook::missing_distributions(ctx, prober, &view, nb, kernel) {
-        Ok(crate::doctor::notebook::NotebookMissing::Install(m)) => m,
-        Ok(crate::doctor::notebook::NotebookMissing::Refused(findings)) => {
-            for f in findings {
+    let missing =
+        match crate::doctor::notebook::missing_distributions(ctx, prober, &view, nb, kernel) {
+            Ok(crate::doctor::notebook::NotebookMissing::Install(m)) => m,
+            Ok(crate::doctor::notebook::NotebookMissing::Refused(findings)) => {
+                for f in findings {
+                    r.event(Event::error(
+                        "install",
+                        format!(
+                            "{}\n  {}\n  run first: {}",
+                            f.message, f.explanation, f.fix.text
+                        ),
+                    ));
+                }
                 r.event(Event::error(
                     "install",
-                    format!(
-                        "{}\n  {}\n  run first: {}",
-                        f.message, f.explanation, f.fix.text
-                    ),
+                    "nothing installed; or say where to install with --kernel NAME",
                 ));
+                return Ok(Err(Status::Failure));
             }
-            r.event(Event::error(
-                "install",
-                "nothing installed; or say where to install with --kernel NAME",
-            ));
-            return Ok(Err(Status::Failure));
-        }
-        Err(e) => {
-            r.event(Event::error("install", e));
-            return Ok(Err(Status::Usage));
-        }
-    };
+            Err(e) => {
+                r.event(Event::error("install", e));
+                return Ok(Err(Status::Usage));
+            }
+        };
     if missing.is_empty() {
         r.event(Event::note(format!(
             "{}: every import is already importable in its kernel",

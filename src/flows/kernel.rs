@@ -681,8 +681,43 @@ fn repair_environment(
     Ok(())
 }
 
+/// `env-venv-base-missing`: repoint the kernel's venv at a base Python of the same X.Y found
+/// here, proven by starting the kernel (rolled back when it does not start).
+fn repoint_venv(ctx: &Context, view: &JupyterView, k: &ResolvedKernel, r: &mut FixResult) {
+    let name = r.name.clone();
+    let env = k
+        .interpreter
+        .python()
+        .and_then(|p| classify::classify_interpreter(ctx, p));
+    let id = FindingId::EnvVenvBaseMissing;
+    match env {
+        Some(e) if crate::python::repoint::replacement_base(ctx, &e).is_none() => r.outcome(
+            id,
+            Outcome::Refused,
+            format!(
+                "no Python {} here to repoint {} at",
+                e.version.map(|v| v.minor_str()).unwrap_or_default(),
+                e.prefix.display()
+            ),
+        ),
+        Some(e) => match crate::python::repoint::repair(ctx, &e, || {
+            let rec = proof::prove_kernel_dir(ctx, view, &name, &k.entry.found.disk_dir);
+            proof::failure_text_of(&rec).map_or(Ok(()), Err)
+        }) {
+            Ok(done) => {
+                r.changed = true;
+                r.actions.push(done.clone());
+                r.outcome(id, Outcome::Applied, done);
+            }
+            Err(why) => r.outcome(id, Outcome::Failed, why),
+        },
+        None => r.outcome(id, Outcome::Failed, "its venv cannot be read"),
+    }
+}
+
 /// Apply the automatic fixes of one kernel's findings; a changed kernel.json's diff is
 /// reported before it is written.
+#[allow(clippy::too_many_lines)] // one finding after another, in the order they must be fixed
 pub fn fix_one(
     ctx: &Context,
     prober: &Prober,
@@ -701,34 +736,7 @@ pub fn fix_one(
     checks::check_kernel(ctx, view, k, &mut findings);
     let ids: HashSet<FindingId> = findings.iter().map(|f| f.id).collect();
     if ids.contains(&FindingId::EnvVenvBaseMissing) {
-        let env = k
-            .interpreter
-            .python()
-            .and_then(|p| classify::classify_interpreter(ctx, p));
-        let id = FindingId::EnvVenvBaseMissing;
-        match env {
-            Some(e) if crate::python::repoint::replacement_base(ctx, &e).is_none() => r.outcome(
-                id,
-                Outcome::Refused,
-                format!(
-                    "no Python {} here to repoint {} at",
-                    e.version.map(|v| v.minor_str()).unwrap_or_default(),
-                    e.prefix.display()
-                ),
-            ),
-            Some(e) => match crate::python::repoint::repair(ctx, &e, || {
-                let rec = proof::prove_kernel_dir(ctx, view, &name, &k.entry.found.disk_dir);
-                proof::failure_text_of(&rec).map_or(Ok(()), Err)
-            }) {
-                Ok(done) => {
-                    r.changed = true;
-                    r.actions.push(done.clone());
-                    r.outcome(id, Outcome::Applied, done);
-                }
-                Err(why) => r.outcome(id, Outcome::Failed, why),
-            },
-            None => r.outcome(id, Outcome::Failed, "its venv cannot be read"),
-        }
+        repoint_venv(ctx, view, k, &mut r);
         return Ok(r);
     }
     if ids.contains(&FindingId::KernelInterpreterMissing) {

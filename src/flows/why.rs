@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::jupyter::resolved::kernel_interpreters;
 use crate::context::Context;
 use crate::flows::Status;
 use crate::install::names::{self, MappingSource};
 use crate::install::target::TargetArgs;
+use crate::jupyter::resolved::kernel_interpreters;
 use crate::notebook::imports;
 use crate::python::discovery::{self, Source};
 use crate::python::environment::Environment;
@@ -104,6 +104,7 @@ fn dist_providing(dir: &Path, module: &str) -> Option<site::Distribution> {
         .find(|d| d.top_level.iter().any(|t| t == module))
 }
 
+#[allow(clippy::too_many_lines)] // one answer: located, stdlib, interpreter, or elsewhere
 pub fn run(
     ctx: &Context,
     prober: &Prober,
@@ -179,10 +180,11 @@ pub fn run(
     } else {
         // The kernels' interpreters are places to look too (an env only a kernelspec names),
         // and say which kernels use each env.
-        let kernels: Vec<(PathBuf, Source)> = kernel_interpreters(ctx, prober, req.jupyter.as_deref())
-            .into_iter()
-            .map(|(n, p)| (p, Source::Kernel(n)))
-            .collect();
+        let kernels: Vec<(PathBuf, Source)> =
+            kernel_interpreters(ctx, prober, req.jupyter.as_deref())
+                .into_iter()
+                .map(|(n, p)| (p, Source::Kernel(n)))
+                .collect();
         for f in discovery::discover(ctx, &kernels) {
             if f.env.same_env(&t.env) {
                 continue;

@@ -93,6 +93,7 @@ fn parent_server(ctx: &Context) -> Option<(PathBuf, EnvVars, String)> {
 
 /// Choose the Jupyter: `--jupyter` if given, else (inside a kernel) the server that started
 /// it, else `jupyter` on PATH, else none.
+#[allow(clippy::too_many_lines)] // one decision, read top to bottom: which jupyter, its env
 pub fn select(
     ctx: &Context,
     prober: &Prober,

@@ -31,6 +31,11 @@ fn write_why(out: &mut String, w: &Why) -> std::fmt::Result {
                     ))
                     .unwrap_or_default()
             )?,
+            (_, Some("interpreter")) => writeln!(
+                out,
+                "\"{top}\" is importable: {}'s find_spec finds it",
+                w.python.display()
+            )?,
             _ => writeln!(
                 out,
                 "\"{top}\" is importable: it is in the standard library"
@@ -45,13 +50,18 @@ fn write_why(out: &mut String, w: &Why) -> std::fmt::Result {
     for e in &w.elsewhere {
         writeln!(
             out,
-            "  installed in {} ({}){}",
+            "  installed in {} ({}){}{}",
             e.prefix.display(),
             e.kind,
             e.distribution
                 .as_ref()
                 .map(|d| format!(": {d} {}", e.version.clone().unwrap_or_default()))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            if e.kernels.is_empty() {
+                String::new()
+            } else {
+                format!(", used by kernel {}", e.kernels.join(", "))
+            }
         )?;
     }
     if let Some(p) = &w.provided_by {
@@ -59,8 +69,17 @@ fn write_why(out: &mut String, w: &Why) -> std::fmt::Result {
             writeln!(out, "  the distribution that provides it is \"{p}\"")?;
         }
     }
-    if let Some(i) = &w.install {
-        writeln!(out, "  fix: {i}")?;
+    match &w.install {
+        Some(i) => writeln!(out, "  fix: {i}")?,
+        None => writeln!(
+            out,
+            "  {} and kip's name table does not know which distribution provides \"{top}\"; kip does not guess a PyPI name from a module name",
+            if w.elsewhere.is_empty() {
+                "no environment here has it"
+            } else {
+                "no metadata says which distribution installed those copies"
+            }
+        )?,
     }
     Ok(())
 }
