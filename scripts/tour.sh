@@ -3,13 +3,13 @@
 # HOME (shown as ~), a Jupyter venv on PATH, a uv venv `analysis` registered the classic way,
 # Debian's python3 after them, and a pyenv root in ~ whose versions link to this machine's.
 # Nothing outside /tmp/tour is written. Needs the test toolbox (bash tests/toolbox/provision.sh)
-# and a release build (cargo build --release).
+# and a release build (cargo build --release; KIP_BIN names another kip binary).
 #
 #   bash scripts/tour.sh > /tmp/tour.txt
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 TB="${KIP_TOOLBOX:-$REPO/target/kip-toolbox}"
-KIP="$REPO/target/release/kip"
+KIP="${KIP_BIN:-$REPO/target/release/kip}"
 T=/tmp/tour
 rm -rf "$T"
 mkdir -p "$T/bin" "$T/home" "$T/wheels" "$T/work"

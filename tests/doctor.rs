@@ -18,11 +18,13 @@ fn doctor(w: &World, args: &[&str]) -> (i32, serde_json::Value) {
 }
 
 fn find<'a>(v: &'a serde_json::Value, id: &str, subject: &str) -> Option<&'a serde_json::Value> {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["id"] == id && f["subject"].as_str().unwrap().contains(subject))
+    v["findings"].as_array().unwrap().iter().find(|f| {
+        f["id"] == id
+            && (f["subject"].as_str().unwrap().contains(subject)
+                || f["subjects"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(subject))))
+    })
 }
 
 fn kernels_dir(w: &World) -> std::path::PathBuf {
@@ -149,8 +151,9 @@ fn kernel_findings_with_fixes_that_work() {
     let (_, v) = doctor(&w, &[]);
     assert!(find(&v, "kernel-ipykernel-missing", "noipk").is_none());
     assert!(find(&v, "kernel-interpreter-missing", "dead").is_none());
-    // --fix applies the automatic ones and re-checks.
+    // --fix applies the automatic ones and re-checks (every kernel: so a Jupyter of its own).
     w.remove_var("JUPYTER_PATH");
+    w.use_own_jupyter();
     w.kernelspec(&k, "mismatch", &serde_json::json!({"argv": [a.python.to_str().unwrap(), "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "M"}).to_string());
     let (_, v) = doctor(&w, &[]);
     let f = find(&v, "kernel-shell-mismatch", "mismatch").expect("shell mismatch");

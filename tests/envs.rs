@@ -211,7 +211,12 @@ fn a_warm_run_starts_no_interpreter_and_changes_reprobe() {
     assert_eq!(starts(&count), 1, "probed once: {}", first.stderr);
     let e = env_for(&first.json(), &prefix).clone();
     assert_eq!(e["evidence"], "probe");
-    let v311 = pyenv_version("3.11");
+    // What the venv's base interpreter itself says (not a directory name).
+    let base = w.run(
+        &toolbox().base_python,
+        &["-c", "import platform; print(platform.python_version())"],
+    );
+    let v311 = base.stdout.trim().to_string();
     assert_eq!(
         e["version"],
         v311.as_str(),

@@ -267,6 +267,8 @@ fn finding_ids(w: &World) -> Vec<(String, String)> {
 #[test]
 fn fix_all_clears_every_automatic_kernel_finding() {
     let w = setup();
+    // kernel fix --all rewrites every kernel: never the shared toolbox's own python3.
+    w.use_own_jupyter();
     let other = w.root().join("other");
     other_env_first(&w);
     let _ = other;

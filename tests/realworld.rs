@@ -352,6 +352,10 @@ fn kernel_of_a_deleted_venv_is_removed() {
 #[test]
 fn refused_fix_is_counted_as_refused() {
     let w = World::with_tools();
+    // doctor --fix rewrites every kernel: never the shared toolbox's own python3. That
+    // Jupyter's own python3 gets its activation first, so only sys-a and sys-b share the cause.
+    w.use_own_jupyter();
+    w.kip(&["kernel", "fix", "python3", "--no-start"]).ok();
     let system = Path::new("/usr/bin/python3");
     assert!(
         Path::new("/usr/lib/python3.11/EXTERNALLY-MANAGED").is_file()

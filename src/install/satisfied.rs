@@ -73,7 +73,7 @@ pub fn already_satisfied(
         let Requirement::Named { raw, .. } = r else {
             return None;
         };
-        let parsed = pep508_rs::Requirement::from_str(raw).ok()?;
+        let parsed = pep508(raw)?;
         // A marker on a typed requirement: let the installer say what it ignores.
         if !parsed.marker.is_true() {
             return None;
@@ -197,6 +197,28 @@ fn read_dist(dir: &Path) -> Option<Dist> {
 
 /// The headers of a METADATA file (they end at the first blank line; the body is the
 /// description).
+/// A PEP 508 requirement, or `None`. pep508_rs 0.9 panics (an `expect` on its own name
+/// check) instead of failing when a name or an extra ends in `.`, `-` or `_` before more text
+/// (`a.,`, `x[y.]`), which any METADATA file or typed requirement may hold (found by
+/// `cargo fuzz`, kept in fuzz/regressions/dist_metadata/): such names are invalid PEP 508
+/// anyway, so they are refused before the parser sees them.
+fn pep508(s: &str) -> Option<pep508_rs::Requirement> {
+    let is_name = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+    let bad_end = |n: &str| n.ends_with(['.', '-', '_']);
+    let t = s.trim_start();
+    let name_end = t.find(|c: char| !is_name(c)).unwrap_or(t.len());
+    if bad_end(&t[..name_end]) {
+        return None;
+    }
+    if let Some(rest) = t[name_end..].trim_start().strip_prefix('[') {
+        let extras = rest.split(']').next().unwrap_or("");
+        if extras.split(',').any(|e| bad_end(e.trim())) {
+            return None;
+        }
+    }
+    pep508_rs::Requirement::from_str(s).ok()
+}
+
 pub(crate) fn parse_metadata(text: &str) -> Option<Dist> {
     let mut name = None;
     let mut version = None;
@@ -209,7 +231,7 @@ pub(crate) fn parse_metadata(text: &str) -> Option<Dist> {
         match k.trim().to_ascii_lowercase().as_str() {
             "name" => name = Some(v.to_string()),
             "version" => version = Some(Version::from_str(v).ok()?),
-            "requires-dist" => requires.push(pep508_rs::Requirement::from_str(v).ok()?),
+            "requires-dist" => requires.push(pep508(v)?),
             _ => {}
         }
     }
@@ -223,6 +245,22 @@ pub(crate) fn parse_metadata(text: &str) -> Option<Dist> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_and_extras_that_crash_pep508_rs_are_refused() {
+        for bad in [
+            "a.,oe",
+            "a-",
+            "a_ ; python_version < '3'",
+            "x[y.]",
+            "x[ok, y- ]>=1",
+        ] {
+            assert!(pep508(bad).is_none(), "{bad}");
+        }
+        for good in ["a.b", "x[y]>=1", "x[y.z]", "name @ https://e.org/x.whl"] {
+            assert!(pep508(good).is_some(), "{good}");
+        }
+    }
 
     fn linux_311() -> MarkerEnvironment {
         let m: BTreeMap<String, String> = [

@@ -453,7 +453,10 @@ mod tests {
         let prober = Prober::new(Some(cache.clone()), &vars);
         for ((v, prefix), r) in versions.iter().zip(prober.query_many(&pythons)) {
             let info = r.unwrap_or_else(|err| panic!("{v}: {err}"));
-            assert_eq!(info.version, *v);
+            // X.Y is what pyenv's directory promises; the patch level is the interpreter's
+            // own (a copied or renamed version directory keeps its real patch level).
+            assert_eq!((info.version.major, info.version.minor), (v.major, v.minor));
+            assert!(info.version.patch.is_some(), "{v}: {:?}", info.version);
             assert_eq!(&info.prefix, prefix);
             assert!(
                 info.can_import("pip") || v.major == 3,

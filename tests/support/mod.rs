@@ -1033,6 +1033,20 @@ impl World {
         v
     }
 
+    /// A Jupyter of this world's own (`root/jupyter`, see [`World::jupyter_venv`]) as the
+    /// `jupyter` and `jupyter-kernelspec` on PATH, replacing the toolbox's: for tests that let
+    /// kip rewrite every kernel (`doctor --fix`, `kernel fix --all`), which must never touch
+    /// the shared toolbox's own `python3` kernelspec.
+    pub fn use_own_jupyter(&self) -> Venv {
+        let v = self.jupyter_venv(&self.root.join("jupyter"));
+        for n in ["jupyter", "jupyter-kernelspec"] {
+            let link = self.bin().join(n);
+            let _ = std::fs::remove_file(&link);
+            std::os::unix::fs::symlink(v.bin().join(n), link).unwrap();
+        }
+        v
+    }
+
     /// Symlink the toolbox's `jupyter` and `jupyter-kernelspec` into `root/bin` (not its
     /// python, pip or uv), so `jupyter` on PATH is the toolbox's.
     pub fn use_toolbox_jupyter(&self) {
