@@ -203,16 +203,25 @@ fn read_dist(dir: &Path) -> Option<Dist> {
 /// `cargo fuzz`, kept in fuzz/regressions/dist_metadata/): such names are invalid PEP 508
 /// anyway, so they are refused before the parser sees them.
 fn pep508(s: &str) -> Option<pep508_rs::Requirement> {
-    let is_name = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
-    let bad_end = |n: &str| n.ends_with(['.', '-', '_']);
+    // pep508_rs takes an identifier as the longest run of these characters, ended by anything
+    // else (whitespace included); it must not end in `.`, `-` or `_`.
+    let run_ends_badly = |t: &str| {
+        let t = t.trim_start();
+        let end = t
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+            .unwrap_or(t.len());
+        t[..end].ends_with(['.', '-', '_'])
+    };
     let t = s.trim_start();
-    let name_end = t.find(|c: char| !is_name(c)).unwrap_or(t.len());
-    if bad_end(&t[..name_end]) {
+    if run_ends_badly(t) {
         return None;
     }
+    let name_end = t
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+        .unwrap_or(t.len());
     if let Some(rest) = t[name_end..].trim_start().strip_prefix('[') {
         let extras = rest.split(']').next().unwrap_or("");
-        if extras.split(',').any(|e| bad_end(e.trim())) {
+        if extras.split(',').any(run_ends_badly) {
             return None;
         }
     }
