@@ -213,7 +213,10 @@ fn pep508(s: &str) -> Option<pep508_rs::Requirement> {
         t[..end].ends_with(['.', '-', '_'])
     };
     let t = s.trim_start();
-    if run_ends_badly(t) {
+    // pep508_rs 0.9 also slices its input by byte offsets that can fall inside a multi-byte
+    // character (a non-ASCII marker string panics). A requirement here only decides "already
+    // satisfied"; None leaves the decision to the installer.
+    if !s.is_ascii() || run_ends_badly(t) {
         return None;
     }
     let name_end = t
