@@ -93,7 +93,8 @@ def command(binary: str, argv: Sequence[str]) -> List[str]:
         if args[0] == "doctor" and "--start" not in args:
             # a doctor from inside a kernel checks; starting kernels is asked for by name
             extra.append("--no-start")
-        extra = [a for a in extra if a not in args]
+        # a flag the user gave already is not repeated (a value such as the pid always stays)
+        extra = [a for a in extra if not (a.startswith("--") and a in args)]
         if "--" in args:
             at = args.index("--")
             args = args[:at] + extra + args[at:]
