@@ -68,6 +68,10 @@ pub struct Installed {
     pub restart: Vec<RunningKernel>,
     pub ok: bool,
     pub error: Option<String>,
+    /// When kip declined because installing would not help (a temporary uv environment, a
+    /// running kernel that must restart): the command or step that does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -106,6 +110,7 @@ fn usage(r: &mut dyn Reporter, message: impl Into<String>) -> (Report, Status) {
     (Report::default(), Status::Usage)
 }
 
+#[allow(clippy::too_many_lines)] // one install, read top to bottom: target, guards, plan, run, proof
 pub fn run(
     ctx: &Context,
     prober: &Prober,
@@ -161,6 +166,9 @@ pub fn run(
         externally_managed_message: em_message,
     };
     let mut report = new_report(&target, args, &reqs, renamed);
+    if let Some(layer) = crate::doctor::ephemeral::layer(&target.env) {
+        return Ok(refuse_ephemeral(r, &layer, report)); // an install there would vanish
+    }
     let plan = match plan::plan(&input) {
         Ok(p) => p,
         Err(refusal) => {
@@ -288,6 +296,7 @@ fn new_report(
         restart: Vec::new(),
         ok: false,
         error: None,
+        fix: None,
     }
 }
 
@@ -346,6 +355,28 @@ fn satisfied_already(
         )));
     }
     report.commands.clear();
+    // Installed, but after the running kernel started where it cannot see it: a restart,
+    // not an install, makes it importable.
+    let names: Vec<String> = found
+        .iter()
+        .map(|s| names::normalize_dist_name(&s.name))
+        .collect();
+    let hidden = target
+        .pid
+        .map(|pid| crate::doctor::stale::hidden_distributions(&target.env, pid, &names))
+        .unwrap_or_default();
+    if let (Some(pid), Some((name, u))) = (target.pid, hidden.first()) {
+        let fix = crate::doctor::stale::restart_fix(target.kernel.as_deref(), pid);
+        let msg = format!(
+            "{name} is already installed, but the running kernel cannot import it: {} (kernel-state-stale). {fix}",
+            u.why
+        );
+        r.event(Event::error("install", msg.clone()));
+        report.already_satisfied = found;
+        report.error = Some(msg);
+        report.fix = Some(fix);
+        return done(report, Status::Failure);
+    }
     report.already_satisfied = found;
     if args.options.dry_run {
         r.event(Event::note("dry run: nothing would run"));
@@ -354,6 +385,23 @@ fn satisfied_already(
     }
     prove(ctx, r, target, reqs, &mut report);
     proved(report)
+}
+
+/// `env-ephemeral`: kip does not install into uv's temporary layer; it names the lasting fix.
+fn refuse_ephemeral(
+    r: &mut dyn Reporter,
+    layer: &crate::doctor::ephemeral::Layer,
+    mut report: Installed,
+) -> (Report, Status) {
+    let fix = layer.lasting_fix(&report.requested);
+    let msg = format!(
+        "{} (env-ephemeral); kip does not install there. Lasting fix: {fix}",
+        layer.message()
+    );
+    r.event(Event::error("install", msg.clone()));
+    report.error = Some(msg);
+    report.fix = Some(fix);
+    done(report, Status::Failure)
 }
 
 fn done(report: Installed, status: Status) -> (Report, Status) {
