@@ -11,7 +11,7 @@
 //! none, kip claims nothing.
 
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use crate::doctor::finding::{Finding, FindingId};
 use crate::jupyter::runtime;
@@ -28,10 +28,15 @@ pub struct Unseen {
     pub why: String,
 }
 
+/// How much later than the process's start a birth must be to count as "after": the start
+/// time is read from clock ticks, and `site.py` runs a little after `exec`; something born
+/// in between was seen, so kip claims only what is clearly later.
+const MARGIN: Duration = Duration::from_millis(500);
+
 fn born_after(p: &Path, started: SystemTime) -> bool {
     std::fs::metadata(p)
         .and_then(|m| m.created())
-        .is_ok_and(|born| born > started)
+        .is_ok_and(|born| born > started + MARGIN)
 }
 
 /// Everything of `env` that a kernel started at `started` does not have on `sys.path`.

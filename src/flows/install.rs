@@ -166,8 +166,8 @@ pub fn run(
         externally_managed_message: em_message,
     };
     let mut report = new_report(&target, args, &reqs, renamed);
-    if let Some(layer) = crate::doctor::ephemeral::layer(&target.env) {
-        return Ok(refuse_ephemeral(r, &layer, report)); // an install there would vanish
+    if let Some((msg, fix)) = declined(&target, &report.requested) {
+        return Ok(decline(r, report, msg, fix));
     }
     let plan = match plan::plan(&input) {
         Ok(p) => p,
@@ -355,28 +355,6 @@ fn satisfied_already(
         )));
     }
     report.commands.clear();
-    // Installed, but after the running kernel started where it cannot see it: a restart,
-    // not an install, makes it importable.
-    let names: Vec<String> = found
-        .iter()
-        .map(|s| names::normalize_dist_name(&s.name))
-        .collect();
-    let hidden = target
-        .pid
-        .map(|pid| crate::doctor::stale::hidden_distributions(&target.env, pid, &names))
-        .unwrap_or_default();
-    if let (Some(pid), Some((name, u))) = (target.pid, hidden.first()) {
-        let fix = crate::doctor::stale::restart_fix(target.kernel.as_deref(), pid);
-        let msg = format!(
-            "{name} is already installed, but the running kernel cannot import it: {} (kernel-state-stale). {fix}",
-            u.why
-        );
-        r.event(Event::error("install", msg.clone()));
-        report.already_satisfied = found;
-        report.error = Some(msg);
-        report.fix = Some(fix);
-        return done(report, Status::Failure);
-    }
     report.already_satisfied = found;
     if args.options.dry_run {
         r.event(Event::note("dry run: nothing would run"));
@@ -387,17 +365,45 @@ fn satisfied_already(
     proved(report)
 }
 
-/// `env-ephemeral`: kip does not install into uv's temporary layer; it names the lasting fix.
-fn refuse_ephemeral(
-    r: &mut dyn Reporter,
-    layer: &crate::doctor::ephemeral::Layer,
-    mut report: Installed,
-) -> (Report, Status) {
-    let fix = layer.lasting_fix(&report.requested);
+/// Why installing would not help, and what does: `env-ephemeral` (uv's temporary layer: an
+/// install there vanishes; the lasting fix is named), or `kernel-state-stale` (the running
+/// kernel target already has the distributions on disk, where it cannot see them: a restart).
+fn declined(target: &Target, requested: &[String]) -> Option<(String, String)> {
+    if let Some(layer) = crate::doctor::ephemeral::layer(&target.env) {
+        let fix = layer.lasting_fix(requested);
+        let msg = format!(
+            "{} (env-ephemeral); kip does not install there. Lasting fix: {fix}",
+            layer.message()
+        );
+        return Some((msg, fix));
+    }
+    let pid = target.pid?;
+    let names: Vec<String> = requested
+        .iter()
+        .filter_map(|r| {
+            let name: String = r
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                .collect();
+            (!name.is_empty()).then(|| names::normalize_dist_name(&name))
+        })
+        .collect();
+    let hidden = crate::doctor::stale::hidden_distributions(&target.env, pid, &names);
+    let (name, u) = hidden.first()?;
+    let fix = crate::doctor::stale::restart_fix(target.kernel.as_deref(), pid);
     let msg = format!(
-        "{} (env-ephemeral); kip does not install there. Lasting fix: {fix}",
-        layer.message()
+        "{name} is already installed, but the running kernel cannot import it: {} (kernel-state-stale); installing again changes nothing. {fix}",
+        u.why
     );
+    Some((msg, fix))
+}
+
+fn decline(
+    r: &mut dyn Reporter,
+    mut report: Installed,
+    msg: String,
+    fix: String,
+) -> (Report, Status) {
     r.event(Event::error("install", msg.clone()));
     report.error = Some(msg);
     report.fix = Some(fix);
