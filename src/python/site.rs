@@ -42,8 +42,77 @@ pub fn sys_path_dirs(ctx: &Context, env: &Environment) -> Vec<PathBuf> {
         for line_dir in pth_dirs(site) {
             push(line_dir, &mut dirs);
         }
+        // uv's layered `uv run --with` env: `site.addsitedir` of the `--with` env and the
+        // project's env (each with its own `.pth` files).
+        for added in overlay_dirs(site) {
+            push(added.clone(), &mut dirs);
+            for line_dir in pth_dirs(&added) {
+                push(line_dir, &mut dirs);
+            }
+        }
     }
     dirs
+}
+
+/// The directories uv's `_uv_ephemeral_overlay.pth` adds with `site.addsitedir(...)`: the
+/// byte-string literals of its `import` line, read without running it (kip never runs a
+/// `.pth`'s code). Only that file of uv's is read this way.
+pub fn overlay_dirs(site: &Path) -> Vec<PathBuf> {
+    let Ok(bytes) = crate::files::read(site.join("_uv_ephemeral_overlay.pth")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut rest: &[u8] = &bytes;
+    while let Some(i) = find(rest, b"fsdecode(b\"") {
+        rest = &rest[i + b"fsdecode(b\"".len()..];
+        let (lit, used) = bytes_literal(rest);
+        rest = &rest[used..];
+        use std::os::unix::ffi::OsStrExt;
+        let p = PathBuf::from(std::ffi::OsStr::from_bytes(&lit));
+        if p.is_absolute() {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// A Python `b"…"` literal's bytes (after the opening quote) and how much was consumed:
+/// `\\`, `\"`, `\'`, `\n`, `\t`, `\r` and `\xNN` escapes, as `repr(bytes)` writes them.
+fn bytes_literal(s: &[u8]) -> (Vec<u8>, usize) {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < s.len() {
+        match s[i] {
+            b'"' => return (out, i + 1),
+            b'\\' if i + 1 < s.len() => {
+                let c = s[i + 1];
+                i += 2;
+                match c {
+                    b'n' => out.push(b'\n'),
+                    b't' => out.push(b'\t'),
+                    b'r' => out.push(b'\r'),
+                    b'x' if i + 2 <= s.len() => {
+                        let hex = std::str::from_utf8(&s[i..i + 2]).ok();
+                        match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                            Some(b) => out.push(b),
+                            None => out.extend_from_slice(&s[i..i + 2]),
+                        }
+                        i += 2;
+                    }
+                    other => out.push(other),
+                }
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    (out, s.len())
 }
 
 /// The directories named by the `*.pth` files in `site`, as `site.addpackage` reads them:
@@ -52,6 +121,15 @@ pub fn sys_path_dirs(ctx: &Context, env: &Environment) -> Vec<PathBuf> {
 /// made absolute against the site dir and normalized (`site.makepath`), only existing
 /// directories kept.
 pub fn pth_dirs(site: &Path) -> Vec<PathBuf> {
+    pth_files(site)
+        .iter()
+        .flat_map(|pth| pth_file_dirs(site, pth))
+        .collect()
+}
+
+/// The `*.pth` files of `site` in the order `site.addsitedir` reads them (sorted names,
+/// hidden `.`-files skipped).
+pub fn pth_files(site: &Path) -> Vec<PathBuf> {
     let Ok(rd) = std::fs::read_dir(site) else {
         return Vec::new();
     };
@@ -67,29 +145,32 @@ pub fn pth_dirs(site: &Path) -> Vec<PathBuf> {
         .collect();
     // site.py sorts names as str; for UTF-8 that is byte order.
     pths.sort();
+    pths.into_iter().map(|(_, p)| p).collect()
+}
+
+/// The existing directories one `.pth` file in `site` names (see [`pth_dirs`]).
+pub fn pth_file_dirs(site: &Path, pth: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for (_, pth) in pths {
-        let Ok(bytes) = crate::files::read(&pth) else {
+    let Ok(bytes) = crate::files::read(pth) else {
+        return out;
+    };
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+    for line in bytes.split(|b| *b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let line = trim_end_ascii(line);
+        if line.is_empty()
+            || line.iter().all(u8::is_ascii_whitespace)
+            || line.starts_with(b"#")
+            || line.starts_with(b"import ")
+            || line.starts_with(b"import\t")
+        {
             continue;
-        };
-        let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
-        for line in bytes.split(|b| *b == b'\n') {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            let line = trim_end_ascii(line);
-            if line.is_empty()
-                || line.iter().all(u8::is_ascii_whitespace)
-                || line.starts_with(b"#")
-                || line.starts_with(b"import ")
-                || line.starts_with(b"import\t")
-            {
-                continue;
-            }
-            use std::os::unix::ffi::OsStrExt;
-            let p = Path::new(std::ffi::OsStr::from_bytes(line));
-            let dir = normpath(site, p);
-            if dir.is_dir() {
-                out.push(dir);
-            }
+        }
+        use std::os::unix::ffi::OsStrExt;
+        let p = Path::new(std::ffi::OsStr::from_bytes(line));
+        let dir = normpath(site, p);
+        if dir.is_dir() {
+            out.push(dir);
         }
     }
     out
