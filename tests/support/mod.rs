@@ -259,6 +259,17 @@ impl Out {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{}", self.show()))
     }
+    /// `--json-stream`'s stdout: one JSON value a line (events, then `{"report": …}`).
+    #[track_caller]
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("a line is not JSON ({e}): {l:?}\n{}", self.show()))
+            })
+            .collect()
+    }
     pub fn success(&self) -> bool {
         self.status == 0
     }
