@@ -278,6 +278,17 @@ impl Out {
     }
 }
 
+/// The kernel names of a `kip kernels --json` document.
+#[track_caller]
+pub fn kernel_names(v: &serde_json::Value) -> Vec<&str> {
+    v["kernels"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no kernels array in {v:#}"))
+        .iter()
+        .map(|k| k["name"].as_str().expect("every kernel has a name"))
+        .collect()
+}
+
 /// A process that outlived its timeout; its whole process group was killed.
 #[derive(Debug)]
 pub struct TimedOut {
