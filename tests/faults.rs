@@ -38,6 +38,19 @@ fn kip_command(w: &World, args: &[&str]) -> Command {
     c
 }
 
+/// `kip install slowpkg --python PYTHON` from an index that never answers, returned once its
+/// installer has asked (so it holds the environment's lock and hangs).
+fn stuck_install(w: &World, python: &Path, index: &HangingIndex) -> Child {
+    let mut c = kip_command(
+        w,
+        &["install", "slowpkg", "--python", python.to_str().unwrap()],
+    );
+    c.env("PIP_INDEX_URL", &index.url).stderr(Stdio::null());
+    let child = c.spawn().unwrap();
+    wait_for_file(&index.asked);
+    child
+}
+
 /// Wait (bounded) until `p` exists with some content.
 fn wait_for_file(p: &Path) -> String {
     let t0 = Instant::now();
@@ -194,20 +207,7 @@ fn ctrl_c_stops_the_installer_exits_130_and_releases_the_lock() {
     uv_wrapper(&w, "exec \"$UV\" \"$@\"");
     let venv = w.uv_venv(&w.root().join("v"), &toolbox().base_python, false);
     let index = HangingIndex::start(&w);
-    w.set_var("PIP_INDEX_URL", &index.url);
-    let mut kip = kip_command(
-        &w,
-        &[
-            "install",
-            "slowpkg",
-            "--python",
-            venv.python.to_str().unwrap(),
-        ],
-    )
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
-    wait_for_file(&index.asked);
+    let mut kip = stuck_install(&w, &venv.python, &index);
     let t0 = Instant::now();
     // SAFETY: signalling our own child, as a terminal's Ctrl-C would.
     unsafe { libc::kill(kip.id() as i32, libc::SIGINT) };
@@ -215,7 +215,6 @@ fn ctrl_c_stops_the_installer_exits_130_and_releases_the_lock() {
     assert_eq!(status.code(), Some(130));
     assert!(t0.elapsed() < Duration::from_secs(5), "uv stops at SIGINT");
     // The lock is free: another install proceeds without waiting.
-    w.remove_var("PIP_INDEX_URL");
     let wheel = w.wheel("afterint", "1.0", &[("afterint", "")]);
     w.set_var("PIP_NO_INDEX", "1");
     w.set_var("PIP_FIND_LINKS", wheel.parent().unwrap().to_str().unwrap());
@@ -249,20 +248,7 @@ fn an_installer_that_ignores_ctrl_c_is_escalated_and_its_whole_group_killed() {
     w.set_var("KIP_INTERRUPT_GRACE_MS", "300");
     let venv = w.uv_venv(&w.root().join("v"), &toolbox().base_python, false);
     let index = HangingIndex::start(&w);
-    w.set_var("PIP_INDEX_URL", &index.url);
-    let mut kip = kip_command(
-        &w,
-        &[
-            "install",
-            "slowpkg",
-            "--python",
-            venv.python.to_str().unwrap(),
-        ],
-    )
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
-    wait_for_file(&index.asked);
+    let mut kip = stuck_install(&w, &venv.python, &index);
     let uv: u32 = wait_for_file(&uv_pid).trim().parse().unwrap();
     let wrapper = std::fs::read_to_string(format!("/proc/{uv}/stat"))
         .ok()
@@ -304,10 +290,7 @@ fn a_waiting_kip_names_the_stuck_holder_and_killing_it_as_advised_lets_it_go_on(
     let venv = w.uv_venv(&w.root().join("v"), &toolbox().base_python, false);
     let py = venv.python.to_str().unwrap().to_string();
     let index = HangingIndex::start(&w);
-    let mut stuck = kip_command(&w, &["install", "slowpkg", "--python", &py]);
-    stuck.env("PIP_INDEX_URL", &index.url).stderr(Stdio::null());
-    let mut stuck = stuck.spawn().unwrap();
-    wait_for_file(&index.asked);
+    let mut stuck = stuck_install(&w, &venv.python, &index);
 
     let wheel = w.wheel("waiter", "1.0", &[("waiter", "")]);
     let mut second = kip_command(&w, &["install", "waiter", "--python", &py]);

@@ -129,12 +129,6 @@ fn json_stream_carries_the_events_then_the_json_report() {
     w.set_var("PIP_NO_INDEX", "1");
     w.set_var("PIP_FIND_LINKS", wheel.parent().unwrap().to_str().unwrap());
     let py = venv.python.to_str().unwrap();
-    let lines = |out: &support::Out| -> Vec<serde_json::Value> {
-        out.stdout
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
-            .collect()
-    };
 
     // A dry run twice: --json's document is the stream's last line.
     let dry = ["install", "flowdemo", "--python", py, "--dry-run"];
@@ -142,7 +136,7 @@ fn json_stream_carries_the_events_then_the_json_report() {
     json.ok();
     let stream = w.kip(&[&dry[..], &["--json-stream"]].concat());
     stream.ok();
-    let got = lines(&stream);
+    let got = stream.json_lines();
     assert_eq!(
         got.last().unwrap()["report"],
         json.json(),
@@ -154,7 +148,7 @@ fn json_stream_carries_the_events_then_the_json_report() {
     // The real install: target, index settings, the command, the proof, then the report.
     let out = w.kip(&["install", "flowdemo", "--python", py, "--json-stream"]);
     out.ok();
-    let got = lines(&out);
+    let got = out.json_lines();
     let kinds: Vec<&str> = got
         .iter()
         .map(|v| v["event"].as_str().unwrap_or("report"))

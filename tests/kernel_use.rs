@@ -112,6 +112,27 @@ fn sets_the_kernelspec_as_nbformat_would() {
     );
     assert_eq!(std::fs::read_to_string(&nb).unwrap(), want);
 
+    // --json-stream: the same error as an event, then no report; then the report --json prints
+    let out = w.kip(&["kernel", "use", "nope", "nb.ipynb", "--json-stream"]);
+    out.code(1);
+    let lines = out.json_lines();
+    assert_eq!(lines.len(), 2, "{}", out.show());
+    assert_eq!(lines[0]["event"], "error");
+    assert_eq!(lines[0]["verb"], "kernel use");
+    assert!(lines[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("no kernel named \"nope\""));
+    assert_eq!(lines[1], serde_json::json!({ "report": null }));
+    assert_eq!(out.stderr, "", "everything is on stdout");
+    let json = w.kip(&["kernel", "use", "proj", "nb.ipynb", "--json"]);
+    let stream = w.kip(&["kernel", "use", "proj", "nb.ipynb", "--json-stream"]);
+    stream.ok();
+    assert_eq!(
+        stream.json_lines(),
+        [serde_json::json!({ "report": json.json() })]
+    );
+
     // a broken notebook is reported by name; the others are still done
     std::fs::write(w.cwd().join("torn.ipynb"), "{\"cells\": [").unwrap();
     let other = w.cwd().join("other.ipynb");

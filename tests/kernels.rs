@@ -163,12 +163,7 @@ fn broken_specs_never_abort_the_listing() {
     let out = w.kip(&["kernels", "--json"]);
     out.ok();
     let v = out.json();
-    let names: Vec<&str> = v["kernels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["name"].as_str().unwrap())
-        .collect();
+    let names = support::kernel_names(&v);
     assert!(
         names.contains(&"good") && names.contains(&"bad") && names.contains(&"python3"),
         "{names:?}"
@@ -306,12 +301,7 @@ fn non_utf8_names_are_escaped_and_never_hide_the_rest() {
     let out = kip(&["kernels", "--json"]);
     out.ok();
     let v = out.json();
-    let names: Vec<&str> = v["kernels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["name"].as_str().unwrap())
-        .collect();
+    let names = support::kernel_names(&v);
     for n in ["k\\udce9\\udcff", "good", "envk"] {
         assert!(names.contains(&n), "{n} missing from {names:?}");
     }

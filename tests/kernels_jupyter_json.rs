@@ -508,12 +508,7 @@ fn extra_non_utf8_directory_name() {
     let out = w.kip(&["kernels", "--json", "--jupyter", jupyter.to_str().unwrap()]);
     out.ok();
     let v = out.json();
-    let names: Vec<&str> = v["kernels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["name"].as_str().unwrap())
-        .collect();
+    let names = support::kernel_names(&v);
     for n in [
         "k\\udce9\\udcff",
         "k\\udce9\\udcfe",

@@ -19,6 +19,20 @@ fn ps(w: &World) -> Value {
     out.json()
 }
 
+/// `--json-stream`: `kip ps` sends no events, only the report `--json` prints.
+#[test]
+fn json_stream_is_the_json_report() {
+    let w = World::new();
+    let out = w.kip(&["ps", "--json-stream"]);
+    out.ok();
+    let lines = out.json_lines();
+    assert_eq!(lines.len(), 1, "{}", out.show());
+    let report = &lines[0]["report"];
+    // Kernels are the whole machine's (other tests' too), so compare what this World owns.
+    assert_eq!(report["runtime_dirs"], ps(&w)["runtime_dirs"], "{report:#}");
+    assert_eq!(report["servers"], serde_json::json!([]));
+}
+
 fn kernel_with_pid(v: &Value, pid: i64) -> Option<Value> {
     v["kernels"]
         .as_array()?

@@ -83,12 +83,7 @@ fn jupyter_kip_is_a_jupyter_subcommand() {
     let out = w.run(&venv.bin().join("jupyter"), &["kip", "kernels", "--json"]);
     out.ok();
     let v = out.json();
-    let names: Vec<&str> = v["kernels"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no kernels array\n{}", out.show()))
-        .iter()
-        .filter_map(|k| k["name"].as_str())
-        .collect();
+    let names = support::kernel_names(&v);
     assert!(names.contains(&"wheeltest"), "{names:?}\n{}", out.show());
 }
 

@@ -1,5 +1,10 @@
 //! `kip completions SHELL`: the shell's completion script, generated from the same clap model
 //! that parses the command line, so completions never drift from the real subcommands and flags.
+//!
+//! Unlike every other verb this is not a flow: it has no application logic, reads no machine
+//! state and has no report, only clap_complete's text. Its one input is the clap model itself,
+//! which lives here and must not be seen below `cli/` (tests/layering.rs), so the CLI is the
+//! only place it can be.
 
 use std::io::Write;
 

@@ -1,11 +1,11 @@
-//! `kip kernel add | fix | remove | show`: the options, and each subcommand's request for
-//! `flows::kernel`.
+//! `kip kernel add | fix | remove | show | use`: the options, and each subcommand's request for
+//! `flows::kernel` (`use`: `flows::kernel_use`).
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use crate::cli::face;
+use crate::cli::{face, JsonFlags, Mode};
 use crate::context::Context;
 use crate::python::probe::Prober;
 
@@ -30,12 +30,8 @@ pub enum KernelCommand {
         /// Also load kip's IPython extension in these kernels (`--ext=kip`; see `kernel add`).
         #[arg(long)]
         with_hook: bool,
-        /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
-        #[arg(long)]
-        json: bool,
-        /// JSON lines on stdout: every event as it happens, then the `--json` report.
-        #[arg(long, conflicts_with = "json")]
-        json_stream: bool,
+        #[command(flatten)]
+        output: JsonFlags,
         /// Whose kernels: a `jupyter` command, or a Python whose env has Jupyter.
         #[arg(long, value_name = "PATH")]
         jupyter: Option<PathBuf>,
@@ -59,6 +55,9 @@ pub enum KernelCommand {
         /// One JSON object on stdout (schema: docs/json.md); warnings stay on stderr.
         #[arg(long)]
         json: bool,
+        /// JSON lines on stdout: every event as it happens, then the `--json` report.
+        #[arg(long, conflicts_with = "json")]
+        json_stream: bool,
         /// Whose kernels: a `jupyter` command, or a Python whose env has Jupyter.
         #[arg(long, value_name = "PATH")]
         jupyter: Option<PathBuf>,
@@ -124,12 +123,8 @@ pub struct AddArgs {
     /// followed by kip's answer, and `%kip` works without `%load_ext`. The env needs jupyter-kip.
     #[arg(long)]
     pub with_hook: bool,
-    /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
-    #[arg(long)]
-    pub json: bool,
-    /// JSON lines on stdout: every event as it happens, then the `--json` report.
-    #[arg(long, conflicts_with = "json")]
-    pub json_stream: bool,
+    #[command(flatten)]
+    pub output: JsonFlags,
     /// Whose kernels: a `jupyter` command, or a Python whose env has Jupyter.
     #[arg(long, value_name = "PATH")]
     pub jupyter: Option<PathBuf>,
@@ -156,13 +151,9 @@ pub fn run(ctx: &Context, prober: &Prober, cmd: KernelCommand) -> anyhow::Result
                 with_hook: a.with_hook,
                 jupyter: a.jupyter,
             };
-            face(
-                a.json,
-                a.json_stream,
-                show::add_human,
-                show::add_json,
-                |r| flow::add(ctx, prober, r, &req),
-            )
+            face(a.output.mode(), show::add_human, show::add_json, |r| {
+                flow::add(ctx, prober, r, &req)
+            })
         }
         KernelCommand::Fix {
             names,
@@ -170,8 +161,7 @@ pub fn run(ctx: &Context, prober: &Prober, cmd: KernelCommand) -> anyhow::Result
             yes,
             no_start,
             with_hook,
-            json,
-            json_stream,
+            output,
             jupyter,
         } => {
             let req = flow::FixRequest {
@@ -182,13 +172,13 @@ pub fn run(ctx: &Context, prober: &Prober, cmd: KernelCommand) -> anyhow::Result
                 with_hook,
                 jupyter,
             };
-            face(json, json_stream, show::fix_human, show::fix_json, |r| {
+            face(output.mode(), show::fix_human, show::fix_json, |r| {
                 flow::fix(ctx, prober, r, &req)
             })
         }
         KernelCommand::Remove { name, yes, jupyter } => {
             let req = flow::RemoveRequest { name, yes, jupyter };
-            face(false, false, show::remove_human, show::remove_human, |r| {
+            face(Mode::Human, show::remove_human, show::remove_human, |r| {
                 flow::remove(ctx, prober, r, &req)
             })
         }
@@ -199,15 +189,32 @@ pub fn run(ctx: &Context, prober: &Prober, cmd: KernelCommand) -> anyhow::Result
             jupyter,
         } => {
             let req = flow::ShowRequest { name, jupyter };
-            face(json, json_stream, show::show_human, show::show_json, |r| {
-                flow::show(ctx, prober, r, &req)
-            })
+            face(
+                Mode::new(json, json_stream),
+                show::show_human,
+                show::show_json,
+                |r| flow::show(ctx, prober, r, &req),
+            )
         }
         KernelCommand::Use {
             name,
             notebooks,
             json,
+            json_stream,
             jupyter,
-        } => super::kernel_use::run(ctx, prober, &name, &notebooks, json, jupyter.as_deref()),
+        } => {
+            let req = crate::flows::kernel_use::Request {
+                name,
+                notebooks,
+                jupyter,
+            };
+            let mode = Mode::new(json, json_stream);
+            face(
+                mode,
+                crate::render::kernel_use::human,
+                crate::render::kernel_use::json,
+                |r| crate::flows::kernel_use::run(ctx, prober, r, &req),
+            )
+        }
     }
 }

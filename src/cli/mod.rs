@@ -13,8 +13,6 @@ use crate::report::Reporter;
 
 pub mod completions;
 pub mod kernel;
-pub mod kernel_use;
-pub mod ps;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -50,12 +48,8 @@ pub enum Command {
     },
     /// Python environments and interpreters found on this machine.
     Envs {
-        /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
-        #[arg(long)]
-        json: bool,
-        /// JSON lines on stdout: every event as it happens, then the `--json` report.
-        #[arg(long, conflicts_with = "json")]
-        json_stream: bool,
+        #[command(flatten)]
+        output: JsonFlags,
         /// Whose kernels to attribute to environments.
         #[arg(long, value_name = "PATH")]
         jupyter: Option<PathBuf>,
@@ -63,32 +57,7 @@ pub enum Command {
     /// Install into exactly the environment a kernel (or other target) runs, then prove the import.
     Install(Box<InstallCli>),
     /// Find every leak (kernels, environments, PATH commands, a notebook's imports), explain it, and print the fix.
-    Doctor {
-        /// A notebook whose kernel and imports to check.
-        #[arg(value_name = "NOTEBOOK")]
-        file: Option<PathBuf>,
-        #[command(flatten)]
-        target: TargetFlags,
-        /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
-        #[arg(long)]
-        json: bool,
-        /// JSON lines on stdout: every event as it happens, then the `--json` report.
-        #[arg(long, conflicts_with = "json")]
-        json_stream: bool,
-        /// Apply the fixes marked automatic, then check again.
-        #[arg(long)]
-        fix: bool,
-        /// Allow destructive fixes (removing a kernel whose interpreter is gone).
-        #[arg(long, requires = "fix")]
-        yes: bool,
-        /// Start every kernel checked (in the notebook's folder for its kernel) and report
-        /// the ones that die or do not answer (KIP_START_TIMEOUT_MS, default 30000).
-        #[arg(long, conflicts_with = "no_start")]
-        start: bool,
-        /// Start no kernel, not even the notebook's (which `kip doctor NOTEBOOK` starts).
-        #[arg(long)]
-        no_start: bool,
-    },
+    Doctor(DoctorCli),
     /// Register, repair, remove and inspect kernelspecs.
     #[command(subcommand)]
     Kernel(kernel::KernelCommand),
@@ -101,58 +70,62 @@ pub enum Command {
         /// Forwarded to pip/uv only because you typed it (PEP 668).
         #[arg(long)]
         break_system_packages: bool,
-        /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
-        #[arg(long)]
-        json: bool,
-        /// JSON lines on stdout: every event as it happens, then the `--json` report.
-        #[arg(long, conflicts_with = "json")]
-        json_stream: bool,
+        #[command(flatten)]
+        output: JsonFlags,
     },
     /// Installed distributions of the target, and who installed each (conda, pip, uv).
     List {
         #[command(flatten)]
         target: TargetFlags,
-        /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
-        #[arg(long)]
-        json: bool,
-        /// JSON lines on stdout: every event as it happens, then the `--json` report.
-        #[arg(long, conflicts_with = "json")]
-        json_stream: bool,
+        #[command(flatten)]
+        output: JsonFlags,
     },
     /// Can the target import MODULE, and from where? If not, where else is it installed?
     Why {
         module: String,
         #[command(flatten)]
         target: TargetFlags,
-        /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
-        #[arg(long)]
-        json: bool,
-        /// JSON lines on stdout: every event as it happens, then the `--json` report.
-        #[arg(long, conflicts_with = "json")]
-        json_stream: bool,
+        #[command(flatten)]
+        output: JsonFlags,
     },
     /// Every PATH match of python/pip/conda/jupyter/… and the interpreter each runs.
     Which {
         /// Commands to look up (default: python python3 pip pip3 conda mamba micromamba jupyter ipython uv).
         commands: Vec<String>,
-        /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
-        #[arg(long)]
-        json: bool,
-        /// JSON lines on stdout: every event as it happens, then the `--json` report.
-        #[arg(long, conflicts_with = "json")]
-        json_stream: bool,
+        #[command(flatten)]
+        output: JsonFlags,
     },
     /// Running Jupyter servers and kernels: each kernel's interpreter, environment and notebook, and whether it should restart.
     Ps {
         /// One JSON object on stdout (schema: docs/json.md).
         #[arg(long)]
         json: bool,
+        /// JSON lines on stdout: every event as it happens, then the `--json` report.
+        #[arg(long, conflicts_with = "json")]
+        json_stream: bool,
     },
     /// A completion script for your shell, e.g. `source <(kip completions bash)`.
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+/// `--json` and `--json-stream`, worded alike for every verb whose progress goes to stderr.
+#[derive(clap::Args, Debug, Clone, Copy, Default)]
+pub struct JsonFlags {
+    /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
+    #[arg(long)]
+    pub json: bool,
+    /// JSON lines on stdout: every event as it happens, then the `--json` report.
+    #[arg(long, conflicts_with = "json")]
+    pub json_stream: bool,
+}
+
+impl JsonFlags {
+    pub fn mode(self) -> Mode {
+        Mode::new(self.json, self.json_stream)
+    }
 }
 
 /// TARGET flags shared by install, uninstall, list, why and doctor.
@@ -184,16 +157,53 @@ pub struct TargetFlags {
     pub jupyter: Option<PathBuf>,
 }
 
-impl TargetFlags {
-    pub fn target_args(&self) -> crate::install::target::TargetArgs {
+impl From<TargetFlags> for crate::install::target::TargetArgs {
+    fn from(f: TargetFlags) -> Self {
         crate::install::target::TargetArgs {
-            kernel: self.kernel.clone(),
-            python: self.python.clone(),
-            prefix: self.prefix.clone(),
-            env: self.env.clone(),
-            notebook: self.notebook.clone(),
-            kernel_pid: self.kernel_pid,
-            connection_file: self.connection_file.clone(),
+            kernel: f.kernel,
+            python: f.python,
+            prefix: f.prefix,
+            env: f.env,
+            notebook: f.notebook,
+            kernel_pid: f.kernel_pid,
+            connection_file: f.connection_file,
+            jupyter: f.jupyter,
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DoctorCli {
+    /// A notebook whose kernel and imports to check.
+    #[arg(value_name = "NOTEBOOK")]
+    pub file: Option<PathBuf>,
+    #[command(flatten)]
+    pub target: TargetFlags,
+    #[command(flatten)]
+    pub output: JsonFlags,
+    /// Apply the fixes marked automatic, then check again.
+    #[arg(long)]
+    pub fix: bool,
+    /// Allow destructive fixes (removing a kernel whose interpreter is gone).
+    #[arg(long, requires = "fix")]
+    pub yes: bool,
+    /// Start every kernel checked (in the notebook's folder for its kernel) and report
+    /// the ones that die or do not answer (KIP_START_TIMEOUT_MS, default 30000).
+    #[arg(long, conflicts_with = "no_start")]
+    pub start: bool,
+    /// Start no kernel, not even the notebook's (which `kip doctor NOTEBOOK` starts).
+    #[arg(long)]
+    pub no_start: bool,
+}
+
+impl DoctorCli {
+    fn into_request(self) -> flows::doctor::Request {
+        flows::doctor::Request {
+            notebook: self.file.or_else(|| self.target.notebook.clone()),
+            target: self.target.into(),
+            fix: self.fix,
+            yes: self.yes,
+            start: crate::doctor::start::StartMode::from_flags(self.start, self.no_start),
         }
     }
 }
@@ -211,12 +221,8 @@ pub struct InstallCli {
     /// Print the exact commands and the target; run nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// One JSON object on stdout (schema: docs/json.md); progress stays on stderr.
-    #[arg(long)]
-    pub json: bool,
-    /// JSON lines on stdout: every event as it happens, then the `--json` report.
-    #[arg(long, conflicts_with = "json")]
-    pub json_stream: bool,
+    #[command(flatten)]
+    pub output: JsonFlags,
     /// Upgrade the named packages.
     #[arg(short = 'U', long)]
     pub upgrade: bool,
@@ -270,8 +276,7 @@ impl InstallCli {
     fn into_request(self) -> crate::flows::install::Request {
         crate::flows::install::Request {
             specs: self.specs,
-            target: self.target.target_args(),
-            jupyter: self.target.jupyter,
+            target: self.target.into(),
             installer: Some(self.installer),
             options: crate::install::commands::InstallOptions {
                 upgrade: self.upgrade,
@@ -352,147 +357,103 @@ fn dispatch(ctx: &Context, prober: &Prober, command: Command) -> anyhow::Result<
                 write(render::kernels::jupyter_json(&report));
                 return Ok(exit_code(status));
             }
-            face(
-                json,
-                json_stream,
-                render::kernels::human,
-                render::kernels::json,
-                |_| flows::kernels::run(ctx, prober, &req),
-            )
+            let mode = Mode::new(json, json_stream);
+            face(mode, render::kernels::human, render::kernels::json, |_| {
+                flows::kernels::run(ctx, prober, &req)
+            })
         }
-        Command::Envs {
-            json,
-            json_stream,
-            jupyter,
-        } => {
+        Command::Envs { output, jupyter } => {
             let req = flows::envs::Request { jupyter };
             face(
-                json,
-                json_stream,
+                output.mode(),
                 render::envs::human,
                 render::envs::json,
                 |_| Ok(flows::envs::run(ctx, prober, &req)),
             )
         }
-        Command::Which {
-            commands,
-            json,
-            json_stream,
-        } => {
+        Command::Which { commands, output } => {
             let req = flows::which::Request { commands };
             face(
-                json,
-                json_stream,
+                output.mode(),
                 render::which::human,
                 render::which::json,
                 |r| Ok(flows::which::run(ctx, r, &req)),
             )
         }
-        Command::Install(i) => face(
-            i.json,
-            i.json_stream,
-            render::install::human,
-            render::install::json,
-            |r| flows::install::run(ctx, prober, r, &i.into_request()),
-        ),
+        Command::Install(i) => {
+            let mode = i.output.mode();
+            let req = i.into_request();
+            face(mode, render::install::human, render::install::json, |r| {
+                flows::install::run(ctx, prober, r, &req)
+            })
+        }
         Command::Uninstall {
             names,
             target,
             break_system_packages,
-            json,
-            json_stream,
+            output,
         } => {
             let req = flows::uninstall::Request {
                 names,
-                target: target.target_args(),
-                jupyter: target.jupyter,
+                target: target.into(),
                 break_system_packages,
             };
             face(
-                json,
-                json_stream,
+                output.mode(),
                 render::uninstall::human,
                 render::uninstall::json,
                 |r| flows::uninstall::run(ctx, prober, r, &req),
             )
         }
-        Command::Doctor {
-            file,
-            target,
-            json,
-            json_stream,
-            fix,
-            yes,
-            start,
-            no_start,
-        } => {
-            let req = flows::doctor::Request {
-                notebook: file.or_else(|| target.notebook.clone()),
-                target: target.target_args(),
-                jupyter: target.jupyter,
-                fix,
-                yes,
-                start: crate::doctor::start::StartMode::from_flags(start, no_start),
-            };
-            face(
-                json,
-                json_stream,
-                render::doctor::human,
-                render::doctor::json,
-                |r| flows::doctor::run(ctx, prober, r, &req),
-            )
+        Command::Doctor(d) => {
+            let mode = d.output.mode();
+            let req = d.into_request();
+            face(mode, render::doctor::human, render::doctor::json, |r| {
+                flows::doctor::run(ctx, prober, r, &req)
+            })
         }
         Command::Kernel(k) => kernel::run(ctx, prober, k),
         Command::Why {
             module,
             target,
-            json,
-            json_stream,
+            output,
         } => {
             let req = flows::why::Request {
                 module,
-                target: target.target_args(),
-                jupyter: target.jupyter,
+                target: target.into(),
             };
-            face(
-                json,
-                json_stream,
-                render::why::human,
-                render::why::json,
-                |r| flows::why::run(ctx, prober, r, &req),
-            )
+            face(output.mode(), render::why::human, render::why::json, |r| {
+                flows::why::run(ctx, prober, r, &req)
+            })
         }
-        Command::List {
-            target,
-            json,
-            json_stream,
-        } => {
+        Command::List { target, output } => {
             let req = flows::list::Request {
-                target: target.target_args(),
-                jupyter: target.jupyter,
+                target: target.into(),
             };
             face(
-                json,
-                json_stream,
+                output.mode(),
                 render::list::human,
                 render::list::json,
                 |r| flows::list::run(ctx, prober, r, &req),
             )
         }
-        Command::Ps { json } => ps::run(ctx, json),
+        Command::Ps { json, json_stream } => face(
+            Mode::new(json, json_stream),
+            render::ps::human,
+            render::ps::json,
+            |r| Ok(flows::ps::run(ctx, r)),
+        ),
         Command::Completions { shell } => completions::run(shell),
     }
 }
 
 /// Run a flow through this face's reporter, then render its report and map its status.
 pub fn face<R>(
-    json: bool,
-    json_stream: bool,
+    mode: Mode,
     human: fn(&R) -> render::Output,
     as_json: fn(&R) -> render::Output,
     flow: impl FnOnce(&mut dyn Reporter) -> anyhow::Result<(R, Status)>,
 ) -> anyhow::Result<i32> {
-    let mode = Mode::new(json, json_stream);
     let (report, status) = flow(&mut *mode.reporter())?;
     Ok(finish(status, mode, &report, human, as_json))
 }
@@ -570,7 +531,9 @@ pub fn finish<R>(
 /// Write a rendered report: stderr first (it comes before the result, as progress does).
 pub fn write(out: render::Output) {
     use std::io::Write;
-    if !out.stderr.is_empty() {
+    if out.styled {
+        let _ = anstream::stderr().write_all(out.stderr.as_bytes());
+    } else if !out.stderr.is_empty() {
         let _ = std::io::stderr().write_all(out.stderr.as_bytes());
     }
     if out.styled {

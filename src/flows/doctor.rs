@@ -19,7 +19,6 @@ use crate::report::{Event, Reporter};
 pub struct Request {
     pub notebook: Option<PathBuf>,
     pub target: TargetArgs,
-    pub jupyter: Option<PathBuf>,
     pub fix: bool,
     pub yes: bool,
     /// `--start` / `--no-start` (default: start the notebook's kernel).
@@ -162,7 +161,7 @@ pub fn run(
     r: &mut dyn Reporter,
     args: &Request,
 ) -> anyhow::Result<(Report, Status)> {
-    let view = view::select(ctx, prober, args.jupyter.as_deref())?;
+    let view = view::select(ctx, prober, args.target.jupyter.as_deref())?;
     let (report, kernels) = match diagnose(ctx, prober, &view, r, args) {
         Ok(found) => found,
         Err(e) => {
@@ -186,7 +185,7 @@ pub fn run(
         count(Outcome::Refused),
         count(Outcome::Failed)
     )));
-    let view = view::select(ctx, prober, args.jupyter.as_deref())?;
+    let view = view::select(ctx, prober, args.target.jupyter.as_deref())?;
     let (mut after, _) =
         diagnose(ctx, prober, &view, r, args).map_err(|e| anyhow::anyhow!("{e}"))?;
     after.fixes = outcomes;

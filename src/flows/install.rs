@@ -34,7 +34,6 @@ use crate::report::{Event, Reporter};
 pub struct Request {
     pub specs: Vec<String>,
     pub target: TargetArgs,
-    pub jupyter: Option<PathBuf>,
     pub installer: Option<InstallerChoice>,
     pub options: InstallOptions,
     pub exact: bool,
@@ -122,14 +121,7 @@ pub fn run(
         Err(status) => return Ok((Report::default(), status)),
     };
     r.busy(Some("finding the target environment"));
-    let resolved = super::resolve_target(
-        ctx,
-        prober,
-        r,
-        "install",
-        args.jupyter.as_deref(),
-        &args.target,
-    );
+    let resolved = super::resolve_target(ctx, prober, r, "install", &args.target);
     r.busy(None);
     let target = match resolved? {
         Ok(t) => t,
@@ -492,7 +484,7 @@ fn notebook_missing(
         ));
         return Ok(Err(Status::Usage));
     };
-    let view = view::select(ctx, prober, args.jupyter.as_deref())?;
+    let view = view::select(ctx, prober, args.target.jupyter.as_deref())?;
     let kernel = args.target.kernel.as_deref();
     let missing =
         match crate::doctor::notebook::missing_distributions(ctx, prober, &view, nb, kernel) {

@@ -15,7 +15,6 @@ use crate::report::Reporter;
 #[derive(Clone, Debug, Default)]
 pub struct Request {
     pub target: TargetArgs,
-    pub jupyter: Option<PathBuf>,
 }
 
 /// The listing (docs/json.md); `None` when no target was found.
@@ -39,11 +38,10 @@ pub fn run(
     r: &mut dyn Reporter,
     req: &Request,
 ) -> anyhow::Result<(Report, Status)> {
-    let t =
-        match super::resolve_target(ctx, prober, r, "list", req.jupyter.as_deref(), &req.target)? {
-            Ok(t) => t,
-            Err(status) => return Ok((Report::default(), status)),
-        };
+    let t = match super::resolve_target(ctx, prober, r, "list", &req.target)? {
+        Ok(t) => t,
+        Err(status) => return Ok((Report::default(), status)),
+    };
     let listing = Listing {
         packages: packages(&t.env.site_packages, &t.env.prefix),
         prefix: t.env.prefix,

@@ -14,8 +14,10 @@ pub mod doctor;
 pub mod envs;
 pub mod install;
 pub mod kernel;
+pub mod kernel_use;
 pub mod kernels;
 pub mod list;
+pub mod ps;
 pub mod uninstall;
 pub mod which;
 pub mod why;
@@ -37,10 +39,9 @@ pub fn resolve_target(
     prober: &Prober,
     r: &mut dyn Reporter,
     verb: &str,
-    jupyter: Option<&Path>,
     args: &TargetArgs,
 ) -> anyhow::Result<Result<Target, Status>> {
-    let (message, status) = match target::resolve_with(ctx, prober, r, jupyter, args)? {
+    let (message, status) = match target::resolve_with(ctx, prober, r, args)? {
         Ok(t) => {
             r.event(target_event(&t));
             return Ok(Ok(t));

@@ -50,7 +50,6 @@ pub struct Removed {
 pub struct Request {
     pub names: Vec<String>,
     pub target: TargetArgs,
-    pub jupyter: Option<PathBuf>,
     pub break_system_packages: bool,
 }
 
@@ -69,14 +68,7 @@ pub fn run(
             return Ok((Report::default(), Status::Usage));
         }
     }
-    let t = match super::resolve_target(
-        ctx,
-        prober,
-        r,
-        "uninstall",
-        args.jupyter.as_deref(),
-        &args.target,
-    )? {
+    let t = match super::resolve_target(ctx, prober, r, "uninstall", &args.target)? {
         Ok(t) => t,
         Err(status) => return Ok((Report::default(), status)),
     };

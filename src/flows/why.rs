@@ -21,7 +21,6 @@ use crate::report::{Event, Reporter};
 pub struct Request {
     pub module: String,
     pub target: TargetArgs,
-    pub jupyter: Option<PathBuf>,
 }
 
 /// The answer (docs/json.md); `None` when there was no module name or no target.
@@ -126,8 +125,7 @@ pub fn run(
         ));
         return Ok((Report::default(), Status::Usage));
     }
-    let t = match super::resolve_target(ctx, prober, r, "why", req.jupyter.as_deref(), &req.target)?
-    {
+    let t = match super::resolve_target(ctx, prober, r, "why", &req.target)? {
         Ok(t) => t,
         Err(status) => return Ok((Report::default(), status)),
     };
@@ -202,7 +200,7 @@ pub fn run(
         // The kernels' interpreters are places to look too (an env only a kernelspec names),
         // and say which kernels use each env.
         let kernels: Vec<(PathBuf, Source)> =
-            kernel_interpreters(ctx, prober, req.jupyter.as_deref())
+            kernel_interpreters(ctx, prober, req.target.jupyter.as_deref())
                 .into_iter()
                 .map(|(n, p)| (p, Source::Kernel(n)))
                 .collect();

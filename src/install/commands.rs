@@ -685,48 +685,21 @@ mod tests {
     fn conda_family_argv() {
         let prefix = Path::new("/envs/demo");
         let specs = vec!["hello-fixture>=1.0,<2".to_string()];
-        let opts = InstallOptions {
+        let install = |tool, exe: &str, opts: &InstallOptions| {
+            strs(&conda_install(tool, Path::new(exe), prefix, &specs, opts)).join(" ")
+        };
+        let dry_run = InstallOptions {
             dry_run: true,
             raw: vec!["--override-channels".into()],
             ..Default::default()
         };
         assert_eq!(
-            strs(&conda_install(
-                CondaTool::Conda,
-                Path::new("/c/bin/conda"),
-                prefix,
-                &specs,
-                &opts
-            )),
-            [
-                "/c/bin/conda",
-                "install",
-                "--prefix",
-                "/envs/demo",
-                "--yes",
-                "--json",
-                "--dry-run",
-                "hello-fixture>=1.0,<2",
-                "--override-channels"
-            ]
+            install(CondaTool::Conda, "/c/bin/conda", &dry_run),
+            "/c/bin/conda install --prefix /envs/demo --yes --json --dry-run hello-fixture>=1.0,<2 --override-channels"
         );
         assert_eq!(
-            strs(&conda_install(
-                CondaTool::Mamba,
-                Path::new("mamba"),
-                prefix,
-                &specs,
-                &InstallOptions::default()
-            )),
-            [
-                "mamba",
-                "install",
-                "--prefix",
-                "/envs/demo",
-                "--yes",
-                "--json",
-                "hello-fixture>=1.0,<2"
-            ]
+            install(CondaTool::Mamba, "mamba", &InstallOptions::default()),
+            "mamba install --prefix /envs/demo --yes --json hello-fixture>=1.0,<2"
         );
         let no_deps = InstallOptions {
             no_deps: true,
@@ -737,31 +710,13 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            strs(&conda_install(
-                CondaTool::Micromamba,
-                Path::new("micromamba"),
-                prefix,
-                &specs,
-                &no_deps
-            )),
-            [
-                "micromamba",
-                "install",
-                "-p",
-                "/envs/demo",
-                "-y",
-                "--json",
-                "--no-deps",
-                "hello-fixture>=1.0,<2"
-            ]
+            install(CondaTool::Micromamba, "micromamba", &no_deps),
+            "micromamba install -p /envs/demo -y --json --no-deps hello-fixture>=1.0,<2"
         );
+        let remove =
+            |tool, exe: &str| strs(&conda_remove(tool, Path::new(exe), prefix, &["x".into()]));
         assert_eq!(
-            strs(&conda_remove(
-                CondaTool::Conda,
-                Path::new("conda"),
-                prefix,
-                &["x".into()]
-            )),
+            remove(CondaTool::Conda, "conda"),
             [
                 "conda",
                 "remove",
@@ -773,12 +728,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            strs(&conda_remove(
-                CondaTool::Micromamba,
-                Path::new("mm"),
-                prefix,
-                &["x".into()]
-            )),
+            remove(CondaTool::Micromamba, "mm"),
             ["mm", "remove", "-p", "/envs/demo", "-y", "--json", "x"]
         );
     }

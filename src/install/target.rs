@@ -18,7 +18,8 @@ use crate::python::probe::Prober;
 use crate::python::version::VersionRequest;
 use crate::report::Reporter;
 
-/// What the user asked for on the command line.
+/// What the user asked for on the command line: the TARGET flags, and whose Jupyter's view
+/// names the kernels they mean (`--jupyter`, which every verb with TARGET flags takes too).
 #[derive(Clone, Debug, Default)]
 pub struct TargetArgs {
     pub kernel: Option<String>,
@@ -30,9 +31,12 @@ pub struct TargetArgs {
     pub kernel_pid: Option<i32>,
     /// A running kernel, named by the connection file it was started with (`-f FILE`).
     pub connection_file: Option<PathBuf>,
+    /// A `jupyter` command, or a Python whose env has Jupyter (`view::select`).
+    pub jupyter: Option<PathBuf>,
 }
 
 impl TargetArgs {
+    /// No flag names an environment (`--jupyter` alone only says whose view to read).
     pub fn is_empty(&self) -> bool {
         self.kernel.is_none()
             && self.python.is_none()
@@ -117,13 +121,12 @@ pub fn resolve_with(
     ctx: &Context,
     prober: &Prober,
     reporter: &mut dyn Reporter,
-    jupyter: Option<&Path>,
     args: &TargetArgs,
 ) -> anyhow::Result<Result<Target, TargetError>> {
     if let Some(t) = direct(ctx, args) {
         return Ok(t);
     }
-    let view = view::select(ctx, prober, jupyter)?;
+    let view = view::select(ctx, prober, args.jupyter.as_deref())?;
     Ok(resolve(ctx, &view, reporter, args))
 }
 

@@ -870,113 +870,46 @@ pub fn is_stdlib(module: &str, minor: u8) -> bool {
         .is_some_and(|(_, added, removed)| (*added..*removed).contains(&minor))
 }
 
-/// CPython's top-level stdlib modules: `(name, first minor with it, first minor without it)`,
-/// 255 meaning "still there". Generated on this machine from the real interpreters:
-/// `/root/.pyenv/versions/3.1{0,1,2,3}.*/bin/python3 -c 'import sys;
-/// print(sorted(sys.stdlib_module_names))'` for 3.10–3.13. 3.8 and 3.9 have no
-/// `sys.stdlib_module_names`; their lists are the 3.10 one minus what 3.8/3.9 lack
-/// (`find_spec` on the 3.8.18/3.9.18 builds: `_aix_support`, `_bootsubprocess`, `graphlib`,
-/// `zoneinfo`, `_zoneinfo` are 3.9+) plus the modules their stdlib directories have that 3.10
-/// removed (`formatter`, `parser`, `symbol`, `_bootlocale`; `_peg_parser` in 3.9;
-/// `dummy_threading`, `_dummy_thread` in 3.8). Sorted by name for binary search.
-#[rustfmt::skip]
-const STDLIB: &[(&str, u8, u8)] = &[
-    ("__future__", 8, 255), ("_abc", 8, 255), ("_aix_support", 9, 255),
-    ("_android_support", 13, 255), ("_ast", 8, 255), ("_asyncio", 8, 255), ("_bisect", 8, 255),
-    ("_blake2", 8, 255), ("_bootlocale", 8, 10), ("_bootsubprocess", 9, 12), ("_bz2", 8, 255),
-    ("_codecs", 8, 255), ("_codecs_cn", 8, 255), ("_codecs_hk", 8, 255),
-    ("_codecs_iso2022", 8, 255), ("_codecs_jp", 8, 255), ("_codecs_kr", 8, 255),
-    ("_codecs_tw", 8, 255), ("_collections", 8, 255), ("_collections_abc", 8, 255),
-    ("_colorize", 13, 255), ("_compat_pickle", 8, 255), ("_compression", 8, 255),
-    ("_contextvars", 8, 255), ("_crypt", 8, 13), ("_csv", 8, 255), ("_ctypes", 8, 255),
-    ("_curses", 8, 255), ("_curses_panel", 8, 255), ("_datetime", 8, 255), ("_dbm", 8, 255),
-    ("_decimal", 8, 255), ("_dummy_thread", 8, 9), ("_elementtree", 8, 255),
-    ("_frozen_importlib", 8, 255), ("_frozen_importlib_external", 8, 255), ("_functools", 8, 255),
-    ("_gdbm", 8, 255), ("_hashlib", 8, 255), ("_heapq", 8, 255), ("_imp", 8, 255),
-    ("_interpchannels", 13, 255), ("_interpqueues", 13, 255), ("_interpreters", 13, 255),
-    ("_io", 8, 255), ("_ios_support", 13, 255), ("_json", 8, 255), ("_locale", 8, 255),
-    ("_lsprof", 8, 255), ("_lzma", 8, 255), ("_markupbase", 8, 255), ("_md5", 8, 255),
-    ("_msi", 8, 13), ("_multibytecodec", 8, 255), ("_multiprocessing", 8, 255),
-    ("_opcode", 8, 255), ("_opcode_metadata", 13, 255), ("_operator", 8, 255),
-    ("_osx_support", 8, 255), ("_overlapped", 8, 255), ("_peg_parser", 9, 10), ("_pickle", 8, 255),
-    ("_posixshmem", 8, 255), ("_posixsubprocess", 8, 255), ("_py_abc", 8, 255),
-    ("_pydatetime", 12, 255), ("_pydecimal", 8, 255), ("_pyio", 8, 255), ("_pylong", 12, 255),
-    ("_pyrepl", 13, 255), ("_queue", 8, 255), ("_random", 8, 255), ("_scproxy", 8, 255),
-    ("_sha1", 8, 255), ("_sha2", 12, 255), ("_sha256", 8, 12), ("_sha3", 8, 255),
-    ("_sha512", 8, 12), ("_signal", 8, 255), ("_sitebuiltins", 8, 255), ("_socket", 8, 255),
-    ("_sqlite3", 8, 255), ("_sre", 8, 255), ("_ssl", 8, 255), ("_stat", 8, 255),
-    ("_statistics", 8, 255), ("_string", 8, 255), ("_strptime", 8, 255), ("_struct", 8, 255),
-    ("_suggestions", 13, 255), ("_symtable", 8, 255), ("_sysconfig", 13, 255), ("_thread", 8, 255),
-    ("_threading_local", 8, 255), ("_tkinter", 8, 255), ("_tokenize", 11, 255),
-    ("_tracemalloc", 8, 255), ("_typing", 11, 255), ("_uuid", 8, 255), ("_warnings", 8, 255),
-    ("_weakref", 8, 255), ("_weakrefset", 8, 255), ("_winapi", 8, 255), ("_wmi", 13, 255),
-    ("_zoneinfo", 9, 255), ("abc", 8, 255), ("aifc", 8, 13), ("antigravity", 8, 255),
-    ("argparse", 8, 255), ("array", 8, 255), ("ast", 8, 255), ("asynchat", 8, 12),
-    ("asyncio", 8, 255), ("asyncore", 8, 12), ("atexit", 8, 255), ("audioop", 8, 13),
-    ("base64", 8, 255), ("bdb", 8, 255), ("binascii", 8, 255), ("binhex", 8, 11),
-    ("bisect", 8, 255), ("builtins", 8, 255), ("bz2", 8, 255), ("cProfile", 8, 255),
-    ("calendar", 8, 255), ("cgi", 8, 13), ("cgitb", 8, 13), ("chunk", 8, 13), ("cmath", 8, 255),
-    ("cmd", 8, 255), ("code", 8, 255), ("codecs", 8, 255), ("codeop", 8, 255),
-    ("collections", 8, 255), ("colorsys", 8, 255), ("compileall", 8, 255), ("concurrent", 8, 255),
-    ("configparser", 8, 255), ("contextlib", 8, 255), ("contextvars", 8, 255), ("copy", 8, 255),
-    ("copyreg", 8, 255), ("crypt", 8, 13), ("csv", 8, 255), ("ctypes", 8, 255), ("curses", 8, 255),
-    ("dataclasses", 8, 255), ("datetime", 8, 255), ("dbm", 8, 255), ("decimal", 8, 255),
-    ("difflib", 8, 255), ("dis", 8, 255), ("distutils", 8, 12), ("doctest", 8, 255),
-    ("dummy_threading", 8, 9), ("email", 8, 255), ("encodings", 8, 255), ("ensurepip", 8, 255),
-    ("enum", 8, 255), ("errno", 8, 255), ("faulthandler", 8, 255), ("fcntl", 8, 255),
-    ("filecmp", 8, 255), ("fileinput", 8, 255), ("fnmatch", 8, 255), ("formatter", 8, 10),
-    ("fractions", 8, 255), ("ftplib", 8, 255), ("functools", 8, 255), ("gc", 8, 255),
-    ("genericpath", 8, 255), ("getopt", 8, 255), ("getpass", 8, 255), ("gettext", 8, 255),
-    ("glob", 8, 255), ("graphlib", 9, 255), ("grp", 8, 255), ("gzip", 8, 255), ("hashlib", 8, 255),
-    ("heapq", 8, 255), ("hmac", 8, 255), ("html", 8, 255), ("http", 8, 255), ("idlelib", 8, 255),
-    ("imaplib", 8, 255), ("imghdr", 8, 13), ("imp", 8, 12), ("importlib", 8, 255),
-    ("inspect", 8, 255), ("io", 8, 255), ("ipaddress", 8, 255), ("itertools", 8, 255),
-    ("json", 8, 255), ("keyword", 8, 255), ("lib2to3", 8, 13), ("linecache", 8, 255),
-    ("locale", 8, 255), ("logging", 8, 255), ("lzma", 8, 255), ("mailbox", 8, 255),
-    ("mailcap", 8, 13), ("marshal", 8, 255), ("math", 8, 255), ("mimetypes", 8, 255),
-    ("mmap", 8, 255), ("modulefinder", 8, 255), ("msilib", 8, 13), ("msvcrt", 8, 255),
-    ("multiprocessing", 8, 255), ("netrc", 8, 255), ("nis", 8, 13), ("nntplib", 8, 13),
-    ("nt", 8, 255), ("ntpath", 8, 255), ("nturl2path", 8, 255), ("numbers", 8, 255),
-    ("opcode", 8, 255), ("operator", 8, 255), ("optparse", 8, 255), ("os", 8, 255),
-    ("ossaudiodev", 8, 13), ("parser", 8, 10), ("pathlib", 8, 255), ("pdb", 8, 255),
-    ("pickle", 8, 255), ("pickletools", 8, 255), ("pipes", 8, 13), ("pkgutil", 8, 255),
-    ("platform", 8, 255), ("plistlib", 8, 255), ("poplib", 8, 255), ("posix", 8, 255),
-    ("posixpath", 8, 255), ("pprint", 8, 255), ("profile", 8, 255), ("pstats", 8, 255),
-    ("pty", 8, 255), ("pwd", 8, 255), ("py_compile", 8, 255), ("pyclbr", 8, 255),
-    ("pydoc", 8, 255), ("pydoc_data", 8, 255), ("pyexpat", 8, 255), ("queue", 8, 255),
-    ("quopri", 8, 255), ("random", 8, 255), ("re", 8, 255), ("readline", 8, 255),
-    ("reprlib", 8, 255), ("resource", 8, 255), ("rlcompleter", 8, 255), ("runpy", 8, 255),
-    ("sched", 8, 255), ("secrets", 8, 255), ("select", 8, 255), ("selectors", 8, 255),
-    ("shelve", 8, 255), ("shlex", 8, 255), ("shutil", 8, 255), ("signal", 8, 255),
-    ("site", 8, 255), ("smtpd", 8, 12), ("smtplib", 8, 255), ("sndhdr", 8, 13), ("socket", 8, 255),
-    ("socketserver", 8, 255), ("spwd", 8, 13), ("sqlite3", 8, 255), ("sre_compile", 8, 255),
-    ("sre_constants", 8, 255), ("sre_parse", 8, 255), ("ssl", 8, 255), ("stat", 8, 255),
-    ("statistics", 8, 255), ("string", 8, 255), ("stringprep", 8, 255), ("struct", 8, 255),
-    ("subprocess", 8, 255), ("sunau", 8, 13), ("symbol", 8, 10), ("symtable", 8, 255),
-    ("sys", 8, 255), ("sysconfig", 8, 255), ("syslog", 8, 255), ("tabnanny", 8, 255),
-    ("tarfile", 8, 255), ("telnetlib", 8, 13), ("tempfile", 8, 255), ("termios", 8, 255),
-    ("textwrap", 8, 255), ("this", 8, 255), ("threading", 8, 255), ("time", 8, 255),
-    ("timeit", 8, 255), ("tkinter", 8, 255), ("token", 8, 255), ("tokenize", 8, 255),
-    ("tomllib", 11, 255), ("trace", 8, 255), ("traceback", 8, 255), ("tracemalloc", 8, 255),
-    ("tty", 8, 255), ("turtle", 8, 255), ("turtledemo", 8, 255), ("types", 8, 255),
-    ("typing", 8, 255), ("unicodedata", 8, 255), ("unittest", 8, 255), ("urllib", 8, 255),
-    ("uu", 8, 13), ("uuid", 8, 255), ("venv", 8, 255), ("warnings", 8, 255), ("wave", 8, 255),
-    ("weakref", 8, 255), ("webbrowser", 8, 255), ("winreg", 8, 255), ("winsound", 8, 255),
-    ("wsgiref", 8, 255), ("xdrlib", 8, 13), ("xml", 8, 255), ("xmlrpc", 8, 255),
-    ("zipapp", 8, 255), ("zipfile", 8, 255), ("zipimport", 8, 255), ("zlib", 8, 255),
-    ("zoneinfo", 9, 255),
-];
+/// CPython's top-level stdlib modules, `(name, first minor with it, first minor without it)`
+/// with 255 meaning "still there", sorted by name for binary search. The list is data, kept
+/// in `stdlib_modules.txt` (its header says how it was generated and how a line reads).
+static STDLIB: std::sync::LazyLock<Vec<(&'static str, u8, u8)>> = std::sync::LazyLock::new(|| {
+    include_str!("stdlib_modules.txt")
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(stdlib_line)
+        .collect()
+});
+
+/// One line of `stdlib_modules.txt`: `NAME`, or `NAME FIRST-LAST` with either side open.
+fn stdlib_line(line: &str) -> Option<(&str, u8, u8)> {
+    let minor = |v: &str| v.strip_prefix("3.")?.parse::<u8>().ok();
+    let mut words = line.split_whitespace();
+    let name = words.next()?;
+    let Some(range) = words.next() else {
+        return Some((name, 8, 255));
+    };
+    let (first, last) = range.split_once('-')?;
+    let added = if first.is_empty() { 8 } else { minor(first)? };
+    let removed = if last.is_empty() {
+        255
+    } else {
+        minor(last)?.checked_add(1)?
+    };
+    Some((name, added, removed))
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::notebook::ipynb;
 
-    /// `(module, guarded)` of every import in `src`.
-    fn mods(src: &str) -> Vec<(String, bool)> {
+    /// The module of every import in `src`, with `?` after a guarded one (`try`/`except
+    /// ImportError`, `suppress(ImportError)`).
+    fn mods(src: &str) -> Vec<String> {
         extract_from_source(src, 0)
             .into_iter()
-            .map(|r| (r.module, r.guarded))
+            .map(|r| r.module + if r.guarded { "?" } else { "" })
             .collect()
     }
 
@@ -1153,21 +1086,14 @@ try:
 except ImportError:
     import json
 import after";
-        assert_eq!(
-            mods(src),
-            [
-                ("ujson".into(), true),
-                ("json".into(), false),
-                ("after".into(), false)
-            ]
-        );
+        assert_eq!(mods(src), ["ujson?", "json", "after"]);
     }
 
     #[test]
     fn guard_forms() {
         let guarded = |except: &str| {
             let src = format!("try:\n    import g\n{except}\n    pass\n");
-            mods(&src) == [("g".to_string(), true)]
+            mods(&src) == ["g?"]
         };
         for except in [
             "except ImportError:",
@@ -1205,22 +1131,12 @@ else:
 finally:
     import in_finally
 ";
-        assert_eq!(
-            mods(src),
-            [
-                ("g".into(), true),
-                ("in_else".into(), false),
-                ("in_finally".into(), false)
-            ]
-        );
+        assert_eq!(mods(src), ["g?", "in_else", "in_finally"]);
     }
 
     #[test]
     fn guards_on_one_line_nested_and_in_functions() {
-        assert_eq!(
-            mods("try: import g\nexcept ImportError: pass"),
-            [("g".into(), true)]
-        );
+        assert_eq!(mods("try: import g\nexcept ImportError: pass"), ["g?"]);
         let src = "\
 def load():
     try:
@@ -1238,15 +1154,7 @@ try:
 except Exception:
     pass
 ";
-        assert_eq!(
-            mods(src),
-            [
-                ("a".into(), true),
-                ("b".into(), true),
-                ("c".into(), false),
-                ("d".into(), true)
-            ]
-        );
+        assert_eq!(mods(src), ["a?", "b?", "c", "d?"]);
     }
 
     #[test]
@@ -1267,10 +1175,10 @@ except ImportError:
         assert_eq!(
             mods(src),
             [
-                ("at_call_time".into(), false),
-                ("inline_def".into(), false),
-                ("at_definition".into(), true),
-                ("async_guarded".into(), true)
+                "at_call_time",
+                "inline_def",
+                "at_definition?",
+                "async_guarded?"
             ]
         );
     }
@@ -1288,7 +1196,7 @@ try:
 except ImportError:
     pass
 ";
-        assert_eq!(mods(src), [("g".into(), false)]);
+        assert_eq!(mods(src), ["g"]);
     }
 
     #[test]
@@ -1299,19 +1207,13 @@ with contextlib.suppress(ImportError):
 with suppress(KeyError):
     import b
 with suppress(ModuleNotFoundError): import c";
-        assert_eq!(
-            mods(src),
-            [("a".into(), true), ("b".into(), false), ("c".into(), true)]
-        );
+        assert_eq!(mods(src), ["a?", "b", "c?"]);
     }
 
     #[test]
     fn tabs_indent_to_multiples_of_eight() {
         let src = "try:\n\timport g\n        import h\nexcept ImportError:\n\tpass\nimport u";
-        assert_eq!(
-            mods(src),
-            [("g".into(), true), ("h".into(), true), ("u".into(), false)]
-        );
+        assert_eq!(mods(src), ["g?", "h?", "u"]);
     }
 
     #[test]
@@ -1516,6 +1418,16 @@ y = a != b; import after_ne
         assert!(STDLIB.windows(2).all(|w| w[0].0 < w[1].0));
         assert!(STDLIB.iter().all(|(_, a, r)| a < r && *a >= 8));
         assert!(STDLIB.len() > 300);
+        // Every line of the data file was read (a malformed one would be dropped silently).
+        let lines = include_str!("stdlib_modules.txt")
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .count();
+        assert_eq!(STDLIB.len(), lines);
+        assert_eq!(stdlib_line("x 3.9-3.11"), Some(("x", 9, 12)));
+        assert_eq!(stdlib_line("x -3.12"), Some(("x", 8, 13)));
+        assert_eq!(stdlib_line("x 3.13-"), Some(("x", 13, 255)));
+        assert_eq!(stdlib_line("x 9-"), None);
     }
 
     const NOTEBOOK: &str = r##"{
@@ -1615,9 +1527,6 @@ y = a != b; import after_ne
             .into_iter()
             .map(|r| (r.full, r.relative))
             .collect();
-        assert_eq!(
-            got,
-            [(".utils".to_string(), true), ("utils".to_string(), false)]
-        );
+        assert_eq!(got, [(".utils".to_string(), true), ("utils".into(), false)]);
     }
 }

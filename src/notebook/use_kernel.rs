@@ -26,19 +26,6 @@ pub struct UseReport {
     pub notebooks: Vec<NotebookOutcome>,
 }
 
-impl UseReport {
-    /// 0 when every notebook now names the kernel; 2 when a notebook was bad input; else 1.
-    pub fn exit_code(&self) -> i32 {
-        if self.notebooks.iter().all(|n| n.error.is_none()) {
-            0
-        } else if self.notebooks.iter().any(|n| n.bad_input) {
-            2
-        } else {
-            1
-        }
-    }
-}
-
 #[derive(Debug, Serialize)]
 pub struct NotebookOutcome {
     pub path: PathBuf,
@@ -50,8 +37,9 @@ pub struct NotebookOutcome {
     /// Running servers that have this notebook open.
     pub open_in: Vec<OpenIn>,
     pub error: Option<String>,
+    /// The error is the notebook's own (not JSON, not a notebook), not the machine's.
     #[serde(skip)]
-    bad_input: bool,
+    pub bad_input: bool,
 }
 
 #[derive(Debug, thiserror::Error)]

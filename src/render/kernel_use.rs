@@ -1,13 +1,38 @@
-//! Human rendering of `kip kernel use` (the JSON is the report itself).
+//! `kip kernel use`: what happened to each notebook for people, or the report as JSON; the
+//! warnings and per-notebook errors go to stderr beside either.
 
 use std::fmt::Write;
 
+use crate::flows::kernel_use::Report;
 use crate::notebook::use_kernel::UseReport;
+use crate::render::Output;
 
 use super::{error, warn};
 
+pub fn human(report: &Report) -> Output {
+    let (stdout, stderr) = report.result.as_ref().map(lines).unwrap_or_default();
+    Output {
+        stdout,
+        stderr,
+        styled: true,
+    }
+}
+
+/// The JSON document; the warnings stay on stderr as they are.
+pub fn json(report: &Report) -> Output {
+    Output {
+        stdout: super::json_line(&report.result),
+        stderr: report
+            .result
+            .as_ref()
+            .map(|r| lines(r).1)
+            .unwrap_or_default(),
+        styled: false,
+    }
+}
+
 /// What happened to each notebook (stdout) and the warnings (stderr).
-pub fn human(r: &UseReport) -> (String, String) {
+fn lines(r: &UseReport) -> (String, String) {
     let (mut out, mut err) = (String::new(), String::new());
     for n in &r.notebooks {
         let path = n.path.display();

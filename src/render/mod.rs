@@ -6,8 +6,10 @@ pub mod doctor;
 pub mod envs;
 pub mod install;
 pub mod kernel;
+pub mod kernel_use;
 pub mod kernels;
 pub mod list;
+pub mod ps;
 pub mod stream;
 pub mod terminal;
 pub mod uninstall;
@@ -19,8 +21,8 @@ pub mod why;
 pub struct Output {
     pub stdout: String,
     pub stderr: String,
-    /// stdout holds colour, to be stripped when it is not a terminal. Other text is written
-    /// byte for byte (JSON, `--jupyter-json`, file names as they are).
+    /// The text holds colour, to be stripped on a stream that is not a terminal. Other text is
+    /// written byte for byte (JSON, `--jupyter-json`, file names as they are).
     pub styled: bool,
 }
 
@@ -49,9 +51,6 @@ pub fn json_line<T: serde::Serialize>(doc: &Option<T>) -> String {
         .map(|s| s + "\n")
         .unwrap_or_default()
 }
-
-pub mod kernel_use;
-pub mod ps;
 
 use anstyle::{AnsiColor, Style};
 

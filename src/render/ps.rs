@@ -1,9 +1,11 @@
-//! Human rendering of `kip ps` (the JSON is the report itself).
+//! `kip ps`: servers and their kernels for people, or the report as JSON.
 
 use std::fmt::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::jupyter::ps::{KernelEntry, PsReport, ServerState};
+use crate::flows::ps::Report;
+use crate::jupyter::ps::{KernelEntry, ServerState};
+use crate::render::Output;
 
 use super::{bold, dim, warn};
 
@@ -83,7 +85,7 @@ fn kernel(out: &mut String, k: &KernelEntry) {
     }
 }
 
-pub fn human(r: &PsReport) -> String {
+pub fn human(r: &Report) -> Output {
     let mut out = String::new();
     if r.servers.is_empty() {
         let _ = writeln!(out, "{}", dim("no Jupyter server info files"));
@@ -151,5 +153,9 @@ pub fn human(r: &PsReport) -> String {
     for p in &r.problems {
         let _ = writeln!(out, "{} {p}", warn("problem:"));
     }
-    out
+    Output::styled(out)
+}
+
+pub fn json(r: &Report) -> Output {
+    Output::stdout(super::json_line(&Some(r)))
 }

@@ -259,12 +259,34 @@ impl Out {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{}", self.show()))
     }
+    /// `--json-stream`'s stdout: one JSON value a line (events, then `{"report": …}`).
+    #[track_caller]
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("a line is not JSON ({e}): {l:?}\n{}", self.show()))
+            })
+            .collect()
+    }
     pub fn success(&self) -> bool {
         self.status == 0
     }
     pub fn show(&self) -> String {
         format!("--- stdout:\n{}\n--- stderr:\n{}", self.stdout, self.stderr)
     }
+}
+
+/// The kernel names of a `kip kernels --json` document.
+#[track_caller]
+pub fn kernel_names(v: &serde_json::Value) -> Vec<&str> {
+    v["kernels"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no kernels array in {v:#}"))
+        .iter()
+        .map(|k| k["name"].as_str().expect("every kernel has a name"))
+        .collect()
 }
 
 /// A process that outlived its timeout; its whole process group was killed.
