@@ -49,10 +49,13 @@ pub enum FindingId {
     NotebookEnvMismatch,
     KernelStartFails,
     ShellPythonpath,
+    EnvSharedModule,
+    EnvEditableMissing,
+    KernelNamePointsElsewhere,
 }
 
 impl FindingId {
-    pub const ALL: [FindingId; 24] = [
+    pub const ALL: [FindingId; 27] = [
         FindingId::KernelSpecInvalid,
         FindingId::KernelInterpreterMissing,
         FindingId::KernelIpykernelMissing,
@@ -77,6 +80,9 @@ impl FindingId {
         FindingId::NotebookEnvMismatch,
         FindingId::KernelStartFails,
         FindingId::ShellPythonpath,
+        FindingId::EnvSharedModule,
+        FindingId::EnvEditableMissing,
+        FindingId::KernelNamePointsElsewhere,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -105,6 +111,9 @@ impl FindingId {
             FindingId::NotebookEnvMismatch => "notebook-env-mismatch",
             FindingId::KernelStartFails => "kernel-start-fails",
             FindingId::ShellPythonpath => "shell-pythonpath",
+            FindingId::EnvSharedModule => "env-shared-module",
+            FindingId::EnvEditableMissing => "env-editable-missing",
+            FindingId::KernelNamePointsElsewhere => "kernel-name-points-elsewhere",
         }
     }
 
@@ -119,7 +128,8 @@ impl FindingId {
             | EnvVenvBaseMissing
             | NotebookKernelMissing
             | NotebookImportMissing
-            | KernelStartFails => Severity::Error,
+            | KernelStartFails
+            | EnvEditableMissing => Severity::Error,
             KernelRelativePython
             | KernelShadowed
             | KernelShellMismatch
@@ -131,7 +141,9 @@ impl FindingId {
             | ShellJupyterPythonMismatch
             | NotebookLocalShadowing
             | NotebookEnvMismatch
-            | ShellPythonpath => Severity::Warning,
+            | ShellPythonpath
+            | EnvSharedModule
+            | KernelNamePointsElsewhere => Severity::Warning,
             KernelWrapperUnresolved
             | EnvExternallyManaged
             | EnvNoPip
@@ -144,15 +156,18 @@ impl FindingId {
     /// within one severity): a kernel that cannot start, then the wrong env, then the rest.
     pub fn breakage_rank(self) -> usize {
         use FindingId::*;
-        const ORDER: [FindingId; 24] = [
+        const ORDER: [FindingId; 27] = [
             NotebookKernelMissing,
             KernelStartFails,
             KernelInterpreterMissing,
             EnvVenvBaseMissing,
+            EnvEditableMissing,
             KernelSpecInvalid,
             KernelIpykernelMissing,
             NotebookImportMissing,
             NotebookEnvMismatch,
+            KernelNamePointsElsewhere,
+            EnvSharedModule,
             KernelRelativePython,
             NotebookLocalShadowing,
             KernelShadowed,
@@ -332,10 +347,7 @@ mod tests {
     const NOT_BUILT: &[&str] = &[
         "env-ephemeral",
         "env-unpacked-placeholder",
-        "env-shared-module",
-        "env-editable-missing",
         "kernel-state-stale",
-        "kernel-name-points-elsewhere",
     ];
     /// Ids whose automatic flag an open issue is to change.
     const AUTOMATIC_PENDING: &[&str] = &[];

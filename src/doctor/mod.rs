@@ -2,12 +2,16 @@
 //! Checks read the model (resolved kernels, classified environments, PATH commands) and
 //! return findings; they never print and never change anything (`--fix` is the CLI's job).
 
+pub mod editable;
 pub mod envs;
 pub mod finding;
 pub mod kernels;
+pub mod name_elsewhere;
 pub mod notebook;
+pub mod shared_module;
 pub mod shell;
 pub mod start;
+pub mod unknown;
 
 use std::collections::BTreeMap;
 

@@ -12,6 +12,7 @@ pub mod pep668;
 pub mod probe;
 pub mod pyenv;
 pub mod repoint;
+pub mod shared_files;
 pub mod shebang;
 pub mod site;
 pub mod version;

@@ -126,7 +126,7 @@ fn trim_end_ascii(mut s: &[u8]) -> &[u8] {
 
 /// Is `name` a module file for `module`: `module.py`, `module.pyc` (sourceless), or an
 /// extension `module.so`, `module.<tag>.so`, `module.pyd`, `module.<tag>.pyd`?
-fn is_module_file(name: &str, module: &str) -> bool {
+pub fn is_module_file(name: &str, module: &str) -> bool {
     let Some(rest) = name.strip_prefix(module) else {
         return false;
     };
@@ -344,6 +344,20 @@ fn first_csv_field(line: &str) -> String {
         }
     }
     out
+}
+
+/// The paths a `*.dist-info/RECORD` lists (relative to site-packages, `/`-separated); empty
+/// when there is no RECORD.
+pub fn record_paths(dist_info: &Path) -> Vec<String> {
+    read_text(&dist_info.join("RECORD"))
+        .map(|r| {
+            r.lines()
+                .map(first_csv_field)
+                .map(|p| p.trim().replace('\\', "/"))
+                .filter(|p| !p.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Top-level names from RECORD paths (relative to site-packages), as `importlib.metadata`'s

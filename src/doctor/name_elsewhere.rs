@@ -1,0 +1,119 @@
+//! `kernel-name-points-elsewhere`: a kernelspec named after an environment (a venv's or a
+//! project's folder name, a conda env's name) that runs another interpreter — typically
+//! `sudo python -m ipykernel install --name myenv`, where sudo's PATH finds the system's or the
+//! hub's shared Python instead of the venv the user had activated. Packages installed into the
+//! venv never show up in the kernel; installing them into the kernel's env would change the
+//! environment every user shares. The fix registers the venv under that name.
+
+use std::path::{Path, PathBuf};
+
+use crate::context::Context;
+use crate::doctor::finding::{Finding, FindingId};
+use crate::jupyter::resolved::ResolvedKernel;
+use crate::python::classify;
+use crate::python::environment::Environment;
+
+fn q(s: &str) -> String {
+    shlex::try_quote(s)
+        .map(|c| c.into_owned())
+        .unwrap_or_else(|_| s.to_string())
+}
+
+/// The name an environment goes by: a conda env's name, else its folder's, or the project
+/// folder's for `.venv`, `venv`, `env`.
+fn env_name(env: &Environment) -> Option<String> {
+    if let Some(n) = env.name.as_deref().filter(|_| env.kind.is_conda_like()) {
+        return Some(n.to_string());
+    }
+    let leaf = env.prefix.file_name()?.to_string_lossy().into_owned();
+    if [".venv", "venv", "env", ".env"].contains(&leaf.as_str()) {
+        return Some(
+            env.prefix
+                .parent()?
+                .file_name()?
+                .to_string_lossy()
+                .into_owned(),
+        );
+    }
+    Some(leaf)
+}
+
+/// An environment called `name` on this machine: where venvs are usually made (the home
+/// folder, `~/.venvs`, `~/.virtualenvs`, `~/venvs`, `~/envs`, the current directory, a project
+/// folder of that name holding `.venv`/`venv`), the activated `VIRTUAL_ENV`, a pyenv-virtualenv
+/// or conda env of that name.
+fn named_env(ctx: &Context, name: &str) -> Option<Environment> {
+    let mut bases: Vec<PathBuf> = Vec::new();
+    if let Some(h) = ctx.home() {
+        bases.push(h.clone());
+        for d in [".venvs", ".virtualenvs", "venvs", "envs"] {
+            bases.push(h.join(d));
+        }
+    }
+    bases.push(ctx.cwd.clone());
+    let mut prefixes: Vec<PathBuf> = Vec::new();
+    for b in &bases {
+        prefixes.push(b.join(name));
+        prefixes.push(b.join(name).join(".venv"));
+        prefixes.push(b.join(name).join("venv"));
+    }
+    if let Some(v) = ctx.vars.get_nonempty("VIRTUAL_ENV") {
+        prefixes.push(PathBuf::from(v));
+    }
+    let is_env = |p: &Path| p.join("pyvenv.cfg").is_file() || p.join("conda-meta").is_dir();
+    let named = |e: &Environment| env_name(e).is_some_and(|n| n.eq_ignore_ascii_case(name));
+    prefixes
+        .iter()
+        .filter(|p| is_env(p))
+        .filter_map(|p| classify::classify_prefix(ctx, p))
+        .find(named)
+        .or_else(|| {
+            crate::python::discovery::discover(ctx, &[])
+                .into_iter()
+                .map(|f| f.env)
+                .find(|e| named(e) && (e.kind.is_conda_like() || is_env(&e.prefix)))
+        })
+}
+
+/// The environment kernel `k`'s name means, when the kernel runs another one.
+pub fn meant_env(ctx: &Context, k: &ResolvedKernel) -> Option<(Environment, Environment)> {
+    let name = k.entry.found.name.to_string_lossy();
+    if ["python", "python2", "python3"].contains(&name.as_str()) {
+        return None;
+    }
+    let python = k.interpreter.python().filter(|p| p.exists())?;
+    let runs = classify::classify_interpreter(ctx, python)?;
+    if env_name(&runs).is_some_and(|n| n.eq_ignore_ascii_case(&name)) {
+        return None;
+    }
+    let meant = named_env(ctx, &name)?;
+    (!meant.same_env(&runs) && meant.interpreter.exists()).then_some((meant, runs))
+}
+
+/// The finding for kernel `k`, if its name means another environment than it runs.
+pub fn finding(ctx: &Context, k: &ResolvedKernel) -> Option<Finding> {
+    let (meant, runs) = meant_env(ctx, k)?;
+    let name = k.entry.found.name.to_string_lossy();
+    let meant_prefix = crate::pyjson::os_text(&meant.prefix);
+    Some(Finding::new(
+        FindingId::KernelNamePointsElsewhere,
+        &name,
+        format!(
+            "kernel \"{name}\" is named after the environment \"{meant_prefix}\" but runs \"{}\" (\"{}\")",
+            runs.interpreter.display(),
+            runs.prefix.display()
+        ),
+        format!(
+            "A kernel named after an environment was meant to run it; this one runs another, shared interpreter — typical of `sudo python -m ipykernel install --name {name}`, where sudo's PATH finds the system's (or the hub's) python instead of the activated venv's. Packages installed into \"{meant_prefix}\" never appear in this kernel, and installing them into the kernel's environment would change what every user of it gets. Register the environment under that name instead (a kernel in your own data dir takes precedence over the shared one)."
+        ),
+        format!(
+            "kip kernel add {} --name {} --force",
+            q(&meant_prefix),
+            q(&name)
+        ),
+    ))
+}
+
+pub fn check(ctx: &Context, k: &ResolvedKernel, out: &mut Vec<Finding>) {
+    out.extend(finding(ctx, k));
+}

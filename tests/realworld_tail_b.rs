@@ -1,0 +1,212 @@
+//! The long tail, part b: files two distributions share, editable and namespace packages, and
+//! installs kip must never invent. Same rules as tests/realworld.rs: each test names the
+//! public report it comes from, rebuilds the user's machine as an isolated world, shows the
+//! failure in a real kernel started through jupyter_client, runs kip as the user would, runs
+//! the fix exactly as `--json` prints it, and shows the result in a real kernel. Advice that
+//! leaves the user worse off fails the test.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::{toolbox, World};
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn doctor_in(w: &World, cwd: &Path, args: &[&str]) -> serde_json::Value {
+    let mut full = vec!["doctor", "--json"];
+    full.extend_from_slice(args);
+    w.kip_in(cwd, &full).json()
+}
+
+fn findings(v: &serde_json::Value) -> Vec<serde_json::Value> {
+    v["findings"].as_array().cloned().unwrap_or_default()
+}
+
+fn find(v: &serde_json::Value, id: &str) -> Option<serde_json::Value> {
+    findings(v).into_iter().find(|f| f["id"] == id)
+}
+
+/// Run a fix exactly as printed: each `&&` step up to its first " (" (an explanation in
+/// parentheses), split as a shell would; `kip` is the test binary. Every step must succeed.
+fn run_fix(w: &World, cwd: &Path, text: &str) {
+    for step in text.split(" && ") {
+        let cmd = step.split(" (").next().unwrap();
+        let argv = shlex::split(cmd).unwrap_or_else(|| panic!("fix is not a command: {text}"));
+        assert_eq!(argv[0], "kip", "fix is not a kip command: {text}");
+        let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
+        let out = w.kip_in(cwd, &args);
+        assert!(out.success(), "{step}: {}", out.show());
+    }
+}
+
+/// The world's own wheels (`root/wheels`) beside the wheelhouse, as pip's settings say, so
+/// kip's installs find the packages a test built.
+fn with_world_wheels(w: &World) {
+    w.set_var(
+        "PIP_FIND_LINKS",
+        &format!("{} {}", s(&toolbox().wheels), s(&w.root().join("wheels"))),
+    );
+}
+
+/// A venv with ipykernel registered as kernel `name` (`python -m ipykernel install --user`).
+fn kernel_venv(w: &World, path: &Path, name: &str) -> support::Venv {
+    let v = w.uv_venv(path, &toolbox().base_python, true);
+    w.uv_install(&v.python, &["ipykernel==7.4.0"]).unwrap();
+    w.run(
+        &v.python,
+        &["-m", "ipykernel", "install", "--user", "--name", name],
+    )
+    .ok();
+    v
+}
+
+const CV2_GUI: &str = "BUILD = 'gui'\ndef imshow(name, img):\n    return 'shown'\n";
+const CV2_HEADLESS: &str = "BUILD = 'headless'\ndef imshow(name, img):\n    raise RuntimeError('The function is not implemented. Rebuild the library with Windows, GTK+ 2.x or Cocoa support')\n";
+
+/// `opencv-python` and `opencv-python-headless` 4.8.0.76, each installing `cv2/`.
+fn opencv_wheels(w: &World) {
+    w.wheel("opencv-python", "4.8.0.76", &[("cv2", CV2_GUI)]);
+    w.wheel(
+        "opencv-python-headless",
+        "4.8.0.76",
+        &[("cv2", CV2_HEADLESS)],
+    );
+}
+
+fn installed(w: &World, python: &Path) -> Vec<String> {
+    let out = w.run(
+        &toolbox().uv,
+        &["pip", "list", "--python", s(python), "--format", "json"],
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|_| panic!("{}", out.show()));
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// https://github.com/roboflow/supervision/issues/351 ("opencv-headless requirement breaks
+/// existing installation") and https://github.com/opencv/opencv-python/issues/467: the user
+/// installed `opencv-python`, then a package that requires `opencv-python-headless`; the
+/// headless build overwrote `cv2/`, so `cv2.imshow` fails in the notebook. kip names the pair
+/// (in `doctor` and `kip list`), keeps the one the user asked for, and never adds the other
+/// back.
+#[test]
+fn headless_opencv_pulled_in_by_a_dependency_overwrites_cv2() {
+    let w = World::with_tools();
+    with_world_wheels(&w);
+    let v = kernel_venv(&w, &w.root().join("vision"), "vision");
+    opencv_wheels(&w);
+    w.wheel_with(&support::WheelSpec {
+        requires_dist: vec!["opencv-python-headless".into()],
+        ..support::WheelSpec::new("supervision", "0.14.0", &[("supervision", "X = 1\n")])
+    });
+    w.uv_install(&v.python, &["opencv-python"]).unwrap();
+    w.uv_install(&v.python, &["supervision"]).unwrap();
+    let show = "import cv2; print(cv2.BUILD); print(cv2.imshow('img', 0))";
+    let before = w.run_kernel("vision", show);
+    assert!(
+        before
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("not implemented")),
+        "{before:?}"
+    );
+    // `kip list` marks the pair, both ways.
+    let list = w.kip(&["list", "--kernel", "vision", "--json"]).json();
+    let pkgs = list["packages"].as_array().unwrap();
+    for (a, b) in [
+        ("opencv-python", "opencv-python-headless"),
+        ("opencv-python-headless", "opencv-python"),
+    ] {
+        let p = pkgs.iter().find(|p| p["name"] == a).unwrap();
+        assert_eq!(
+            p["shares_module"],
+            serde_json::json!([{"module": "cv2", "distribution": b}]),
+            "{list:#}"
+        );
+    }
+    let text = w.kip(&["list", "--kernel", "vision"]);
+    assert!(
+        text.stdout
+            .contains("(shares module cv2 with opencv-python-headless)"),
+        "{}",
+        text.stdout
+    );
+    let d = doctor_in(&w, &w.cwd(), &[]);
+    let f = find(&d, "env-shared-module").unwrap_or_else(|| panic!("{d:#}"));
+    assert_eq!(f["module"], "cv2");
+    assert_eq!(
+        f["distribution"], "opencv-python",
+        "keeps what was asked for: {f}"
+    );
+    let fix = f["fix"]["text"].as_str().unwrap();
+    assert!(fix.contains("--force-reinstall"), "{fix}");
+    run_fix(&w, &w.cwd(), fix);
+    let after = w.run_kernel("vision", show);
+    assert!(after.error.is_none(), "{after:?}");
+    assert!(
+        after.stdout.contains("gui") && after.stdout.contains("shown"),
+        "{after:?}"
+    );
+    let now = installed(&w, &v.python);
+    assert!(now.iter().any(|n| n == "opencv-python"), "{now:?}");
+    assert!(
+        !now.iter().any(|n| n == "opencv-python-headless"),
+        "the other one is never added back: {now:?}"
+    );
+    let d = doctor_in(&w, &w.cwd(), &[]);
+    assert!(find(&d, "env-shared-module").is_none(), "{d:#}");
+}
+
+/// https://github.com/opencv/opencv-python/issues/962 ("Uninstalling opencv-python prevents
+/// opencv-contrib-python from working") and https://github.com/NVIDIA/flashdreams/issues/363:
+/// both builds were installed; uninstalling one deleted `cv2/`, while the other still looks
+/// installed ("already satisfied"). kip sees the module's files gone and reinstalls the one
+/// that stayed.
+#[test]
+fn uninstalling_one_opencv_build_breaks_the_other() {
+    let w = World::with_tools();
+    with_world_wheels(&w);
+    let v = kernel_venv(&w, &w.root().join("cv"), "cv");
+    opencv_wheels(&w);
+    w.uv_install(&v.python, &["opencv-python-headless"])
+        .unwrap();
+    w.uv_install(&v.python, &["opencv-python"]).unwrap();
+    w.run(
+        &toolbox().uv,
+        &[
+            "pip",
+            "uninstall",
+            "--python",
+            s(&v.python),
+            "opencv-python-headless",
+        ],
+    )
+    .ok();
+    let show = "import cv2; print(cv2.imshow('img', 0))";
+    let before = w.run_kernel("cv", show);
+    assert!(before.error.is_some(), "{before:?}");
+    let d = doctor_in(&w, &w.cwd(), &[]);
+    let f = find(&d, "env-shared-module").unwrap_or_else(|| panic!("{d:#}"));
+    assert_eq!(f["severity"], "error");
+    assert_eq!(f["distribution"], "opencv-python");
+    let fix = f["fix"]["text"].as_str().unwrap();
+    assert!(
+        !fix.contains("headless"),
+        "never adds the other back: {fix}"
+    );
+    run_fix(&w, &w.cwd(), fix);
+    let after = w.run_kernel("cv", show);
+    assert!(after.error.is_none(), "{after:?}");
+    assert!(after.stdout.contains("shown"), "{after:?}");
+    let d = doctor_in(&w, &w.cwd(), &[]);
+    assert!(find(&d, "env-shared-module").is_none(), "{d:#}");
+}
+
+fn _unused(_: PathBuf) {}
