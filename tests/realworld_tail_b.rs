@@ -7,7 +7,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use support::{toolbox, World};
 
@@ -209,4 +209,91 @@ fn uninstalling_one_opencv_build_breaks_the_other() {
     assert!(find(&d, "env-shared-module").is_none(), "{d:#}");
 }
 
-fn _unused(_: PathBuf) {}
+fn notebook(path: &Path, kernel: &str, source: &str) {
+    std::fs::write(
+        path,
+        serde_json::json!({
+            "cells": [{"cell_type": "code", "execution_count": null, "id": "c1", "metadata": {}, "outputs": [], "source": [source]}],
+            "metadata": {"kernelspec": {"display_name": kernel, "language": "python", "name": kernel}},
+            "nbformat": 4, "nbformat_minor": 5
+        })
+        .to_string(),
+    )
+    .unwrap();
+}
+
+/// https://github.com/jupyterhub/jupyterhub/issues/4474 ("Kernel corresponding to a venv does
+/// not contain packages installed in the venv"): on a hub, `python -m venv python_ai`, then
+/// `sudo python -m ipykernel install --name python_ai` — sudo's PATH finds the hub's shared
+/// Python, so the kernel named after the venv runs the hub's env (TLJH keeps such kernels in
+/// the hub env's own `share/jupyter/kernels`). kip registers the venv under that name; it never
+/// installs the venv's packages into the shared env, and `install --missing` refuses to.
+#[test]
+fn privileged_kernel_install_under_a_venv_name_runs_the_hubs_python() {
+    let w = World::with_tools();
+    with_world_wheels(&w);
+    let hub = w.use_own_jupyter();
+    w.run(
+        &hub.python,
+        &[
+            "-m",
+            "ipykernel",
+            "install",
+            "--sys-prefix",
+            "--name",
+            "python_ai",
+        ],
+    )
+    .ok();
+    let venv = w.uv_venv(&w.home().join("python_ai"), &toolbox().base_python, true);
+    w.wheel("aipkg", "1.0", &[("aipkg", "X = 1\n")]);
+    w.uv_install(&venv.python, &["ipykernel==7.4.0", "aipkg"])
+        .unwrap();
+    let opts = support::KernelOpts {
+        server_python: Some(hub.python.clone()),
+        ..Default::default()
+    };
+    let before = w.run_kernel_with("python_ai", "import aipkg", &opts);
+    assert!(
+        before
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("ModuleNotFoundError")),
+        "{before:?}"
+    );
+    let home = w.home();
+    let d = doctor_in(&w, &home, &[]);
+    let f = find(&d, "kernel-name-points-elsewhere").unwrap_or_else(|| panic!("{d:#}"));
+    assert_eq!(f["subject"], "python_ai");
+    let fix = f["fix"]["text"].as_str().unwrap().to_string();
+    assert!(
+        fix.starts_with("kip kernel add") && fix.contains("--name python_ai"),
+        "{fix}"
+    );
+    // The notebook's audit gives the same answer, not an install into the hub's env.
+    notebook(&home.join("ai.ipynb"), "python_ai", "import aipkg\n");
+    let nb = doctor_in(&w, &home, &["ai.ipynb"]);
+    assert!(
+        find(&nb, "kernel-name-points-elsewhere").is_some(),
+        "{nb:#}"
+    );
+    assert!(
+        !findings(&nb).iter().any(|f| f["fix"]["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("kip install aipkg")),
+        "harmful: installs into the shared env: {nb:#}"
+    );
+    let refused = w.kip_in(&home, &["install", "--notebook", "ai.ipynb", "--missing"]);
+    assert_eq!(refused.status, 1, "{}", refused.show());
+    run_fix(&w, &home, &fix);
+    let after = w.run_kernel_with("python_ai", "import aipkg, sys; print(sys.prefix)", &opts);
+    assert!(after.error.is_none(), "{after:?}");
+    assert!(after.stdout.contains("python_ai"), "{after:?}");
+    assert!(
+        !installed(&w, &hub.python).iter().any(|n| n == "aipkg"),
+        "the shared env is untouched"
+    );
+    let d = doctor_in(&w, &home, &[]);
+    assert!(find(&d, "kernel-name-points-elsewhere").is_none(), "{d:#}");
+}

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 use crate::context::Context;
 use crate::doctor::finding::{Finding, FindingId};
+use crate::jupyter::paths::DirOrigin;
 use crate::jupyter::resolved::ResolvedKernel;
+use crate::jupyter::view::{self, JupyterView};
 use crate::python::classify;
 use crate::python::environment::Environment;
 
@@ -90,8 +92,34 @@ pub fn meant_env(ctx: &Context, k: &ResolvedKernel) -> Option<(Environment, Envi
     (!meant.same_env(&runs) && meant.interpreter.exists()).then_some((meant, runs))
 }
 
+/// Where `kip kernel add` must write so that the new kernel wins: the user data dir (its
+/// default), unless the existing kernel lives in a dir Jupyter searches before it (jupyter_core
+/// 5 puts a venv's or conda env's own dir first) — then that dir's prefix, replacing the spec
+/// there (`--prefix P --yes`; on a shared hub, the admin's job).
+fn placement(ctx: &Context, view: &JupyterView, k: &ResolvedKernel) -> String {
+    let listing = view::list_kernels(ctx, view);
+    let dir = &k.entry.found.resource_dir;
+    let here = listing.dirs.iter().position(|d| dir.starts_with(&d.path));
+    let user = listing
+        .dirs
+        .iter()
+        .position(|d| d.origin == DirOrigin::User);
+    let before_user = matches!((here, user), (Some(h), Some(u)) if h < u);
+    let prefix = here
+        .map(|h| listing.dirs[h].path.as_path())
+        .filter(|d| d.ends_with("share/jupyter/kernels"))
+        .and_then(|d| d.parent()?.parent()?.parent());
+    match prefix.filter(|_| before_user) {
+        Some(p) => format!(
+            " --prefix {} --yes (its kernel dir comes before your own, so the spec is replaced there; on a shared hub that is the admin's step)",
+            q(&crate::pyjson::os_text(p))
+        ),
+        None => String::new(),
+    }
+}
+
 /// The finding for kernel `k`, if its name means another environment than it runs.
-pub fn finding(ctx: &Context, k: &ResolvedKernel) -> Option<Finding> {
+pub fn finding(ctx: &Context, view: &JupyterView, k: &ResolvedKernel) -> Option<Finding> {
     let (meant, runs) = meant_env(ctx, k)?;
     let name = k.entry.found.name.to_string_lossy();
     let meant_prefix = crate::pyjson::os_text(&meant.prefix);
@@ -104,16 +132,17 @@ pub fn finding(ctx: &Context, k: &ResolvedKernel) -> Option<Finding> {
             runs.prefix.display()
         ),
         format!(
-            "A kernel named after an environment was meant to run it; this one runs another, shared interpreter — typical of `sudo python -m ipykernel install --name {name}`, where sudo's PATH finds the system's (or the hub's) python instead of the activated venv's. Packages installed into \"{meant_prefix}\" never appear in this kernel, and installing them into the kernel's environment would change what every user of it gets. Register the environment under that name instead (a kernel in your own data dir takes precedence over the shared one)."
+            "A kernel named after an environment was meant to run it; this one runs another, shared interpreter — typical of `sudo python -m ipykernel install --name {name}`, where sudo's PATH finds the system's (or the hub's) python instead of the activated venv's. Packages installed into \"{meant_prefix}\" never appear in this kernel, and installing them into the kernel's environment would change what every user of it gets. Register the environment under that name instead."
         ),
         format!(
-            "kip kernel add {} --name {} --force",
+            "kip kernel add {} --name {} --force{}",
             q(&meant_prefix),
-            q(&name)
+            q(&name),
+            placement(ctx, view, k)
         ),
     ))
 }
 
-pub fn check(ctx: &Context, k: &ResolvedKernel, out: &mut Vec<Finding>) {
-    out.extend(finding(ctx, k));
+pub fn check(ctx: &Context, view: &JupyterView, k: &ResolvedKernel, out: &mut Vec<Finding>) {
+    out.extend(finding(ctx, view, k));
 }

@@ -212,7 +212,7 @@ pub fn check_notebook(
                 .find(|k| k.entry.found.name.to_string_lossy() == name)
         })
         .flatten()
-        .and_then(|k| crate::doctor::name_elsewhere::finding(ctx, k))
+        .and_then(|k| crate::doctor::name_elsewhere::finding(ctx, view, k))
     {
         out.push(f);
         return Ok(());
