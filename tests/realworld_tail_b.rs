@@ -297,3 +297,76 @@ fn privileged_kernel_install_under_a_venv_name_runs_the_hubs_python() {
     let d = doctor_in(&w, &home, &[]);
     assert!(find(&d, "kernel-name-points-elsewhere").is_none(), "{d:#}");
 }
+
+/// The directory of setuptools wheels virtualenv embeds (the toolbox's), so a PEP 660 editable
+/// install builds offline.
+fn setuptools_wheels() -> std::path::PathBuf {
+    let embed = toolbox()
+        .venv_python
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("lib/python3.11/site-packages/virtualenv/seed/wheels/embed");
+    assert!(
+        std::fs::read_dir(&embed).is_ok_and(|rd| rd
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("setuptools-"))),
+        "this test needs virtualenv's embedded setuptools wheels at {}",
+        embed.display()
+    );
+    embed
+}
+
+/// https://github.com/pdm-project/pdm/issues/649 ("Broken editable install of the project
+/// itself": the editable's pointer leads to nothing, `ModuleNotFoundError`) and
+/// https://geowatch.readthedocs.io/en/latest/manual/environment/understanding_editable_installs.html
+/// (an editable install is a link to the project folder): the user renamed the project folder
+/// after `pip install -e .`. The kernel cannot import it, while `pip install mylib` says
+/// "already satisfied". kip names the missing folder, finds the renamed project beside it, and
+/// reinstalls from there.
+#[test]
+fn editable_install_whose_project_folder_was_renamed() {
+    let w = World::with_tools();
+    let embed = setuptools_wheels();
+    w.set_var(
+        "PIP_FIND_LINKS",
+        &format!("{} {}", s(&toolbox().wheels), s(&embed)),
+    );
+    let v = kernel_venv(&w, &w.root().join("labenv"), "lab");
+    let proj = w.root().join("projects/mylib");
+    std::fs::create_dir_all(proj.join("mylib")).unwrap();
+    std::fs::write(
+        proj.join("pyproject.toml"),
+        "[build-system]\nrequires = [\"setuptools>=64\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"mylib\"\nversion = \"0.1\"\n",
+    )
+    .unwrap();
+    std::fs::write(proj.join("mylib/__init__.py"), "WHERE = __file__\n").unwrap();
+    w.uv_install_from(&v.python, &["-e", s(&proj)], &[&embed])
+        .unwrap();
+    let code = "import mylib; print(mylib.WHERE)";
+    let first = w.run_kernel("lab", code);
+    assert!(first.error.is_none(), "{first:?}");
+    let renamed = w.root().join("projects/mylib-v2");
+    std::fs::rename(&proj, &renamed).unwrap();
+    let before = w.run_kernel("lab", code);
+    assert!(
+        before
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("ModuleNotFoundError")),
+        "{before:?}"
+    );
+    let d = doctor_in(&w, &w.root(), &[]);
+    let f = find(&d, "env-editable-missing").unwrap_or_else(|| panic!("{d:#}"));
+    assert_eq!(f["severity"], "error");
+    assert!(f["message"].as_str().unwrap().contains(s(&proj)), "{f}");
+    let fix = f["fix"]["text"].as_str().unwrap();
+    assert!(fix.contains(&format!("-e {}", s(&renamed))), "{fix}");
+    run_fix(&w, &w.root(), fix);
+    let after = w.run_kernel("lab", code);
+    assert!(after.error.is_none(), "{after:?}");
+    assert!(after.stdout.contains("mylib-v2"), "{after:?}");
+    let d = doctor_in(&w, &w.root(), &[]);
+    assert!(find(&d, "env-editable-missing").is_none(), "{d:#}");
+}
