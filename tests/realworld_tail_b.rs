@@ -370,3 +370,78 @@ fn editable_install_whose_project_folder_was_renamed() {
     let d = doctor_in(&w, &w.root(), &[]);
     assert!(find(&d, "env-editable-missing").is_none(), "{d:#}");
 }
+
+/// https://github.com/jianxu305/nCov2019_analysis/issues/9 (`pip install utils` succeeded, the
+/// notebook still says "No module named 'utils'": the repo's own `utils.py` was meant) and
+/// https://github.com/MrinalJain17/Human-Activity-Recognition/issues/11 (the notebook was
+/// placed in another folder than the repo's `utils.py`). A module found nowhere is never
+/// turned into `kip install <module name>` — on PyPI `utils` is an unrelated project — not by
+/// `doctor`, `why` or `install --missing`; kip points at the helper file above the notebook.
+#[test]
+fn a_module_found_nowhere_is_never_turned_into_an_install() {
+    let w = World::with_tools();
+    kernel_venv(&w, &w.root().join("course-env"), "course");
+    let repo = w.root().join("course");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    std::fs::create_dir_all(repo.join("notebooks")).unwrap();
+    std::fs::write(repo.join("utils.py"), "def load():\n    return 42\n").unwrap();
+    let nb_dir = repo.join("notebooks");
+    notebook(
+        &nb_dir.join("analysis.ipynb"),
+        "course",
+        "import utils\nimport covid_helpers_nowhere\n",
+    );
+    let at = |dir: &Path| support::KernelOpts {
+        cwd: Some(dir.to_path_buf()),
+        ..Default::default()
+    };
+    let before = w.run_kernel_with("course", "import utils", &at(&nb_dir));
+    assert!(
+        before
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("No module named 'utils'")),
+        "{before:?}"
+    );
+    let d = doctor_in(&w, &nb_dir, &["analysis.ipynb"]);
+    let missing: Vec<serde_json::Value> = findings(&d)
+        .into_iter()
+        .filter(|f| f["id"] == "notebook-import-missing")
+        .collect();
+    assert_eq!(missing.len(), 2, "{d:#}");
+    for f in &missing {
+        let fix = f["fix"]["text"].as_str().unwrap();
+        assert!(!fix.contains("kip install utils"), "invented install: {fix}");
+        assert!(
+            !fix.contains("kip install covid_helpers_nowhere"),
+            "invented install: {fix}"
+        );
+        assert!(f.get("distribution").is_none(), "{f}");
+    }
+    for m in ["utils", "covid_helpers_nowhere"] {
+        let why = w
+            .kip_in(&nb_dir, &["why", m, "--notebook", "analysis.ipynb", "--json"])
+            .json();
+        assert_eq!(why["importable"], false, "{why:#}");
+        assert!(why["install"].is_null(), "invented install: {why:#}");
+    }
+    let out = w.kip_in(
+        &nb_dir,
+        &["install", "--notebook", "analysis.ipynb", "--missing", "--json"],
+    );
+    assert_eq!(out.status, 1, "{}", out.show());
+    assert!(!out.stderr.contains("Running"), "{}", out.show());
+    // The fix as printed: the notebook goes back beside the repo's utils.py.
+    let utils = missing.iter().find(|f| f["module"] == "utils").unwrap();
+    let text = utils["fix"]["text"].as_str().unwrap();
+    let (what, into) = text
+        .strip_prefix("move ")
+        .and_then(|t| t.split(" (").next())
+        .and_then(|t| t.split_once(" into "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(Path::new(into), repo, "{text}");
+    std::fs::rename(nb_dir.join(what), repo.join(what)).unwrap();
+    let after = w.run_kernel_with("course", "import utils; print(utils.load())", &at(&repo));
+    assert!(after.error.is_none(), "{after:?}");
+    assert!(after.stdout.contains("42"), "{after:?}");
+}
