@@ -411,7 +411,10 @@ fn a_module_found_nowhere_is_never_turned_into_an_install() {
     assert_eq!(missing.len(), 2, "{d:#}");
     for f in &missing {
         let fix = f["fix"]["text"].as_str().unwrap();
-        assert!(!fix.contains("kip install utils"), "invented install: {fix}");
+        assert!(
+            !fix.contains("kip install utils"),
+            "invented install: {fix}"
+        );
         assert!(
             !fix.contains("kip install covid_helpers_nowhere"),
             "invented install: {fix}"
@@ -420,14 +423,23 @@ fn a_module_found_nowhere_is_never_turned_into_an_install() {
     }
     for m in ["utils", "covid_helpers_nowhere"] {
         let why = w
-            .kip_in(&nb_dir, &["why", m, "--notebook", "analysis.ipynb", "--json"])
+            .kip_in(
+                &nb_dir,
+                &["why", m, "--notebook", "analysis.ipynb", "--json"],
+            )
             .json();
         assert_eq!(why["importable"], false, "{why:#}");
         assert!(why["install"].is_null(), "invented install: {why:#}");
     }
     let out = w.kip_in(
         &nb_dir,
-        &["install", "--notebook", "analysis.ipynb", "--missing", "--json"],
+        &[
+            "install",
+            "--notebook",
+            "analysis.ipynb",
+            "--missing",
+            "--json",
+        ],
     );
     assert_eq!(out.status, 1, "{}", out.show());
     assert!(!out.stderr.contains("Running"), "{}", out.show());
@@ -444,4 +456,76 @@ fn a_module_found_nowhere_is_never_turned_into_an_install() {
     let after = w.run_kernel_with("course", "import utils; print(utils.load())", &at(&repo));
     assert!(after.error.is_none(), "{after:?}");
     assert!(after.stdout.contains("42"), "{after:?}");
+}
+
+/// https://github.com/protocolbuffers/protobuf/issues/6135 ("No module named
+/// 'google.protobuf'") and https://github.com/googleapis/google-cloud-python/issues/4352:
+/// `google/` is a namespace package that `google-auth` provides part of, so the top-level name
+/// is "there" while `google.protobuf` is not. `why`, the notebook audit and
+/// `install --missing` judge the full dotted name and name `protobuf`.
+#[test]
+fn namespace_package_judged_by_the_full_dotted_name() {
+    let w = World::with_tools();
+    with_world_wheels(&w);
+    let v = kernel_venv(&w, &w.root().join("gcp"), "gcp");
+    w.wheel(
+        "google-auth",
+        "2.29.0",
+        &[("google/auth/__init__.py", "CREDENTIALS = None\n")],
+    );
+    w.wheel(
+        "protobuf",
+        "4.25.3",
+        &[
+            ("google/protobuf/__init__.py", "__version__ = '4.25.3'\n"),
+            ("google/protobuf/descriptor.py", "KIND = 'descriptor'\n"),
+        ],
+    );
+    w.uv_install(&v.python, &["google-auth"]).unwrap();
+    let code = "import google.auth\nfrom google.protobuf import descriptor\nprint(descriptor.KIND)";
+    let before = w.run_kernel("gcp", code);
+    assert!(
+        before
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("No module named 'google.protobuf'")),
+        "{before:?}"
+    );
+    let why = w
+        .kip(&["why", "google.protobuf", "--kernel", "gcp", "--json"])
+        .json();
+    assert_eq!(why["importable"], false, "{why:#}");
+    assert_eq!(why["module"], "google.protobuf", "{why:#}");
+    assert_eq!(
+        why["install"], "kip install protobuf --kernel gcp",
+        "{why:#}"
+    );
+    let auth = w
+        .kip(&["why", "google.auth", "--kernel", "gcp", "--json"])
+        .json();
+    assert_eq!(auth["importable"], true, "{auth:#}");
+    notebook(&w.cwd().join("pb.ipynb"), "gcp", code);
+    let d = doctor_in(&w, &w.cwd(), &["pb.ipynb"]);
+    let f = find(&d, "notebook-import-missing").unwrap_or_else(|| panic!("{d:#}"));
+    assert_eq!(f["module"], "google.protobuf", "{f}");
+    assert_eq!(f["distribution"], "protobuf", "{f}");
+    let dry = w.kip(&[
+        "install",
+        "--notebook",
+        "pb.ipynb",
+        "--missing",
+        "--dry-run",
+    ]);
+    assert!(dry.success(), "{}", dry.show());
+    assert!(
+        dry.stdout.contains("protobuf") || dry.stderr.contains("protobuf"),
+        "{}",
+        dry.show()
+    );
+    run_fix(&w, &w.cwd(), f["fix"]["text"].as_str().unwrap());
+    let after = w.run_kernel("gcp", code);
+    assert!(after.error.is_none(), "{after:?}");
+    assert!(after.stdout.contains("descriptor"), "{after:?}");
+    let d = doctor_in(&w, &w.cwd(), &["pb.ipynb"]);
+    assert!(find(&d, "notebook-import-missing").is_none(), "{d:#}");
 }

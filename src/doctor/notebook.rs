@@ -291,6 +291,9 @@ pub fn check_notebook(
         }
         missing.push((r.module.clone(), r.guarded));
     }
+    missing.extend(missing_through_namespaces(
+        &notebook, &refs, &dirs, &missing,
+    ));
     let names: Vec<String> = missing.iter().map(|(m, _)| m.clone()).collect();
     let found_by_interpreter = site::interpreter_finds(ctx, &env.interpreter, &names, &nb_dir);
     let missing: Vec<(String, bool)> = missing
@@ -337,6 +340,38 @@ pub fn check_notebook(
         out.push(f);
     }
     Ok(())
+}
+
+/// Dotted imports through a namespace package that disk finds missing (`from google.protobuf
+/// import message` while `google/` holds only `google-auth`'s `auth/`): the top-level check
+/// cannot see them. Every import as written counts, not one per top-level name; `(full name,
+/// guarded)`, skipping top-level names already missing.
+fn missing_through_namespaces(
+    notebook: &ipynb::Notebook,
+    refs: &[imports::ImportRef],
+    dirs: &[PathBuf],
+    missing: &[(String, bool)],
+) -> Vec<(String, bool)> {
+    if refs.is_empty() {
+        return Vec::new();
+    }
+    let mut out: Vec<(String, bool)> = Vec::new();
+    for r in notebook
+        .cells
+        .iter()
+        .filter(|c| c.kind == ipynb::CellKind::Code)
+        .flat_map(|c| imports::extract_from_source(&c.source, c.index))
+        .filter(|r| !r.relative && !missing.iter().any(|(m, _)| *m == r.module))
+    {
+        if !crate::python::dotted::missing_below_namespace(dirs, &r.full) {
+            continue;
+        }
+        match out.iter_mut().find(|(m, _)| *m == r.full) {
+            Some(o) => o.1 &= r.guarded,
+            None => out.push((r.full.clone(), r.guarded)),
+        }
+    }
+    out
 }
 
 /// `(top-level, distribution, where)` from the environments kip finds here, for mapping the

@@ -152,7 +152,19 @@ pub fn run(
         provided_by: None,
         install: None,
     };
-    let located = locate(ctx, &t.env, &first, &top, stdlib);
+    // Through a namespace package the full dotted name decides (`google.protobuf` is missing
+    // though `google/` exists); otherwise the top-level name, as the import proof does.
+    let through_namespace = crate::python::dotted::missing_below_namespace(
+        &site::import_dirs(ctx, &t.env, &first),
+        module,
+    );
+    let name = if through_namespace {
+        w.module = module.to_string();
+        module.to_string()
+    } else {
+        top.clone()
+    };
+    let located = locate(ctx, &t.env, &first, &top, stdlib).filter(|_| !through_namespace);
     if let Some((kind, loc, dir)) = located {
         w.importable = true;
         w.from = Some(kind);
@@ -167,11 +179,11 @@ pub fn run(
             _ => None,
         };
         w.location = Some(loc);
-    } else if stdlib {
+    } else if stdlib && !through_namespace {
         w.importable = true;
         w.from = Some("stdlib");
-    } else if site::interpreter_finds(ctx, &t.python, std::slice::from_ref(&top), &first)
-        .contains(&top)
+    } else if site::interpreter_finds(ctx, &t.python, std::slice::from_ref(&name), &first)
+        .contains(&name)
     {
         // Disk could not decide (a meta-path finder, an unknown layout): the kernel's own
         // interpreter's find_spec did.
@@ -190,8 +202,13 @@ pub fn run(
                 continue;
             }
             let dirs = site::sys_path_dirs(ctx, &f.env);
-            if let Some(found) = site::find_top_level(&dirs, &top) {
-                let dist = found.parent().and_then(|d| dist_providing(d, &top));
+            if let Some(found) = site::find_top_level(&dirs, &top)
+                .filter(|_| crate::python::dotted::present(&dirs, &name))
+            {
+                let dist = found
+                    .parent()
+                    .filter(|_| !through_namespace)
+                    .and_then(|d| dist_providing(d, &top));
                 w.elsewhere.push(Elsewhere {
                     prefix: f.env.prefix.clone(),
                     kind: f.env.kind.as_str(),
@@ -208,7 +225,7 @@ pub fn run(
             .collect();
         // Only a known distribution is offered (the name table, or metadata here): a module
         // name is never guessed into a PyPI install, where an unrelated project may wait.
-        let m = names::map_import(&top, &local);
+        let m = names::map_import(&name, &local);
         if m.source != MappingSource::Assumed {
             let how = match &t.kernel {
                 Some(k) => format!("--kernel {k}"),

@@ -4,6 +4,7 @@ pub mod cache;
 pub mod classify;
 pub mod discovery;
 pub mod dist_name;
+pub mod dotted;
 pub mod environment;
 pub mod interpreter;
 pub mod layout;
