@@ -86,3 +86,36 @@ pub fn check(env: &Environment, prefix: &str, out: &mut Vec<Finding>) {
         }
     }
 }
+
+/// A distribution installed in `env` that claims the top-level `module` (its metadata lists
+/// it) although `module` is not importable: its files were deleted by another distribution's
+/// uninstall, or it is an editable install whose project folder is gone. A plain install of it
+/// would report "already satisfied"; this says what repairs it, for the target flag `how`
+/// (`--kernel K`): the same version reinstalled, or, for an editable, `None` (the folder it
+/// needs is named by `kip doctor`'s `env-editable-missing`).
+pub fn repair_for_missing(env: &Environment, module: &str, how: &str) -> Option<Option<String>> {
+    for sp in &env.site_packages {
+        let editables = crate::doctor::editable::editables(sp);
+        let claimed = crate::python::site::installed_distributions(sp)
+            .into_iter()
+            .find(|d| d.top_level.iter().any(|t| t == module));
+        if let Some(d) = claimed {
+            let editable = editables.iter().any(|e| {
+                crate::python::dist_name::normalize_dist_name(&e.name) == d.normalized_name
+            });
+            if editable {
+                return Some(None);
+            }
+            let spec = if d.version.is_empty() {
+                d.name.clone()
+            } else {
+                format!("{}=={}", d.name, d.version)
+            };
+            return Some(Some(format!(
+                "kip install {} --force-reinstall --no-deps {how}",
+                q(&spec)
+            )));
+        }
+    }
+    None
+}

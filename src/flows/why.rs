@@ -226,11 +226,21 @@ pub fn run(
         // Only a known distribution is offered (the name table, or metadata here): a module
         // name is never guessed into a PyPI install, where an unrelated project may wait.
         let m = names::map_import(&name, &local);
-        if m.source != MappingSource::Assumed {
-            let how = match &t.kernel {
-                Some(k) => format!("--kernel {k}"),
-                None => format!("--python {}", t.python.display()),
-            };
+        let how = match &t.kernel {
+            Some(k) => format!("--kernel {k}"),
+            None => format!("--python {}", t.python.display()),
+        };
+        // Installed by metadata, gone from disk: a plain install would be "already satisfied".
+        let repair = (!through_namespace)
+            .then(|| crate::doctor::shared_module::repair_for_missing(&t.env, &top, &how))
+            .flatten();
+        if let Some(line) = repair {
+            w.warning = Some(match &line {
+                Some(_) => format!("a distribution installed here lists \"{top}\", but its files are gone (another distribution that shared them was uninstalled): it has to be reinstalled"),
+                None => format!("\"{top}\" comes from an editable install whose project folder is gone; `kip doctor` names it and the reinstall command"),
+            });
+            w.install = line;
+        } else if m.source != MappingSource::Assumed {
             w.install = Some(format!("kip install {} {how}", m.distribution));
             w.provided_by = Some(m.distribution);
         }
