@@ -29,10 +29,15 @@ pub struct FilesGone {
     pub missing: PathBuf,
 }
 
-/// The entry files of the top-level modules a RECORD lists: (module, path).
-fn entry_files(record: &[String], top_level: &[String]) -> Vec<(String, String)> {
+/// The entry files of the top-level modules a RECORD lists: (module, path). An empty
+/// `__init__.py` (size 0: the `nvidia-*` CUDA wheels each ship `nvidia/__init__.py`) only
+/// marks a shared folder; losing it leaves a namespace package that still imports.
+fn entry_files(record: &[(String, Option<u64>)], top_level: &[String]) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for p in record {
+    for (p, size) in record {
+        if *size == Some(0) {
+            continue;
+        }
         if p.starts_with('/') || p.split('/').any(|c| c == "..") {
             continue;
         }
@@ -153,7 +158,7 @@ pub fn scan(site_dir: &Path) -> (Vec<SharedPair>, Vec<FilesGone>) {
         .into_iter()
         .filter(|d| d.dist_info.is_dir())
         .map(|d| {
-            let e = entry_files(&site::record_paths(&d.dist_info), &d.top_level);
+            let e = entry_files(&site::record_entries(&d.dist_info), &d.top_level);
             (d, e)
         })
         .filter(|(_, e)| !e.is_empty())
@@ -205,7 +210,7 @@ mod tests {
             let f = site.join(p);
             std::fs::create_dir_all(f.parent().unwrap()).unwrap();
             std::fs::write(&f, text).unwrap();
-            record.push_str(&format!("{p},,\n"));
+            record.push_str(&format!("{p},sha256=x,{}\n", text.len()));
         }
         std::fs::write(di.join("RECORD"), record).unwrap();
         if requested {
@@ -254,12 +259,17 @@ mod tests {
             )],
             false,
         );
+        for n in ["nvidia-cublas-cu12", "nvidia-cudnn-cu12"] {
+            let sub = format!("nvidia/{}/__init__.py", &n[7..n.len() - 5]);
+            dist(sp, n, &[("nvidia/__init__.py", ""), (&sub, "X = 1")], false);
+        }
         let (pairs, gone) = scan(sp);
         assert_eq!(pairs.len(), 1, "{pairs:?}");
         assert_eq!(pairs[0].module, "cv2");
         assert_eq!(pairs[0].keep.name, "opencv-python");
         assert!(gone.is_empty());
         std::fs::remove_file(sp.join("cv2/__init__.py")).unwrap();
+        std::fs::remove_file(sp.join("nvidia/__init__.py")).unwrap();
         let (_, gone) = scan(sp);
         let names: Vec<&str> = gone.iter().map(|g| g.dist.name.as_str()).collect();
         assert_eq!(names, vec!["opencv-python", "opencv-python-headless"]);

@@ -346,15 +346,17 @@ fn first_csv_field(line: &str) -> String {
     out
 }
 
-/// The paths a `*.dist-info/RECORD` lists (relative to site-packages, `/`-separated); empty
-/// when there is no RECORD.
-pub fn record_paths(dist_info: &Path) -> Vec<String> {
+/// The files a `*.dist-info/RECORD` lists: (path relative to site-packages, `/`-separated;
+/// size in bytes when recorded); empty when there is no RECORD.
+pub fn record_entries(dist_info: &Path) -> Vec<(String, Option<u64>)> {
     read_text(&dist_info.join("RECORD"))
         .map(|r| {
             r.lines()
-                .map(first_csv_field)
-                .map(|p| p.trim().replace('\\', "/"))
-                .filter(|p| !p.is_empty())
+                .map(|l| {
+                    let size = l.rsplit(',').next().and_then(|n| n.trim().parse().ok());
+                    (first_csv_field(l).trim().replace('\\', "/"), size)
+                })
+                .filter(|(p, _)| !p.is_empty())
                 .collect()
         })
         .unwrap_or_default()
