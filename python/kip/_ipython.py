@@ -201,9 +201,15 @@ def why_text(r: Report, here: bool) -> str:
         used = e.get("kernels") or []
         by = f", used by kernel {', '.join(used)}" if used else ", which no kernel uses"
         lines.append(f"  {what} is installed in {e.get('prefix')} ({e.get('kind')}){by}.")
+    if r.get("warning"):
+        lines.append(f"  {r['warning']}")
     if dist:
         line = f"%kip install {dist}" if here else str(r.get("install"))
         lines.append(f"  Install it here with:  {line}")
+    elif r.get("install"):
+        lines.append(f"  Repair it with:  {r['install']}")
+    elif r.get("warning"):
+        pass
     else:
         where = (
             "No metadata says which distribution installed those copies"

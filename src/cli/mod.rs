@@ -235,6 +235,9 @@ pub struct InstallCli {
     /// Install the named packages without their dependencies.
     #[arg(long)]
     pub no_deps: bool,
+    /// Reinstall the named packages even when they look installed (their files may be gone).
+    #[arg(long)]
+    pub force_reinstall: bool,
     /// Constraints file.
     #[arg(short = 'c', long = "constraint", value_name = "FILE")]
     pub constraints: Vec<PathBuf>,
@@ -283,6 +286,7 @@ impl InstallCli {
                 editable: self.editable,
                 pre: self.pre,
                 no_deps: self.no_deps,
+                force_reinstall: self.force_reinstall,
                 constraints: self.constraints,
                 requirement_files: self.requirements,
                 index: crate::install::index::IndexFlags {

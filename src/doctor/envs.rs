@@ -110,6 +110,8 @@ pub fn check_env(ctx: &Context, env: &Environment, out: &mut Vec<Finding>) {
     check_user_site(env, &prefix, out);
     check_scripts(ctx, env, &prefix, out);
     check_conda_pip(env, &prefix, out);
+    crate::doctor::shared_module::check(env, &prefix, out);
+    crate::doctor::editable::check(ctx, env, &prefix, out);
 }
 
 fn check_user_site(env: &Environment, prefix: &str, out: &mut Vec<Finding>) {

@@ -52,10 +52,13 @@ pub enum FindingId {
     EnvEphemeral,
     EnvUnpackedPlaceholder,
     KernelStateStale,
+    EnvSharedModule,
+    EnvEditableMissing,
+    KernelNamePointsElsewhere,
 }
 
 impl FindingId {
-    pub const ALL: [FindingId; 27] = [
+    pub const ALL: [FindingId; 30] = [
         FindingId::KernelSpecInvalid,
         FindingId::KernelInterpreterMissing,
         FindingId::KernelIpykernelMissing,
@@ -83,6 +86,9 @@ impl FindingId {
         FindingId::EnvEphemeral,
         FindingId::EnvUnpackedPlaceholder,
         FindingId::KernelStateStale,
+        FindingId::EnvSharedModule,
+        FindingId::EnvEditableMissing,
+        FindingId::KernelNamePointsElsewhere,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -114,6 +120,9 @@ impl FindingId {
             FindingId::EnvEphemeral => "env-ephemeral",
             FindingId::EnvUnpackedPlaceholder => "env-unpacked-placeholder",
             FindingId::KernelStateStale => "kernel-state-stale",
+            FindingId::EnvSharedModule => "env-shared-module",
+            FindingId::EnvEditableMissing => "env-editable-missing",
+            FindingId::KernelNamePointsElsewhere => "kernel-name-points-elsewhere",
         }
     }
 
@@ -129,7 +138,8 @@ impl FindingId {
             | NotebookKernelMissing
             | NotebookImportMissing
             | KernelStartFails
-            | EnvUnpackedPlaceholder => Severity::Error,
+            | EnvUnpackedPlaceholder
+            | EnvEditableMissing => Severity::Error,
             KernelRelativePython
             | KernelShadowed
             | KernelShellMismatch
@@ -143,7 +153,9 @@ impl FindingId {
             | NotebookEnvMismatch
             | ShellPythonpath
             | EnvEphemeral
-            | KernelStateStale => Severity::Warning,
+            | KernelStateStale
+            | EnvSharedModule
+            | KernelNamePointsElsewhere => Severity::Warning,
             KernelWrapperUnresolved
             | EnvExternallyManaged
             | EnvNoPip
@@ -156,18 +168,21 @@ impl FindingId {
     /// within one severity): a kernel that cannot start, then the wrong env, then the rest.
     pub fn breakage_rank(self) -> usize {
         use FindingId::*;
-        const ORDER: [FindingId; 27] = [
+        const ORDER: [FindingId; 30] = [
             NotebookKernelMissing,
             EnvUnpackedPlaceholder,
             KernelStartFails,
             KernelInterpreterMissing,
             EnvVenvBaseMissing,
+            EnvEditableMissing,
             KernelSpecInvalid,
             KernelIpykernelMissing,
             NotebookImportMissing,
             KernelStateStale,
             NotebookEnvMismatch,
             EnvEphemeral,
+            KernelNamePointsElsewhere,
+            EnvSharedModule,
             KernelRelativePython,
             NotebookLocalShadowing,
             KernelShadowed,
@@ -344,11 +359,7 @@ mod tests {
     /// Ids in PRODUCT.md's catalog that no issue has built yet, and differences an open issue
     /// is to close. Each entry must still be true: building the finding (or closing the
     /// difference) makes this test fail until the entry is removed.
-    const NOT_BUILT: &[&str] = &[
-        "env-shared-module",
-        "env-editable-missing",
-        "kernel-name-points-elsewhere",
-    ];
+    const NOT_BUILT: &[&str] = &[];
     /// Ids whose automatic flag an open issue is to change.
     const AUTOMATIC_PENDING: &[&str] = &[];
 

@@ -2,15 +2,19 @@
 //! Checks read the model (resolved kernels, classified environments, PATH commands) and
 //! return findings; they never print and never change anything (`--fix` is the CLI's job).
 
+pub mod editable;
 pub mod envs;
 pub mod ephemeral;
 pub mod finding;
 pub mod kernels;
+pub mod name_elsewhere;
 pub mod notebook;
 pub mod placeholder;
+pub mod shared_module;
 pub mod shell;
 pub mod stale;
 pub mod start;
+pub mod unknown;
 
 use std::collections::BTreeMap;
 

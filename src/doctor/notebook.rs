@@ -202,6 +202,21 @@ pub fn check_notebook(
         },
     };
     let nb_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    // A kernel named after another env than it runs: installing the notebook's needs into
+    // the (shared) env it runs would be harmful; registering the meant env is the fix.
+    if let Some(f) = kernel
+        .is_none()
+        .then(|| {
+            kernels
+                .iter()
+                .find(|k| k.entry.found.name.to_string_lossy() == name)
+        })
+        .flatten()
+        .and_then(|k| crate::doctor::name_elsewhere::finding(ctx, view, k))
+    {
+        out.push(f);
+        return Ok(());
+    }
     // `--kernel` says which env the user means.
     let meant = kernel
         .is_none()
@@ -276,6 +291,9 @@ pub fn check_notebook(
         }
         missing.push((r.module.clone(), r.guarded));
     }
+    missing.extend(missing_through_namespaces(
+        &notebook, &refs, &dirs, &missing,
+    ));
     let names: Vec<String> = missing.iter().map(|(m, _)| m.clone()).collect();
     let found_by_interpreter = site::interpreter_finds(ctx, &env.interpreter, &names, &nb_dir);
     let missing: Vec<(String, bool)> = missing
@@ -288,17 +306,31 @@ pub fn check_notebook(
         let mapping = names::map_import(&m, &local_meta);
         let dist = (!matches!(mapping.source, names::MappingSource::Assumed))
             .then(|| mapping.distribution.clone());
-        let install = dist.clone().unwrap_or_else(|| m.clone());
+        // An unknown module's name is never turned into an install (PRODUCT.md).
+        let fix = match &dist {
+            Some(d) => format!("kip install {d} --kernel {name} (or all at once: kip install --notebook {subject} --missing)"),
+            None => crate::doctor::unknown::fix_text(&m, &nb_dir, &subject, &name),
+        };
         let mut f = Finding::new(
             FindingId::NotebookImportMissing,
             &subject,
-            format!("\"{m}\" is not importable in kernel \"{name}\"{}", if guarded { " (the import is guarded by try/except ImportError)" } else { "" }),
+            format!(
+                "\"{m}\" is not importable in kernel \"{name}\"{}",
+                if guarded {
+                    " (the import is guarded by try/except ImportError)"
+                } else {
+                    ""
+                }
+            ),
             format!(
                 "{} has no \"{m}\"{}.",
                 env.prefix.display(),
-                dist.as_ref().filter(|d| names::normalize_dist_name(d) != names::normalize_dist_name(&m)).map(|d| format!("; it is provided by the distribution \"{d}\"")).unwrap_or_default()
+                dist.as_ref()
+                    .filter(|d| names::normalize_dist_name(d) != names::normalize_dist_name(&m))
+                    .map(|d| format!("; it is provided by the distribution \"{d}\""))
+                    .unwrap_or_default()
             ),
-            format!("kip install {install} --kernel {name} (or all at once: kip install --notebook {subject} --missing)"),
+            fix,
         );
         if guarded {
             f = f.with_severity(Severity::Warning);
@@ -308,6 +340,38 @@ pub fn check_notebook(
         out.push(f);
     }
     Ok(())
+}
+
+/// Dotted imports through a namespace package that disk finds missing (`from google.protobuf
+/// import message` while `google/` holds only `google-auth`'s `auth/`): the top-level check
+/// cannot see them. Every import as written counts, not one per top-level name; `(full name,
+/// guarded)`, skipping top-level names already missing.
+fn missing_through_namespaces(
+    notebook: &ipynb::Notebook,
+    refs: &[imports::ImportRef],
+    dirs: &[PathBuf],
+    missing: &[(String, bool)],
+) -> Vec<(String, bool)> {
+    if refs.is_empty() {
+        return Vec::new();
+    }
+    let mut out: Vec<(String, bool)> = Vec::new();
+    for r in notebook
+        .cells
+        .iter()
+        .filter(|c| c.kind == ipynb::CellKind::Code)
+        .flat_map(|c| imports::extract_from_source(&c.source, c.index))
+        .filter(|r| !r.relative && !missing.iter().any(|(m, _)| *m == r.module))
+    {
+        if !crate::python::dotted::missing_below_namespace(dirs, &r.full) {
+            continue;
+        }
+        match out.iter_mut().find(|(m, _)| *m == r.full) {
+            Some(o) => o.1 &= r.guarded,
+            None => out.push((r.full.clone(), r.guarded)),
+        }
+    }
+    out
 }
 
 /// `(top-level, distribution, where)` from the environments kip finds here, for mapping the
@@ -390,7 +454,9 @@ pub fn missing_distributions(
         .filter(|f| {
             matches!(
                 f.id,
-                FindingId::NotebookEnvMismatch | FindingId::NotebookKernelMissing
+                FindingId::NotebookEnvMismatch
+                    | FindingId::NotebookKernelMissing
+                    | FindingId::KernelNamePointsElsewhere
             )
         })
         .cloned()

@@ -70,6 +70,7 @@ fn diagnose(
     for k in &kernels {
         checked.kernels.push(k.entry.found.name.to_string_lossy());
         doctor::kernels::check_kernel(ctx, view, k, &mut findings);
+        doctor::name_elsewhere::check(ctx, view, k, &mut findings);
         if let Some(env) = k
             .interpreter
             .python()

@@ -518,13 +518,28 @@ fn notebook_missing(
         return Ok(Err(Status::Success));
     }
     let mut specs = args.specs.clone();
+    let mut unknown = Vec::new();
     for (module, dist, assumed) in &missing {
         if *assumed {
-            r.event(Event::note(format!("{module}: no known distribution provides it; assuming the distribution is named \"{dist}\"")));
-        } else if module != dist {
+            // Never guessed into a PyPI install: that name may be an unrelated project.
+            r.event(Event::note(format!("{module}: not installed — no environment here has it and kip does not know which distribution provides it (it does not guess a PyPI name from a module name); see `kip doctor {}`", nb.display())));
+            unknown.push(module.clone());
+            continue;
+        }
+        if module != dist {
             r.event(Event::note(format!("{module}: provided by \"{dist}\"")));
         }
         specs.push(dist.clone());
+    }
+    if specs.is_empty() {
+        r.event(Event::error(
+            "install",
+            format!(
+                "nothing to install: {} cannot be mapped to a distribution",
+                unknown.join(", ")
+            ),
+        ));
+        return Ok(Err(Status::Failure));
     }
     Ok(Ok(Requirements { specs, exact: true }))
 }

@@ -295,14 +295,16 @@ fn environment_to_add(
     Ok(found)
 }
 
-/// A kernel named `name` exists: refuse (reported) unless `--force`, and `--yes` for one kip
-/// did not create.
+/// A kernel named `name` exists: refuse (reported) unless `--force`, and `--yes` to overwrite
+/// one kip did not create in `kernels_dir` (one elsewhere — a shared kernel in a system dir — is
+/// not touched: the new one in `kernels_dir` takes precedence).
 fn refuse_replacing(
     ctx: &Context,
     r: &mut dyn Reporter,
     view: &JupyterView,
     name: &str,
     a: &AddRequest,
+    kernels_dir: &Path,
 ) -> bool {
     const VERB: &str = "kernel add";
     let kernels = kernels_of(ctx, view);
@@ -319,7 +321,8 @@ fn refuse_replacing(
     }
     if let Some(k) = existing.first() {
         let kip_made = k.entry.spec.as_ref().is_ok_and(spec::is_kip_made);
-        if !kip_made && !a.yes {
+        let overwritten = k.entry.found.resource_dir.parent() == Some(kernels_dir);
+        if overwritten && !kip_made && !a.yes {
             r.event(Event::error(
                 VERB,
                 format!(
@@ -458,7 +461,8 @@ pub fn add(
         return Ok((AddReport::default(), Status::Failure));
     }
     let name = a.name.clone().unwrap_or_else(|| spec::default_name(&env));
-    if refuse_replacing(ctx, r, &view, &name, a) {
+    let kernels_dir = kernels_dir_for(ctx, &view, a, &env);
+    if refuse_replacing(ctx, r, &view, &name, a, &kernels_dir) {
         return Ok((AddReport::default(), Status::Failure));
     }
     // ipykernel, then pip, through the install machinery (PEP 668 and all).
@@ -489,7 +493,6 @@ pub fn add(
     if a.with_hook {
         spec::add_hook(&mut kj);
     }
-    let kernels_dir = kernels_dir_for(ctx, &view, a, &env);
     let mut notes = placement_notes(ctx, &view, &env, &kernels_dir);
     let mut files: Vec<(String, Vec<u8>)> =
         vec![("kernel.json".into(), write::kernel_json_bytes(&kj))];

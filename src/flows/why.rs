@@ -158,7 +158,19 @@ pub fn run(
         stale: None,
         restart: None,
     };
-    let located = locate(ctx, &t.env, &first, &top, stdlib);
+    // Through a namespace package the full dotted name decides (`google.protobuf` is missing
+    // though `google/` exists); otherwise the top-level name, as the import proof does.
+    let through_namespace = crate::python::dotted::missing_below_namespace(
+        &site::import_dirs(ctx, &t.env, &first),
+        module,
+    );
+    let name = if through_namespace {
+        w.module = module.to_string();
+        module.to_string()
+    } else {
+        top.clone()
+    };
+    let located = locate(ctx, &t.env, &first, &top, stdlib).filter(|_| !through_namespace);
     // Disk says what the env has; a running kernel sees only what existed when it started.
     let hidden = located.as_ref().zip(t.pid).and_then(|((_, _, dir), pid)| {
         crate::doctor::stale::hides(&t.env, pid, dir).map(|u| (u, pid))
@@ -186,11 +198,11 @@ pub fn run(
             _ => None,
         };
         w.location = Some(loc);
-    } else if stdlib {
+    } else if stdlib && !through_namespace {
         w.importable = true;
         w.from = Some("stdlib");
-    } else if site::interpreter_finds(ctx, &t.python, std::slice::from_ref(&top), &first)
-        .contains(&top)
+    } else if site::interpreter_finds(ctx, &t.python, std::slice::from_ref(&name), &first)
+        .contains(&name)
     {
         // Disk could not decide (a meta-path finder, an unknown layout): the kernel's own
         // interpreter's find_spec did.
@@ -209,8 +221,13 @@ pub fn run(
                 continue;
             }
             let dirs = site::sys_path_dirs(ctx, &f.env);
-            if let Some(found) = site::find_top_level(&dirs, &top) {
-                let dist = found.parent().and_then(|d| dist_providing(d, &top));
+            if let Some(found) = site::find_top_level(&dirs, &top)
+                .filter(|_| crate::python::dotted::present(&dirs, &name))
+            {
+                let dist = found
+                    .parent()
+                    .filter(|_| !through_namespace)
+                    .and_then(|d| dist_providing(d, &top));
                 w.elsewhere.push(Elsewhere {
                     prefix: f.env.prefix.clone(),
                     kind: f.env.kind.as_str(),
@@ -227,12 +244,22 @@ pub fn run(
             .collect();
         // Only a known distribution is offered (the name table, or metadata here): a module
         // name is never guessed into a PyPI install, where an unrelated project may wait.
-        let m = names::map_import(&top, &local);
-        if m.source != MappingSource::Assumed {
-            let how = match &t.kernel {
-                Some(k) => format!("--kernel {k}"),
-                None => format!("--python {}", t.python.display()),
-            };
+        let m = names::map_import(&name, &local);
+        let how = match &t.kernel {
+            Some(k) => format!("--kernel {k}"),
+            None => format!("--python {}", t.python.display()),
+        };
+        // Installed by metadata, gone from disk: a plain install would be "already satisfied".
+        let repair = (!through_namespace)
+            .then(|| crate::doctor::shared_module::repair_for_missing(&t.env, &top, &how))
+            .flatten();
+        if let Some(line) = repair {
+            w.warning = Some(match &line {
+                Some(_) => format!("a distribution installed here lists \"{top}\", but its files are gone (another distribution that shared them was uninstalled): it has to be reinstalled"),
+                None => format!("\"{top}\" comes from an editable install whose project folder is gone; `kip doctor` names it and the reinstall command"),
+            });
+            w.install = line;
+        } else if m.source != MappingSource::Assumed {
             w.install = Some(format!("kip install {} {how}", m.distribution));
             w.provided_by = Some(m.distribution);
         }

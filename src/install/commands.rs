@@ -31,6 +31,9 @@ pub struct InstallOptions {
     /// `--pre`: allow pre-releases (pip/uv only; conda channels keep them in labels).
     pub pre: bool,
     pub no_deps: bool,
+    /// `--force-reinstall`: reinstall even what looks installed (pip `--force-reinstall`,
+    /// uv `--reinstall`, conda `--force-reinstall`).
+    pub force_reinstall: bool,
     /// `-c FILE` (pip/uv only).
     pub constraints: Vec<PathBuf>,
     /// `-r FILE`, handed to pip/uv, which read it as pip does (pip/uv only).
@@ -144,6 +147,9 @@ pub fn uv_pip_install(
     if opts.no_deps {
         argv.push(os("--no-deps"));
     }
+    if opts.force_reinstall {
+        argv.push(os("--reinstall"));
+    }
     push_paths(&mut argv, "-c", &opts.constraints);
     push_paths(&mut argv, "-r", &opts.requirement_files);
     push_paths(&mut argv, "-e", &opts.editable);
@@ -205,6 +211,9 @@ pub fn pip_install(python: &Path, reqs: &[String], opts: &InstallOptions) -> Vec
     if opts.no_deps {
         argv.push(os("--no-deps"));
     }
+    if opts.force_reinstall {
+        argv.push(os("--force-reinstall"));
+    }
     push_paths(&mut argv, "-c", &opts.constraints);
     push_paths(&mut argv, "-r", &opts.requirement_files);
     push_paths(&mut argv, "-e", &opts.editable);
@@ -262,6 +271,9 @@ pub fn conda_install(
     argv.extend(tool.target_flags(prefix, true));
     if opts.no_deps {
         argv.push(os("--no-deps"));
+    }
+    if opts.force_reinstall {
+        argv.push(os("--force-reinstall"));
     }
     if opts.dry_run {
         argv.push(os("--dry-run"));
@@ -497,6 +509,7 @@ mod tests {
             editable: vec![PathBuf::from("/src/proj")],
             pre: true,
             no_deps: true,
+            force_reinstall: true,
             constraints: vec![PathBuf::from("c.txt")],
             requirement_files: vec![PathBuf::from("r.txt")],
             index: IndexFlags {
@@ -532,6 +545,7 @@ mod tests {
                 "--prerelease",
                 "allow",
                 "--no-deps",
+                "--reinstall",
                 "-c",
                 "c.txt",
                 "-r",
@@ -608,6 +622,7 @@ mod tests {
                 "-U",
                 "--pre",
                 "--no-deps",
+                "--force-reinstall",
                 "-c",
                 "c.txt",
                 "-r",

@@ -49,6 +49,7 @@ pub fn marker_environment(markers: &BTreeMap<String, String>) -> Option<MarkerEn
 /// Can the options change an installed env even when every name is satisfied?
 fn options_force_installer(o: &InstallOptions) -> bool {
     o.upgrade
+        || o.force_reinstall
         || !o.editable.is_empty()
         || !o.constraints.is_empty()
         || !o.requirement_files.is_empty()

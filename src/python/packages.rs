@@ -16,6 +16,17 @@ pub struct Package {
     /// The `.dist-info` directory or the conda-meta record.
     #[serde(serialize_with = "crate::pyjson::path_text::one")]
     pub location: PathBuf,
+    /// Other installed distributions that install the same top-level module (their files
+    /// overwrite each other; uninstalling one deletes the other's).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shares_module: Vec<SharedModule>,
+}
+
+/// `module` is also installed by `distribution`.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct SharedModule {
+    pub module: String,
+    pub distribution: String,
 }
 
 /// conda-meta records: (name, version, record path).
@@ -50,7 +61,24 @@ pub fn packages(site_packages: &[PathBuf], prefix: &Path) -> Vec<Package> {
     let conda = conda_records(prefix);
     let mut out: Vec<Package> = Vec::new();
     for sp in site_packages {
+        let (pairs, _) = crate::python::shared_files::scan(sp);
         for d in site::installed_distributions(sp) {
+            let shares_module: Vec<SharedModule> = pairs
+                .iter()
+                .filter_map(|p| {
+                    let other = if p.keep.dist_info == d.dist_info {
+                        &p.other
+                    } else if p.other.dist_info == d.dist_info {
+                        &p.keep
+                    } else {
+                        return None;
+                    };
+                    Some(SharedModule {
+                        module: p.module.clone(),
+                        distribution: other.name.clone(),
+                    })
+                })
+                .collect();
             let conda_owned = conda.iter().any(|(n, _, _)| {
                 dist_name::normalize_dist_name(n) == d.normalized_name
                     || dist_name::conda_name(n) == dist_name::conda_name(&d.name)
@@ -69,6 +97,7 @@ pub fn packages(site_packages: &[PathBuf], prefix: &Path) -> Vec<Package> {
                     version: d.version.clone(),
                     installer,
                     location: d.dist_info.clone(),
+                    shares_module,
                 });
             }
         }
@@ -83,6 +112,7 @@ pub fn packages(site_packages: &[PathBuf], prefix: &Path) -> Vec<Package> {
                 version: v,
                 installer: "conda".into(),
                 location: p,
+                shares_module: Vec::new(),
             });
         }
     }

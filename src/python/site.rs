@@ -207,7 +207,7 @@ fn trim_end_ascii(mut s: &[u8]) -> &[u8] {
 
 /// Is `name` a module file for `module`: `module.py`, `module.pyc` (sourceless), or an
 /// extension `module.so`, `module.<tag>.so`, `module.pyd`, `module.<tag>.pyd`?
-fn is_module_file(name: &str, module: &str) -> bool {
+pub fn is_module_file(name: &str, module: &str) -> bool {
     let Some(rest) = name.strip_prefix(module) else {
         return false;
     };
@@ -425,6 +425,22 @@ fn first_csv_field(line: &str) -> String {
         }
     }
     out
+}
+
+/// The files a `*.dist-info/RECORD` lists: (path relative to site-packages, `/`-separated;
+/// size in bytes when recorded); empty when there is no RECORD.
+pub fn record_entries(dist_info: &Path) -> Vec<(String, Option<u64>)> {
+    read_text(&dist_info.join("RECORD"))
+        .map(|r| {
+            r.lines()
+                .map(|l| {
+                    let size = l.rsplit(',').next().and_then(|n| n.trim().parse().ok());
+                    (first_csv_field(l).trim().replace('\\', "/"), size)
+                })
+                .filter(|(p, _)| !p.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Top-level names from RECORD paths (relative to site-packages), as `importlib.metadata`'s

@@ -18,7 +18,19 @@ pub fn human(report: &Report) -> Output {
             .max(7);
         let _ = writeln!(out, "{:w$}  {:vw$}  installer", "name", "version");
         for p in pkgs {
-            let _ = writeln!(out, "{:w$}  {:vw$}  {}", p.name, p.version, p.installer);
+            let shares: Vec<String> = p
+                .shares_module
+                .iter()
+                .map(|s| format!("  (shares module {} with {})", s.module, s.distribution))
+                .collect();
+            let _ = writeln!(
+                out,
+                "{:w$}  {:vw$}  {}{}",
+                p.name,
+                p.version,
+                p.installer,
+                shares.concat()
+            );
         }
     }
     Output::stdout(out)

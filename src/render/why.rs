@@ -58,6 +58,9 @@ fn write_why(out: &mut String, w: &Why) -> std::fmt::Result {
         return writeln!(out, "  fix: {restart}");
     }
     writeln!(out, "\"{top}\" is NOT importable by {}", w.python.display())?;
+    if let Some(warn) = &w.warning {
+        writeln!(out, "  {warn}")?;
+    }
     for e in &w.elsewhere {
         writeln!(
             out,
@@ -82,6 +85,7 @@ fn write_why(out: &mut String, w: &Why) -> std::fmt::Result {
     }
     match &w.install {
         Some(i) => writeln!(out, "  fix: {i}")?,
+        None if w.warning.is_some() => {}
         None => writeln!(
             out,
             "  {} and kip's name table does not know which distribution provides \"{top}\"; kip does not guess a PyPI name from a module name",
