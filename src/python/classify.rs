@@ -23,8 +23,8 @@ use crate::context::Context;
 use crate::platform::{self, Os};
 use crate::python::environment::{EnvKind, Environment, Evidence, UserSite};
 use crate::python::layout::{is_script, pyvenv_cfg_for};
-use crate::python::pep668;
 use crate::python::version::PythonVersion;
+use crate::python::{memo, pep668};
 
 /// `pyvenv.cfg`: `key = value` lines split on the first `=`, keys lowercased (it is not real
 /// INI: uv `virtualenv.rs`, CPython `site.venv`). Invalid UTF-8 is replaced, not an error.
@@ -245,43 +245,62 @@ pub fn conda_python_version(prefix: &Path) -> Option<PythonVersion> {
     conda_python_record(prefix).map(|(v, _)| v)
 }
 
-/// Is there a `conda-meta/<name>-<version>-<build>.json` record?
-fn conda_record(prefix: &Path, name: &str) -> bool {
+/// Which of `names` have a `conda-meta/<name>-<version>-<build>.json` record? One listing.
+fn conda_records<const N: usize>(prefix: &Path, names: [&str; N]) -> [bool; N] {
+    let mut found = [false; N];
     let Ok(rd) = std::fs::read_dir(prefix.join("conda-meta")) else {
-        return false;
+        return found;
     };
-    rd.flatten().any(|e| {
+    for e in rd.flatten() {
         let n = e.file_name();
         let Some(stem) = n.to_str().and_then(|n| n.strip_suffix(".json")) else {
-            return false;
+            continue;
         };
         let mut parts = stem.rsplitn(3, '-');
         let (_build, _version, pkg) = (parts.next(), parts.next(), parts.next());
-        pkg == Some(name)
-    })
+        for (hit, name) in found.iter_mut().zip(names) {
+            *hit |= pkg == Some(name);
+        }
+    }
+    found
 }
 
-/// Is a distribution installed in one of `site_dirs` (`<name>-<ver>.dist-info`, `.egg-info`),
-/// names compared PEP 503-normalized?
-pub fn dist_present(site_dirs: &[PathBuf], name: &str) -> bool {
-    let want = crate::python::dist_name::normalize_dist_name(name);
-    site_dirs.iter().any(|d| {
+/// Which of `names` are installed in one of `site_dirs` (`<name>-<ver>.dist-info`,
+/// `.egg-info`), names compared PEP 503-normalized? Each directory is listed once, whatever
+/// the number of names (classification asks for pip, ipykernel and uv together).
+pub fn dists_present<const N: usize>(site_dirs: &[PathBuf], names: [&str; N]) -> [bool; N] {
+    let want = names.map(crate::python::dist_name::normalize_dist_name);
+    let mut found = [false; N];
+    for d in site_dirs {
         let Ok(rd) = std::fs::read_dir(d) else {
-            return false;
+            continue;
         };
-        rd.flatten().any(|e| {
+        for e in rd.flatten() {
             let n = e.file_name();
-            let Some(n) = n.to_str() else { return false };
+            let Some(n) = n.to_str() else { continue };
             let Some(stem) = n
                 .strip_suffix(".dist-info")
                 .or_else(|| n.strip_suffix(".egg-info"))
             else {
-                return false;
+                continue;
             };
             let dist = stem.split_once('-').map_or(stem, |(d, _)| d);
-            crate::python::dist_name::normalize_dist_name(dist) == want
-        })
-    })
+            let dist = crate::python::dist_name::normalize_dist_name(dist);
+            for (hit, w) in found.iter_mut().zip(&want) {
+                *hit |= dist == *w;
+            }
+        }
+        if found.iter().all(|&f| f) {
+            break;
+        }
+    }
+    found
+}
+
+/// pip, ipykernel and uv in `site_dirs`, and uv as `<prefix>/bin/uv`.
+fn tools_present(prefix: &Path, site_dirs: &[PathBuf]) -> (bool, bool, bool) {
+    let [pip, ipykernel, uv] = dists_present(site_dirs, ["pip", "ipykernel", "uv"]);
+    (pip, ipykernel, uv || prefix.join("bin/uv").is_file())
 }
 
 /// `access(W_OK)` with the real uid, as pip's own test (`test_writable_dir`) does on POSIX.
@@ -471,8 +490,15 @@ fn is_system_prefix(prefix: &Path) -> bool {
 
 /// Classify the environment an interpreter path belongs to, from disk. `None` when the path
 /// does not exist, is a `#!` script outside a venv, or has no recognisable Python layout.
+/// Inside a [`memo::scope`], each path is classified once.
 pub fn classify_interpreter(ctx: &Context, python: &Path) -> Option<Environment> {
     let python = absolute(ctx, python);
+    memo::environment(ctx, memo::Question::Interpreter, &python, || {
+        classify_interpreter_from_disk(ctx, python.clone())
+    })
+}
+
+fn classify_interpreter_from_disk(ctx: &Context, python: PathBuf) -> Option<Environment> {
     std::fs::symlink_metadata(&python).ok()?;
     if let Some(cfg) = pyvenv_cfg_for(&python) {
         let prefix = cfg.parent()?.to_path_buf();
@@ -500,13 +526,16 @@ pub fn classify_interpreter(ctx: &Context, python: &Path) -> Option<Environment>
     None
 }
 
-/// Classify a prefix (a venv directory, a conda env, an install root), from disk.
+/// Classify a prefix (a venv directory, a conda env, an install root), from disk. Inside a
+/// [`memo::scope`], each prefix is classified once.
 pub fn classify_prefix(ctx: &Context, prefix: &Path) -> Option<Environment> {
     let prefix = absolute(ctx, prefix);
-    if prefix.join("pyvenv.cfg").is_file() {
-        return classify_venv(ctx, &prefix, None);
-    }
-    classify_base(ctx, &prefix, None, None)
+    memo::environment(ctx, memo::Question::Prefix, &prefix, || {
+        if prefix.join("pyvenv.cfg").is_file() {
+            return classify_venv(ctx, &prefix, None);
+        }
+        classify_base(ctx, &prefix, None, None)
+    })
 }
 
 /// The interpreter inside a prefix: `bin/python3`, `bin/python`, then `bin/pythonX.Y`. With
@@ -534,10 +563,6 @@ fn interpreter_in(
         }
     };
     candidates.iter().find(|p| ok(p)).cloned()
-}
-
-fn has_uv(prefix: &Path, site: &[PathBuf]) -> bool {
-    prefix.join("bin/uv").is_file() || dist_present(site, "uv")
 }
 
 /// A virtual environment at `prefix` (which holds `pyvenv.cfg`).
@@ -599,6 +624,7 @@ fn classify_venv(ctx: &Context, prefix: &Path, given: Option<&Path>) -> Option<E
         )),
     }
     let enabled = cfg.include_system_site_packages && user_site_allowed(ctx);
+    let (has_pip, has_ipykernel, has_uv) = tools_present(prefix, &site_packages);
     Some(Environment {
         prefix: prefix.to_path_buf(),
         kind,
@@ -606,9 +632,9 @@ fn classify_venv(ctx: &Context, prefix: &Path, given: Option<&Path>) -> Option<E
         version,
         base_prefix,
         venv_home: cfg.home.clone(),
-        has_pip: dist_present(&site_packages, "pip"),
-        has_ipykernel: dist_present(&site_packages, "ipykernel"),
-        has_uv: has_uv(prefix, &site_packages),
+        has_pip,
+        has_ipykernel,
+        has_uv,
         externally_managed: None,
         writable: writable_site,
         frozen: false,
@@ -749,8 +775,12 @@ fn classify_base(
     let pixi_manifest = pixi
         .as_ref()
         .and_then(|j| Some(PathBuf::from(j.get("manifest_path")?.as_str()?)));
-    let record_or_dist =
-        |n: &str| dist_present(&site_packages, n) || (conda && conda_record(prefix, n));
+    let (pip, ipykernel, uv) = tools_present(prefix, &site_packages);
+    let [pip_rec, ipykernel_rec, uv_rec] = if conda {
+        conda_records(prefix, ["pip", "ipykernel", "uv"])
+    } else {
+        [false; 3]
+    };
     Some(Environment {
         prefix: prefix.to_path_buf(),
         kind,
@@ -758,9 +788,9 @@ fn classify_base(
         version: Some(version),
         base_prefix: Some(prefix.to_path_buf()),
         venv_home: None,
-        has_pip: record_or_dist("pip"),
-        has_ipykernel: record_or_dist("ipykernel"),
-        has_uv: prefix.join("bin/uv").is_file() || record_or_dist("uv"),
+        has_pip: pip || pip_rec,
+        has_ipykernel: ipykernel || ipykernel_rec,
+        has_uv: uv || uv_rec,
         externally_managed: pep668::marker_in(prefix, version, t),
         writable: site_packages.first().is_some_and(|s| writable_dir(s)),
         frozen: prefix.join("conda-meta/frozen").exists(),
@@ -800,15 +830,16 @@ fn legacy_virtualenv(
     if global {
         site_packages.extend(base_site_dirs(ctx, &base, version, t));
     }
+    let (has_pip, has_ipykernel, has_uv) = tools_present(prefix, &site_packages);
     Environment {
         kind: EnvKind::Virtualenv,
         interpreter,
         version: Some(version),
         venv_home: Some(base.join("bin")),
         base_prefix: Some(base),
-        has_pip: dist_present(&site_packages, "pip"),
-        has_ipykernel: dist_present(&site_packages, "ipykernel"),
-        has_uv: has_uv(prefix, &site_packages),
+        has_pip,
+        has_ipykernel,
+        has_uv,
         externally_managed: None,
         writable: writable_site,
         frozen: false,
@@ -910,9 +941,10 @@ mod tests {
             ))
         );
         touch(&m.join("pip-24.0-pyh_0.json"), "{}");
-        assert!(conda_record(d.path(), "pip"));
-        assert!(!conda_record(d.path(), "ipykernel"));
-        assert!(!conda_record(d.path(), "python-dateutil-2.9.0"));
+        assert_eq!(
+            conda_records(d.path(), ["pip", "ipykernel", "python-dateutil-2.9.0"]),
+            [true, false, false]
+        );
     }
 
     #[test]

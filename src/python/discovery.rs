@@ -24,6 +24,7 @@
 //! Entries are one per environment: the same prefix (by file identity) and minor version.
 //! Within a directory, entries are sorted by name.
 
+use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -130,13 +131,31 @@ pub struct Unclassified {
 pub struct Discovery {
     pub found: Vec<Found>,
     pub unclassified: Vec<Unclassified>,
+    /// Each identity's index in `found`, computed once per entry: comparing a new entry with
+    /// every earlier one by `stat` made discovery quadratic (245 `statx` per env at 300 envs).
+    index: HashMap<Identity, usize>,
 }
 
 impl Discovery {
+    /// A discovery holding `found` as it is now (identities read afresh: a probe may have
+    /// changed an entry's version since it was added).
+    pub fn from_found(found: Vec<Found>) -> Discovery {
+        let mut index = HashMap::new();
+        for (i, f) in found.iter().enumerate() {
+            // The first entry of an identity is the one `add` merges into.
+            index.entry(identity(&f.env)).or_insert(i);
+        }
+        Discovery {
+            found,
+            unclassified: Vec::new(),
+            index,
+        }
+    }
+
     /// Add an environment found by `via`, merging with the entry of the same identity.
     pub fn add(&mut self, env: Environment, source: Source, via: PathBuf) {
         let key = identity(&env);
-        match self.found.iter_mut().find(|f| identity(&f.env) == key) {
+        match self.index.get(&key).and_then(|&i| self.found.get_mut(i)) {
             Some(f) => {
                 if !f.sources.contains(&source) {
                     f.sources.push(source);
@@ -145,11 +164,14 @@ impl Discovery {
                     f.interpreters.push(via);
                 }
             }
-            None => self.found.push(Found {
-                env,
-                sources: vec![source],
-                interpreters: vec![via],
-            }),
+            None => {
+                self.index.insert(key, self.found.len());
+                self.found.push(Found {
+                    env,
+                    sources: vec![source],
+                    interpreters: vec![via],
+                });
+            }
         }
     }
 
@@ -175,13 +197,15 @@ impl Discovery {
 /// What makes two findings one environment: the prefix by file identity (its path when it
 /// cannot be read) and the minor version (Debian's `/usr` holds `python3.11` and
 /// `python3.12` side by side, with separate stdlibs and dist-packages).
-#[derive(PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum PrefixId {
     Inode(u64, u64),
     Path(PathBuf),
 }
 
-fn identity(env: &Environment) -> (PrefixId, Option<(u8, u8)>) {
+type Identity = (PrefixId, Option<(u8, u8)>);
+
+fn identity(env: &Environment) -> Identity {
     let id = match std::fs::metadata(&env.prefix) {
         Ok(m) => PrefixId::Inode(m.dev(), m.ino()),
         Err(_) => PrefixId::Path(env.prefix.clone()),

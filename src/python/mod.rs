@@ -7,6 +7,7 @@ pub mod dist_name;
 pub mod environment;
 pub mod interpreter;
 pub mod layout;
+pub mod memo;
 pub mod packages;
 pub mod pep668;
 pub mod probe;

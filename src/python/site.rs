@@ -13,8 +13,13 @@ use crate::python::environment::Environment;
 /// `PYTHONPATH` entries; then the user site (when enabled) followed by the paths its `.pth`
 /// files add; then each site-packages dir followed by its `.pth` paths (`site.main`:
 /// `addusersitepackages` before `addsitepackages`; `addsitedir` appends the dir, then
-/// processes its `.pth` files). Only existing directories, each once.
+/// processes its `.pth` files). Only existing directories, each once. Inside a
+/// [`crate::python::memo::scope`], read once per environment.
 pub fn sys_path_dirs(ctx: &Context, env: &Environment) -> Vec<PathBuf> {
+    crate::python::memo::sys_path(ctx, env, || sys_path_dirs_from_disk(ctx, env))
+}
+
+fn sys_path_dirs_from_disk(ctx: &Context, env: &Environment) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = Vec::new();
     let push = |d: PathBuf, dirs: &mut Vec<PathBuf>| {
         if d.is_dir() && !dirs.contains(&d) {
