@@ -80,6 +80,12 @@ pub fn inventory(ctx: &Context, prober: &Prober, extra: &[(PathBuf, Source)]) ->
             Err(e) => errors.push((found[i].env.interpreter.clone(), e.to_string())),
         }
     }
+    if discovery.unclassified.is_empty() {
+        return Inventory {
+            environments: found,
+            errors,
+        };
+    }
     let mut placed = discovery::Discovery::from_found(found);
     for u in &discovery.unclassified {
         let Some(answer) = answers.next() else { break };

@@ -359,14 +359,15 @@ fn leftover_warnings(kernels_dir: &Path, warnings: &mut Vec<String>) {
     }
 }
 
-/// `_is_kernel_dir`: `isdir(path) and isfile(path/kernel.json)`, following symlinks.
+/// `_is_kernel_dir`: `isdir(path) and isfile(path/kernel.json)`, following symlinks. One
+/// `stat`: `path/kernel.json` is a file only when `path` is a directory (ENOTDIR otherwise).
 pub fn is_kernel_dir(path: &Path) -> bool {
     let base = if path.as_os_str().is_empty() {
         Path::new(".")
     } else {
         path
     };
-    base.is_dir() && base.join("kernel.json").is_file()
+    base.join("kernel.json").is_file()
 }
 
 /// For a directory whose `kernel.json` exists as an entry but is not a regular file Jupyter

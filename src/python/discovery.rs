@@ -226,8 +226,13 @@ fn subdirs(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = rd
         .flatten()
         .filter(|e| !e.file_name().as_encoded_bytes().starts_with(b"."))
+        // The entry's type comes with the listing; only a symlink needs a `stat`.
+        .filter(|e| match e.file_type() {
+            Ok(t) if t.is_symlink() => e.path().is_dir(),
+            Ok(t) => t.is_dir(),
+            Err(_) => false,
+        })
         .map(|e| e.path())
-        .filter(|p| p.is_dir())
         .collect();
     v.sort();
     v
@@ -638,6 +643,8 @@ fn candidates(ctx: &Context) -> Vec<(Candidate, Source)> {
 /// interpreters disk could not place. See the module doc for the order.
 pub fn discover_all(ctx: &Context, extra: &[(PathBuf, Source)]) -> Discovery {
     let mut all = candidates(ctx);
+    // Many kernels share an interpreter: each path is read once.
+    let mut runs: HashMap<PathBuf, Option<PathBuf>> = HashMap::new();
     for (p, s) in extra {
         let p = if p.is_absolute() {
             p.clone()
@@ -645,20 +652,21 @@ pub fn discover_all(ctx: &Context, extra: &[(PathBuf, Source)]) -> Discovery {
             ctx.cwd.join(p)
         };
         // A kernel launching a pyenv shim runs what the shim selects.
-        let p = match pyenv::shim_root(&p) {
-            Some(_) => {
-                let name = p
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                match pyenv::resolve_shim(ctx, &p, &name).executable {
-                    Some(exe) => exe,
-                    None => continue,
+        let runs_exe = runs
+            .entry(p)
+            .or_insert_with_key(|p| match pyenv::shim_root(p) {
+                Some(_) => {
+                    let name = p
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    pyenv::resolve_shim(ctx, p, &name).executable
                 }
-            }
-            None => p,
-        };
-        all.push((Candidate::Interpreter(p), s.clone()));
+                None => Some(p.clone()),
+            });
+        if let Some(exe) = runs_exe {
+            all.push((Candidate::Interpreter(exe.clone()), s.clone()));
+        }
     }
     let mut out = Discovery::default();
     for (cand, source) in all {

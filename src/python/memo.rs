@@ -17,35 +17,22 @@
 //! `PYENV_ROOT`, `PYTHONUSERBASE` and others, and one pass may evaluate for another process's
 //! environment.
 
+use std::any::Any;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::context::Context;
-use crate::python::environment::Environment;
 
-/// What was asked about a path.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Question {
-    /// `classify_interpreter`: the environment of an interpreter path, as given.
-    Interpreter,
-    /// `classify_prefix`: the environment at a prefix directory.
-    Prefix,
-}
-
-#[derive(Default)]
-struct Memo {
-    envs: HashMap<(Question, PathBuf, u64), Option<Environment>>,
-    sys_path: HashMap<u64, Vec<PathBuf>>,
-}
+type Answers = HashMap<(&'static str, u64), Box<dyn Any>>;
 
 thread_local! {
-    static MEMO: RefCell<Option<Memo>> = const { RefCell::new(None) };
+    static MEMO: RefCell<Option<Answers>> = const { RefCell::new(None) };
 }
 
-/// While it lives, classifications and `sys.path` listings on this thread are read once per
-/// question. Open one only around code that does not change environments.
+/// While it lives, the questions below are answered from disk once each on this thread.
+/// Open one only around code that does not change environments.
 #[must_use = "the memo lives only as long as the scope"]
 pub struct Scope {
     outermost: bool,
@@ -57,7 +44,7 @@ pub fn scope() -> Scope {
         let mut m = m.borrow_mut();
         let opened = m.is_none();
         if opened {
-            *m = Some(Memo::default());
+            *m = Some(HashMap::new());
         }
         opened
     });
@@ -72,71 +59,64 @@ impl Drop for Scope {
     }
 }
 
-/// The context's digest: its OS and every variable.
-fn context_digest(ctx: &Context) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    std::mem::discriminant(&ctx.os).hash(&mut h);
-    for (k, v) in ctx.vars.iter() {
-        k.hash(&mut h);
-        v.hash(&mut h);
-    }
-    h.finish()
-}
-
-/// `read()`'s answer for `(question, path)`, remembered inside a scope.
-pub fn environment(
-    ctx: &Context,
-    question: Question,
-    path: &Path,
-    read: impl FnOnce() -> Option<Environment>,
-) -> Option<Environment> {
-    if !MEMO.with(|m| m.borrow().is_some()) {
-        return read();
-    }
-    let key = (question, path.to_path_buf(), context_digest(ctx));
-    if let Some(hit) = MEMO.with(|m| m.borrow().as_ref().and_then(|m| m.envs.get(&key).cloned())) {
-        return hit;
-    }
-    let answer = read();
-    MEMO.with(|m| {
-        if let Some(m) = m.borrow_mut().as_mut() {
-            m.envs.insert(key, answer.clone());
-        }
-    });
-    answer
-}
-
-/// `read()`'s `sys.path` directories for `env` under `ctx` (`PYTHONPATH`, the cwd, the
-/// environment's site directories), remembered inside a scope.
-pub fn sys_path(
-    ctx: &Context,
-    env: &Environment,
-    read: impl FnOnce() -> Vec<PathBuf>,
-) -> Vec<PathBuf> {
+/// `read()`'s answer to the question `what` about `key` (everything the answer depends on
+/// besides disk), remembered inside a scope; outside one, `read()` every time.
+pub fn remember<K: Hash, V: Clone + 'static>(
+    what: &'static str,
+    key: K,
+    read: impl FnOnce() -> V,
+) -> V {
     if !MEMO.with(|m| m.borrow().is_some()) {
         return read();
     }
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    context_digest(ctx).hash(&mut h);
-    ctx.cwd.hash(&mut h);
-    env.site_packages.hash(&mut h);
-    env.user_site.enabled.hash(&mut h);
-    env.user_site.path.hash(&mut h);
-    let key = h.finish();
-    if let Some(hit) = MEMO.with(|m| {
+    key.hash(&mut h);
+    let key = (what, h.finish());
+    let hit = MEMO.with(|m| {
         m.borrow()
             .as_ref()
-            .and_then(|m| m.sys_path.get(&key).cloned())
-    }) {
+            .and_then(|m| m.get(&key)?.downcast_ref::<V>().cloned())
+    });
+    if let Some(hit) = hit {
         return hit;
     }
     let answer = read();
     MEMO.with(|m| {
         if let Some(m) = m.borrow_mut().as_mut() {
-            m.sys_path.insert(key, answer.clone());
+            m.insert(key, Box::new(answer.clone()));
         }
     });
     answer
+}
+
+/// The part of a key that stands for the context: its OS and every variable.
+pub struct ContextKey<'a>(pub &'a Context);
+
+impl Hash for ContextKey<'_> {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        std::mem::discriminant(&self.0.os).hash(h);
+        VarsKey(&self.0.vars).hash(h);
+    }
+}
+
+/// Every variable of an environment block, as part of a key.
+pub struct VarsKey<'a>(pub &'a crate::envvars::EnvVars);
+
+impl Hash for VarsKey<'_> {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        for (k, v) in self.0.iter() {
+            k.hash(h);
+            v.hash(h);
+        }
+    }
+}
+
+/// File identity `(dev, ino)` of a path, symlinks followed; `None` when it cannot be read.
+pub fn identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    remember("identity", path, || {
+        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    })
 }
 
 #[cfg(test)]
@@ -144,8 +124,8 @@ mod tests {
     use super::*;
     use crate::envvars::EnvVars;
     use crate::platform::Os;
-    use crate::python::environment::EnvKind;
     use std::cell::Cell;
+    use std::path::PathBuf;
 
     fn ctx(home: &str) -> Context {
         Context::new(
@@ -156,39 +136,40 @@ mod tests {
     }
 
     #[test]
-    fn remembered_only_inside_a_scope_and_per_context() {
+    fn remembered_only_inside_a_scope_and_per_key() {
         let reads = Cell::new(0);
         let read = || {
             reads.set(reads.get() + 1);
-            Some(Environment::for_tests(EnvKind::Venv, "/v"))
+            Some(PathBuf::from("/v"))
         };
         let (a, b) = (ctx("/h1"), ctx("/h2"));
         let p = Path::new("/v/bin/python");
-        environment(&a, Question::Interpreter, p, read);
-        environment(&a, Question::Interpreter, p, read);
+        let ask = |c: &Context, what| remember(what, (p, ContextKey(c)), read);
+        ask(&a, "env");
+        ask(&a, "env");
         assert_eq!(reads.get(), 2, "no scope: every call reads");
         {
             let _s = scope();
-            environment(&a, Question::Interpreter, p, read);
+            ask(&a, "env");
             {
                 let _inner = scope();
-                environment(&a, Question::Interpreter, p, read);
+                ask(&a, "env");
             }
-            environment(&a, Question::Interpreter, p, read);
+            assert_eq!(ask(&a, "env"), Some(PathBuf::from("/v")));
             assert_eq!(
                 reads.get(),
                 3,
                 "one read per question in a scope, nested or not"
             );
-            environment(&b, Question::Interpreter, p, read);
-            environment(&a, Question::Prefix, p, read);
+            ask(&b, "env");
+            ask(&a, "other");
             assert_eq!(
                 reads.get(),
                 5,
                 "another context or question is another read"
             );
         }
-        environment(&a, Question::Interpreter, p, read);
+        ask(&a, "env");
         assert_eq!(reads.get(), 6, "the scope's end forgets");
     }
 }
