@@ -34,7 +34,9 @@ def commands(n_kernels):
 
 
 def run_once(argv, env, cwd):
-    """Wall seconds and peak RSS (KiB) of one run; output discarded."""
+    """Wall seconds, CPU seconds (user + system, the process and the children it waited for)
+    and peak RSS (KiB) of one run; output discarded. On a loaded machine the CPU time is the
+    steadier measure: wall time there is mostly waiting for a core."""
     t = time.perf_counter()
     p = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, ru = os.wait4(p.pid, 0)
@@ -42,7 +44,7 @@ def run_once(argv, env, cwd):
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode not in (0, 1):
         raise SystemExit("run.py: %s exited %d" % (" ".join(argv), p.returncode))
-    return wall, ru.ru_maxrss
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
 
 
 def syscalls(argv, env, cwd):
@@ -67,10 +69,10 @@ def measure(argv, env, cwd, reps, kip, strace):
     cache = env["KIP_CACHE_DIR"]
     if kip:
         shutil.rmtree(cache, ignore_errors=True)
-    cold, _ = run_once(argv, env, cwd)
+    cold, cold_cpu, _ = run_once(argv, env, cwd)
     runs = [run_once(argv, env, cwd) for _ in range(reps)]
-    r = {"cold": cold, "warm": statistics.median(w for w, _ in runs),
-         "rss_kib": max(m for _, m in runs)}
+    r = {"cold": cold, "cold_cpu": cold_cpu, "warm": statistics.median(w for w, _, _ in runs),
+         "warm_cpu": statistics.median(c for _, c, _ in runs), "rss_kib": max(m for _, _, m in runs)}
     if strace:
         r["syscalls"], r["top"] = syscalls(argv, env, cwd)
     return r
@@ -102,8 +104,8 @@ def main():
                 continue
             r = measure(argv, env, root, reps, kip, strace=kip)
             results["rows"].setdefault(label, {})[str(n)] = r
-            print("  %-40s cold %7.3fs  warm %7.3fs  rss %6.1f MiB%s" % (
-                label, r["cold"], r["warm"], r["rss_kib"] / 1024.0,
+            print("  %-40s cold %7.3fs  warm %7.3fs  warm cpu %7.3fs  rss %6.1f MiB%s" % (
+                label, r["cold"], r["warm"], r["warm_cpu"], r["rss_kib"] / 1024.0,
                 "  syscalls %d %s" % (r["syscalls"], r["top"]) if "syscalls" in r else ""))
     summarize(results)
     with open(out, "w") as f:
@@ -120,28 +122,34 @@ def summarize(results):
         if str(a) in r and str(b) in r and key in r[str(a)]:
             return (r[str(b)][key] - r[str(a)][key]) / float(b - a)
         return None
-    print("\nmarginal cost per item (kernel + env):")
+    print("\nmarginal cost per item (kernel + env), wall and CPU:")
     for label in rows:
         parts = []
         for a, b in ((100, 1000), (1000, 3000)):
             m = marg(label, "warm", a, b)
+            c = marg(label, "warm_cpu", a, b)
             s = marg(label, "syscalls", a, b)
             if m is not None:
-                parts.append("%d→%d: %.1f µs%s" % (a, b, m * 1e6, ", %.1f syscalls" % s if s is not None else ""))
-        lo, hi = marg(label, "warm", 100, 1000), marg(label, "warm", 1000, 3000)
-        if lo and hi:
-            parts.append("growth ratio %.2f" % (hi / lo))
+                parts.append("%d→%d: %.1f µs wall, %.1f µs cpu%s" % (
+                    a, b, m * 1e6, c * 1e6, ", %.1f syscalls" % s if s is not None else ""))
+        for key in ("warm", "warm_cpu"):
+            lo, hi = marg(label, key, 100, 1000), marg(label, key, 1000, 3000)
+            if lo and hi:
+                parts.append("growth ratio (%s) %.2f" % (key, hi / lo))
         if parts:
             print("  %-40s %s" % (label, "; ".join(parts)))
-    def warm(label, n):
-        return rows.get(label, {}).get(str(n), {}).get("warm")
+    def warm(label, n, key="warm"):
+        return rows.get(label, {}).get(str(n), {}).get(key)
     for n in results["n"]:
-        k, j = warm("kip kernels --json", n), warm("jupyter kernelspec list --json", n)
-        if k and j:
-            print("  N=%d: jupyter kernelspec list / kip kernels --json = %.1fx" % (n, j / k))
-    i1, i1000 = warm("kip install six --kernel k0000 (no-op)", 1), warm("kip install six --kernel k0000 (no-op)", 1000)
-    if i1 and i1000:
-        print("  no-op install, N=1000 / N=1: %.2fx" % (i1000 / i1))
+        for key in ("warm", "warm_cpu"):
+            k, j = warm("kip kernels --json", n, key), warm("jupyter kernelspec list --json", n, key)
+            if k and j:
+                print("  N=%d: jupyter kernelspec list / kip kernels --json = %.1fx (%s)" % (n, j / k, key))
+    for key in ("warm", "warm_cpu"):
+        i1 = warm("kip install six --kernel k0000 (no-op)", 1, key)
+        i1000 = warm("kip install six --kernel k0000 (no-op)", 1000, key)
+        if i1 and i1000:
+            print("  no-op install, N=1000 / N=1: %.2fx (%s)" % (i1000 / i1, key))
 
 
 if __name__ == "__main__":

@@ -304,12 +304,28 @@ impl CondaMeta {
     /// The `python` record: its version, and `python_site_packages_path` when the record has
     /// one (newer records, needed for free-threaded builds).
     fn python_record(&self) -> Option<(PythonVersion, Option<String>)> {
+        /// The one field read from a record that lists every file of the package (hundreds of
+        /// KB for python itself): the rest is skipped by the parser, not built.
+        #[derive(serde::Deserialize)]
+        struct Record {
+            python_site_packages_path: Option<String>,
+        }
+        #[allow(clippy::expect_used)] // a constant pattern
+        fn has_field(bytes: &[u8]) -> bool {
+            static RE: OnceLock<regex::bytes::Regex> = OnceLock::new();
+            RE.get_or_init(|| {
+                regex::bytes::Regex::new(r#""python_site_packages_path""#).expect("valid regex")
+            })
+            .is_match(bytes)
+        }
         self.entries.iter().find_map(|(name, _, _)| {
             let v = conda_python_record_version(name)?;
+            // Older records have no such field: a literal search says so without parsing.
             let site = crate::files::read(self.dir.join(name))
                 .ok()
-                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-                .and_then(|j| Some(j.get("python_site_packages_path")?.as_str()?.to_string()));
+                .filter(|b| has_field(b))
+                .and_then(|b| serde_json::from_slice::<Record>(&b).ok())
+                .and_then(|r| r.python_site_packages_path);
             Some((v, site))
         })
     }
