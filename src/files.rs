@@ -13,13 +13,19 @@ use std::path::Path;
 
 /// Open `path` for reading if it is a regular file (symlinks followed).
 pub fn open_regular(path: &Path) -> io::Result<File> {
+    open_regular_sized(path).map(|(f, _)| f)
+}
+
+/// [`open_regular`], with the file's size from the same `fstat`.
+fn open_regular_sized(path: &Path) -> io::Result<(File, u64)> {
     let f = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(path)?;
-    let t = f.metadata()?.file_type();
+    let m = f.metadata()?;
+    let t = m.file_type();
     if t.is_file() {
-        return Ok(f);
+        return Ok((f, m.len()));
     }
     let what = if t.is_dir() {
         "a directory"
@@ -40,9 +46,8 @@ pub fn open_regular(path: &Path) -> io::Result<File> {
 
 /// The whole file.
 pub fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    open_regular(path.as_ref())?.read_to_end(&mut bytes)?;
-    Ok(bytes)
+    let (f, len) = open_regular_sized(path.as_ref())?;
+    read_sized(f, len, u64::MAX)
 }
 
 /// The whole file as UTF-8 text (an error otherwise, as `std::fs::read_to_string`).
@@ -52,11 +57,35 @@ pub fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
 
 /// At most the first `limit` bytes: enough for a shebang or a small config.
 pub fn read_head(path: impl AsRef<Path>, limit: u64) -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    open_regular(path.as_ref())?
-        .take(limit)
-        .read_to_end(&mut bytes)?;
-    Ok(bytes)
+    let (f, len) = open_regular_sized(path.as_ref())?;
+    read_sized(f, len, limit)
+}
+
+/// Up to `limit` bytes of `f`, whose `fstat` said `len`: a buffer of that size (one byte
+/// more, so the read that finds the end needs no probe) filled by as few reads as the file
+/// allows — two for a file that is not growing. `read_to_end` would `fstat` and `lseek` again
+/// (a `File`) or read in small, doubling chunks (a `Take`), which a thousand kernelspecs and
+/// a 300 KB conda record feel. A file that grew since the `fstat` is still read to the end.
+fn read_sized(mut f: File, len: u64, limit: u64) -> io::Result<Vec<u8>> {
+    let cap = |n: u64| usize::try_from(n.min(limit)).unwrap_or(usize::MAX);
+    let mut buf = vec![0u8; cap(len.saturating_add(1))];
+    let mut filled = 0;
+    loop {
+        if filled == buf.len() {
+            if filled as u64 >= limit {
+                break;
+            }
+            buf.resize(cap((buf.len() as u64).saturating_mul(2).max(64)), 0);
+        }
+        match f.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(filled);
+    Ok(buf)
 }
 
 #[cfg(test)]
@@ -78,6 +107,11 @@ mod tests {
         std::fs::write(&f, "hello").unwrap();
         assert_eq!(read_head(&f, 2).unwrap(), b"he");
         assert_eq!(read_to_string(&f).unwrap(), "hello");
+        let big: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&f, &big).unwrap();
+        assert_eq!(read(&f).unwrap(), big);
+        assert_eq!(read_head(&f, 70_000).unwrap(), &big[..70_000]);
+        assert_eq!(read_head(&f, 0).unwrap(), b"");
         std::fs::write(&f, b"\xff").unwrap();
         assert!(read_to_string(&f).is_err());
         assert!(read(d.path().join("missing")).is_err());

@@ -271,9 +271,12 @@ pub fn site_packages_dirs(os: Os, prefix: &Path, major: u8, minor: u8) -> Vec<Pa
     }
 }
 
+/// One directory by file identity (two `stat`s; resolving both paths cost a `readlink` per
+/// component).
 fn same_dir(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(x), Ok(y)) => x == y,
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => (x.dev(), x.ino()) == (y.dev(), y.ino()),
         _ => false,
     }
 }

@@ -88,8 +88,13 @@ fn intended_by_env_path(ctx: &Context, view: &JupyterView, k: &ResolvedKernel) -
 /// Which interpreter a command name reaches on `env`'s PATH: a Python itself, a script's
 /// shebang interpreter, or a pyenv shim's resolution.
 pub fn command_interpreter(ctx: &Context, env: &EnvVars, name: &str) -> Option<PathBuf> {
-    let found = crate::shell::path::find_on_path(name, env, &ctx.cwd)?;
-    which::interpreter_of(ctx, env, &found)
+    use crate::python::memo;
+    // Every kernel without an `env` block has the same PATH: looked up once per pass.
+    let key = (memo::ContextKey(ctx), memo::VarsKey(env), &ctx.cwd, name);
+    memo::remember("command", key, || {
+        let found = crate::shell::path::find_on_path(name, env, &ctx.cwd)?;
+        which::interpreter_of(ctx, env, &found)
+    })
 }
 
 /// Does `a` belong to the same environment as `b`?

@@ -42,6 +42,9 @@ fn diagnose(
     r: &mut dyn Reporter,
     args: &Request,
 ) -> Result<(doctor::Report, Vec<ResolvedKernel>), TargetError> {
+    // Checking only reads (fixes come after, in `apply_fixes`): each interpreter is
+    // classified, and each environment's sys.path read, once.
+    let _memo = crate::python::memo::scope();
     let listing = view::list_kernels(ctx, view);
     let mut kernels = resolve_all(ctx, view, &listing);
     let mut findings: Vec<Finding> = Vec::new();
@@ -77,7 +80,13 @@ fn diagnose(
             .filter(|p| p.exists())
             .and_then(|p| classify::classify_interpreter(ctx, p))
         {
-            if !envs.iter().any(|e| e.same_env(&env)) {
+            // By path first: with a thousand kernels on ten envs, comparing by file identity
+            // would `stat` every listed env for every kernel.
+            let listed = envs
+                .iter()
+                .any(|e| e.prefix == env.prefix && e.version == env.version)
+                || envs.iter().any(|e| e.same_env(&env));
+            if !listed {
                 envs.push(env);
             }
         }

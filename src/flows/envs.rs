@@ -30,6 +30,8 @@ pub struct Report {
 }
 
 pub fn run(ctx: &Context, prober: &Prober, req: &Request) -> (Report, Status) {
+    // Reads only: each interpreter and prefix is classified once.
+    let _memo = crate::python::memo::scope();
     let extra: Vec<(PathBuf, Source)> =
         crate::jupyter::resolved::kernel_interpreters(ctx, prober, req.jupyter.as_deref())
             .into_iter()
@@ -78,10 +80,13 @@ pub fn inventory(ctx: &Context, prober: &Prober, extra: &[(PathBuf, Source)]) ->
             Err(e) => errors.push((found[i].env.interpreter.clone(), e.to_string())),
         }
     }
-    let mut placed = discovery::Discovery {
-        found,
-        unclassified: Vec::new(),
-    };
+    if discovery.unclassified.is_empty() {
+        return Inventory {
+            environments: found,
+            errors,
+        };
+    }
+    let mut placed = discovery::Discovery::from_found(found);
     for u in &discovery.unclassified {
         let Some(answer) = answers.next() else { break };
         let info = match answer {

@@ -11,8 +11,8 @@ use crate::jupyter::launch::KernelInterpreter;
 use crate::jupyter::paths::{DataDir, DirOrigin};
 use crate::jupyter::resolved::{resolve_all, ResolvedKernel};
 use crate::jupyter::view::{self, JupyterView};
-use crate::python::classify;
 use crate::python::probe::Prober;
+use crate::python::{classify, memo};
 
 #[derive(Clone, Debug, Default)]
 pub struct Request {
@@ -30,6 +30,8 @@ pub struct Report {
 }
 
 pub fn run(ctx: &Context, prober: &Prober, req: &Request) -> anyhow::Result<(Report, Status)> {
+    // Reads only: each interpreter is classified once, however many kernels run it.
+    let _memo = memo::scope();
     let view = view::select(ctx, prober, req.jupyter.as_deref())?;
     let listing = view::list_kernels(ctx, &view);
     let resolved = resolve_all(ctx, &view, &listing);

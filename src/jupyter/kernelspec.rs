@@ -263,6 +263,7 @@ fn list_kernels_in(
     };
     leftover_warnings(dir, warnings);
     let mut out: Vec<(PyStr, PathBuf, PathBuf, Vec<PathBuf>)> = Vec::new();
+    let mut index: std::collections::HashMap<PyStr, usize> = std::collections::HashMap::new();
     for entry in rd {
         let Ok(entry) = entry else { continue };
         let fname = entry.file_name();
@@ -297,11 +298,12 @@ fn list_kernels_in(
                 crate::pyjson::os_text(&path)
             ));
         }
-        if let Some(slot) = out.iter_mut().find(|(k, _, _, _)| *k == key) {
+        if let Some(slot) = index.get(&key).and_then(|&i| out.get_mut(i)) {
             let old = std::mem::replace(&mut slot.1, path);
             slot.2 = disk;
             slot.3.push(old);
         } else {
+            index.insert(key.clone(), out.len());
             out.push((key, path, disk, Vec::new()));
         }
     }
@@ -359,14 +361,15 @@ fn leftover_warnings(kernels_dir: &Path, warnings: &mut Vec<String>) {
     }
 }
 
-/// `_is_kernel_dir`: `isdir(path) and isfile(path/kernel.json)`, following symlinks.
+/// `_is_kernel_dir`: `isdir(path) and isfile(path/kernel.json)`, following symlinks. One
+/// `stat`: `path/kernel.json` is a file only when `path` is a directory (ENOTDIR otherwise).
 pub fn is_kernel_dir(path: &Path) -> bool {
     let base = if path.as_os_str().is_empty() {
         Path::new(".")
     } else {
         path
     };
-    base.is_dir() && base.join("kernel.json").is_file()
+    base.join("kernel.json").is_file()
 }
 
 /// For a directory whose `kernel.json` exists as an entry but is not a regular file Jupyter
@@ -402,6 +405,7 @@ pub fn discover_with_overlay(
         ..Default::default()
     };
     let mut found: Vec<(FoundSpec, Vec<FoundSpec>)> = Vec::new();
+    let mut index: std::collections::HashMap<PyStr, usize> = std::collections::HashMap::new();
     for (i, d) in listing.dirs.iter().enumerate() {
         let read_from = match overlay {
             Some((dst, src)) if d.path == dst => src,
@@ -429,16 +433,18 @@ pub fn discover_with_overlay(
                     ..fs.clone()
                 })
                 .collect();
-            if let Some((_, hidden)) = found.iter_mut().find(|(f, _)| f.name == key) {
+            // By an index, not a scan: a hub's thousands of kernels made the scan quadratic.
+            if let Some((_, hidden)) = index.get(&key).and_then(|&i| found.get_mut(i)) {
                 hidden.push(fs);
                 hidden.extend(collided);
             } else {
+                index.insert(key, found.len());
                 found.push((fs, collided));
             }
         }
     }
     let native_key = PyStr::new(NATIVE_KERNEL_NAME);
-    if rules.ensure_native_kernel && !found.iter().any(|(f, _)| f.name == native_key) {
+    if rules.ensure_native_kernel && !index.contains_key(&native_key) {
         if let Some(native) = &rules.native {
             found.push((
                 FoundSpec {

@@ -23,8 +23,8 @@ use crate::context::Context;
 use crate::platform::{self, Os};
 use crate::python::environment::{EnvKind, Environment, Evidence, UserSite};
 use crate::python::layout::{is_script, pyvenv_cfg_for};
-use crate::python::pep668;
 use crate::python::version::PythonVersion;
+use crate::python::{memo, pep668};
 
 /// `pyvenv.cfg`: `key = value` lines split on the first `=`, keys lowercased (it is not real
 /// INI: uv `virtualenv.rs`, CPython `site.venv`). Invalid UTF-8 is replaced, not an error.
@@ -142,6 +142,15 @@ fn version_from_exe_name(p: &Path) -> Option<(PythonVersion, bool)> {
 fn lib_versions(prefix: &Path, site_packages_ok: bool) -> Vec<(PythonVersion, bool)> {
     let mut out: Vec<(PythonVersion, bool)> = Vec::new();
     for lib in ["lib", "lib64"] {
+        // venvs (uv's, CPython's on 64-bit Linux) make `lib64` a symlink to `lib`: the same
+        // directory, already read.
+        if lib == "lib64" {
+            match std::fs::read_link(prefix.join(lib)) {
+                Ok(t) if t == Path::new("lib") => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                _ => {}
+            }
+        }
         let Ok(rd) = std::fs::read_dir(prefix.join(lib)) else {
             continue;
         };
@@ -151,11 +160,15 @@ fn lib_versions(prefix: &Path, site_packages_ok: bool) -> Vec<(PythonVersion, bo
             let Some((v, t)) = version_from_exe_name(Path::new(name)) else {
                 continue;
             };
+            if out.contains(&(v, t)) {
+                continue;
+            }
             let dir = e.path();
-            let landmark = dir.join("os.py").is_file()
-                || dir.join("os.pyc").is_file()
-                || (site_packages_ok && dir.join("site-packages").is_dir());
-            if landmark && !out.contains(&(v, t)) {
+            // In a venv, `site-packages` is the usual landmark: asked first, it is one `stat`.
+            let landmark = (site_packages_ok && dir.join("site-packages").is_dir())
+                || dir.join("os.py").is_file()
+                || dir.join("os.pyc").is_file();
+            if landmark {
                 out.push((v, t));
             }
         }
@@ -164,10 +177,34 @@ fn lib_versions(prefix: &Path, site_packages_ok: bool) -> Vec<(PythonVersion, bo
     out
 }
 
+/// Does `prefix` hold a free-threaded stdlib `lib*/pythonX.Yt` (with its landmark, as
+/// [`lib_versions`] with `site_packages_ok` counts it) for `v`'s minor? Asked directly: one
+/// `stat` per lib dir when there is none, where listing `lib/` costs five calls.
+fn free_threaded_lib(prefix: &Path, v: PythonVersion) -> bool {
+    let name = stdlib_name(v, true);
+    ["lib", "lib64"].iter().any(|lib| {
+        let dir = prefix.join(lib).join(&name);
+        dir.is_dir()
+            && (dir.join("site-packages").is_dir()
+                || dir.join("os.py").is_file()
+                || dir.join("os.pyc").is_file())
+    })
+}
+
 /// getpath's `search_up`: the nearest directory at or above `start` holding the stdlib
 /// landmark, for version `want` when known. `/` is skipped: with Debian's merged /usr,
 /// `/bin/python3` would find `/lib/python3.11/os.py`, yet the interpreter reports `/usr`.
 fn search_up_landmark(start: &Path, want: Option<(PythonVersion, bool)>) -> Option<PathBuf> {
+    let minor = want.map(|(v, _)| (v.major, v.minor));
+    memo::remember("landmark", (start, minor), || {
+        search_up_landmark_on_disk(start, want)
+    })
+}
+
+fn search_up_landmark_on_disk(
+    start: &Path,
+    want: Option<(PythonVersion, bool)>,
+) -> Option<PathBuf> {
     let mut dir = Some(start);
     while let Some(d) = dir {
         if d.parent().is_none() {
@@ -222,66 +259,145 @@ pub fn conda_python_record_version(file_name: &str) -> Option<PythonVersion> {
         .and_then(|m| m.as_str().parse().ok())
 }
 
-/// The `python` record of a conda prefix: its version, and `python_site_packages_path` when
-/// the record has one (newer records, needed for free-threaded builds).
-fn conda_python_record(prefix: &Path) -> Option<(PythonVersion, Option<String>)> {
-    let rd = std::fs::read_dir(prefix.join("conda-meta")).ok()?;
-    for e in rd.flatten() {
-        let name = e.file_name();
-        let Some(v) = name.to_str().and_then(conda_python_record_version) else {
+/// One listing of a prefix's `conda-meta/`: everything classification asks of it (the
+/// `python` record, the records of pip/ipykernel/uv, pixi's marker, `frozen`), from a single
+/// `read_dir`.
+struct CondaMeta {
+    dir: PathBuf,
+    /// Entry names, each with "is a regular file" and "exists" (symlinks followed).
+    entries: Vec<(String, bool, bool)>,
+}
+
+impl CondaMeta {
+    /// `None` when `conda-meta/` is not a directory: not a conda prefix.
+    fn read(prefix: &Path) -> Option<CondaMeta> {
+        let dir = prefix.join("conda-meta");
+        let rd = match std::fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            // A conda prefix still, whose records cannot be read.
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && dir.is_dir() => {
+                return Some(CondaMeta {
+                    dir,
+                    entries: Vec::new(),
+                })
+            }
+            Err(_) => return None,
+        };
+        let entries = rd
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                let (file, exists) = match e.file_type() {
+                    Ok(t) if t.is_symlink() => match std::fs::metadata(e.path()) {
+                        Ok(m) => (m.is_file(), true),
+                        Err(_) => (false, false),
+                    },
+                    Ok(t) => (t.is_file(), true),
+                    Err(_) => (false, false),
+                };
+                Some((name, file, exists))
+            })
+            .collect();
+        Some(CondaMeta { dir, entries })
+    }
+
+    /// The `python` record: its version, and `python_site_packages_path` when the record has
+    /// one (newer records, needed for free-threaded builds).
+    fn python_record(&self) -> Option<(PythonVersion, Option<String>)> {
+        /// The one field read from a record that lists every file of the package (hundreds of
+        /// KB for python itself): the rest is skipped by the parser, not built.
+        #[derive(serde::Deserialize)]
+        struct Record {
+            python_site_packages_path: Option<String>,
+        }
+        #[allow(clippy::expect_used)] // a constant pattern
+        fn has_field(bytes: &[u8]) -> bool {
+            static RE: OnceLock<regex::bytes::Regex> = OnceLock::new();
+            RE.get_or_init(|| {
+                regex::bytes::Regex::new(r#""python_site_packages_path""#).expect("valid regex")
+            })
+            .is_match(bytes)
+        }
+        self.entries.iter().find_map(|(name, _, _)| {
+            let v = conda_python_record_version(name)?;
+            // Older records have no such field: a literal search says so without parsing.
+            let site = crate::files::read(self.dir.join(name))
+                .ok()
+                .filter(|b| has_field(b))
+                .and_then(|b| serde_json::from_slice::<Record>(&b).ok())
+                .and_then(|r| r.python_site_packages_path);
+            Some((v, site))
+        })
+    }
+
+    /// Which of `names` have a `<name>-<version>-<build>.json` record?
+    fn records<const N: usize>(&self, names: [&str; N]) -> [bool; N] {
+        let mut found = [false; N];
+        for (n, _, _) in &self.entries {
+            let Some(stem) = n.strip_suffix(".json") else {
+                continue;
+            };
+            let mut parts = stem.rsplitn(3, '-');
+            let (_build, _version, pkg) = (parts.next(), parts.next(), parts.next());
+            for (hit, name) in found.iter_mut().zip(names) {
+                *hit |= pkg == Some(name);
+            }
+        }
+        found
+    }
+
+    fn has_file(&self, name: &str) -> bool {
+        self.entries.iter().any(|(n, file, _)| n == name && *file)
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.entries
+            .iter()
+            .any(|(n, _, exists)| n == name && *exists)
+    }
+}
+
+/// The version of a conda prefix's `python` record.
+pub fn conda_python_version(prefix: &Path) -> Option<PythonVersion> {
+    CondaMeta::read(prefix)?.python_record().map(|(v, _)| v)
+}
+
+/// Which of `names` are installed in one of `site_dirs` (`<name>-<ver>.dist-info`,
+/// `.egg-info`), names compared PEP 503-normalized? Each directory is listed once, whatever
+/// the number of names (classification asks for pip, ipykernel and uv together).
+pub fn dists_present<const N: usize>(site_dirs: &[PathBuf], names: [&str; N]) -> [bool; N] {
+    let want = names.map(crate::python::dist_name::normalize_dist_name);
+    let mut found = [false; N];
+    for d in site_dirs {
+        let Ok(rd) = std::fs::read_dir(d) else {
             continue;
         };
-        let site = crate::files::read(e.path())
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .and_then(|j| Some(j.get("python_site_packages_path")?.as_str()?.to_string()));
-        return Some((v, site));
-    }
-    None
-}
-
-/// `conda_python_record`'s version only.
-pub fn conda_python_version(prefix: &Path) -> Option<PythonVersion> {
-    conda_python_record(prefix).map(|(v, _)| v)
-}
-
-/// Is there a `conda-meta/<name>-<version>-<build>.json` record?
-fn conda_record(prefix: &Path, name: &str) -> bool {
-    let Ok(rd) = std::fs::read_dir(prefix.join("conda-meta")) else {
-        return false;
-    };
-    rd.flatten().any(|e| {
-        let n = e.file_name();
-        let Some(stem) = n.to_str().and_then(|n| n.strip_suffix(".json")) else {
-            return false;
-        };
-        let mut parts = stem.rsplitn(3, '-');
-        let (_build, _version, pkg) = (parts.next(), parts.next(), parts.next());
-        pkg == Some(name)
-    })
-}
-
-/// Is a distribution installed in one of `site_dirs` (`<name>-<ver>.dist-info`, `.egg-info`),
-/// names compared PEP 503-normalized?
-pub fn dist_present(site_dirs: &[PathBuf], name: &str) -> bool {
-    let want = crate::python::dist_name::normalize_dist_name(name);
-    site_dirs.iter().any(|d| {
-        let Ok(rd) = std::fs::read_dir(d) else {
-            return false;
-        };
-        rd.flatten().any(|e| {
+        for e in rd.flatten() {
             let n = e.file_name();
-            let Some(n) = n.to_str() else { return false };
+            let Some(n) = n.to_str() else { continue };
             let Some(stem) = n
                 .strip_suffix(".dist-info")
                 .or_else(|| n.strip_suffix(".egg-info"))
             else {
-                return false;
+                continue;
             };
             let dist = stem.split_once('-').map_or(stem, |(d, _)| d);
-            crate::python::dist_name::normalize_dist_name(dist) == want
-        })
-    })
+            let dist = crate::python::dist_name::normalize_dist_name(dist);
+            for (hit, w) in found.iter_mut().zip(&want) {
+                *hit |= dist == *w;
+            }
+        }
+        if found.iter().all(|&f| f) {
+            break;
+        }
+    }
+    found
+}
+
+/// pip, ipykernel and uv in `site_dirs`, and uv as `<prefix>/bin/uv`.
+fn tools_present(prefix: &Path, site_dirs: &[PathBuf]) -> (bool, bool, bool) {
+    let [pip, ipykernel, uv] = dists_present(site_dirs, ["pip", "ipykernel", "uv"]);
+    (pip, ipykernel, uv || prefix.join("bin/uv").is_file())
 }
 
 /// `access(W_OK)` with the real uid, as pip's own test (`test_writable_dir`) does on POSIX.
@@ -299,8 +415,8 @@ pub fn writable(p: &Path) -> bool {
 fn writable_dir(p: &Path) -> bool {
     let mut cur = Some(p);
     while let Some(d) = cur {
-        if d.exists() {
-            return d.is_dir() && writable(d);
+        if let Ok(m) = std::fs::metadata(d) {
+            return m.is_dir() && writable(d);
         }
         cur = d.parent();
     }
@@ -471,8 +587,16 @@ fn is_system_prefix(prefix: &Path) -> bool {
 
 /// Classify the environment an interpreter path belongs to, from disk. `None` when the path
 /// does not exist, is a `#!` script outside a venv, or has no recognisable Python layout.
+/// Inside a [`memo::scope`], each path is classified once.
 pub fn classify_interpreter(ctx: &Context, python: &Path) -> Option<Environment> {
     let python = absolute(ctx, python);
+    let key = ("interpreter", &python, memo::ContextKey(ctx));
+    memo::remember("environment", key, || {
+        classify_interpreter_from_disk(ctx, python.clone())
+    })
+}
+
+fn classify_interpreter_from_disk(ctx: &Context, python: PathBuf) -> Option<Environment> {
     std::fs::symlink_metadata(&python).ok()?;
     if let Some(cfg) = pyvenv_cfg_for(&python) {
         let prefix = cfg.parent()?.to_path_buf();
@@ -500,13 +624,17 @@ pub fn classify_interpreter(ctx: &Context, python: &Path) -> Option<Environment>
     None
 }
 
-/// Classify a prefix (a venv directory, a conda env, an install root), from disk.
+/// Classify a prefix (a venv directory, a conda env, an install root), from disk. Inside a
+/// [`memo::scope`], each prefix is classified once.
 pub fn classify_prefix(ctx: &Context, prefix: &Path) -> Option<Environment> {
     let prefix = absolute(ctx, prefix);
-    if prefix.join("pyvenv.cfg").is_file() {
-        return classify_venv(ctx, &prefix, None);
-    }
-    classify_base(ctx, &prefix, None, None)
+    let key = ("prefix", &prefix, memo::ContextKey(ctx));
+    memo::remember("environment", key, || {
+        if prefix.join("pyvenv.cfg").is_file() {
+            return classify_venv(ctx, &prefix, None);
+        }
+        classify_base(ctx, &prefix, None, None)
+    })
 }
 
 /// The interpreter inside a prefix: `bin/python3`, `bin/python`, then `bin/pythonX.Y`. With
@@ -536,24 +664,16 @@ fn interpreter_in(
     candidates.iter().find(|p| ok(p)).cloned()
 }
 
-fn has_uv(prefix: &Path, site: &[PathBuf]) -> bool {
-    prefix.join("bin/uv").is_file() || dist_present(site, "uv")
-}
-
 /// A virtual environment at `prefix` (which holds `pyvenv.cfg`).
 fn classify_venv(ctx: &Context, prefix: &Path, given: Option<&Path>) -> Option<Environment> {
     let cfg = PyvenvCfg::read(&prefix.join("pyvenv.cfg")).unwrap_or_default();
-    let libs = lib_versions(prefix, true);
-    // pyvenv.cfg's version, cross-checked with the lib dir (and `t` taken from it).
-    let (version, t) = match (cfg.version, libs.first()) {
-        (Some(v), _) => {
-            let t = libs
-                .iter()
-                .any(|(lv, lt)| *lt && (lv.major, lv.minor) == (v.major, v.minor));
-            (Some(v), t)
-        }
-        (None, Some((v, t))) => (Some(*v), *t),
-        (None, None) => (None, false),
+    // pyvenv.cfg's version, with `t` taken from the lib dir; without one, the lib dir's.
+    let (version, t) = match cfg.version {
+        Some(v) => (Some(v), free_threaded_lib(prefix, v)),
+        None => match lib_versions(prefix, true).first() {
+            Some((v, t)) => (Some(*v), *t),
+            None => (None, false),
+        },
     };
     let interpreter = match given {
         Some(p) => p.to_path_buf(),
@@ -599,6 +719,7 @@ fn classify_venv(ctx: &Context, prefix: &Path, given: Option<&Path>) -> Option<E
         )),
     }
     let enabled = cfg.include_system_site_packages && user_site_allowed(ctx);
+    let (has_pip, has_ipykernel, has_uv) = tools_present(prefix, &site_packages);
     Some(Environment {
         prefix: prefix.to_path_buf(),
         kind,
@@ -606,9 +727,9 @@ fn classify_venv(ctx: &Context, prefix: &Path, given: Option<&Path>) -> Option<E
         version,
         base_prefix,
         venv_home: cfg.home.clone(),
-        has_pip: dist_present(&site_packages, "pip"),
-        has_ipykernel: dist_present(&site_packages, "ipykernel"),
-        has_uv: has_uv(prefix, &site_packages),
+        has_pip,
+        has_ipykernel,
+        has_uv,
         externally_managed: None,
         writable: writable_site,
         frozen: false,
@@ -649,12 +770,9 @@ fn classify_base(
     named: Option<(PythonVersion, bool)>,
     given: Option<PathBuf>,
 ) -> Option<Environment> {
-    let conda = prefix.join("conda-meta").is_dir();
-    let record = if conda {
-        conda_python_record(prefix)
-    } else {
-        None
-    };
+    let meta = CondaMeta::read(prefix);
+    let conda = meta.is_some();
+    let record = meta.as_ref().and_then(CondaMeta::python_record);
     let libs = lib_versions(prefix, false);
     let same_minor =
         |a: &PythonVersion, b: &PythonVersion| (a.major, a.minor) == (b.major, b.minor);
@@ -693,9 +811,13 @@ fn classify_base(
         Some(p) => p,
         None => interpreter_in(ctx, prefix, conda, Some(version), false)?,
     };
-    // virtualenv < 20: no pyvenv.cfg; `orig-prefix.txt` names sys.real_prefix.
+    // virtualenv < 20: no pyvenv.cfg; `orig-prefix.txt` names sys.real_prefix (conda
+    // prefixes are never one).
     let stdlib = prefix.join("lib").join(stdlib_name(version, t));
-    if let Ok(orig) = crate::files::read(stdlib.join("orig-prefix.txt")) {
+    if let Some(orig) = (!conda)
+        .then(|| crate::files::read(stdlib.join("orig-prefix.txt")).ok())
+        .flatten()
+    {
         return Some(legacy_virtualenv(
             ctx,
             prefix,
@@ -707,7 +829,7 @@ fn classify_base(
         ));
     }
     let kind = if conda {
-        if prefix.join("conda-meta/pixi").is_file() {
+        if meta.as_ref().is_some_and(|m| m.has_file("pixi")) {
             EnvKind::Pixi
         } else if ["pkgs", "envs", "condabin"]
             .iter()
@@ -749,8 +871,10 @@ fn classify_base(
     let pixi_manifest = pixi
         .as_ref()
         .and_then(|j| Some(PathBuf::from(j.get("manifest_path")?.as_str()?)));
-    let record_or_dist =
-        |n: &str| dist_present(&site_packages, n) || (conda && conda_record(prefix, n));
+    let (pip, ipykernel, uv) = tools_present(prefix, &site_packages);
+    let [pip_rec, ipykernel_rec, uv_rec] = meta
+        .as_ref()
+        .map_or([false; 3], |m| m.records(["pip", "ipykernel", "uv"]));
     Some(Environment {
         prefix: prefix.to_path_buf(),
         kind,
@@ -758,12 +882,12 @@ fn classify_base(
         version: Some(version),
         base_prefix: Some(prefix.to_path_buf()),
         venv_home: None,
-        has_pip: record_or_dist("pip"),
-        has_ipykernel: record_or_dist("ipykernel"),
-        has_uv: prefix.join("bin/uv").is_file() || record_or_dist("uv"),
+        has_pip: pip || pip_rec,
+        has_ipykernel: ipykernel || ipykernel_rec,
+        has_uv: uv || uv_rec,
         externally_managed: pep668::marker_in(prefix, version, t),
         writable: site_packages.first().is_some_and(|s| writable_dir(s)),
-        frozen: prefix.join("conda-meta/frozen").exists(),
+        frozen: meta.as_ref().is_some_and(|m| m.has("frozen")),
         name,
         pixi_manifest,
         user_site: user_site(ctx, prefix, Some(version), t, user_site_allowed(ctx)),
@@ -800,15 +924,16 @@ fn legacy_virtualenv(
     if global {
         site_packages.extend(base_site_dirs(ctx, &base, version, t));
     }
+    let (has_pip, has_ipykernel, has_uv) = tools_present(prefix, &site_packages);
     Environment {
         kind: EnvKind::Virtualenv,
         interpreter,
         version: Some(version),
         venv_home: Some(base.join("bin")),
         base_prefix: Some(base),
-        has_pip: dist_present(&site_packages, "pip"),
-        has_ipykernel: dist_present(&site_packages, "ipykernel"),
-        has_uv: has_uv(prefix, &site_packages),
+        has_pip,
+        has_ipykernel,
+        has_uv,
         externally_managed: None,
         writable: writable_site,
         frozen: false,
@@ -903,16 +1028,21 @@ mod tests {
             r#"{"python_site_packages_path": "lib/python3.11/site-packages"}"#,
         );
         assert_eq!(
-            conda_python_record(d.path()),
+            CondaMeta::read(d.path()).unwrap().python_record(),
             Some((
                 PythonVersion::new(3, 11, Some(7)),
                 Some("lib/python3.11/site-packages".into())
             ))
         );
         touch(&m.join("pip-24.0-pyh_0.json"), "{}");
-        assert!(conda_record(d.path(), "pip"));
-        assert!(!conda_record(d.path(), "ipykernel"));
-        assert!(!conda_record(d.path(), "python-dateutil-2.9.0"));
+        touch(&m.join("frozen"), "");
+        let meta = CondaMeta::read(d.path()).unwrap();
+        assert_eq!(
+            meta.records(["pip", "ipykernel", "python-dateutil-2.9.0"]),
+            [true, false, false]
+        );
+        assert!(meta.has("frozen") && meta.has_file("frozen") && !meta.has("pixi"));
+        assert!(CondaMeta::read(&m).is_none(), "no conda-meta: not conda");
     }
 
     #[test]

@@ -24,6 +24,7 @@
 //! Entries are one per environment: the same prefix (by file identity) and minor version.
 //! Within a directory, entries are sorted by name.
 
+use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -130,13 +131,31 @@ pub struct Unclassified {
 pub struct Discovery {
     pub found: Vec<Found>,
     pub unclassified: Vec<Unclassified>,
+    /// Each identity's index in `found`, computed once per entry: comparing a new entry with
+    /// every earlier one by `stat` made discovery quadratic (245 `statx` per env at 300 envs).
+    index: HashMap<Identity, usize>,
 }
 
 impl Discovery {
+    /// A discovery holding `found` as it is now (identities read afresh: a probe may have
+    /// changed an entry's version since it was added).
+    pub fn from_found(found: Vec<Found>) -> Discovery {
+        let mut index = HashMap::new();
+        for (i, f) in found.iter().enumerate() {
+            // The first entry of an identity is the one `add` merges into.
+            index.entry(identity(&f.env)).or_insert(i);
+        }
+        Discovery {
+            found,
+            unclassified: Vec::new(),
+            index,
+        }
+    }
+
     /// Add an environment found by `via`, merging with the entry of the same identity.
     pub fn add(&mut self, env: Environment, source: Source, via: PathBuf) {
         let key = identity(&env);
-        match self.found.iter_mut().find(|f| identity(&f.env) == key) {
+        match self.index.get(&key).and_then(|&i| self.found.get_mut(i)) {
             Some(f) => {
                 if !f.sources.contains(&source) {
                     f.sources.push(source);
@@ -145,11 +164,14 @@ impl Discovery {
                     f.interpreters.push(via);
                 }
             }
-            None => self.found.push(Found {
-                env,
-                sources: vec![source],
-                interpreters: vec![via],
-            }),
+            None => {
+                self.index.insert(key, self.found.len());
+                self.found.push(Found {
+                    env,
+                    sources: vec![source],
+                    interpreters: vec![via],
+                });
+            }
         }
     }
 
@@ -175,13 +197,15 @@ impl Discovery {
 /// What makes two findings one environment: the prefix by file identity (its path when it
 /// cannot be read) and the minor version (Debian's `/usr` holds `python3.11` and
 /// `python3.12` side by side, with separate stdlibs and dist-packages).
-#[derive(PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum PrefixId {
     Inode(u64, u64),
     Path(PathBuf),
 }
 
-fn identity(env: &Environment) -> (PrefixId, Option<(u8, u8)>) {
+type Identity = (PrefixId, Option<(u8, u8)>);
+
+fn identity(env: &Environment) -> Identity {
     let id = match std::fs::metadata(&env.prefix) {
         Ok(m) => PrefixId::Inode(m.dev(), m.ino()),
         Err(_) => PrefixId::Path(env.prefix.clone()),
@@ -202,8 +226,13 @@ fn subdirs(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = rd
         .flatten()
         .filter(|e| !e.file_name().as_encoded_bytes().starts_with(b"."))
+        // The entry's type comes with the listing; only a symlink needs a `stat`.
+        .filter(|e| match e.file_type() {
+            Ok(t) if t.is_symlink() => e.path().is_dir(),
+            Ok(t) => t.is_dir(),
+            Err(_) => false,
+        })
         .map(|e| e.path())
-        .filter(|p| p.is_dir())
         .collect();
     v.sort();
     v
@@ -614,6 +643,8 @@ fn candidates(ctx: &Context) -> Vec<(Candidate, Source)> {
 /// interpreters disk could not place. See the module doc for the order.
 pub fn discover_all(ctx: &Context, extra: &[(PathBuf, Source)]) -> Discovery {
     let mut all = candidates(ctx);
+    // Many kernels share an interpreter: each path is read once.
+    let mut runs: HashMap<PathBuf, Option<PathBuf>> = HashMap::new();
     for (p, s) in extra {
         let p = if p.is_absolute() {
             p.clone()
@@ -621,20 +652,21 @@ pub fn discover_all(ctx: &Context, extra: &[(PathBuf, Source)]) -> Discovery {
             ctx.cwd.join(p)
         };
         // A kernel launching a pyenv shim runs what the shim selects.
-        let p = match pyenv::shim_root(&p) {
-            Some(_) => {
-                let name = p
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                match pyenv::resolve_shim(ctx, &p, &name).executable {
-                    Some(exe) => exe,
-                    None => continue,
+        let runs_exe = runs
+            .entry(p)
+            .or_insert_with_key(|p| match pyenv::shim_root(p) {
+                Some(_) => {
+                    let name = p
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    pyenv::resolve_shim(ctx, p, &name).executable
                 }
-            }
-            None => p,
-        };
-        all.push((Candidate::Interpreter(p), s.clone()));
+                None => Some(p.clone()),
+            });
+        if let Some(exe) = runs_exe {
+            all.push((Candidate::Interpreter(exe.clone()), s.clone()));
+        }
     }
     let mut out = Discovery::default();
     for (cand, source) in all {

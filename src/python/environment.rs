@@ -179,10 +179,11 @@ impl Environment {
 }
 
 /// Are two prefixes one directory (by file identity; by path when either cannot be read)?
+/// Inside a [`crate::python::memo::scope`], each path is `stat`ed once.
 pub fn same_prefix(a: &Path, b: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(x), Ok(y)) => (x.dev(), x.ino()) == (y.dev(), y.ino()),
+    use crate::python::memo::identity;
+    match (identity(a), identity(b)) {
+        (Some(x), Some(y)) => x == y,
         _ => a == b,
     }
 }

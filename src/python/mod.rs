@@ -8,6 +8,7 @@ pub mod dotted;
 pub mod environment;
 pub mod interpreter;
 pub mod layout;
+pub mod memo;
 pub mod packages;
 pub mod pep668;
 pub mod probe;

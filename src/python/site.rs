@@ -13,8 +13,21 @@ use crate::python::environment::Environment;
 /// `PYTHONPATH` entries; then the user site (when enabled) followed by the paths its `.pth`
 /// files add; then each site-packages dir followed by its `.pth` paths (`site.main`:
 /// `addusersitepackages` before `addsitepackages`; `addsitedir` appends the dir, then
-/// processes its `.pth` files). Only existing directories, each once.
+/// processes its `.pth` files). Only existing directories, each once. Inside a
+/// [`crate::python::memo::scope`], read once per environment.
 pub fn sys_path_dirs(ctx: &Context, env: &Environment) -> Vec<PathBuf> {
+    use crate::python::memo;
+    let key = (
+        memo::ContextKey(ctx),
+        &ctx.cwd,
+        &env.site_packages,
+        env.user_site.enabled,
+        &env.user_site.path,
+    );
+    memo::remember("sys_path", key, || sys_path_dirs_from_disk(ctx, env))
+}
+
+fn sys_path_dirs_from_disk(ctx: &Context, env: &Environment) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = Vec::new();
     let push = |d: PathBuf, dirs: &mut Vec<PathBuf>| {
         if d.is_dir() && !dirs.contains(&d) {
@@ -331,7 +344,15 @@ pub fn interpreter_finds(
         .collect()
 }
 
+/// Where top-level `module` is found in `dirs` (see `find_top_level_on_disk`); inside a
+/// [`crate::python::memo::scope`], looked up once per question.
 pub fn find_top_level(dirs: &[PathBuf], module: &str) -> Option<PathBuf> {
+    crate::python::memo::remember("top_level", (dirs, module), || {
+        find_top_level_on_disk(dirs, module)
+    })
+}
+
+fn find_top_level_on_disk(dirs: &[PathBuf], module: &str) -> Option<PathBuf> {
     if module.is_empty() || module.contains(['.', '/']) {
         return None;
     }
