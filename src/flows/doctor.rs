@@ -34,6 +34,19 @@ pub struct Report {
     pub doctor: Option<doctor::Report>,
 }
 
+/// Adds `env` to the envs to check unless it is one of them already.
+fn add_env(envs: &mut Vec<Environment>, env: Environment) {
+    // By path first: with a thousand kernels on ten envs, comparing by file identity would
+    // `stat` every listed env for every kernel.
+    let listed = envs
+        .iter()
+        .any(|e| e.prefix == env.prefix && e.version == env.version)
+        || envs.iter().any(|e| e.same_env(&env));
+    if !listed {
+        envs.push(env);
+    }
+}
+
 /// Run every check once.
 fn diagnose(
     ctx: &Context,
@@ -80,15 +93,7 @@ fn diagnose(
             .filter(|p| p.exists())
             .and_then(|p| classify::classify_interpreter(ctx, p))
         {
-            // By path first: with a thousand kernels on ten envs, comparing by file identity
-            // would `stat` every listed env for every kernel.
-            let listed = envs
-                .iter()
-                .any(|e| e.prefix == env.prefix && e.version == env.version)
-                || envs.iter().any(|e| e.same_env(&env));
-            if !listed {
-                envs.push(env);
-            }
+            add_env(&mut envs, env);
         }
     }
     if focus.is_none() {
@@ -96,9 +101,7 @@ fn diagnose(
             if let Some(p) = doctor::kernels::command_interpreter(ctx, &ctx.vars, cmd) {
                 checked.commands.push(cmd.to_string());
                 if let Some(env) = classify::classify_interpreter(ctx, &p) {
-                    if !envs.iter().any(|e| e.same_env(&env)) {
-                        envs.push(env);
-                    }
+                    add_env(&mut envs, env);
                 }
             }
         }
