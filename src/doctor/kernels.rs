@@ -259,6 +259,25 @@ pub fn check_kernel(ctx: &Context, view: &JupyterView, k: &ResolvedKernel, out: 
     }
 }
 
+/// Where `!conda install X` goes from a process with `env`, when a `conda` is on its PATH:
+/// conda's default prefix (`context.default_prefix`) is `CONDA_PREFIX`, else a path in
+/// `CONDA_DEFAULT_ENV`.
+fn conda_target(ctx: &Context, env: &EnvVars) -> Option<PathBuf> {
+    crate::shell::path::find_on_path("conda", env, &ctx.cwd)?;
+    env.get_nonempty("CONDA_PREFIX")
+        .map(PathBuf::from)
+        .or_else(|| {
+            env.get_str("CONDA_DEFAULT_ENV")
+                .filter(|d| d.contains('/'))
+                .map(PathBuf::from)
+        })
+        .filter(|p| p.join("conda-meta").is_dir())
+}
+
+fn same_prefix(a: &Path, b: &Path) -> bool {
+    a == b || std::fs::canonicalize(a).ok() == std::fs::canonicalize(b).ok()
+}
+
 /// `kernel-shell-mismatch`: inside the kernel, `!pip` / `!python` run what the kernel's PATH
 /// finds (the server's PATH with the kernel.json `env` applied).
 fn check_shell(
@@ -278,6 +297,19 @@ fn check_shell(
                 wrong.push(format!("!{cmd} reaches {}", interp.display()));
             }
         }
+    }
+    // Only a conda kernel's users install with `!conda`; its activation env (`kip kernel fix`)
+    // sets CONDA_PREFIX.
+    let conda = env
+        .kind
+        .is_conda_like()
+        .then(|| conda_target(ctx, &kenv))
+        .flatten();
+    if let Some(target) = conda.filter(|t| !same_prefix(t, &env.prefix)) {
+        wrong.push(format!(
+            "!conda installs into {} (the CONDA_PREFIX it inherits)",
+            target.display()
+        ));
     }
     if !wrong.is_empty() {
         out.push(Finding::new(

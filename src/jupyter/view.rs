@@ -13,14 +13,15 @@ use crate::context::Context;
 use crate::envvars::EnvVars;
 use crate::jupyter::config::JupyterConfig;
 use crate::jupyter::kernelspec::{self, DiscoveryRules, KernelListing, NativeKernel};
+use crate::jupyter::launch;
 use crate::jupyter::paths::{self, pjoin, DataDir, DirOrigin, JupyterPython};
 use crate::jupyter::runtime;
 use crate::platform;
+use crate::python::classify;
 use crate::python::probe::Prober;
 use crate::python::shebang::{self, ScriptInterpreter};
 use crate::python::site;
 use crate::python::version::PythonVersion;
-use crate::python::{classify, pyenv};
 use crate::shell::which;
 
 /// The facts about one Jupyter installation's Python that kernel discovery needs.
@@ -108,6 +109,7 @@ pub fn select(
         .as_ref()
         .map(|(_, env, _)| env.clone())
         .unwrap_or_else(|| ctx.vars.clone());
+    let inside_kernel = parent.is_some();
     let (jupyter, how) = match (explicit, parent) {
         (None, Some((j, _, how))) if j.exists() => (Some(j), how),
         _ => match explicit {
@@ -138,31 +140,18 @@ pub fn select(
             },
         },
     };
-    // Launch as the launcher launches: a `jupyter` on PATH that is a pyenv shim runs under
-    // `pyenv exec`, which puts the chosen version's bin first on the server's PATH.
-    let mut server_env = server_env;
-    let mut how = how;
-    if let Some(j) = jupyter.as_ref().filter(|_| explicit.is_none()) {
-        if pyenv::shim_root(j).is_some() {
-            let r = pyenv::resolve_shim_in(ctx, &server_env, j, "jupyter");
-            if let Some(bin) = pyenv::exec_bin(&r) {
-                let old = server_env
-                    .get("PATH")
-                    .map(|p| p.to_os_string())
-                    .unwrap_or_default();
-                let mut path = bin.clone().into_os_string();
-                if !old.is_empty() {
-                    path.push(":");
-                    path.push(&old);
-                }
-                server_env.set("PATH", path);
-                how = format!(
-                    "{how}, a pyenv shim: the server runs with {} first on PATH",
-                    bin.display()
-                );
+    // Launch as the launcher launches (a pyenv shim's `pyenv exec`, a `conda activate`);
+    // inside a kernel the parent server's own environ is already exact.
+    let (server_env, how) = match jupyter.as_ref().filter(|_| !inside_kernel) {
+        Some(j) => {
+            let (env, added) = launch::server_environment(ctx, server_env, j, explicit.is_none());
+            match added {
+                Some(a) => (env, format!("{how}, {a}")),
+                None => (env, how),
             }
         }
-    }
+        None => (server_env, how),
+    };
     let mut view = JupyterView {
         how,
         jupyter: None,
