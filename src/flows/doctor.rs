@@ -68,9 +68,26 @@ fn diagnose(
     if focus.is_none() {
         doctor::kernels::check_skipped_dirs(&listing.skipped, &mut findings);
     }
+    // The notebook's kernel runs in the notebook's folder: its `!` commands (a pyenv shim's
+    // `.python-version`, a relative path) are judged there.
+    let nb_ctx = args.notebook.as_ref().and_then(|nb| {
+        let path = ctx.cwd.join(nb);
+        let name = args
+            .target
+            .kernel
+            .clone()
+            .or_else(|| crate::notebook::read(&path).ok()?.kernel_name)?;
+        let dir = path.parent()?.to_path_buf();
+        Some((name, Context::new(ctx.os, ctx.vars.clone(), dir)))
+    });
     for k in &kernels {
-        checked.kernels.push(k.entry.found.name.to_string_lossy());
-        doctor::kernels::check_kernel(ctx, view, k, &mut findings);
+        let name = k.entry.found.name.to_string_lossy();
+        checked.kernels.push(name.clone());
+        let kctx = match &nb_ctx {
+            Some((n, c)) if *n == name => c,
+            _ => ctx,
+        };
+        doctor::kernels::check_kernel(kctx, view, k, &mut findings);
         if let Some(env) = k
             .interpreter
             .python()
