@@ -35,6 +35,19 @@ pub struct Report {
     pub doctor: Option<doctor::Report>,
 }
 
+/// The notebook's kernel name and a context in the notebook's folder: that kernel runs there,
+/// so its `!` commands (a pyenv shim's `.python-version`, a relative path) are judged there.
+fn notebook_kernel_ctx(ctx: &Context, args: &Request) -> Option<(String, Context)> {
+    let path = ctx.cwd.join(args.notebook.as_ref()?);
+    let name = args
+        .target
+        .kernel
+        .clone()
+        .or_else(|| crate::notebook::read(&path).ok()?.kernel_name)?;
+    let dir = path.parent()?.to_path_buf();
+    Some((name, Context::new(ctx.os, ctx.vars.clone(), dir)))
+}
+
 /// Run every check once.
 fn diagnose(
     ctx: &Context,
@@ -68,18 +81,7 @@ fn diagnose(
     if focus.is_none() {
         doctor::kernels::check_skipped_dirs(&listing.skipped, &mut findings);
     }
-    // The notebook's kernel runs in the notebook's folder: its `!` commands (a pyenv shim's
-    // `.python-version`, a relative path) are judged there.
-    let nb_ctx = args.notebook.as_ref().and_then(|nb| {
-        let path = ctx.cwd.join(nb);
-        let name = args
-            .target
-            .kernel
-            .clone()
-            .or_else(|| crate::notebook::read(&path).ok()?.kernel_name)?;
-        let dir = path.parent()?.to_path_buf();
-        Some((name, Context::new(ctx.os, ctx.vars.clone(), dir)))
-    });
+    let nb_ctx = notebook_kernel_ctx(ctx, args);
     for k in &kernels {
         let name = k.entry.found.name.to_string_lossy();
         checked.kernels.push(name.clone());
