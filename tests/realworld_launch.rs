@@ -229,21 +229,32 @@ fn jupyter_started_after_conda_activate_leaks_pip_and_conda() {
     assert!(leak_of(&doctor(&w, &["--no-start"])).is_none());
 }
 
-/// The toolbox uv with the world's environment and offline flags: `uv ARGS` in `cwd`.
-fn uv(w: &World, cwd: &Path, args: &[&str]) -> support::Out {
-    let wheels = w.root().join("wheels");
-    let mut full: Vec<&str> = args.to_vec();
-    full.extend_from_slice(&[
-        "--offline",
-        "--no-index",
-        "--find-links",
-        s(&toolbox().wheels),
-        "--python",
-        s(&toolbox().base_python),
-    ]);
-    if wheels.is_dir() {
-        full.extend_from_slice(&["--find-links", s(&wheels)]);
+/// uv's flags for this offline world: the wheelhouse (and the world's own wheels) only.
+fn offline(w: &World) -> Vec<String> {
+    let mut f: Vec<String> = ["--offline", "--no-index", "--find-links"]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    f.push(s(&toolbox().wheels).to_string());
+    let own = w.root().join("wheels");
+    if own.is_dir() {
+        f.extend(["--find-links".to_string(), s(&own).to_string()]);
     }
+    f
+}
+
+/// The toolbox uv, as the user runs it in `cwd`, offline; project commands get the toolbox
+/// base Python (`--python`), `uv pip` commands name their env themselves.
+fn uv(w: &World, cwd: &Path, args: &[&str]) -> support::Out {
+    let mut full: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    full.extend(offline(w));
+    if args[0] != "pip" {
+        full.extend([
+            "--python".to_string(),
+            s(&toolbox().base_python).to_string(),
+        ]);
+    }
+    let full: Vec<&str> = full.iter().map(String::as_str).collect();
     let out = w.run_in(cwd, &toolbox().uv, &full);
     assert!(out.success(), "uv {}: {}", args.join(" "), out.show());
     out
@@ -314,4 +325,112 @@ fn uv_add_while_the_notebook_runs_another_env() {
     // The general env is untouched.
     let ds_still = w.run_kernel_with("ds", "import dsonly", &opts);
     assert!(ds_still.error.is_none(), "{ds_still:?}");
+}
+
+/// `root/bin/NAME`: a script that runs `uv run --with <the Jupyter stack> PREFIX… "$@"`
+/// offline, as `uv run --with jupyter …` does (a temporary env from uv's cache layered over the
+/// project's `.venv`).
+fn uv_run_with_jupyter(w: &World, name: &str, prefix: &[&str]) -> PathBuf {
+    let mut words: Vec<String> = vec![s(&toolbox().uv).to_string(), "run".into()];
+    words.extend(offline(w));
+    words.extend(["--python".into(), s(&toolbox().base_python).to_string()]);
+    for p in [
+        "jupyter_client==8.10.0",
+        "jupyter_core==5.9.1",
+        "ipykernel==7.4.0",
+    ] {
+        words.extend(["--with".into(), p.into()]);
+    }
+    words.extend(prefix.iter().map(|p| p.to_string()));
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let script = w.bin().join(name);
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nexec {} \"$@\"\n", quoted.join(" ")),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+/// https://github.com/astral-sh/uv/issues/14749 ("Project dependencies no longer available in
+/// JupyterLab launched with `uv run --with jupyter jupyter lab`") and uv's Jupyter guide
+/// (https://github.com/astral-sh/uv/pull/7625: the server runs in a temporary env layered over
+/// the project's): the notebook's `python3` kernel runs the layer's interpreter, which imports
+/// the project's packages, and `!pip` (the project's own pip, the first on the layered PATH)
+/// installs where that kernel imports from. kip, run inside that `uv run` as the user would,
+/// must judge the kernel by what it imports — the project's env — and not report the layer and
+/// the project as two environments (a false leak, a false missing import, a false "invalid"
+/// kernelspec whose provisioner lives in the layer).
+#[test]
+fn uv_run_with_jupyter_layers_the_project_env() {
+    let w = World::with_tools();
+    let proj = uv_project(&w, "weather");
+    w.wheel("projdep", "1.0", &[("projdep", "X = 1\n")]);
+    w.wheel("leakpkg", "1.0", &[("leakpkg", "X = 1\n")]);
+    uv(&w, &proj, &["add", "projdep"]);
+    // pip in the project (uv venvs have none), so `!pip` reaches the project's env.
+    let venv_python = proj.join(".venv/bin/python");
+    uv(
+        &w,
+        &proj,
+        &["pip", "install", "--python", s(&venv_python), "pip"],
+    );
+    notebook(&proj.join("explore.ipynb"), "python3", "import projdep\n");
+    let server = uv_run_with_jupyter(&w, "uv-jupyter-python", &["python"]);
+    let in_uv_run = uv_run_with_jupyter(&w, "uv-run-with-jupyter", &[]);
+    let opts = KernelOpts {
+        server_python: Some(server),
+        cwd: Some(proj.clone()),
+        ..Default::default()
+    };
+    let mut k = w.start_kernel_with("python3", &opts);
+    let r = k.execute("import sys, projdep; print(sys.executable)");
+    assert!(
+        r.error.is_none(),
+        "the layer imports the project's packages: {r:?}"
+    );
+    assert!(
+        !r.stdout.contains("weather/.venv"),
+        "a layered interpreter: {r:?}"
+    );
+    let (out, imported) = pip_install_then_import(&mut k, &w.root().join("wheels"), "leakpkg");
+    drop(k);
+    assert!(
+        imported,
+        "`!pip` installs into the project env the kernel imports: {out}"
+    );
+    assert!(out.contains("weather/.venv"), "{out}");
+    // `uv run --with jupyter kip doctor explore.ipynb`, in the project.
+    let v = w
+        .run_in(
+            &proj,
+            &in_uv_run,
+            &["kip", "doctor", "--json", "--no-start", "explore.ipynb"],
+        )
+        .json();
+    let false_alarms: Vec<serde_json::Value> = findings(&v)
+        .into_iter()
+        .filter(|f| {
+            [
+                "kernel-shell-mismatch",
+                "kernel-spec-invalid",
+                "notebook-import-missing",
+                "notebook-env-mismatch",
+                "shell-jupyter-python-mismatch",
+            ]
+            .contains(&f["id"].as_str().unwrap_or(""))
+        })
+        .collect();
+    assert!(false_alarms.is_empty(), "{false_alarms:#?}");
+    // kip's answer for the kernel is the project's env.
+    let why = w
+        .run_in(
+            &proj,
+            &in_uv_run,
+            &["kip", "why", "projdep", "--kernel", "python3", "--json"],
+        )
+        .json();
+    assert!(why.to_string().contains("weather/.venv/lib"), "{why:#}");
 }

@@ -50,8 +50,14 @@ pub fn sys_path_dirs(ctx: &Context, env: &Environment) -> Vec<PathBuf> {
 /// files in sorted name order (hidden `.`-files skipped, as 3.13+ does), `#` comments and
 /// blank lines skipped, `import` lines skipped (they run code; kip never does), each line
 /// made absolute against the site dir and normalized (`site.makepath`), only existing
-/// directories kept.
+/// directories kept — except uv's ephemeral overlay (`uv run --with`), whose `import` line only
+/// calls `site.addsitedir` on literal paths: those dirs (and their own `.pth` dirs) are read
+/// from the text, as the layered env's `sys.path` holds them.
 pub fn pth_dirs(site: &Path) -> Vec<PathBuf> {
+    pth_dirs_at(site, 0)
+}
+
+fn pth_dirs_at(site: &Path, depth: usize) -> Vec<PathBuf> {
     let Ok(rd) = std::fs::read_dir(site) else {
         return Vec::new();
     };
@@ -76,6 +82,16 @@ pub fn pth_dirs(site: &Path) -> Vec<PathBuf> {
         for line in bytes.split(|b| *b == b'\n') {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             let line = trim_end_ascii(line);
+            if line.starts_with(b"import ") && depth < 2 {
+                for dir in uv_overlay_dirs(line) {
+                    if dir.is_dir() {
+                        let inner = pth_dirs_at(&dir, depth + 1);
+                        out.push(dir);
+                        out.extend(inner);
+                    }
+                }
+                continue;
+            }
             if line.is_empty()
                 || line.iter().all(u8::is_ascii_whitespace)
                 || line.starts_with(b"#")
@@ -93,6 +109,50 @@ pub fn pth_dirs(site: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// The literal directories of uv's ephemeral overlay line (`_uv_ephemeral_overlay.pth`):
+/// `import site; site.addsitedir(__import__("os").fsdecode(b"DIR")); …`. Any other `import`
+/// line gives nothing (its code is never run).
+fn uv_overlay_dirs(line: &[u8]) -> Vec<PathBuf> {
+    use std::os::unix::ffi::OsStringExt;
+    const CALL: &[u8] = b"site.addsitedir(__import__(\"os\").fsdecode(b\"";
+    let mut dirs = Vec::new();
+    let mut rest = line;
+    while let Some(at) = rest.windows(CALL.len()).position(|w| w == CALL) {
+        rest = &rest[at + CALL.len()..];
+        let mut bytes = Vec::new();
+        let mut i = 0;
+        while i < rest.len() && rest[i] != b'"' {
+            if rest[i] == b'\\' && i + 1 < rest.len() {
+                match rest[i + 1] {
+                    b'x' if i + 3 < rest.len() => {
+                        let hex = std::str::from_utf8(&rest[i + 2..i + 4]).unwrap_or("");
+                        match u8::from_str_radix(hex, 16) {
+                            Ok(b) => bytes.push(b),
+                            Err(_) => return Vec::new(),
+                        }
+                        i += 4;
+                        continue;
+                    }
+                    b'n' => bytes.push(b'\n'),
+                    b't' => bytes.push(b'\t'),
+                    b'r' => bytes.push(b'\r'),
+                    c => bytes.push(c),
+                }
+                i += 2;
+            } else {
+                bytes.push(rest[i]);
+                i += 1;
+            }
+        }
+        if !rest[i..].starts_with(b"\"))") {
+            return Vec::new();
+        }
+        rest = &rest[i..];
+        dirs.push(PathBuf::from(std::ffi::OsString::from_vec(bytes)));
+    }
+    dirs
 }
 
 /// `os.path.abspath(os.path.join(base, p))`, which `site.makepath` applies to every entry:
@@ -626,5 +686,52 @@ mod tests {
         assert_eq!(ds[3].installer.as_deref(), Some("uv"));
         assert_eq!(ds[3].top_level, vec!["_yaml", "yaml"]);
         assert!(installed_distributions(&d.path().join("missing")).is_empty());
+    }
+
+    #[test]
+    fn uv_ephemeral_overlay_dirs_are_read_from_the_pth_text() {
+        let d = tempfile::tempdir().unwrap();
+        let layer = d.path().join("tmp/lib/python3.11/site-packages");
+        let archive = d.path().join("archive/lib/python3.11/site-packages");
+        let project = d.path().join("pröj/.venv/lib/python3.11/site-packages");
+        let editable = d.path().join("src");
+        for p in [&layer, &archive, &project, &editable] {
+            std::fs::create_dir_all(p).unwrap();
+        }
+        std::fs::write(
+            project.join("_proj.pth"),
+            format!("{}\n", editable.display()),
+        )
+        .unwrap();
+        // uv writes each path as a bytes literal (non-ASCII escaped).
+        let lit = |p: &Path| {
+            use std::os::unix::ffi::OsStrExt;
+            p.as_os_str()
+                .as_bytes()
+                .iter()
+                .map(|b| {
+                    if b.is_ascii() {
+                        (*b as char).to_string()
+                    } else {
+                        format!("\\x{b:02x}")
+                    }
+                })
+                .collect::<String>()
+        };
+        std::fs::write(
+            layer.join("_uv_ephemeral_overlay.pth"),
+            format!(
+                "import site; site.addsitedir(__import__(\"os\").fsdecode(b\"{}\")); site.addsitedir(__import__(\"os\").fsdecode(b\"{}\"))",
+                lit(&archive),
+                lit(&project)
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            layer.join("other.pth"),
+            "import os; os.environ['X'] = '1'\n",
+        )
+        .unwrap();
+        assert_eq!(pth_dirs(&layer), vec![archive, project, editable]);
     }
 }
