@@ -113,7 +113,9 @@ impl Conda {
     fn env(&self, w: &World, name: &str, pkgs: &[&str]) -> PathBuf {
         let prefix = self.root.join("envs").join(name);
         w.conda_env(&prefix, &["python", "pip"]);
-        w.uv_install(&prefix.join("bin/python"), pkgs).unwrap();
+        if !pkgs.is_empty() {
+            w.uv_install(&prefix.join("bin/python"), pkgs).unwrap();
+        }
         prefix
     }
 
@@ -433,4 +435,94 @@ fn uv_run_with_jupyter_layers_the_project_env() {
         )
         .json();
     assert!(why.to_string().contains("weather/.venv/lib"), "{why:#}");
+}
+
+/// https://github.com/ContinuumIO/anaconda-issues/issues/828 ("Anaconda Navigator does not
+/// invoke installed environment": it works only after `source activate ENV; jupyter notebook`
+/// in a terminal): the user's JupyterLab runs, started after `conda activate lab` in one
+/// terminal; kip is asked from another terminal where conda's shell hook never ran, about that
+/// Jupyter. Only the running server knows its PATH: kip reads it from the live server's
+/// `/proc/<pid>/environ` (the server `kip ps` lists), names the `!pip` leak into `lab`, and its
+/// fix holds in a kernel that server's environment starts.
+#[test]
+fn running_server_started_after_conda_activate_is_read_not_guessed() {
+    let w = World::with_tools();
+    let conda = Conda::new(&w);
+    let lab = conda.env(&w, "lab", &[]);
+    w.uv_install_from(
+        &lab.join("bin/python"),
+        &["jupyter_server==2.21.1", "ipykernel==7.4.0"],
+        &[&toolbox().root.join("wheels-server")],
+    )
+    .unwrap();
+    let geo = conda.env(&w, "geo", &["ipykernel==7.4.0"]);
+    w.run(
+        &geo.join("bin/python"),
+        &["-m", "ipykernel", "install", "--user", "--name", "geo"],
+    )
+    .ok();
+    w.wheel("leakpkg", "1.0", &[("leakpkg", "X = 1\n")]);
+    let wheels = w.root().join("wheels");
+    // The terminal that started Jupyter: conda set up, `lab` activated.
+    let mut activated_shell = {
+        conda.base_shell(&w);
+        conda.activated(&w, "lab")
+    };
+    for k in [
+        "CONDA_EXE",
+        "CONDA_PREFIX",
+        "CONDA_DEFAULT_ENV",
+        "CONDA_SHLVL",
+        "CONDA_PROMPT_MODIFIER",
+        "CONDA_PREFIX_1",
+    ] {
+        if !activated_shell.iter().any(|(n, _)| n == k) {
+            activated_shell.push((k.to_string(), w.var(k)));
+        }
+    }
+    let server = support::server::Server::start_with(&w, &lab.join("bin/python"), &activated_shell);
+    // This terminal: no conda hook at all.
+    let plain = format!("{}:/usr/local/bin:/usr/bin:/bin", s(&w.bin()));
+    w.set_var("PATH", &plain);
+    for k in [
+        "CONDA_EXE",
+        "CONDA_PREFIX",
+        "CONDA_DEFAULT_ENV",
+        "CONDA_SHLVL",
+        "CONDA_PROMPT_MODIFIER",
+    ] {
+        w.remove_var(k);
+    }
+    let ps = w.kip(&["ps", "--json"]).json();
+    assert!(
+        ps.to_string().contains(&format!("{}", server.pid)),
+        "{ps:#}"
+    );
+    let kernel_opts = KernelOpts {
+        server_python: Some(lab.join("bin/python")),
+        env: activated_shell.clone(),
+        ..Default::default()
+    };
+    let mut k = w.start_kernel_with("geo", &kernel_opts);
+    let (out, imported) = pip_install_then_import(&mut k, &wheels, "leakpkg");
+    drop(k);
+    assert!(!imported, "the leak: {out}");
+    assert!(out.contains("envs/lab"), "{out}");
+    let jupyter = lab.join("bin/jupyter");
+    let v = doctor(&w, &["--jupyter", s(&jupyter), "--no-start"]);
+    let f = findings(&v)
+        .into_iter()
+        .find(|f| f["id"] == "kernel-shell-mismatch" && f["subject"] == "geo")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert!(
+        f["message"].as_str().unwrap().contains("envs/lab"),
+        "the running server's PATH, not this terminal's: {f}"
+    );
+    let out = run_fix(&w, &w.cwd(), f["fix"]["text"].as_str().unwrap());
+    assert!(out.success(), "{}", out.show());
+    let mut k = w.start_kernel_with("geo", &kernel_opts);
+    let (out, imported) = pip_install_then_import(&mut k, &wheels, "leakpkg");
+    assert!(imported, "{out}");
+    assert!(out.contains("envs/geo"), "{out}");
+    drop(server);
 }

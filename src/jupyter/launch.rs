@@ -20,8 +20,9 @@ use crate::context::Context;
 use crate::envvars::EnvVars;
 use crate::jupyter::kernelspec::KernelSpec;
 use crate::jupyter::view::JupyterView;
-use crate::python::pyenv;
+use crate::jupyter::{runtime, servers};
 use crate::python::shebang::{self, ScriptInterpreter};
+use crate::python::{classify, pyenv};
 use crate::shell::path::find_on_path;
 
 /// The interpreter a kernel runs, or why kip cannot tell.
@@ -242,6 +243,45 @@ pub fn server_environment(
         env.get_str("CONDA_DEFAULT_ENV").unwrap_or_default()
     );
     (env, Some(how))
+}
+
+/// The environ of a live Jupyter server of this user that runs `launcher`'s env — a
+/// `jpserver-*.json` in kip's runtime dirs whose process is alive and whose interpreter (its
+/// argv[0], as its script's shebang names it) is in that env — read from `/proc/<pid>/environ`:
+/// exact, where [`server_environment`] infers. The newest such server wins; with its pid.
+pub fn running_server_environ(ctx: &Context, launcher: &Path) -> Option<(EnvVars, i32)> {
+    let want = classify::classify_interpreter(ctx, launcher)?;
+    let mut best: Option<(std::time::SystemTime, i32, EnvVars)> = None;
+    for file in servers::info_files(&servers::runtime_dirs(ctx, &[])) {
+        let Ok(info) = servers::read_info(&file) else {
+            continue;
+        };
+        let Some(pid) = info.pid.filter(|_| info.alive()) else {
+            continue;
+        };
+        let Some(argv0) = process_argv0(pid).filter(|a| a.is_absolute()) else {
+            continue;
+        };
+        if !classify::classify_interpreter(ctx, &argv0).is_some_and(|e| e.same_env(&want)) {
+            continue;
+        }
+        let Some(environ) = runtime::process_environ(pid) else {
+            continue;
+        };
+        let started = runtime::process_start_time(pid).unwrap_or(std::time::UNIX_EPOCH);
+        if best.as_ref().is_none_or(|(t, _, _)| started > *t) {
+            best = Some((started, pid, environ));
+        }
+    }
+    best.map(|(_, pid, env)| (env, pid))
+}
+
+/// `argv[0]` of a process (`/proc/<pid>/cmdline`).
+fn process_argv0(pid: i32) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let first = raw.split(|b| *b == 0).next().filter(|a| !a.is_empty())?;
+    Some(PathBuf::from(std::ffi::OsStr::from_bytes(first)))
 }
 
 /// The conda prefix (`conda-meta/` beside `bin/`, not a pixi env) a `jupyter` command lives in,

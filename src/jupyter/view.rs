@@ -142,15 +142,9 @@ pub fn select(
     };
     // Launch as the launcher launches (a pyenv shim's `pyenv exec`, a `conda activate`);
     // inside a kernel the parent server's own environ is already exact.
-    let (server_env, how) = match jupyter.as_ref().filter(|_| !inside_kernel) {
-        Some(j) => {
-            let (env, added) = launch::server_environment(ctx, server_env, j, explicit.is_none());
-            match added {
-                Some(a) => (env, format!("{how}, {a}")),
-                None => (env, how),
-            }
-        }
-        None => (server_env, how),
+    let (server_env, model) = match jupyter.as_ref().filter(|_| !inside_kernel) {
+        Some(j) => launch::server_environment(ctx, server_env, j, explicit.is_none()),
+        None => (server_env, None),
     };
     let mut view = JupyterView {
         how,
@@ -198,6 +192,22 @@ pub fn select(
             }
             view.jupyter = Some(j);
         }
+    }
+    // A live server of this Jupyter tells its environ exactly; else the launch model's.
+    let running = view
+        .launcher_python()
+        .filter(|_| !inside_kernel)
+        .and_then(|l| launch::running_server_environ(ctx, &l.executable));
+    match (running, model) {
+        (Some((env, pid)), _) => {
+            view.server_env = env;
+            view.how = format!(
+                "{}, served by its running server (pid {pid}): its own environment",
+                view.how
+            );
+        }
+        (None, Some(m)) => view.how = format!("{}, {m}", view.how),
+        (None, None) => {}
     }
     let py = view.lister.as_ref().map(|f| &f.paths);
     view.config = JupyterConfig::load(&paths::jupyter_config_path(ctx, py));
