@@ -90,13 +90,7 @@ fn bare_python_with_env_path_is_fixed_to_that_venv() {
         .to_string(),
     );
     let before = w.run_kernel("proj", "import projpkg");
-    assert!(
-        before
-            .error
-            .as_deref()
-            .is_some_and(|e| e.contains("ModuleNotFoundError")),
-        "{before:?}"
-    );
+    assert_not_importable(&before);
     let v = doctor(&w, &[]);
     let f = find(&v, "kernel-relative-python").unwrap_or_else(|| panic!("{v:#}"));
     let text = f["fix"]["text"].as_str().unwrap();
@@ -154,9 +148,7 @@ fn two_projects_same_kernel_name_notebook_env_mismatch() {
     };
     let before = run(&w, "venv");
     assert!(before.error.is_some(), "{before:?}");
-    let v = w
-        .kip_in(&a_dir, &["doctor", "--json", "analysis.ipynb"])
-        .json();
+    let v = doctor_in(&w, &a_dir, "analysis.ipynb");
     let f = find(&v, "notebook-env-mismatch").unwrap_or_else(|| panic!("{v:#}"));
     assert_eq!(f["severity"], "warning");
     // Harmful advice: installing A's needs into B's env.
@@ -425,16 +417,8 @@ fn jupyter_from_a_tool_env_notebook_runs_its_own_python3() {
         ..Default::default()
     };
     let before = w.run_kernel_with("python3", "import projdep", &opts);
-    assert!(
-        before
-            .error
-            .as_deref()
-            .is_some_and(|e| e.contains("ModuleNotFoundError")),
-        "{before:?}"
-    );
-    let v = w
-        .kip_in(&proj, &["doctor", "--json", "explore.ipynb"])
-        .json();
+    assert_not_importable(&before);
+    let v = doctor_in(&w, &proj, "explore.ipynb");
     let f = find(&v, "notebook-env-mismatch").unwrap_or_else(|| panic!("{v:#}"));
     assert!(
         !findings(&v)

@@ -300,16 +300,8 @@ fn uv_add_while_the_notebook_runs_another_env() {
         ..Default::default()
     };
     let before = w.run_kernel_with("ds", "import projdep", &opts);
-    assert!(
-        before
-            .error
-            .as_deref()
-            .is_some_and(|e| e.contains("ModuleNotFoundError")),
-        "{before:?}"
-    );
-    let v = w
-        .kip_in(&proj, &["doctor", "--json", "explore.ipynb"])
-        .json();
+    assert_not_importable(&before);
+    let v = doctor_in(&w, &proj, "explore.ipynb");
     let f = find(&v, "notebook-env-mismatch").unwrap_or_else(|| panic!("{v:#}"));
     assert!(f["fix"]["text"].as_str().unwrap().contains(".venv"), "{f}");
     assert!(

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{pyenv_version, real_pyenv_root, toolbox, Out, Venv, World};
+use super::{pyenv_version, real_pyenv_root, toolbox, KernelRun, Out, Venv, World};
 
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -95,4 +95,20 @@ pub fn run_fix_steps(w: &World, cwd: &Path, text: &str) -> Option<String> {
         }
     }
     name
+}
+
+/// The code ran in a real kernel and failed on an import (`ModuleNotFoundError`).
+#[track_caller]
+pub fn assert_not_importable(r: &KernelRun) {
+    assert!(
+        r.error
+            .as_deref()
+            .is_some_and(|e| e.contains("ModuleNotFoundError")),
+        "{r:?}"
+    );
+}
+
+/// `kip doctor --json NOTEBOOK`, run in `dir` (the notebook's folder, as the user does).
+pub fn doctor_in(w: &World, dir: &Path, notebook: &str) -> serde_json::Value {
+    w.kip_in(dir, &["doctor", "--json", notebook]).json()
 }
