@@ -6,7 +6,8 @@ Builds a temp world (never touches your HOME): a venv with ipykernel, the jupyte
 this checkout (built with `pip wheel .` into target/kip-wheel-bench/ unless one is there) and
 `six` from the toolbox wheelhouse, registered as a kernel. Starts that kernel through
 jupyter_client, loads the extension, and times each magic as the front end sees it (execute
-request to idle), median of N runs after one warm-up. Prints the ratio (%pip's time / %kip's:
+request to idle), median of N runs after one warm-up (%kip's must show its target and "already
+installed": a %kip that failed would be no measurement). Prints the ratio (%pip's time / %kip's:
 above 1 means %kip is faster). Not part of CI.
 """
 import glob
@@ -68,16 +69,25 @@ def main():
 
     km, kc = start_new_kernel(kernel_name="bench")
     try:
+        said = []
+
         def cell(code):
+            del said[:]
             t = time.perf_counter()
-            reply = kc.execute_interactive(code, timeout=300, output_hook=lambda msg: None)
+            reply = kc.execute_interactive(code, timeout=300, output_hook=said.append)
             assert reply["content"]["status"] == "ok", reply["content"]
             return time.perf_counter() - t
+
+        def text():
+            c = [m["content"] for m in said]
+            return "".join(x.get("text") or x.get("data", {}).get("text/plain", "") for x in c)
 
         cell("%load_ext kip")
         results = {}
         for magic in ("%kip install six", "%pip install six"):
-            cell(magic)  # warm-up
+            cell(magic)  # warm-up, and what it says: a %kip that failed is no measurement
+            if magic.startswith("%kip"):
+                assert "target:" in text() and "is already installed" in text(), text()
             results[magic] = statistics.median(cell(magic) for _ in range(RUNS))
         k, p = results["%kip install six"], results["%pip install six"]
         print("machine: %s cores; wheel %s" % (os.cpu_count(), os.path.basename(whl)))

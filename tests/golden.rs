@@ -22,13 +22,10 @@ impl Normalizer {
     fn new(w: &World) -> Normalizer {
         let tb = toolbox();
         let base = &tb.base_python;
-        // <pyenv root>/versions/3.11.N/bin/python3.11 → the prefix and its version.
+        // <pyenv root>/versions/3.11.N/bin/python3.11 → the prefix; its version is the
+        // interpreter's own (a pyenv dir's name need not match it, e.g. a renamed copy).
         let base_prefix = base.parent().and_then(Path::parent).unwrap().to_path_buf();
-        let version = base_prefix
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
+        let version = python_version(base).expect("the toolbox's base Python reports its version");
         let mut pairs = vec![
             (w.container().display().to_string(), "<WORLD>".to_string()),
             (base_prefix.display().to_string(), "<BASE>".to_string()),
@@ -75,7 +72,12 @@ impl Normalizer {
 }
 
 fn system_python_version() -> Option<String> {
-    let out = std::process::Command::new("/usr/bin/python3")
+    python_version(Path::new("/usr/bin/python3"))
+}
+
+/// `platform.python_version()` of an interpreter.
+fn python_version(python: &Path) -> Option<String> {
+    let out = std::process::Command::new(python)
         .args(["-c", "import platform; print(platform.python_version())"])
         .output()
         .ok()?;

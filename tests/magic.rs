@@ -72,6 +72,42 @@ fn all_text(r: &KernelRun) -> String {
         .join("\n")
 }
 
+/// The kernel process's own pid, as the kernel sees it.
+fn pid_of(k: &mut KernelSession) -> u32 {
+    let r = k.execute("import os; print(os.getpid())");
+    ok(&r);
+    r.stdout
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("{e}: {}", r.stdout))
+}
+
+/// The progress output that contains `needle`: a `stdout` stream message, because kip's progress
+/// reaches the magic as `--json-stream` events on kip's stdout (with `--json`, kip's own lines
+/// go to stderr, and would land in the cell's stderr).
+fn progress<'a>(r: &'a KernelRun, needle: &str) -> &'a KernelOutput {
+    assert!(
+        !r.outputs
+            .iter()
+            .any(|o| o.kind == "stderr" && o.text.contains(needle)),
+        "kip's own progress came on stderr, not as --json-stream events:\n{}",
+        all_text(r)
+    );
+    r.outputs
+        .iter()
+        .find(|o| o.kind == "stdout" && o.text.contains(needle))
+        .unwrap_or_else(|| panic!("no progress line with {needle:?}:\n{}", all_text(r)))
+}
+
+/// The target kip reported: this kernel, found by the pid the magic passed (`--kernel-pid`).
+fn by_pid(prefix: &Path, pid: u32, kernel: &str, python: &Path) -> String {
+    format!(
+        "target: {} (--kernel-pid {pid} → kernel {kernel} (pid {pid}), whose Python is {})",
+        prefix.display(),
+        python.display()
+    )
+}
+
 fn display(r: &KernelRun) -> &KernelOutput {
     r.outputs
         .iter()
@@ -85,6 +121,7 @@ fn new_package_is_importable_at_once_and_progress_comes_first() {
     let venv = kernel_env(&w, "mk", None);
     w.wheel("demo", "1.0", &[("demo/__init__.py", "V = '1.0'\n")]);
     let mut k = start(&w, "mk", &opts(&w));
+    let pid = pid_of(&mut k);
     // the user tried first: the import system has looked at site-packages already
     let r = k.execute("import demo");
     assert!(
@@ -114,17 +151,19 @@ fn new_package_is_importable_at_once_and_progress_comes_first() {
         all_text(&r)
     );
     assert!(report.html.as_deref().unwrap_or("").contains("<table>"));
-    // progress (the target, the installer's command) streamed into the cell before the report
-    let first = r
-        .outputs
-        .iter()
-        .find(|o| o.kind == "stdout" && o.text.contains("target:"))
-        .unwrap_or_else(|| panic!("no progress line:\n{}", all_text(&r)));
+    // progress streamed into the cell as kip worked, before the report: the target (this very
+    // kernel, named by its pid), the installer's command, the import proof
+    let target = progress(&r, &by_pid(&venv.prefix, pid, "mk", &venv.python));
+    let running = progress(&r, "running: ");
+    let proof = progress(&r, "import demo: ok");
     assert!(
-        first.t < report.t,
-        "progress at {} after the report at {}",
-        first.t,
-        report.t
+        target.t <= running.t && running.t <= proof.t && proof.t < report.t,
+        "target at {}, running at {}, proof at {}, report at {}:\n{}",
+        target.t,
+        running.t,
+        proof.t,
+        report.t,
+        all_text(&r)
     );
     assert!(!all_text(&r).contains("may need to restart"));
     let r = k.execute("import demo; print(demo.V, demo.__file__)");
@@ -264,14 +303,13 @@ fn a_kernel_no_kernelspec_names_still_targets_the_live_interpreter() {
         ..opts(&w)
     };
     let mut k = start(&w, "adhoc", &o);
+    let pid = pid_of(&mut k);
     ok(&k.execute("%load_ext kip"));
     let r = k.execute("%kip install demo");
     ok(&r);
-    assert!(
-        all_text(&r).contains(&format!("target: {}", venv.prefix.display())),
-        "{}",
-        all_text(&r)
-    );
+    // found through its pid, though no kernelspec kip reads names it
+    let target = progress(&r, &by_pid(&venv.prefix, pid, "adhoc", &venv.python));
+    assert!(target.t < display(&r).t, "{}", all_text(&r));
     let r = k.execute("import demo, sys; print(demo.__file__.startswith(sys.prefix))");
     ok(&r);
     assert_eq!(r.stdout.trim(), "True");
@@ -380,10 +418,12 @@ fn list_why_uninstall_and_doctor_render_their_reports() {
     w.wheel("quiet", "1.0", &[("quiet/__init__.py", "")]);
     w.uv_install(&venv.python, &["demo", "quiet"]).unwrap();
     let mut k = start(&w, "ok", &opts(&w));
+    let pid = pid_of(&mut k);
     ok(&k.execute("import demo\n%load_ext kip"));
-    // list: a table (HTML) with the plain text beside it
+    // list: a table (HTML) with the plain text beside it, for this kernel by its pid
     let r = k.execute("%kip list");
     ok(&r);
+    progress(&r, &by_pid(&venv.prefix, pid, "ok", &venv.python));
     let d = display(&r);
     let html = d.html.as_deref().unwrap_or("");
     assert!(html.contains("<td>demo</td><td>1.0</td>"), "{html}");

@@ -21,6 +21,13 @@ def _say(text: str) -> None:
     sys.stdout.flush()
 
 
+def _said(text: str) -> None:
+    """A line kip's child wrote to stderr (an installer's own output), into the cell's stderr
+    as it comes: kip's own progress arrives as events and goes to stdout."""
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
 def _display(plain: str, html_text: Optional[str] = None) -> None:
     from IPython.display import display
 
@@ -229,8 +236,8 @@ class Kip:
         if not args or args[0] in ("-h", "--help", "help"):
             _say(
                 "usage: %kip install|uninstall|why|doctor|list|kernels|envs|ps ARGS\n"
-                "install, uninstall, why, doctor and list act on this kernel's interpreter "
-                f"({sys.executable}) unless you name a target."
+                "install, uninstall, why, doctor and list act on this kernel (pid "
+                f"{os.getpid()}, {sys.executable}) unless you name a target."
             )
             return
         binary = _run.find_binary()
@@ -242,12 +249,11 @@ class Kip:
             return
         sub = args[0]
         argv = _run.command(binary, args)
+        res = _run.run(argv, _say, _said)
         if sub not in _run.TARGETED:
-            res = _run.run(argv, _say)
             if res.stdout:
                 _say(res.stdout.rstrip("\n"))
             return
-        res = _run.run(argv, _say)
         r = res.report
         if r is None:
             if res.stdout.strip():
@@ -276,11 +282,11 @@ class Kip:
         binary = _run.find_binary()
         if binary is None:
             return
-        res = _run.run(_run.command(binary, ["why", top]), lambda _l: None)
+        res = _run.run(_run.command(binary, ["why", top]), lambda _l: None, lambda _l: None)
         r = res.report
         if r is None:
-            last = res.stderr[-1] if res.stderr else ""
-            _say(f"kip: could not look up `{top}` (kip why exited with status {res.status}) {last}")
+            why = f": {res.errors[-1]}" if res.errors else ""
+            _say(f"kip: could not look up `{top}` (kip why exited with status {res.status}){why}")
             return
         if not r.get("importable"):
             _say(why_text(r, here=True))

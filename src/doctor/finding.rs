@@ -49,10 +49,13 @@ pub enum FindingId {
     NotebookEnvMismatch,
     KernelStartFails,
     ShellPythonpath,
+    EnvEphemeral,
+    EnvUnpackedPlaceholder,
+    KernelStateStale,
 }
 
 impl FindingId {
-    pub const ALL: [FindingId; 24] = [
+    pub const ALL: [FindingId; 27] = [
         FindingId::KernelSpecInvalid,
         FindingId::KernelInterpreterMissing,
         FindingId::KernelIpykernelMissing,
@@ -77,6 +80,9 @@ impl FindingId {
         FindingId::NotebookEnvMismatch,
         FindingId::KernelStartFails,
         FindingId::ShellPythonpath,
+        FindingId::EnvEphemeral,
+        FindingId::EnvUnpackedPlaceholder,
+        FindingId::KernelStateStale,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -105,6 +111,9 @@ impl FindingId {
             FindingId::NotebookEnvMismatch => "notebook-env-mismatch",
             FindingId::KernelStartFails => "kernel-start-fails",
             FindingId::ShellPythonpath => "shell-pythonpath",
+            FindingId::EnvEphemeral => "env-ephemeral",
+            FindingId::EnvUnpackedPlaceholder => "env-unpacked-placeholder",
+            FindingId::KernelStateStale => "kernel-state-stale",
         }
     }
 
@@ -119,7 +128,8 @@ impl FindingId {
             | EnvVenvBaseMissing
             | NotebookKernelMissing
             | NotebookImportMissing
-            | KernelStartFails => Severity::Error,
+            | KernelStartFails
+            | EnvUnpackedPlaceholder => Severity::Error,
             KernelRelativePython
             | KernelShadowed
             | KernelShellMismatch
@@ -131,7 +141,9 @@ impl FindingId {
             | ShellJupyterPythonMismatch
             | NotebookLocalShadowing
             | NotebookEnvMismatch
-            | ShellPythonpath => Severity::Warning,
+            | ShellPythonpath
+            | EnvEphemeral
+            | KernelStateStale => Severity::Warning,
             KernelWrapperUnresolved
             | EnvExternallyManaged
             | EnvNoPip
@@ -144,15 +156,18 @@ impl FindingId {
     /// within one severity): a kernel that cannot start, then the wrong env, then the rest.
     pub fn breakage_rank(self) -> usize {
         use FindingId::*;
-        const ORDER: [FindingId; 24] = [
+        const ORDER: [FindingId; 27] = [
             NotebookKernelMissing,
+            EnvUnpackedPlaceholder,
             KernelStartFails,
             KernelInterpreterMissing,
             EnvVenvBaseMissing,
             KernelSpecInvalid,
             KernelIpykernelMissing,
             NotebookImportMissing,
+            KernelStateStale,
             NotebookEnvMismatch,
+            EnvEphemeral,
             KernelRelativePython,
             NotebookLocalShadowing,
             KernelShadowed,
@@ -330,11 +345,8 @@ mod tests {
     /// is to close. Each entry must still be true: building the finding (or closing the
     /// difference) makes this test fail until the entry is removed.
     const NOT_BUILT: &[&str] = &[
-        "env-ephemeral",
-        "env-unpacked-placeholder",
         "env-shared-module",
         "env-editable-missing",
-        "kernel-state-stale",
         "kernel-name-points-elsewhere",
     ];
     /// Ids whose automatic flag an open issue is to change.

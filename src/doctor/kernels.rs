@@ -206,6 +206,11 @@ pub fn check_kernel(ctx: &Context, view: &JupyterView, k: &ResolvedKernel, out: 
             ),
         ));
     }
+    // A conda-pack'ed env never `conda-unpack`ed: its kernels name the old prefix.
+    if let Some(f) = crate::doctor::placeholder::check_kernel(k) {
+        out.push(f);
+        return;
+    }
     match &k.interpreter {
         KernelInterpreter::Unresolved { why } => {
             out.push(Finding::new(

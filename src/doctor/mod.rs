@@ -3,10 +3,13 @@
 //! return findings; they never print and never change anything (`--fix` is the CLI's job).
 
 pub mod envs;
+pub mod ephemeral;
 pub mod finding;
 pub mod kernels;
 pub mod notebook;
+pub mod placeholder;
 pub mod shell;
+pub mod stale;
 pub mod start;
 
 use std::collections::BTreeMap;

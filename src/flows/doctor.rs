@@ -119,7 +119,10 @@ fn diagnose(
             .environments
             .push(crate::pyjson::os_text(&env.prefix));
         doctor::envs::check_env(ctx, env, &mut findings);
+        doctor::ephemeral::check(env, &mut findings);
+        doctor::placeholder::check_env(env, &mut findings);
     }
+    check_running(ctx, focus.as_ref(), &mut findings);
     if let Some(nb) = &args.notebook {
         checked.notebooks.push(nb.display().to_string());
         doctor::notebook::check_notebook(
@@ -156,6 +159,20 @@ fn diagnose(
     let mut report = doctor::Report::new(checked, findings, &first);
     report.starts = starts;
     Ok((report, kernels))
+}
+
+/// `kernel-state-stale` for the running kernel: the target's (`--kernel-pid`,
+/// `--connection-file`), else the one kip runs inside.
+fn check_running(ctx: &Context, focus: Option<&target::Target>, findings: &mut Vec<Finding>) {
+    let running = match focus {
+        Some(t) => t.pid.map(|pid| (t.env.clone(), t.kernel.clone(), pid)),
+        None => crate::jupyter::runtime::enclosing_kernel().and_then(|k| {
+            classify::classify_interpreter(ctx, &k.interpreter).map(|e| (e, k.kernel_name, k.pid))
+        }),
+    };
+    if let Some((env, kernel, pid)) = &running {
+        doctor::stale::check(env, kernel.as_deref(), *pid, findings);
+    }
 }
 
 pub fn run(

@@ -68,6 +68,10 @@ pub struct Installed {
     pub restart: Vec<RunningKernel>,
     pub ok: bool,
     pub error: Option<String>,
+    /// When kip declined because installing would not help (a temporary uv environment, a
+    /// running kernel that must restart): the command or step that does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -106,6 +110,7 @@ fn usage(r: &mut dyn Reporter, message: impl Into<String>) -> (Report, Status) {
     (Report::default(), Status::Usage)
 }
 
+#[allow(clippy::too_many_lines)] // one install, read top to bottom: target, guards, plan, run, proof
 pub fn run(
     ctx: &Context,
     prober: &Prober,
@@ -161,6 +166,9 @@ pub fn run(
         externally_managed_message: em_message,
     };
     let mut report = new_report(&target, args, &reqs, renamed);
+    if let Some((msg, fix)) = declined(&target, &report.requested) {
+        return Ok(decline(r, report, msg, fix));
+    }
     let plan = match plan::plan(&input) {
         Ok(p) => p,
         Err(refusal) => {
@@ -288,6 +296,7 @@ fn new_report(
         restart: Vec::new(),
         ok: false,
         error: None,
+        fix: None,
     }
 }
 
@@ -354,6 +363,51 @@ fn satisfied_already(
     }
     prove(ctx, r, target, reqs, &mut report);
     proved(report)
+}
+
+/// Why installing would not help, and what does: `env-ephemeral` (uv's temporary layer: an
+/// install there vanishes; the lasting fix is named), or `kernel-state-stale` (the running
+/// kernel target already has the distributions on disk, where it cannot see them: a restart).
+fn declined(target: &Target, requested: &[String]) -> Option<(String, String)> {
+    if let Some(layer) = crate::doctor::ephemeral::layer(&target.env) {
+        let fix = layer.lasting_fix(requested);
+        let msg = format!(
+            "{} (env-ephemeral); kip does not install there. Lasting fix: {fix}",
+            layer.message()
+        );
+        return Some((msg, fix));
+    }
+    let pid = target.pid?;
+    let names: Vec<String> = requested
+        .iter()
+        .filter_map(|r| {
+            let name: String = r
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                .collect();
+            (!name.is_empty()).then(|| names::normalize_dist_name(&name))
+        })
+        .collect();
+    let hidden = crate::doctor::stale::hidden_distributions(&target.env, pid, &names);
+    let (name, u) = hidden.first()?;
+    let fix = crate::doctor::stale::restart_fix(target.kernel.as_deref(), pid);
+    let msg = format!(
+        "{name} is already installed, but the running kernel cannot import it: {} (kernel-state-stale); installing again changes nothing. {fix}",
+        u.why
+    );
+    Some((msg, fix))
+}
+
+fn decline(
+    r: &mut dyn Reporter,
+    mut report: Installed,
+    msg: String,
+    fix: String,
+) -> (Report, Status) {
+    r.event(Event::error("install", msg.clone()));
+    report.error = Some(msg);
+    report.fix = Some(fix);
+    done(report, Status::Failure)
 }
 
 fn done(report: Installed, status: Status) -> (Report, Status) {

@@ -50,6 +50,12 @@ pub struct Why {
     pub elsewhere: Vec<Elsewhere>,
     pub provided_by: Option<String>,
     pub install: Option<String>,
+    /// The target is a running kernel that cannot see `location` (created after it started):
+    /// why, and the restart that fixes it (`importable` is then false, `install` empty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restart: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -151,9 +157,24 @@ pub fn run(
         elsewhere: Vec::new(),
         provided_by: None,
         install: None,
+        stale: None,
+        restart: None,
     };
     let located = locate(ctx, &t.env, &first, &top, stdlib);
-    if let Some((kind, loc, dir)) = located {
+    // Disk says what the env has; a running kernel sees only what existed when it started.
+    let hidden = located.as_ref().zip(t.pid).and_then(|((_, _, dir), pid)| {
+        crate::doctor::stale::hides(&t.env, pid, dir).map(|u| (u, pid))
+    });
+    if let (Some((kind, loc, dir)), Some((u, pid))) = (&located, hidden) {
+        w.from = Some(kind);
+        w.location = Some(loc.clone());
+        if let Some(d) = dist_providing(dir, &top) {
+            w.distribution = Some(d.name);
+            w.version = Some(d.version);
+        }
+        w.stale = Some(u.why);
+        w.restart = Some(crate::doctor::stale::restart_fix(t.kernel.as_deref(), pid));
+    } else if let Some((kind, loc, dir)) = located {
         w.importable = true;
         w.from = Some(kind);
         if let Some(d) = dist_providing(&dir, &top) {

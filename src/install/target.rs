@@ -65,6 +65,10 @@ pub struct Target {
     pub kernel_env: Option<EnvVars>,
     /// One sentence for stderr: which target and why.
     pub why: String,
+    /// The running kernel process, when the target is one (`--kernel-pid`,
+    /// `--connection-file`, or the kernel kip runs inside): what it can see was fixed when it
+    /// started.
+    pub pid: Option<i32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -227,6 +231,7 @@ fn plain(env: Environment, why: String) -> Target {
         kernel: None,
         kernel_env: None,
         why,
+        pid: None,
     }
 }
 
@@ -280,6 +285,7 @@ fn from_kernel(
         kernel: Some(name.to_string()),
         kernel_env: Some(kernel_env),
         why: format!("{how} {name}"),
+        pid: None,
     })
 }
 
@@ -336,6 +342,7 @@ fn from_running_kernel(
         },
         env,
         kernel_env,
+        pid: Some(k.pid),
     })
 }
 
@@ -427,6 +434,7 @@ fn from_python(ctx: &Context, py: &str) -> Result<Target, TargetError> {
         kernel: None,
         kernel_env: None,
         why: format!("--python {}", p.display()),
+        pid: None,
     })
 }
 

@@ -42,22 +42,94 @@ pub fn sys_path_dirs(ctx: &Context, env: &Environment) -> Vec<PathBuf> {
         for line_dir in pth_dirs(site) {
             push(line_dir, &mut dirs);
         }
+        // uv's layered `uv run --with` env: `site.addsitedir` of the `--with` env and the
+        // project's env (each with its own `.pth` files).
+        for added in overlay_dirs(site) {
+            push(added.clone(), &mut dirs);
+            for line_dir in pth_dirs(&added) {
+                push(line_dir, &mut dirs);
+            }
+        }
     }
     dirs
+}
+
+/// The directories uv's `_uv_ephemeral_overlay.pth` adds with `site.addsitedir(...)`: the
+/// byte-string literals of its `import` line, read without running it (kip never runs a
+/// `.pth`'s code). Only that file of uv's is read this way.
+pub fn overlay_dirs(site: &Path) -> Vec<PathBuf> {
+    let Ok(bytes) = crate::files::read(site.join("_uv_ephemeral_overlay.pth")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut rest: &[u8] = &bytes;
+    while let Some(i) = find(rest, b"fsdecode(b\"") {
+        rest = &rest[i + b"fsdecode(b\"".len()..];
+        let (lit, used) = bytes_literal(rest);
+        rest = &rest[used..];
+        use std::os::unix::ffi::OsStrExt;
+        let p = PathBuf::from(std::ffi::OsStr::from_bytes(&lit));
+        if p.is_absolute() {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// A Python `b"…"` literal's bytes (after the opening quote) and how much was consumed:
+/// `\\`, `\"`, `\'`, `\n`, `\t`, `\r` and `\xNN` escapes, as `repr(bytes)` writes them.
+fn bytes_literal(s: &[u8]) -> (Vec<u8>, usize) {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < s.len() {
+        match s[i] {
+            b'"' => return (out, i + 1),
+            b'\\' if i + 1 < s.len() => {
+                let c = s[i + 1];
+                i += 2;
+                match c {
+                    b'n' => out.push(b'\n'),
+                    b't' => out.push(b'\t'),
+                    b'r' => out.push(b'\r'),
+                    b'x' if i + 2 <= s.len() => {
+                        let hex = std::str::from_utf8(&s[i..i + 2]).ok();
+                        match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                            Some(b) => out.push(b),
+                            None => out.extend_from_slice(&s[i..i + 2]),
+                        }
+                        i += 2;
+                    }
+                    other => out.push(other),
+                }
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    (out, s.len())
 }
 
 /// The directories named by the `*.pth` files in `site`, as `site.addpackage` reads them:
 /// files in sorted name order (hidden `.`-files skipped, as 3.13+ does), `#` comments and
 /// blank lines skipped, `import` lines skipped (they run code; kip never does), each line
 /// made absolute against the site dir and normalized (`site.makepath`), only existing
-/// directories kept — except uv's ephemeral overlay (`uv run --with`), whose `import` line only
-/// calls `site.addsitedir` on literal paths: those dirs (and their own `.pth` dirs) are read
-/// from the text, as the layered env's `sys.path` holds them.
+/// directories kept.
 pub fn pth_dirs(site: &Path) -> Vec<PathBuf> {
-    pth_dirs_at(site, 0)
+    pth_files(site)
+        .iter()
+        .flat_map(|pth| pth_file_dirs(site, pth))
+        .collect()
 }
 
-fn pth_dirs_at(site: &Path, depth: usize) -> Vec<PathBuf> {
+/// The `*.pth` files of `site` in the order `site.addsitedir` reads them (sorted names,
+/// hidden `.`-files skipped).
+pub fn pth_files(site: &Path) -> Vec<PathBuf> {
     let Ok(rd) = std::fs::read_dir(site) else {
         return Vec::new();
     };
@@ -73,86 +145,35 @@ fn pth_dirs_at(site: &Path, depth: usize) -> Vec<PathBuf> {
         .collect();
     // site.py sorts names as str; for UTF-8 that is byte order.
     pths.sort();
+    pths.into_iter().map(|(_, p)| p).collect()
+}
+
+/// The existing directories one `.pth` file in `site` names (see [`pth_dirs`]).
+pub fn pth_file_dirs(site: &Path, pth: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for (_, pth) in pths {
-        let Ok(bytes) = crate::files::read(&pth) else {
+    let Ok(bytes) = crate::files::read(pth) else {
+        return out;
+    };
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+    for line in bytes.split(|b| *b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let line = trim_end_ascii(line);
+        if line.is_empty()
+            || line.iter().all(u8::is_ascii_whitespace)
+            || line.starts_with(b"#")
+            || line.starts_with(b"import ")
+            || line.starts_with(b"import\t")
+        {
             continue;
-        };
-        let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
-        for line in bytes.split(|b| *b == b'\n') {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            let line = trim_end_ascii(line);
-            if line.starts_with(b"import ") && depth < 2 {
-                for dir in uv_overlay_dirs(line) {
-                    if dir.is_dir() {
-                        let inner = pth_dirs_at(&dir, depth + 1);
-                        out.push(dir);
-                        out.extend(inner);
-                    }
-                }
-                continue;
-            }
-            if line.is_empty()
-                || line.iter().all(u8::is_ascii_whitespace)
-                || line.starts_with(b"#")
-                || line.starts_with(b"import ")
-                || line.starts_with(b"import\t")
-            {
-                continue;
-            }
-            use std::os::unix::ffi::OsStrExt;
-            let p = Path::new(std::ffi::OsStr::from_bytes(line));
-            let dir = normpath(site, p);
-            if dir.is_dir() {
-                out.push(dir);
-            }
+        }
+        use std::os::unix::ffi::OsStrExt;
+        let p = Path::new(std::ffi::OsStr::from_bytes(line));
+        let dir = normpath(site, p);
+        if dir.is_dir() {
+            out.push(dir);
         }
     }
     out
-}
-
-/// The literal directories of uv's ephemeral overlay line (`_uv_ephemeral_overlay.pth`):
-/// `import site; site.addsitedir(__import__("os").fsdecode(b"DIR")); …`. Any other `import`
-/// line gives nothing (its code is never run).
-fn uv_overlay_dirs(line: &[u8]) -> Vec<PathBuf> {
-    use std::os::unix::ffi::OsStringExt;
-    const CALL: &[u8] = b"site.addsitedir(__import__(\"os\").fsdecode(b\"";
-    let mut dirs = Vec::new();
-    let mut rest = line;
-    while let Some(at) = rest.windows(CALL.len()).position(|w| w == CALL) {
-        rest = &rest[at + CALL.len()..];
-        let mut bytes = Vec::new();
-        let mut i = 0;
-        while i < rest.len() && rest[i] != b'"' {
-            if rest[i] == b'\\' && i + 1 < rest.len() {
-                match rest[i + 1] {
-                    b'x' if i + 3 < rest.len() => {
-                        let hex = std::str::from_utf8(&rest[i + 2..i + 4]).unwrap_or("");
-                        match u8::from_str_radix(hex, 16) {
-                            Ok(b) => bytes.push(b),
-                            Err(_) => return Vec::new(),
-                        }
-                        i += 4;
-                        continue;
-                    }
-                    b'n' => bytes.push(b'\n'),
-                    b't' => bytes.push(b'\t'),
-                    b'r' => bytes.push(b'\r'),
-                    c => bytes.push(c),
-                }
-                i += 2;
-            } else {
-                bytes.push(rest[i]);
-                i += 1;
-            }
-        }
-        if !rest[i..].starts_with(b"\"))") {
-            return Vec::new();
-        }
-        rest = &rest[i..];
-        dirs.push(PathBuf::from(std::ffi::OsString::from_vec(bytes)));
-    }
-    dirs
 }
 
 /// `os.path.abspath(os.path.join(base, p))`, which `site.makepath` applies to every entry:
@@ -686,52 +707,5 @@ mod tests {
         assert_eq!(ds[3].installer.as_deref(), Some("uv"));
         assert_eq!(ds[3].top_level, vec!["_yaml", "yaml"]);
         assert!(installed_distributions(&d.path().join("missing")).is_empty());
-    }
-
-    #[test]
-    fn uv_ephemeral_overlay_dirs_are_read_from_the_pth_text() {
-        let d = tempfile::tempdir().unwrap();
-        let layer = d.path().join("tmp/lib/python3.11/site-packages");
-        let archive = d.path().join("archive/lib/python3.11/site-packages");
-        let project = d.path().join("pröj/.venv/lib/python3.11/site-packages");
-        let editable = d.path().join("src");
-        for p in [&layer, &archive, &project, &editable] {
-            std::fs::create_dir_all(p).unwrap();
-        }
-        std::fs::write(
-            project.join("_proj.pth"),
-            format!("{}\n", editable.display()),
-        )
-        .unwrap();
-        // uv writes each path as a bytes literal (non-ASCII escaped).
-        let lit = |p: &Path| {
-            use std::os::unix::ffi::OsStrExt;
-            p.as_os_str()
-                .as_bytes()
-                .iter()
-                .map(|b| {
-                    if b.is_ascii() {
-                        (*b as char).to_string()
-                    } else {
-                        format!("\\x{b:02x}")
-                    }
-                })
-                .collect::<String>()
-        };
-        std::fs::write(
-            layer.join("_uv_ephemeral_overlay.pth"),
-            format!(
-                "import site; site.addsitedir(__import__(\"os\").fsdecode(b\"{}\")); site.addsitedir(__import__(\"os\").fsdecode(b\"{}\"))",
-                lit(&archive),
-                lit(&project)
-            ),
-        )
-        .unwrap();
-        std::fs::write(
-            layer.join("other.pth"),
-            "import os; os.environ['X'] = '1'\n",
-        )
-        .unwrap();
-        assert_eq!(pth_dirs(&layer), vec![archive, project, editable]);
     }
 }

@@ -46,6 +46,17 @@ fn write_why(out: &mut String, w: &Why) -> std::fmt::Result {
         }
         return Ok(());
     }
+    if let (Some(stale), Some(restart)) = (&w.stale, &w.restart) {
+        writeln!(
+            out,
+            "\"{top}\" is installed ({}) but the running kernel cannot import it yet: {stale}",
+            w.location
+                .as_ref()
+                .map(|l| l.display().to_string())
+                .unwrap_or_default()
+        )?;
+        return writeln!(out, "  fix: {restart}");
+    }
     writeln!(out, "\"{top}\" is NOT importable by {}", w.python.display())?;
     for e in &w.elsewhere {
         writeln!(

@@ -560,6 +560,9 @@ pub struct KernelOpts {
     /// The Python whose jupyter_client launches the kernel (its `sys.prefix` is the ENV data
     /// dir of the kernelspec lookup); default: the toolbox venv's python.
     pub server_python: Option<PathBuf>,
+    /// Arguments before `run_kernel.py`: with `server_python` a launcher such as uv, e.g.
+    /// `run --with jupyter_client… python` (the "server" runs in the env the launcher makes).
+    pub server_args: Vec<String>,
     /// Extra variables for the server (and so the kernel): `Some(v)` sets, `None` removes.
     pub env: Vec<(String, Option<String>)>,
     /// The server's cwd (and the kernel's, unless `kernel_cwd` is given).
@@ -1326,7 +1329,9 @@ impl World {
             .clone()
             .unwrap_or_else(|| toolbox().venv_python.clone());
         let mut c = self.command(&python);
-        c.arg(support_file("run_kernel.py")).arg(cfg);
+        c.args(&o.server_args)
+            .arg(support_file("run_kernel.py"))
+            .arg(cfg);
         if let Some(p) = &o.path {
             c.env("PATH", p);
         }

@@ -21,6 +21,11 @@
 #   wheels-py36/         ipykernel 5.5.6 for CPython 3.6 (old kernels for the start proof)
 #                                                                         READY-py36-kernel
 #   py27-ipykernel4/     ipykernel 4.10.1 installed for CPython 2.7        READY-py27-kernel
+#   condapack-venv/      conda-pack 0.8.1: packs the fixture's conda envs (realworld_tail_a)
+#                                                                         READY-condapack
+#   wheels-server/       jupyter_server 2.21.1 and its dependencies as wheels, so a world
+#                        builds a server env (or a `uv tool` Jupyter) of its own, offline
+#                                                                         READY-server-wheels
 #
 # Idempotent and safe to run concurrently (flock on DIR.lock).
 set -euo pipefail
@@ -116,6 +121,7 @@ step() {
 step READY-server server-venv "jupyter_server==2.21.1" \
   "jupyter_client==8.10.0" "jupyter_core==5.9.1" "ipykernel==7.4.0"
 step READY-maturin maturin-venv "maturin==1.16.0"
+step READY-condapack condapack-venv "conda-pack==0.8.1"
 step READY-labext labext-venv "jupyter_server==2.21.1" \
   "jupyter_client==8.10.0" "jupyter_core==5.9.1" "ipykernel==7.4.0" \
   "pytest==8.4.2" "pytest-jupyter[server]==0.11.0" "hatchling==1.27.0"
@@ -158,3 +164,11 @@ py27_kernel() {
 }
 script_step READY-py36-kernel py36_kernel
 script_step READY-py27-kernel py27_kernel
+# A server a world owns (kip may install into it), from wheels: the same pins as server-venv.
+server_wheels() {
+  log "wheels-server: jupyter_server 2.21.1 and its dependencies"
+  rm -rf "$TB/wheels-server"
+  "$TB/venv/bin/python" -m pip download -q --only-binary=:all: -d "$TB/wheels-server" \
+    "jupyter_server==2.21.1" "jupyter_client==8.10.0" "jupyter_core==5.9.1" "ipykernel==7.4.0"
+}
+script_step READY-server-wheels server_wheels
