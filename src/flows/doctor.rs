@@ -138,16 +138,7 @@ fn diagnose(
     }
     // The notebook and the kernel it runs come first in the report.
     let mut first: Vec<String> = checked.notebooks.clone();
-    if let Some(nb) = &args.notebook {
-        let path = ctx.cwd.join(nb);
-        if let Some(k) = args.target.kernel.clone().or_else(|| {
-            crate::notebook::read(&path)
-                .ok()
-                .and_then(|n| n.kernel_name)
-        }) {
-            first.push(k);
-        }
-    }
+    first.extend(nb_ctx.map(|(k, _)| k));
     let starts = doctor::start::check(
         ctx,
         view,
