@@ -13,9 +13,9 @@ use crate::context::Context;
 use crate::envvars::EnvVars;
 use crate::jupyter::config::JupyterConfig;
 use crate::jupyter::kernelspec::{self, DiscoveryRules, KernelListing, NativeKernel};
-use crate::jupyter::launch;
 use crate::jupyter::paths::{self, pjoin, DataDir, DirOrigin, JupyterPython};
 use crate::jupyter::runtime;
+use crate::jupyter::server_env;
 use crate::platform;
 use crate::python::classify;
 use crate::python::probe::Prober;
@@ -143,7 +143,7 @@ pub fn select(
     // Launch as the launcher launches (a pyenv shim's `pyenv exec`, a `conda activate`);
     // inside a kernel the parent server's own environ is already exact.
     let (server_env, model) = match jupyter.as_ref().filter(|_| !inside_kernel) {
-        Some(j) => launch::server_environment(ctx, server_env, j, explicit.is_none()),
+        Some(j) => server_env::server_environment(ctx, server_env, j, explicit.is_none()),
         None => (server_env, None),
     };
     let mut view = JupyterView {
@@ -197,7 +197,7 @@ pub fn select(
     let running = view
         .launcher_python()
         .filter(|_| !inside_kernel)
-        .and_then(|l| launch::running_server_environ(ctx, &l.executable));
+        .and_then(|l| server_env::running_server_environ(ctx, &l.executable));
     match (running, model) {
         (Some((env, pid)), _) => {
             view.server_env = env;
