@@ -7,65 +7,10 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use support::realworld::*;
 use support::{toolbox, World};
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn doctor(w: &World, args: &[&str]) -> serde_json::Value {
-    let mut full = vec!["doctor", "--json"];
-    full.extend_from_slice(args);
-    w.kip(&full).json()
-}
-
-fn findings(v: &serde_json::Value) -> Vec<serde_json::Value> {
-    v["findings"].as_array().cloned().unwrap_or_default()
-}
-
-fn find(v: &serde_json::Value, id: &str) -> Option<serde_json::Value> {
-    findings(v).into_iter().find(|f| f["id"] == id)
-}
-
-/// Run a fix exactly as printed: the text up to the first " (" (an explanation in
-/// parentheses), split as a shell would; `kip` is the test binary.
-fn run_fix(w: &World, cwd: &Path, text: &str) -> support::Out {
-    let cmd = text.split(" (").next().unwrap();
-    let argv = shlex::split(cmd).unwrap_or_else(|| panic!("fix is not a command: {text}"));
-    assert_eq!(argv[0], "kip", "fix is not a kip command: {text}");
-    let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
-    w.kip_in(cwd, &args)
-}
-
-/// A pyenv root whose `versions/X.Y.Z` is a directory of links to the real install (so
-/// pyenv-virtualenv can put `envs/` inside it), with `versions/NAME` →
-/// `versions/X.Y.Z/envs/NAME` exactly as `pyenv virtualenv X.Y.Z NAME` leaves them: a stdlib
-/// venv (pyenv-virtualenv uses `python -m venv` when it can) with ipykernel.
-fn pyenv_virtualenv(w: &World, name: &str) -> (PathBuf, PathBuf) {
-    let version = support::pyenv_version("3.11");
-    let root = w.pyenv_root(&[]);
-    let real = support::real_pyenv_root().join("versions").join(&version);
-    let vdir = root.join("versions").join(&version);
-    std::fs::create_dir_all(vdir.join("envs")).unwrap();
-    for e in std::fs::read_dir(&real).unwrap().flatten() {
-        std::os::unix::fs::symlink(e.path(), vdir.join(e.file_name())).unwrap();
-    }
-    let env = vdir.join("envs").join(name);
-    w.stdlib_venv(&env, &vdir.join("bin/python3.11"), true);
-    w.uv_install(
-        &env.join("bin/python"),
-        &[
-            "ipykernel==7.4.0",
-            "jupyter_client==8.10.0",
-            "jupyter_core==5.9.1",
-        ],
-    )
-    .unwrap();
-    std::os::unix::fs::symlink(&env, root.join("versions").join(name)).unwrap();
-    (root, env)
-}
 
 /// https://github.com/pyenv/pyenv/issues/1885 (jupyter in a pyenv-virtualenv) and
 /// https://github.com/microsoft/vscode-jupyter/issues/12542 (a kernel in a pyenv venv): the
@@ -124,15 +69,6 @@ fn pyenv_virtualenv_healthy_world_gives_no_finding() {
     let _ = toolbox();
 }
 
-/// A venv with ipykernel and the package `demo` (module `demo`), on the toolbox base.
-fn project_venv(w: &World, path: &Path, marker: &str) -> support::Venv {
-    let v = w.uv_venv(path, &toolbox().base_python, true);
-    w.wheel(marker, "1.0", &[(marker, "WHERE = __file__\n")]);
-    w.uv_install(&v.python, &["ipykernel==7.4.0", marker])
-        .unwrap();
-    v
-}
-
 /// https://github.com/jupyter/notebook/issues/2563 ("Jupyter Notebook is loading incorrect
 /// Python kernel"): a hand-written kernel.json with a bare `python` and an `env` that puts the
 /// project venv first on PATH. jupyter_client swaps the bare name for the server's own
@@ -154,13 +90,7 @@ fn bare_python_with_env_path_is_fixed_to_that_venv() {
         .to_string(),
     );
     let before = w.run_kernel("proj", "import projpkg");
-    assert!(
-        before
-            .error
-            .as_deref()
-            .is_some_and(|e| e.contains("ModuleNotFoundError")),
-        "{before:?}"
-    );
+    assert_not_importable(&before);
     let v = doctor(&w, &[]);
     let f = find(&v, "kernel-relative-python").unwrap_or_else(|| panic!("{v:#}"));
     let text = f["fix"]["text"].as_str().unwrap();
@@ -218,9 +148,7 @@ fn two_projects_same_kernel_name_notebook_env_mismatch() {
     };
     let before = run(&w, "venv");
     assert!(before.error.is_some(), "{before:?}");
-    let v = w
-        .kip_in(&a_dir, &["doctor", "--json", "analysis.ipynb"])
-        .json();
+    let v = doctor_in(&w, &a_dir, "analysis.ipynb");
     let f = find(&v, "notebook-env-mismatch").unwrap_or_else(|| panic!("{v:#}"));
     assert_eq!(f["severity"], "warning");
     // Harmful advice: installing A's needs into B's env.
@@ -243,14 +171,7 @@ fn two_projects_same_kernel_name_notebook_env_mismatch() {
         "{}",
         refused.show()
     );
-    let mut name = None;
-    for step in text.split(" && ") {
-        let out = run_fix(&w, &a_dir, step);
-        assert!(out.success(), "{step}: {}", out.show());
-        if let Some(n) = step.strip_prefix("kip kernel use ") {
-            name = n.split_whitespace().next().map(str::to_string);
-        }
-    }
+    let name = run_fix_steps(&w, &a_dir, &text);
     let name = name.unwrap_or_else(|| panic!("no `kip kernel use` in {text}"));
     let nbv: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&nb).unwrap()).unwrap();
@@ -430,19 +351,6 @@ fn refused_fix_is_counted_as_refused() {
     );
 }
 
-fn notebook(path: &Path, kernel: &str, source: &str) {
-    std::fs::write(
-        path,
-        serde_json::json!({
-            "cells": [{"cell_type": "code", "execution_count": null, "id": "c1", "metadata": {}, "outputs": [], "source": [source]}],
-            "metadata": {"kernelspec": {"display_name": kernel, "language": "python", "name": kernel}},
-            "nbformat": 4, "nbformat_minor": 5
-        })
-        .to_string(),
-    )
-    .unwrap();
-}
-
 /// https://github.com/computationalmodelling/nbval/issues/106 ("No such kernel named
 /// conda-env-py37-py") and https://github.com/e-marshall/itslive/pull/1: a notebook saved under
 /// nb_conda_kernels' invented name, opened by a Jupyter without nb_conda_kernels. kip names the
@@ -509,16 +417,8 @@ fn jupyter_from_a_tool_env_notebook_runs_its_own_python3() {
         ..Default::default()
     };
     let before = w.run_kernel_with("python3", "import projdep", &opts);
-    assert!(
-        before
-            .error
-            .as_deref()
-            .is_some_and(|e| e.contains("ModuleNotFoundError")),
-        "{before:?}"
-    );
-    let v = w
-        .kip_in(&proj, &["doctor", "--json", "explore.ipynb"])
-        .json();
+    assert_not_importable(&before);
+    let v = doctor_in(&w, &proj, "explore.ipynb");
     let f = find(&v, "notebook-env-mismatch").unwrap_or_else(|| panic!("{v:#}"));
     assert!(
         !findings(&v)
@@ -527,14 +427,7 @@ fn jupyter_from_a_tool_env_notebook_runs_its_own_python3() {
         "harmful: installs the project's needs into the tool env: {v:#}"
     );
     let text = f["fix"]["text"].as_str().unwrap().to_string();
-    let mut name = None;
-    for step in text.split(" && ") {
-        let out = run_fix(&w, &proj, step);
-        assert!(out.success(), "{step}: {}", out.show());
-        if let Some(n) = step.strip_prefix("kip kernel use ") {
-            name = n.split_whitespace().next().map(str::to_string);
-        }
-    }
+    let name = run_fix_steps(&w, &proj, &text);
     let name = name.unwrap();
     let after = w.run_kernel_with(&name, "import projdep", &opts);
     assert!(after.error.is_none(), "{after:?}");
@@ -569,14 +462,7 @@ fn activated_virtual_env_is_what_the_notebook_meant() {
     let v = w.kip_in(&dir, &["doctor", "--json", "trip.ipynb"]).json();
     let f = find(&v, "notebook-env-mismatch").unwrap_or_else(|| panic!("{v:#}"));
     let text = f["fix"]["text"].as_str().unwrap().to_string();
-    let mut name = None;
-    for step in text.split(" && ") {
-        let out = run_fix(&w, &dir, step);
-        assert!(out.success(), "{step}: {}", out.show());
-        if let Some(n) = step.strip_prefix("kip kernel use ") {
-            name = n.split_whitespace().next().map(str::to_string);
-        }
-    }
+    let name = run_fix_steps(&w, &dir, &text);
     let after = w.run_kernel_with(&name.unwrap(), "import geopy_like", &opts);
     assert!(after.error.is_none(), "{after:?}");
 }

@@ -269,6 +269,51 @@ pub fn check_kernel(ctx: &Context, view: &JupyterView, k: &ResolvedKernel, out: 
     }
 }
 
+/// Envs layered over each other (uv's `uv run --with` overlay puts the project's site-packages
+/// on the layer's `sys.path`) are one env to a `!` command: what `!pip` (`into_kernel`)
+/// installs is importable when its site-packages are on the kernel's `sys.path`, and `!python`
+/// imports everything the kernel has when the kernel's site-packages are on its `sys.path`.
+fn layered(ctx: &Context, interp: &Path, kernel: &Environment, into_kernel: bool) -> bool {
+    let Some(other) = classify::classify_interpreter(ctx, interp) else {
+        return false;
+    };
+    if into_kernel {
+        imports_from(ctx, kernel, &other)
+    } else {
+        imports_from(ctx, &other, kernel)
+    }
+}
+
+/// Does `outer`'s `sys.path` hold all of `inner`'s site-packages (a layer over it, as uv's
+/// `uv run --with` env is over the project's)? Then `outer` imports whatever `inner` has.
+pub fn imports_from(ctx: &Context, outer: &Environment, inner: &Environment) -> bool {
+    let seen = site::sys_path_dirs(ctx, outer);
+    !inner.site_packages.is_empty()
+        && inner
+            .site_packages
+            .iter()
+            .all(|d| seen.iter().any(|s| same_prefix(s, d)))
+}
+
+/// Where `!conda install X` goes from a process with `env`, when a `conda` is on its PATH:
+/// conda's default prefix (`context.default_prefix`) is `CONDA_PREFIX`, else a path in
+/// `CONDA_DEFAULT_ENV`.
+fn conda_target(ctx: &Context, env: &EnvVars) -> Option<PathBuf> {
+    crate::shell::path::find_on_path("conda", env, &ctx.cwd)?;
+    env.get_nonempty("CONDA_PREFIX")
+        .map(PathBuf::from)
+        .or_else(|| {
+            env.get_str("CONDA_DEFAULT_ENV")
+                .filter(|d| d.contains('/'))
+                .map(PathBuf::from)
+        })
+        .filter(|p| p.join("conda-meta").is_dir())
+}
+
+fn same_prefix(a: &Path, b: &Path) -> bool {
+    a == b || std::fs::canonicalize(a).ok() == std::fs::canonicalize(b).ok()
+}
+
 /// `kernel-shell-mismatch`: inside the kernel, `!pip` / `!python` run what the kernel's PATH
 /// finds (the server's PATH with the kernel.json `env` applied).
 fn check_shell(
@@ -284,10 +329,23 @@ fn check_shell(
     let mut wrong = Vec::new();
     for cmd in ["pip", "python"] {
         if let Some(interp) = command_interpreter(ctx, &kenv, cmd) {
-            if !same_env(ctx, &interp, env) {
+            if !same_env(ctx, &interp, env) && !layered(ctx, &interp, env, cmd == "pip") {
                 wrong.push(format!("!{cmd} reaches {}", interp.display()));
             }
         }
+    }
+    // Only a conda kernel's users install with `!conda`; its activation env (`kip kernel fix`)
+    // sets CONDA_PREFIX.
+    let conda = env
+        .kind
+        .is_conda_like()
+        .then(|| conda_target(ctx, &kenv))
+        .flatten();
+    if let Some(target) = conda.filter(|t| !same_prefix(t, &env.prefix)) {
+        wrong.push(format!(
+            "!conda installs into {} (the CONDA_PREFIX it inherits)",
+            target.display()
+        ));
     }
     if !wrong.is_empty() {
         out.push(Finding::new(

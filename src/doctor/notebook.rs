@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::context::Context;
 use crate::doctor::finding::{Finding, FindingId, Severity};
+use crate::doctor::kernels::imports_from;
 use crate::install::names;
 use crate::jupyter::resolved::resolve_all;
 use crate::jupyter::resolved::ResolvedKernel;
@@ -223,7 +224,8 @@ pub fn check_notebook(
         .then(|| project_env(ctx, &nb_dir))
         .flatten();
     if let (Some(kenv), Some(meant)) = (&env, meant) {
-        if !kenv.same_env(&meant.env) {
+        // A kernel layered over the project's env (`uv run --with jupyter`) runs it.
+        if !kenv.same_env(&meant.env) && !imports_from(ctx, kenv, &meant.env) {
             let existing = kernels
                 .iter()
                 .find(|k| kernel_env(k).is_some_and(|e| e.same_env(&meant.env)))

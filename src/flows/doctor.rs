@@ -47,6 +47,19 @@ fn add_env(envs: &mut Vec<Environment>, env: Environment) {
     }
 }
 
+/// The notebook's kernel name and a context in the notebook's folder: that kernel runs there,
+/// so its `!` commands (a pyenv shim's `.python-version`, a relative path) are judged there.
+fn notebook_kernel_ctx(ctx: &Context, args: &Request) -> Option<(String, Context)> {
+    let path = ctx.cwd.join(args.notebook.as_ref()?);
+    let name = args
+        .target
+        .kernel
+        .clone()
+        .or_else(|| crate::notebook::read(&path).ok()?.kernel_name)?;
+    let dir = path.parent()?.to_path_buf();
+    Some((name, Context::new(ctx.os, ctx.vars.clone(), dir)))
+}
+
 /// Run every check once.
 fn diagnose(
     ctx: &Context,
@@ -83,9 +96,15 @@ fn diagnose(
     if focus.is_none() {
         doctor::kernels::check_skipped_dirs(&listing.skipped, &mut findings);
     }
+    let nb_ctx = notebook_kernel_ctx(ctx, args);
     for k in &kernels {
-        checked.kernels.push(k.entry.found.name.to_string_lossy());
-        doctor::kernels::check_kernel(ctx, view, k, &mut findings);
+        let name = k.entry.found.name.to_string_lossy();
+        checked.kernels.push(name.clone());
+        let kctx = match &nb_ctx {
+            Some((n, c)) if *n == name => c,
+            _ => ctx,
+        };
+        doctor::kernels::check_kernel(kctx, view, k, &mut findings);
         doctor::name_elsewhere::check(ctx, view, k, &mut findings);
         if let Some(env) = k
             .interpreter
@@ -131,16 +150,7 @@ fn diagnose(
     }
     // The notebook and the kernel it runs come first in the report.
     let mut first: Vec<String> = checked.notebooks.clone();
-    if let Some(nb) = &args.notebook {
-        let path = ctx.cwd.join(nb);
-        if let Some(k) = args.target.kernel.clone().or_else(|| {
-            crate::notebook::read(&path)
-                .ok()
-                .and_then(|n| n.kernel_name)
-        }) {
-            first.push(k);
-        }
-    }
+    first.extend(nb_ctx.map(|(k, _)| k));
     let starts = doctor::start::check(
         ctx,
         view,

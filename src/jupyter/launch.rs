@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::context::Context;
 use crate::envvars::EnvVars;
 use crate::jupyter::kernelspec::KernelSpec;
+use crate::jupyter::server_env::with_bin_first;
 use crate::jupyter::view::JupyterView;
 use crate::python::shebang::{self, ScriptInterpreter};
 use crate::shell::path::find_on_path;
@@ -156,18 +157,6 @@ pub fn kernel_environment(server: &EnvVars, spec: &KernelSpec) -> EnvVars {
     {
         env.remove("PYTHONEXECUTABLE");
     }
-    env
-}
-
-/// `env` with `bin` first on PATH — what an activation does.
-fn with_bin_first(env: &EnvVars, bin: &Path) -> EnvVars {
-    let mut env = env.clone();
-    let mut path = std::ffi::OsString::from(bin.as_os_str());
-    if let Some(old) = env.get("PATH") {
-        path.push(":");
-        path.push(old);
-    }
-    env.set("PATH", path);
     env
 }
 
@@ -641,6 +630,20 @@ fn parse_conda_run(args: &[String]) -> Option<CondaRun> {
     None
 }
 
+/// The arguments after `TOOL run`, or why a `TOOL` argv without `run` stays unresolved.
+fn run_args<'a>(
+    tool: &str,
+    args: &'a [String],
+) -> Result<std::slice::Iter<'a, String>, KernelInterpreter> {
+    let mut it = args.iter();
+    if it.next().map(String::as_str) != Some("run") {
+        return Err(KernelInterpreter::Unresolved {
+            why: format!("`{tool}` is used without `run`"),
+        });
+    }
+    Ok(it)
+}
+
 /// `pixi run [--manifest-path M] [-e ENV] program …` → `<manifest dir>/.pixi/envs/<ENV>`.
 fn resolve_pixi_run(
     ctx: &Context,
@@ -648,12 +651,10 @@ fn resolve_pixi_run(
     env: &EnvVars,
     depth: usize,
 ) -> KernelInterpreter {
-    let mut it = args.iter();
-    if it.next().map(String::as_str) != Some("run") {
-        return KernelInterpreter::Unresolved {
-            why: "`pixi` is used without `run`".into(),
-        };
-    }
+    let mut it = match run_args("pixi", args) {
+        Ok(it) => it,
+        Err(u) => return u,
+    };
     let mut manifest: Option<PathBuf> = None;
     let mut envname = "default".to_string();
     let mut program = None;
@@ -707,12 +708,10 @@ fn resolve_uv_run(
     env: &EnvVars,
     depth: usize,
 ) -> KernelInterpreter {
-    let mut it = args.iter();
-    if it.next().map(String::as_str) != Some("run") {
-        return KernelInterpreter::Unresolved {
-            why: "`uv` is used without `run`".into(),
-        };
-    }
+    let mut it = match run_args("uv", args) {
+        Ok(it) => it,
+        Err(u) => return u,
+    };
     let mut project: Option<PathBuf> = None;
     let mut program = None;
     let mut rest = Vec::new();

@@ -8,6 +8,7 @@ pub mod paths;
 pub mod ps;
 pub mod resolved;
 pub mod runtime;
+pub mod server_env;
 pub mod servers;
 pub mod start;
 pub mod view;

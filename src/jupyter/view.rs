@@ -15,12 +15,13 @@ use crate::jupyter::config::JupyterConfig;
 use crate::jupyter::kernelspec::{self, DiscoveryRules, KernelListing, NativeKernel};
 use crate::jupyter::paths::{self, pjoin, DataDir, DirOrigin, JupyterPython};
 use crate::jupyter::runtime;
+use crate::jupyter::server_env;
 use crate::platform;
+use crate::python::classify;
 use crate::python::probe::Prober;
 use crate::python::shebang::{self, ScriptInterpreter};
 use crate::python::site;
 use crate::python::version::PythonVersion;
-use crate::python::{classify, pyenv};
 use crate::shell::which;
 
 /// The facts about one Jupyter installation's Python that kernel discovery needs.
@@ -108,6 +109,7 @@ pub fn select(
         .as_ref()
         .map(|(_, env, _)| env.clone())
         .unwrap_or_else(|| ctx.vars.clone());
+    let inside_kernel = parent.is_some();
     let (jupyter, how) = match (explicit, parent) {
         (None, Some((j, _, how))) if j.exists() => (Some(j), how),
         _ => match explicit {
@@ -138,31 +140,12 @@ pub fn select(
             },
         },
     };
-    // Launch as the launcher launches: a `jupyter` on PATH that is a pyenv shim runs under
-    // `pyenv exec`, which puts the chosen version's bin first on the server's PATH.
-    let mut server_env = server_env;
-    let mut how = how;
-    if let Some(j) = jupyter.as_ref().filter(|_| explicit.is_none()) {
-        if pyenv::shim_root(j).is_some() {
-            let r = pyenv::resolve_shim_in(ctx, &server_env, j, "jupyter");
-            if let Some(bin) = pyenv::exec_bin(&r) {
-                let old = server_env
-                    .get("PATH")
-                    .map(|p| p.to_os_string())
-                    .unwrap_or_default();
-                let mut path = bin.clone().into_os_string();
-                if !old.is_empty() {
-                    path.push(":");
-                    path.push(&old);
-                }
-                server_env.set("PATH", path);
-                how = format!(
-                    "{how}, a pyenv shim: the server runs with {} first on PATH",
-                    bin.display()
-                );
-            }
-        }
-    }
+    // Launch as the launcher launches (a pyenv shim's `pyenv exec`, a `conda activate`);
+    // inside a kernel the parent server's own environ is already exact.
+    let (server_env, model) = match jupyter.as_ref().filter(|_| !inside_kernel) {
+        Some(j) => server_env::server_environment(ctx, server_env, j, explicit.is_none()),
+        None => (server_env, None),
+    };
     let mut view = JupyterView {
         how,
         jupyter: None,
@@ -209,6 +192,22 @@ pub fn select(
             }
             view.jupyter = Some(j);
         }
+    }
+    // A live server of this Jupyter tells its environ exactly; else the launch model's.
+    let running = view
+        .launcher_python()
+        .filter(|_| !inside_kernel)
+        .and_then(|l| server_env::running_server_environ(ctx, &l.executable));
+    match (running, model) {
+        (Some((env, pid)), _) => {
+            view.server_env = env;
+            view.how = format!(
+                "{}, served by its running server (pid {pid}): its own environment",
+                view.how
+            );
+        }
+        (None, Some(m)) => view.how = format!("{}, {m}", view.how),
+        (None, None) => {}
     }
     let py = view.lister.as_ref().map(|f| &f.paths);
     view.config = JupyterConfig::load(&paths::jupyter_config_path(ctx, py));

@@ -34,6 +34,7 @@
 //! Jupyter, or kip) writes there.
 #![allow(dead_code)]
 
+pub mod realworld;
 pub mod server;
 pub mod wheel;
 
@@ -586,7 +587,10 @@ pub struct KernelOpts {
     pub server_args: Vec<String>,
     /// Extra variables for the server (and so the kernel): `Some(v)` sets, `None` removes.
     pub env: Vec<(String, Option<String>)>,
+    /// The server's cwd (and the kernel's, unless `kernel_cwd` is given).
     pub cwd: Option<PathBuf>,
+    /// The kernel's own cwd, as a server gives it the notebook's folder (`start_kernel(cwd=)`).
+    pub kernel_cwd: Option<PathBuf>,
     /// Seconds for the kernel to answer kernel_info (default 60).
     pub startup_timeout: Option<u64>,
     /// Seconds for one execute (default 120).
@@ -1339,6 +1343,7 @@ impl World {
             "startup_timeout": o.startup_timeout.unwrap_or(60),
             "timeout": o.timeout.unwrap_or(120),
             "kernel_dirs": o.kernel_dirs,
+            "kernel_cwd": o.kernel_cwd,
         })
         .to_string();
         let python = o

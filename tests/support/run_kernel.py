@@ -16,6 +16,8 @@ goes to stderr, so it cannot corrupt the protocol):
   CONFIG_JSON may hold "kernel_dirs": [DIR]: the only dirs the kernelspec is looked up in (a
   kernel no other Jupyter lookup finds).
                   {"shutdown": true} or EOF -> shutdown and exit
+  CONFIG_JSON may hold "kernel_cwd": DIR: the kernel's cwd (a server passes the notebook's
+  folder), while this process (the "server") keeps its own.
 The kernel is found by jupyter_client's KernelSpecManager with this process's environment
 (the world's), and inherits that environment (its PATH is the "server's PATH").
 """
@@ -107,7 +109,7 @@ def main():
     kc = None
     try:
         try:
-            km.start_kernel()
+            km.start_kernel(**({"cwd": cfg["kernel_cwd"]} if cfg.get("kernel_cwd") else {}))
             kc = km.client()
             kc.start_channels()
             kc.wait_for_ready(timeout=cfg.get("startup_timeout", 60))

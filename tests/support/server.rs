@@ -1,7 +1,7 @@
 //! A real jupyter_server in a world (`tests/toolbox/provision.sh` builds its `server-venv`).
 
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -23,9 +23,21 @@ impl Server {
     /// `python -m jupyter_server` from the toolbox's server-venv, with the world's env, on
     /// 127.0.0.1 and a free port, serving the world's cwd; returns once its info file exists.
     pub fn start(w: &World) -> Server {
+        Server::start_with(w, &toolbox().server_python, &[])
+    }
+
+    /// [`Server::start`] with another Python's jupyter_server, and `env` on top of the
+    /// world's (`Some` sets, `None` removes), as a shell that activated something starts it.
+    pub fn start_with(w: &World, python: &Path, env: &[(String, Option<String>)]) -> Server {
         let token = "kip-test-token-0123456789abcdef".to_string();
         let log = w.container().join("server.log");
-        let mut c = w.command(&toolbox().server_python);
+        let mut c = w.command(python);
+        for (k, v) in env {
+            match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
+        }
         c.args([
             "-m",
             "jupyter_server",
