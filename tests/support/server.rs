@@ -23,9 +23,14 @@ impl Server {
     /// `python -m jupyter_server` from the toolbox's server-venv, with the world's env, on
     /// 127.0.0.1 and a free port, serving the world's cwd; returns once its info file exists.
     pub fn start(w: &World) -> Server {
+        Server::start_with(w, &toolbox().server_python)
+    }
+
+    /// [`Server::start`] with another env's Python (one that has jupyter_server).
+    pub fn start_with(w: &World, python: &std::path::Path) -> Server {
         let token = "kip-test-token-0123456789abcdef".to_string();
         let log = w.container().join("server.log");
-        let mut c = w.command(&toolbox().server_python);
+        let mut c = w.command(python);
         c.args([
             "-m",
             "jupyter_server",
