@@ -40,6 +40,12 @@ fn kernel<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
         .unwrap_or_else(|| panic!("no kernel {name}: {v:#}"))
 }
 
+fn find(v: &serde_json::Value, id: &str) -> Option<serde_json::Value> {
+    v["findings"]
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["id"] == id).cloned())
+}
+
 fn server_wheels() -> PathBuf {
     let d = toolbox().root.join("wheels-server");
     assert!(
@@ -160,4 +166,115 @@ fn activated_kernel_venv_does_not_hide_the_running_server() {
     assert!(after.error.is_none(), "{after:?}");
     assert_eq!(after.stdout.trim(), "1", "{after:?}");
     drop(server);
+}
+
+/// https://github.com/jupyterlab/jupyterlab/issues/17375 ("%pip magic doesn't work when
+/// installed using `uv tool install jupyterlab`"): JupyterLab installed as a uv tool puts only
+/// `jupyter-lab` (and its siblings) on PATH; the `python3` kernel runs the tool env, which has
+/// no pip, so `%pip install` fails and the package cannot be imported. With no `jupyter` on
+/// PATH, today's rule sees no Jupyter and no `python3` kernel at all. kip finds the tool's
+/// Jupyter through `jupyter-lab`'s shebang and installs into the kernel's env with uv.
+#[test]
+fn uv_tool_jupyterlab_is_found_through_jupyter_lab() {
+    let w = World::new();
+    let wheels = toolbox().root.join("wheels-labtool");
+    assert!(
+        wheels.is_dir(),
+        "no {} (tests/toolbox/provision.sh READY-labtool-wheels)",
+        wheels.display()
+    );
+    // `uv tool install jupyterlab`, offline, with uv's own defaults for the tool and bin dirs.
+    let mut c = w.command(&toolbox().uv);
+    c.args([
+        "tool",
+        "install",
+        "--offline",
+        "--no-index",
+        "--find-links",
+        s(&wheels),
+        "--python",
+        s(&toolbox().base_python),
+        "jupyterlab",
+    ]);
+    let out = support::run_command(c, support::default_timeout());
+    assert!(out.success(), "uv tool install jupyterlab: {}", out.show());
+    // uv's bin dir: XDG_BIN_HOME, else $XDG_DATA_HOME/../bin, else ~/.local/bin
+    let local_bin = w.root().join("xdg/bin");
+    let tool = w.root().join("xdg/data/uv/tools/jupyterlab");
+    assert!(local_bin.join("jupyter-lab").exists(), "{}", out.show());
+    assert!(!local_bin.join("jupyter").exists());
+    w.prepend_path(&local_bin);
+    let tool_python = tool.join("bin/python");
+
+    // The kernel as `jupyter-lab` starts it: the tool env, without pip.
+    w.wheel("fitkit", "1.0", &[("fitkit/__init__.py", "V = 1\n")]);
+    w.set_var(
+        "PIP_FIND_LINKS",
+        &format!("{} {}", s(&toolbox().wheels), s(&w.root().join("wheels"))),
+    );
+    w.set_var("PIP_NO_INDEX", "1");
+    let opts = KernelOpts {
+        server_python: Some(tool_python.clone()),
+        ..Default::default()
+    };
+    let before = w.run_kernel_with(
+        "python3",
+        "import sys; print(sys.prefix)\n%pip install fitkit\nimport fitkit",
+        &opts,
+    );
+    assert!(before.stdout.contains(s(&tool)), "{before:?}");
+    assert!(before.stdout.contains("No module named pip"), "{before:?}");
+    assert!(
+        before.error.as_deref().unwrap_or("").contains("fitkit"),
+        "{before:?}"
+    );
+
+    // kip, run as the user would: the tool's Jupyter and its `python3` kernel.
+    let v = w.kip(&["kernels", "--json"]).json();
+    let how = v["jupyter"]["how"].as_str().unwrap();
+    assert!(how.contains("tool-installed"), "{v:#}");
+    let k = kernel(&v, "python3");
+    assert_eq!(
+        k["environment"]["prefix"].as_str().map(Path::new),
+        Some(tool.as_path()),
+        "{v:#}"
+    );
+    let ours = w.kip(&["kernels", "--jupyter-json"]);
+    let real = w.jupyter_kernelspec_list_json(&tool.join("bin/jupyter"));
+    assert!(real.success(), "{}", real.show());
+    assert_eq!(ours.stdout, real.stdout, "{}", ours.show());
+
+    std::fs::write(
+        w.cwd().join("llm.ipynb"),
+        r#"{"cells": [{"cell_type": "code", "execution_count": null, "id": "c1", "metadata": {}, "outputs": [], "source": ["import fitkit"]}], "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}}, "nbformat": 4, "nbformat_minor": 5}"#,
+    )
+    .unwrap();
+    let doc = w
+        .kip(&["doctor", "--notebook", "llm.ipynb", "--json"])
+        .json();
+    let f = find(&doc, "notebook-import-missing").unwrap_or_else(|| panic!("{doc:#}"));
+    assert_eq!(f["module"], "fitkit");
+    // `%pip` failing is explained too: the tool env has no pip
+    let no_pip = find(&doc, "env-no-pip").unwrap_or_else(|| panic!("{doc:#}"));
+    assert_eq!(
+        no_pip["subject"].as_str().map(Path::new),
+        Some(tool.as_path())
+    );
+    let fix = f["fix"]["text"].as_str().unwrap().to_string();
+    assert!(
+        fix.starts_with("kip install fitkit --kernel python3"),
+        "{fix}"
+    );
+    let out = run_fix(&w, &fix);
+    assert!(out.success(), "{fix}: {}", out.show());
+    let after = w.run_kernel_with("python3", "import fitkit; print(fitkit.V)", &opts);
+    assert!(after.error.is_none(), "{after:?}");
+    assert_eq!(after.stdout.trim(), "1", "{after:?}");
+    let again = w
+        .kip(&["doctor", "--notebook", "llm.ipynb", "--json"])
+        .json();
+    assert!(
+        find(&again, "notebook-import-missing").is_none(),
+        "{again:#}"
+    );
 }
