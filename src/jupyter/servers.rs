@@ -108,10 +108,13 @@ pub fn server_process(info: &ServerInfo) -> Option<ServerProcess> {
         .filter_map(|a| absolute(a))
         .find(|p| named(p, &|n| n.starts_with("jupyter")));
     let first = argv.first().and_then(|a| absolute(a));
+    let is_python = |n: &str| n.starts_with("python");
     let python = match first {
-        Some(p) if named(&p, &|n| n.starts_with("python")) => p,
+        Some(p) if named(&p, &is_python) => p,
         // a bare `python3 -m jupyter_server`: the executable is all there is to go on
-        _ => std::fs::read_link(format!("/proc/{pid}/exe")).ok()?,
+        _ => std::fs::read_link(format!("/proc/{pid}/exe"))
+            .ok()
+            .filter(|p| named(p, &is_python))?,
     };
     Some(ServerProcess {
         pid,
@@ -448,6 +451,18 @@ mod tests {
         assert!(loopback_addr(&classic).unwrap().ip().is_loopback());
         let remote = info(r#"{"url": "http://192.168.1.5:8888/", "port": 8888}"#);
         assert!(loopback_addr(&remote).is_err());
+    }
+
+    #[test]
+    fn a_live_pid_that_runs_no_python_is_no_server_process() {
+        // this test binary: alive, written after it started, but not a Python
+        let me = std::process::id();
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join(format!("jpserver-{me}.json"));
+        std::fs::write(&f, format!(r#"{{"pid": {me}, "port": 9}}"#)).unwrap();
+        let i = read_info(&f).unwrap();
+        assert!(i.alive());
+        assert!(server_process(&i).is_none());
     }
 
     #[test]
