@@ -74,7 +74,16 @@ fn parent_server(ctx: &Context) -> Option<(PathBuf, EnvVars, String)> {
             .and_then(|n| n.to_str())
             .is_some_and(|n| n.starts_with("jupyter"))
     })?;
-    let jupyter = script.parent()?.join("jupyter");
+    let mut jupyter = script.parent()?.join("jupyter");
+    if !jupyter.exists() {
+        // a tool-installed `jupyter-lab` is a symlink into the tool env, where `jupyter` is
+        if let Some(dir) = std::fs::canonicalize(&script)
+            .ok()
+            .and_then(|r| r.parent().map(Path::to_path_buf))
+        {
+            jupyter = dir.join("jupyter");
+        }
+    }
     let env = runtime::process_environ(pid).unwrap_or_else(|| ctx.vars.clone());
     Some((
         jupyter,
