@@ -60,7 +60,9 @@ pub fn kernel_name_of(connection_file: &Path) -> Option<String> {
         .map(str::to_string)
 }
 
-fn read_cmdline(pid: i32) -> Option<Vec<String>> {
+/// A process's argv from `/proc/PID/cmdline` (as it was exec'd: a script run through its
+/// shebang shows as `INTERPRETER SCRIPT ARGS…`).
+pub fn read_cmdline(pid: i32) -> Option<Vec<String>> {
     let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
     if raw.is_empty() {
         return None;

@@ -70,6 +70,78 @@ impl ServerInfo {
     }
 }
 
+/// The process behind a live server info file: the Python it runs and the `jupyter-*` script
+/// it was started as, read from `/proc/PID/cmdline` (never `/proc/PID/exe`: a venv's python
+/// resolves to its base there, which is another environment).
+#[derive(Clone, Debug)]
+pub struct ServerProcess {
+    pub pid: i32,
+    pub info_file: PathBuf,
+    /// The interpreter as launched (`argv[0]`, made absolute against the process's cwd).
+    pub python: PathBuf,
+    /// `jupyter-lab`, `jupyter-server`, … when it was started as a script (not `python -m`).
+    pub script: Option<PathBuf>,
+}
+
+/// The process of a live server: its interpreter and script. None when the pid is dead, or
+/// its command line names no Python kip can locate.
+pub fn server_process(info: &ServerInfo) -> Option<ServerProcess> {
+    if !info.alive() {
+        return None;
+    }
+    let pid = info.pid?;
+    let argv = runtime::read_cmdline(pid)?;
+    let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
+    let absolute = |a: &str| {
+        let p = PathBuf::from(a);
+        match (&cwd, p.is_absolute(), a.contains('/')) {
+            (_, true, _) => Some(p),
+            (Some(c), false, true) => Some(c.join(p)),
+            _ => None,
+        }
+    };
+    let named =
+        |p: &Path, f: &dyn Fn(&str) -> bool| p.file_name().and_then(|n| n.to_str()).is_some_and(f);
+    let script = argv
+        .iter()
+        .take(2)
+        .filter_map(|a| absolute(a))
+        .find(|p| named(p, &|n| n.starts_with("jupyter")));
+    let first = argv.first().and_then(|a| absolute(a));
+    let is_python = |n: &str| n.starts_with("python");
+    let python = match first {
+        Some(p) if named(&p, &is_python) => p,
+        // a bare `python3 -m jupyter_server`: the executable is all there is to go on
+        _ => std::fs::read_link(format!("/proc/{pid}/exe"))
+            .ok()
+            .filter(|p| named(p, &is_python))?,
+    };
+    Some(ServerProcess {
+        pid,
+        info_file: info.info_file.clone(),
+        python,
+        script,
+    })
+}
+
+/// The live servers of this user (info files in `runtime_dirs`), newest info file first.
+pub fn running(ctx: &Context) -> Vec<ServerProcess> {
+    let mut found: Vec<(Option<std::time::SystemTime>, ServerProcess)> =
+        info_files(&runtime_dirs(ctx, &[]))
+            .iter()
+            .filter_map(|f| read_info(f).ok())
+            .filter_map(|i| server_process(&i))
+            .map(|p| {
+                let t = std::fs::metadata(&p.info_file)
+                    .and_then(|m| m.modified())
+                    .ok();
+                (t, p)
+            })
+            .collect();
+    found.sort_by_key(|f| std::cmp::Reverse(f.0));
+    found.into_iter().map(|(_, p)| p).collect()
+}
+
 /// One notebook (or console) session a server reports.
 #[derive(Clone, Debug, Serialize)]
 pub struct Session {
@@ -379,6 +451,18 @@ mod tests {
         assert!(loopback_addr(&classic).unwrap().ip().is_loopback());
         let remote = info(r#"{"url": "http://192.168.1.5:8888/", "port": 8888}"#);
         assert!(loopback_addr(&remote).is_err());
+    }
+
+    #[test]
+    fn a_live_pid_that_runs_no_python_is_no_server_process() {
+        // this test binary: alive, written after it started, but not a Python
+        let me = std::process::id();
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join(format!("jpserver-{me}.json"));
+        std::fs::write(&f, format!(r#"{{"pid": {me}, "port": 9}}"#)).unwrap();
+        let i = read_info(&f).unwrap();
+        assert!(i.alive());
+        assert!(server_process(&i).is_none());
     }
 
     #[test]

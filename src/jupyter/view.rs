@@ -14,8 +14,7 @@ use crate::envvars::EnvVars;
 use crate::jupyter::config::JupyterConfig;
 use crate::jupyter::kernelspec::{self, DiscoveryRules, KernelListing, NativeKernel};
 use crate::jupyter::paths::{self, pjoin, DataDir, DirOrigin, JupyterPython};
-use crate::jupyter::runtime;
-use crate::jupyter::server_env;
+use crate::jupyter::{runtime, server_env, servers};
 use crate::platform;
 use crate::python::classify;
 use crate::python::probe::Prober;
@@ -68,19 +67,23 @@ impl JupyterView {
 /// process is a Jupyter server: (its `jupyter` command, its environment, a description).
 fn parent_server(ctx: &Context) -> Option<(PathBuf, EnvVars, String)> {
     let pid: i32 = ctx.vars.get_str("JPY_PARENT_PID")?.trim().parse().ok()?;
-    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    let argv: Vec<String> = raw
-        .split(|b| *b == 0)
-        .filter(|s| !s.is_empty())
-        .map(|s| String::from_utf8_lossy(s).into_owned())
-        .collect();
+    let argv = runtime::read_cmdline(pid)?;
     // `python /env/bin/jupyter-lab …` (a script run through its shebang) or the script itself.
     let script = argv.iter().take(2).map(PathBuf::from).find(|p| {
         p.file_name()
             .and_then(|n| n.to_str())
             .is_some_and(|n| n.starts_with("jupyter"))
     })?;
-    let jupyter = script.parent()?.join("jupyter");
+    let mut jupyter = script.parent()?.join("jupyter");
+    if !jupyter.exists() {
+        // a tool-installed `jupyter-lab` is a symlink into the tool env, where `jupyter` is
+        if let Some(dir) = std::fs::canonicalize(&script)
+            .ok()
+            .and_then(|r| r.parent().map(Path::to_path_buf))
+        {
+            jupyter = dir.join("jupyter");
+        }
+    }
     let env = runtime::process_environ(pid).unwrap_or_else(|| ctx.vars.clone());
     Some((
         jupyter,
@@ -92,8 +95,161 @@ fn parent_server(ctx: &Context) -> Option<(PathBuf, EnvVars, String)> {
     ))
 }
 
+/// Where a view's Jupyter comes from: a `jupyter` command, or a Python whose env holds Jupyter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    Command(PathBuf),
+    Python(PathBuf),
+}
+
+/// What kip sees outside a kernel to choose the Jupyter from (gathered by [`candidates`]).
+#[derive(Clone, Debug, Default)]
+pub struct Candidates {
+    /// Live servers of this user, newest first.
+    pub running: Vec<servers::ServerProcess>,
+    /// Every `jupyter` on PATH, in order, with whether server scripts sit beside it.
+    pub jupyters: Vec<(PathBuf, bool)>,
+    /// Server scripts on PATH (every `jupyter-lab`, then `-notebook`, then `-server`) with the
+    /// Python their shebang names.
+    pub server_scripts: Vec<(PathBuf, Option<PathBuf>)>,
+}
+
+/// The chosen Jupyter, why, and the pid of the running server it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Choice {
+    pub source: Option<Source>,
+    pub how: String,
+    pub server_pid: Option<i32>,
+    /// Chosen as a `jupyter` on PATH (so a pyenv shim there is launched as pyenv launches it).
+    pub from_path: bool,
+}
+
+/// PRODUCT.md's rule, outside a kernel: a running server is the Jupyter in use; else the first
+/// `jupyter` on PATH with server scripts beside it (a kernel env's `jupyter`, which ipykernel
+/// brings through jupyter_core, serves nothing); else a server script alone on PATH (a
+/// tool-installed Jupyter: pipx, `uv tool install jupyterlab`); else the first `jupyter`.
+pub fn choose(c: &Candidates) -> Choice {
+    let first = c.jupyters.first().map(|(j, _)| j);
+    let skipped = |chosen: Option<&PathBuf>| {
+        match first {
+        Some(f) if Some(f) != chosen => format!(
+            "; not the first `jupyter` on PATH ({}): no server scripts beside it (jupyter_core, which comes with ipykernel)",
+            f.display()
+        ),
+        _ => String::new(),
+    }
+    };
+    if let Some(p) = c.running.first() {
+        let started = p
+            .script
+            .as_ref()
+            .map(|s| format!(" as {}", s.display()))
+            .unwrap_or_default();
+        let others = match c.running.len() {
+            1 => String::new(),
+            n => format!(" ({} other running servers; the newest is used)", n - 1),
+        };
+        return Choice {
+            source: Some(Source::Python(p.python.clone())),
+            how: format!(
+                "the running Jupyter server (pid {}{started}, {}), whose Python is {}{others}",
+                p.pid,
+                p.info_file.display(),
+                p.python.display()
+            ),
+            server_pid: Some(p.pid),
+            from_path: false,
+        };
+    }
+    if let Some((j, _)) = c.jupyters.iter().find(|(_, server)| *server) {
+        return Choice {
+            source: Some(Source::Command(j.clone())),
+            how: format!(
+                "the `jupyter` on PATH ({}){}",
+                j.display(),
+                skipped(Some(j))
+            ),
+            server_pid: None,
+            from_path: true,
+        };
+    }
+    if let Some((script, Some(py))) = c.server_scripts.iter().find(|(_, py)| py.is_some()) {
+        return Choice {
+            source: Some(Source::Python(py.clone())),
+            how: format!(
+                "{} on PATH, a tool-installed Jupyter (no `jupyter` beside it), whose Python is {}{}",
+                script.display(),
+                py.display(),
+                skipped(None)
+            ),
+            server_pid: None,
+            from_path: false,
+        };
+    }
+    match first {
+        Some(j) => Choice {
+            source: Some(Source::Command(j.clone())),
+            how: format!("the `jupyter` on PATH ({})", j.display()),
+            server_pid: None,
+            from_path: true,
+        },
+        None => Choice {
+            source: None,
+            how: "no `jupyter` on PATH: only the user and system data dirs are searched"
+                .to_string(),
+            server_pid: None,
+            from_path: false,
+        },
+    }
+}
+
+/// The server scripts `jupyter lab|notebook|server` would run when found beside `jupyter`
+/// (its own dir, or its symlink target's, as jupyter_core looks first).
+fn has_server_scripts(jupyter: &Path) -> bool {
+    let mut dirs: Vec<PathBuf> = jupyter
+        .parent()
+        .map(Path::to_path_buf)
+        .into_iter()
+        .collect();
+    if let Some(d) = std::fs::canonicalize(jupyter)
+        .ok()
+        .and_then(|r| r.parent().map(Path::to_path_buf))
+    {
+        dirs.push(d);
+    }
+    dirs.iter().any(|d| {
+        SERVER_SCRIPTS
+            .iter()
+            .any(|n| which::is_executable(&d.join(n)))
+    })
+}
+
+const SERVER_SCRIPTS: [&str; 3] = ["jupyter-lab", "jupyter-notebook", "jupyter-server"];
+
+/// Everything [`choose`] looks at: live servers, `jupyter` commands and server scripts on PATH.
+pub fn candidates(ctx: &Context) -> Candidates {
+    Candidates {
+        running: servers::running(ctx),
+        jupyters: which::which_all(ctx, "jupyter")
+            .into_iter()
+            .map(|m| {
+                let server = has_server_scripts(&m.path);
+                (m.path, server)
+            })
+            .collect(),
+        server_scripts: SERVER_SCRIPTS
+            .iter()
+            .flat_map(|n| which::which_all(ctx, n))
+            .map(|m| {
+                let py = script_python(ctx, &m.path);
+                (m.path, py)
+            })
+            .collect(),
+    }
+}
+
 /// Choose the Jupyter: `--jupyter` if given, else (inside a kernel) the server that started
-/// it, else `jupyter` on PATH, else none.
+/// it, else [`choose`] over what this machine shows.
 #[allow(clippy::too_many_lines)] // one decision, read top to bottom: which jupyter, its env
 pub fn select(
     ctx: &Context,
@@ -105,82 +261,107 @@ pub fn select(
     } else {
         None
     };
-    let server_env = parent
-        .as_ref()
-        .map(|(_, env, _)| env.clone())
-        .unwrap_or_else(|| ctx.vars.clone());
     let inside_kernel = parent.is_some();
-    let (jupyter, how) = match (explicit, parent) {
-        (None, Some((j, _, how))) if j.exists() => (Some(j), how),
-        _ => match explicit {
-            Some(p) => {
-                let p = if p.is_absolute() {
-                    p.to_path_buf()
-                } else {
-                    ctx.cwd.join(p)
-                };
-                if !p.exists() {
-                    anyhow::bail!(
+    let mut server_env = ctx.vars.clone();
+    let mut server_script = None;
+    // PRODUCT.md: only launch-time rules follow a chosen server; listing (`--jupyter-json`)
+    // follows the `jupyter` on PATH, as `jupyter kernelspec list` does.
+    let mut listing_from: Option<PathBuf> = None;
+    let choice = match (explicit, parent) {
+        (Some(p), _) => {
+            let p = if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                ctx.cwd.join(p)
+            };
+            if !p.exists() {
+                anyhow::bail!(
                     "--jupyter {}: no such file; pass a `jupyter` command or a Python interpreter whose environment has Jupyter",
                     p.display()
                 );
-                }
-                (Some(p.clone()), format!("--jupyter {}", p.display()))
             }
-            None => match which::which_all(ctx, "jupyter").into_iter().next() {
-                Some(m) => (
-                    Some(m.path.clone()),
-                    format!("the `jupyter` on PATH ({})", m.path.display()),
-                ),
-                None => (
-                    None,
-                    "no `jupyter` on PATH: only the user and system data dirs are searched"
-                        .to_string(),
-                ),
-            },
-        },
+            let source = if is_python_interpreter(&p) {
+                Source::Python(p.clone())
+            } else {
+                Source::Command(p.clone())
+            };
+            Choice {
+                source: Some(source),
+                how: format!("--jupyter {}", p.display()),
+                server_pid: None,
+                from_path: false,
+            }
+        }
+        (None, Some((j, env, how))) if j.exists() => {
+            server_env = env;
+            Choice {
+                source: Some(Source::Command(j)),
+                how,
+                server_pid: None,
+                from_path: false,
+            }
+        }
+        (None, _) => {
+            let c = candidates(ctx);
+            let choice = choose(&c);
+            if let Some(pid) = choice.server_pid {
+                // kernels inherit the running server's environment, not kip's
+                if let Some(env) = runtime::process_environ(pid) {
+                    server_env = env;
+                }
+                server_script = c.running.first().and_then(|p| p.script.clone());
+            } else if let Some((script, _)) = c
+                .server_scripts
+                .iter()
+                .find(|(_, py)| matches!(&choice.source, Some(Source::Python(p)) if py.as_ref() == Some(p)))
+            {
+                server_script = Some(script.clone());
+            }
+            listing_from = c.jupyters.first().map(|(j, _)| j.clone()).filter(
+                |j| !matches!(&choice.source, Some(Source::Command(chosen)) if chosen == j),
+            );
+            choice
+        }
     };
+    let how = choice.how;
     // Launch as the launcher launches (a pyenv shim's `pyenv exec`, a `conda activate`);
-    // inside a kernel the parent server's own environ is already exact.
-    let (server_env, model) = match jupyter.as_ref().filter(|_| !inside_kernel) {
-        Some(j) => server_env::server_environment(ctx, server_env, j, explicit.is_none()),
-        None => (server_env, None),
+    // inside a kernel, or from a running server, the server's own environ is already exact.
+    let model = match choice
+        .source
+        .as_ref()
+        .filter(|_| !inside_kernel && choice.server_pid.is_none())
+    {
+        Some(Source::Command(j) | Source::Python(j)) => {
+            let (env, model) =
+                server_env::server_environment(ctx, server_env, j, explicit.is_none());
+            server_env = env;
+            model
+        }
+        None => None,
     };
     let mut view = JupyterView {
         how,
         jupyter: None,
         kernelspec_script: None,
         lister: None,
-        server_script: None,
+        server_script,
         launcher: None,
         config: JupyterConfig::default(),
         server_env,
         notes: Vec::new(),
     };
-    if let Some(j) = jupyter {
-        if is_python_interpreter(&j) {
+    match choice.source {
+        Some(Source::Python(py)) => {
             // A Python: its env's `jupyter`, or the interpreter itself for both roles.
-            let facts = python_facts(ctx, prober, &j);
+            let facts = python_facts(ctx, prober, &py);
             view.lister = facts.clone();
             view.launcher = facts;
-            let scripts = j.parent().map(Path::to_path_buf).unwrap_or_default();
+            let scripts = py.parent().map(Path::to_path_buf).unwrap_or_default();
             let cmd = scripts.join("jupyter");
             view.jupyter = cmd.exists().then_some(cmd);
-        } else {
-            view.kernelspec_script = which::find_subcommand(ctx, &j, "kernelspec");
-            match &view.kernelspec_script {
-                Some(script) => match script_python(ctx, script) {
-                    Some(py) => view.lister = python_facts(ctx, prober, &py),
-                    None => view.notes.push(format!(
-                        "could not tell which Python runs {}; using the user and system dirs",
-                        script.display()
-                    )),
-                },
-                None => view.notes.push(format!(
-                    "{} has no `jupyter-kernelspec` beside it or on PATH (jupyter_client is not installed there)",
-                    j.display()
-                )),
-            }
+        }
+        Some(Source::Command(j)) => {
+            list_as(ctx, prober, &mut view, &j);
             for sub in ["lab", "notebook", "server"] {
                 if let Some(s) = which::find_subcommand(ctx, &j, sub) {
                     if let Some(py) = script_python(ctx, &s) {
@@ -192,11 +373,20 @@ pub fn select(
             }
             view.jupyter = Some(j);
         }
+        None => {}
+    }
+    if let Some(j) = listing_from {
+        list_as(ctx, prober, &mut view, &j);
+        view.how = format!(
+            "{}; kernels are listed as `jupyter kernelspec list` of the `jupyter` on PATH ({}) lists them",
+            view.how,
+            j.display()
+        );
     }
     // A live server of this Jupyter tells its environ exactly; else the launch model's.
     let running = view
         .launcher_python()
-        .filter(|_| !inside_kernel)
+        .filter(|_| !inside_kernel && choice.server_pid.is_none())
         .and_then(|l| server_env::running_server_environ(ctx, &l.executable));
     match (running, model) {
         (Some((env, pid)), _) => {
@@ -213,6 +403,26 @@ pub fn select(
     view.config = JupyterConfig::load(&paths::jupyter_config_path(ctx, py));
     view.notes.extend(view.config.notes.iter().cloned());
     Ok(view)
+}
+
+/// The lister of `view`: the Python that `jupyter kernelspec list` of the `jupyter` command `j`
+/// runs.
+fn list_as(ctx: &Context, prober: &Prober, view: &mut JupyterView, j: &Path) {
+    view.lister = None;
+    view.kernelspec_script = which::find_subcommand(ctx, j, "kernelspec");
+    match &view.kernelspec_script {
+        Some(script) => match script_python(ctx, script) {
+            Some(py) => view.lister = python_facts(ctx, prober, &py),
+            None => view.notes.push(format!(
+                "could not tell which Python runs {}; using the user and system dirs",
+                script.display()
+            )),
+        },
+        None => view.notes.push(format!(
+            "{} has no `jupyter-kernelspec` beside it or on PATH (jupyter_client is not installed there)",
+            j.display()
+        )),
+    }
 }
 
 fn is_python_interpreter(p: &Path) -> bool {
@@ -442,4 +652,103 @@ pub fn predict_migration(ctx: &Context, view: &JupyterView) -> Option<(PathBuf, 
         return None;
     }
     Some((src, dst))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> PathBuf {
+        PathBuf::from(s)
+    }
+
+    fn server(pid: i32, python: &str) -> servers::ServerProcess {
+        servers::ServerProcess {
+            pid,
+            info_file: p(&format!("/run/jupyter/jpserver-{pid}.json")),
+            python: p(python),
+            script: Some(p("/srv/env/bin/jupyter-lab")),
+        }
+    }
+
+    #[test]
+    fn a_running_server_is_the_jupyter_in_use() {
+        let c = Candidates {
+            running: vec![
+                server(7, "/srv/env/bin/python3"),
+                server(5, "/old/bin/python"),
+            ],
+            jupyters: vec![(p("/proj/.venv/bin/jupyter"), false)],
+            server_scripts: vec![],
+        };
+        let ch = choose(&c);
+        assert_eq!(ch.source, Some(Source::Python(p("/srv/env/bin/python3"))));
+        assert_eq!(ch.server_pid, Some(7));
+        assert!(
+            ch.how.contains("running Jupyter server (pid 7"),
+            "{}",
+            ch.how
+        );
+        assert!(ch.how.contains("1 other running servers"), "{}", ch.how);
+    }
+
+    #[test]
+    fn a_kernel_envs_jupyter_does_not_hide_a_server_later_on_path() {
+        let c = Candidates {
+            running: vec![],
+            jupyters: vec![
+                (p("/proj/.venv/bin/jupyter"), false),
+                (p("/usr/local/bin/jupyter"), true),
+            ],
+            server_scripts: vec![(p("/usr/local/bin/jupyter-lab"), Some(p("/usr/bin/python3")))],
+        };
+        let ch = choose(&c);
+        assert_eq!(
+            ch.source,
+            Some(Source::Command(p("/usr/local/bin/jupyter")))
+        );
+        assert!(ch.from_path);
+        assert!(ch
+            .how
+            .contains("not the first `jupyter` on PATH (/proj/.venv/bin/jupyter)"));
+    }
+
+    #[test]
+    fn a_tool_installed_jupyter_is_found_through_its_server_script() {
+        let c = Candidates {
+            running: vec![],
+            jupyters: vec![(p("/proj/.venv/bin/jupyter"), false)],
+            server_scripts: vec![
+                (p("/home/u/.local/bin/jupyter-lab"), None),
+                (
+                    p("/home/u/.local/bin/jupyter-lab2"),
+                    Some(p("/home/u/.local/share/uv/tools/jupyterlab/bin/python")),
+                ),
+            ],
+        };
+        let ch = choose(&c);
+        assert_eq!(
+            ch.source,
+            Some(Source::Python(p(
+                "/home/u/.local/share/uv/tools/jupyterlab/bin/python"
+            )))
+        );
+        assert!(!ch.from_path);
+        assert!(ch.how.contains("tool-installed"), "{}", ch.how);
+    }
+
+    #[test]
+    fn without_servers_the_first_jupyter_as_before() {
+        let c = Candidates {
+            running: vec![],
+            jupyters: vec![(p("/a/jupyter"), false), (p("/b/jupyter"), false)],
+            server_scripts: vec![],
+        };
+        let ch = choose(&c);
+        assert_eq!(ch.source, Some(Source::Command(p("/a/jupyter"))));
+        assert_eq!(ch.how, "the `jupyter` on PATH (/a/jupyter)");
+        let none = choose(&Candidates::default());
+        assert_eq!(none.source, None);
+        assert!(none.how.starts_with("no `jupyter` on PATH"));
+    }
 }

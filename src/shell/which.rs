@@ -68,7 +68,7 @@ pub struct Match {
 }
 
 /// `access(path, X_OK)`: what bash and `execvp` check, for this user.
-fn executable(p: &Path) -> bool {
+pub fn is_executable(p: &Path) -> bool {
     let Ok(meta) = std::fs::metadata(p) else {
         return false;
     };
@@ -193,7 +193,7 @@ pub fn first_on_path(ctx: &Context, env: &EnvVars, program: &str) -> Option<Path
     path_dirs(ctx, env)
         .into_iter()
         .map(|d| d.join(program))
-        .find(|p| executable(p))
+        .find(|p| is_executable(p))
 }
 
 /// PATH's directories, relative ones (and the empty entry, the cwd) made absolute against
@@ -292,7 +292,7 @@ pub fn which_all_in(ctx: &Context, env: &EnvVars, program: &str) -> Vec<Match> {
                 continue;
             }
         }
-        if !executable(&p) {
+        if !is_executable(&p) {
             if let Some(id) = dir_id {
                 dirs.push((id, None));
             }
@@ -354,7 +354,7 @@ pub fn subcommand_search_path(ctx: &Context, jupyter: &Path) -> Vec<PathBuf> {
     }
     for s in &scripts {
         if let Some(d) = s.parent() {
-            if d.is_dir() && executable(s) {
+            if d.is_dir() && is_executable(s) {
                 dirs.insert(0, d.to_path_buf());
             }
         }
@@ -382,7 +382,7 @@ pub fn find_subcommand(ctx: &Context, jupyter: &Path, sub: &str) -> Option<PathB
     subcommand_search_path(ctx, jupyter)
         .into_iter()
         .map(|d| d.join(&name))
-        .find(|p| executable(p))
+        .find(|p| is_executable(p))
 }
 
 /// The Jupyter server commands (`jupyter-lab`, `jupyter-notebook`, `jupyter-server`) that

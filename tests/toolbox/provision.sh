@@ -26,6 +26,9 @@
 #   wheels-server/       jupyter_server 2.21.1 and its dependencies as wheels, so a world
 #                        builds a server env (or a `uv tool` Jupyter) of its own, offline
 #                                                                         READY-server-wheels
+#   wheels-labtool/      jupyterlab 4.6.6 with jupyter_server 2.21.1 and the toolbox's pins, as
+#                        wheels: `uv tool install jupyterlab` offline (realworld_tail_c)
+#                                                                         READY-labtool-wheels
 #
 # Idempotent and safe to run concurrently (flock on DIR.lock).
 set -euo pipefail
@@ -172,3 +175,12 @@ server_wheels() {
     "jupyter_server==2.21.1" "jupyter_client==8.10.0" "jupyter_core==5.9.1" "ipykernel==7.4.0"
 }
 script_step READY-server-wheels server_wheels
+# A tool-installed Jupyter (`uv tool install jupyterlab`), offline: the same server pins.
+labtool_wheels() {
+  log "wheels-labtool: jupyterlab 4.6.6 and its dependencies"
+  rm -rf "$TB/wheels-labtool"
+  "$TB/venv/bin/python" -m pip download -q --only-binary=:all: -d "$TB/wheels-labtool" \
+    "jupyterlab==4.6.6" "jupyter_server==2.21.1" "jupyter_client==8.10.0" \
+    "jupyter_core==5.9.1" "ipykernel==7.4.0"
+}
+script_step READY-labtool-wheels labtool_wheels
