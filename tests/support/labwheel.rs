@@ -11,9 +11,9 @@ use sha2::{Digest, Sha256};
 
 use super::{repo_root, run_command, toolbox, Venv, World};
 
-/// The toolbox's lab-venv: hatchling, jupyter-builder (the wheel's build), JupyterLab.
-pub fn lab_venv_bin() -> PathBuf {
-    toolbox().root.join("lab-venv/bin")
+/// The toolbox's labbuild-venv: hatchling and jupyter-builder, the wheel's build.
+fn build_bin() -> PathBuf {
+    toolbox().root.join("labbuild-venv/bin")
 }
 
 /// The files of jupyterlab-kip/ the wheel is built from (node_modules, build output and
@@ -96,10 +96,10 @@ pub fn labwheel() -> PathBuf {
     let tb = toolbox();
     let path = format!(
         "{}:{}",
-        lab_venv_bin().display(),
+        build_bin().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let mut c = Command::new(lab_venv_bin().join("python"));
+    let mut c = Command::new(build_bin().join("python"));
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy().into_owned();
         if k.starts_with("PIP_") || k.to_ascii_lowercase().starts_with("npm_config_") {

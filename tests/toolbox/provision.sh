@@ -18,9 +18,8 @@
 #   maturin-venv/        maturin 1.16.0: builds the jupyter-kip wheel      READY-maturin
 #   labext-venv/         jupyter_server 2.21.1 + pytest 8.4.2, pytest-jupyter 0.11.0 and
 #                        hatchling 1.27.0: jupyterlab-kip's server tests    READY-labext
-#   lab-venv/            jupyterlab 4.6.6 + notebook 7.6.5 + jupyter-builder 1.3.0 + hatchling
-#                        1.27.0 (+ the toolbox's Jupyter pins): builds jupyterlab-kip's
-#                        labextension and serves the end-to-end test            READY-labfront
+#   labbuild-venv/       jupyter-builder 1.3.0 + hatchling 1.27.0: builds the jupyterlab-kip
+#                        wheel and its labextension                          READY-labbuild
 #   npm-cache/, e2e-node/  the npm registry's tarballs for jupyterlab-kip's two lockfiles
 #                        (package-lock.json, e2e/package-lock.json; install scripts off), and
 #                        e2e/'s node_modules (playwright-core; never a browser download)
@@ -183,9 +182,8 @@ labfront_npm() {
   cp "$REPO/jupyterlab-kip/e2e/package.json" "$REPO/jupyterlab-kip/e2e/package-lock.json" "$TB/e2e-node/"
   (cd "$TB/e2e-node" && "${npmci[@]}" >/dev/null)
 }
-step READY-labfront lab-venv "jupyterlab==4.6.6" "notebook==7.6.5" "jupyter-builder==1.3.0" \
-  "hatchling==1.27.0" "jupyter_server==2.21.1" \
-  "jupyter_client==8.10.0" "jupyter_core==5.9.1" "ipykernel==7.4.0"
+step READY-labbuild labbuild-venv "jupyter-builder==1.3.0" "hatchling==1.27.0" \
+  "jupyter_core==5.9.1" "traitlets==5.16.1"
 script_step READY-labfront-npm labfront_npm
 labfront_wheels() {
   log "wheels-lab: jupyterlab and notebook 7 for a fresh venv"
