@@ -1,12 +1,13 @@
 //! `jupyterlab-kip` (the subfolder of that name): its server extension's pytest suite against a
-//! real jupyter_server, a real kernel and this build's `kip`; and its wheel, installed with pip,
-//! enables the extension.
+//! real jupyter_server, a real kernel and this build's `kip`; and its wheel, installed with pip
+//! beside jupyter-kip's, enables both halves (the browser test is tests/jupyterlab_e2e.rs).
 
 mod support;
 
 use std::path::Path;
 use std::time::Duration;
 
+use support::labwheel::fresh_lab;
 use support::{repo_root, run_command, toolbox, World};
 
 /// The toolbox's labext-venv (jupyter_server, pytest-jupyter, hatchling).
@@ -51,75 +52,31 @@ fn server_extension_pytest_suite() {
     assert!(out.stdout.contains(" passed"), "{}", out.stdout);
 }
 
+/// What `jupyter X extension list` prints, without the colours around "enabled" and "OK".
+fn plain(out: &support::Out) -> String {
+    format!("{}{}", out.stdout, out.stderr)
+        .replace("\u{1b}[32m", "")
+        .replace("\u{1b}[0m", "")
+}
+
 #[test]
-fn wheel_installed_with_pip_enables_the_server_extension() {
+fn wheels_installed_with_pip_enable_the_server_extension_and_the_labextension() {
     let w = world();
-    let dist = w.root().join("dist");
-    // An out-of-tree copy: building never writes into the checkout.
-    let src = w.root().join("src");
-    let mut cp = w.command(Path::new("/bin/cp"));
-    cp.args(["-r"])
-        .arg(repo_root().join("jupyterlab-kip"))
-        .arg(&src);
-    run_command(cp, Duration::from_secs(60)).ok();
-    w.run(
-        &labext_python(),
-        &[
-            "-m",
-            "pip",
-            "wheel",
-            "-q",
-            "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
-            "-w",
-            dist.to_str().unwrap(),
-            src.to_str().unwrap(),
-        ],
-    )
-    .ok();
-    let wheel = std::fs::read_dir(&dist)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "whl"))
-        .expect("a jupyterlab_kip wheel");
-    // Installed with a plain `pip install` into a fresh venv (jupyter-kip, its dependency, is
-    // tested by tests/wheel.rs; jupyter_server comes from the toolbox through PYTHONPATH).
+    // A plain `pip install` of the two wheels (and JupyterLab, Notebook 7) into a fresh venv.
     let fresh = w.root().join("fresh");
-    w.run(
-        &toolbox().base_python,
-        &["-m", "venv", "--without-pip", fresh.to_str().unwrap()],
-    )
-    .ok();
-    let python = fresh.join("bin/python");
-    w.run(
-        &labext_python(),
-        &[
-            "-m",
-            "pip",
-            "--python",
-            python.to_str().unwrap(),
-            "install",
-            "-q",
-            "--no-deps",
-            "--no-index",
-            wheel.to_str().unwrap(),
-        ],
-    )
-    .ok();
+    let lab = fresh_lab(&w, &fresh);
     let config = fresh.join("etc/jupyter/jupyter_server_config.d/jupyterlab_kip.json");
     assert!(config.is_file(), "{} is missing", config.display());
-    let site = toolbox()
-        .root
-        .join("labext-venv/lib/python3.11/site-packages");
-    w.set_var("PYTHONPATH", site.to_str().unwrap());
-    let out = w.run(&python, &["-m", "jupyter_server", "extension", "list"]);
+    let labext = fresh.join("share/jupyter/labextensions/jupyterlab-kip");
+    assert!(
+        labext.join("package.json").is_file() && labext.join("static").is_dir(),
+        "the prebuilt labextension is missing from {}",
+        labext.display()
+    );
+    let jupyter = lab.bin().join("jupyter");
+    let out = w.run(&jupyter, &["server", "extension", "list"]);
     out.ok();
-    // Without the colours jupyter_server puts around "enabled" and "OK".
-    let text = format!("{}{}", out.stdout, out.stderr)
-        .replace("\u{1b}[32m", "")
-        .replace("\u{1b}[0m", "");
+    let text = plain(&out);
     assert!(
         text.contains(&format!(
             "Config dir: {}",
@@ -127,5 +84,19 @@ fn wheel_installed_with_pip_enables_the_server_extension() {
         )) && text.contains("jupyterlab_kip enabled")
             && text.contains("jupyterlab_kip 0.1.0 OK"),
         "{text}"
+    );
+    let out = w.run(&jupyter, &["labextension", "list"]);
+    out.ok();
+    let text = plain(&out);
+    let listed = text
+        .split_once(&format!(
+            "{}\n",
+            fresh.join("share/jupyter/labextensions").display()
+        ))
+        .map(|(_, rest)| rest)
+        .unwrap_or_default();
+    assert!(
+        listed.contains("jupyterlab-kip v0.1.0 enabled OK (python, jupyterlab-kip)"),
+        "jupyterlab-kip is not listed enabled under the fresh venv's labextensions\n{text}"
     );
 }

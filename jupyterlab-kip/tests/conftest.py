@@ -72,3 +72,16 @@ def start_kernel(jp_fetch, jp_environ, jp_kernel_dir, kernel_venv, monkeypatch):
         return json.loads(r.body)["id"]
 
     return start
+
+
+@pytest.fixture
+def jp_fetch(jp_fetch):
+    """pytest-jupyter's client with a 300 s request timeout instead of its 20 s: the handlers
+    run real installers and probe real interpreters, which a loaded CI machine (2 cores, many
+    test processes) makes slower than 20 s."""
+
+    def fetch(*parts, **kwargs):
+        kwargs.setdefault("request_timeout", 300)
+        return jp_fetch(*parts, **kwargs)
+
+    return fetch

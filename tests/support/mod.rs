@@ -34,6 +34,7 @@
 //! Jupyter, or kip) writes there.
 #![allow(dead_code)]
 
+pub mod labwheel;
 pub mod realworld;
 pub mod server;
 pub mod wheel;

@@ -18,6 +18,15 @@
 #   maturin-venv/        maturin 1.16.0: builds the jupyter-kip wheel      READY-maturin
 #   labext-venv/         jupyter_server 2.21.1 + pytest 8.4.2, pytest-jupyter 0.11.0 and
 #                        hatchling 1.27.0: jupyterlab-kip's server tests    READY-labext
+#   labbuild-venv/       jupyter-builder 1.3.0 + hatchling 1.27.0: builds the jupyterlab-kip
+#                        wheel and its labextension                          READY-labbuild
+#   npm-cache/, e2e-node/  the npm registry's tarballs for jupyterlab-kip's two lockfiles
+#                        (package-lock.json, e2e/package-lock.json; install scripts off), and
+#                        e2e/'s node_modules (playwright-core; never a browser download)
+#                                                                         READY-labfront-npm
+#   wheels-lab/          a wheelhouse of jupyterlab 4.6.6 + notebook 7.6.5 and their
+#                        dependencies (CPython 3.11): a test pip-installs them offline into a
+#                        fresh venv beside the two kip wheels                READY-labfront-wheels
 #   wheels-py36/         ipykernel 5.5.6 for CPython 3.6 (old kernels for the start proof)
 #                                                                         READY-py36-kernel
 #   py27-ipykernel4/     ipykernel 4.10.1 installed for CPython 2.7        READY-py27-kernel
@@ -165,6 +174,34 @@ py27_kernel() {
     --find-links "$TB/wheels-py27" "ipykernel==4.10.1"
   "$p27" -m compileall -q "$TB/py27-ipykernel4" >/dev/null || true
 }
+# jupyterlab-kip's frontend: npm's cache holds every tarball of both lockfiles, so the wheel's
+# build (`npm ci --offline`) and the end-to-end test need no network; e2e-node/ is the e2e
+# driver's node_modules. npm runs no install scripts; playwright-core downloads no browser
+# (the test drives Debian's /usr/bin/chromium, which .ci/run installs).
+labfront_npm() {
+  command -v npm >/dev/null || { log "no npm on PATH (Debian: apt-get install nodejs npm; .ci/run does)"; exit 1; }
+  log "npm-cache, e2e-node: jupyterlab-kip's npm lockfiles"
+  rm -rf "$TB/npm-cache" "$TB/e2e-node" "$TB/labfront-build"
+  local npmci=(npm ci --ignore-scripts --no-audit --no-fund --cache "$TB/npm-cache"
+    --registry https://registry.npmjs.org/)
+  mkdir -p "$TB/labfront-build" "$TB/e2e-node"
+  cp "$REPO/jupyterlab-kip/package.json" "$REPO/jupyterlab-kip/package-lock.json" "$TB/labfront-build/"
+  (cd "$TB/labfront-build" && "${npmci[@]}" >/dev/null)
+  rm -rf "$TB/labfront-build"
+  cp "$REPO/jupyterlab-kip/e2e/package.json" "$REPO/jupyterlab-kip/e2e/package-lock.json" "$TB/e2e-node/"
+  (cd "$TB/e2e-node" && "${npmci[@]}" >/dev/null)
+}
+step READY-labbuild labbuild-venv "jupyter-builder==1.3.0" "hatchling==1.27.0" \
+  "jupyter_core==5.9.1" "traitlets==5.16.1"
+script_step READY-labfront-npm labfront_npm
+labfront_wheels() {
+  log "wheels-lab: jupyterlab and notebook 7 for a fresh venv"
+  rm -rf "$TB/wheels-lab"
+  "$TB/venv/bin/python" -m pip download -q --only-binary=:all: -d "$TB/wheels-lab" \
+    "jupyterlab==4.6.6" "notebook==7.6.5" "jupyter_server==2.21.1" \
+    "jupyter_client==8.10.0" "jupyter_core==5.9.1" "ipykernel==7.4.0" pip
+}
+script_step READY-labfront-wheels labfront_wheels
 script_step READY-py36-kernel py36_kernel
 script_step READY-py27-kernel py27_kernel
 # A server a world owns (kip may install into it), from wheels: the same pins as server-venv.
