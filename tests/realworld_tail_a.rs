@@ -7,42 +7,10 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use support::realworld::{find, run_any_fix as run_fix, s};
 use support::{toolbox, KernelOpts, World};
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn findings(v: &serde_json::Value) -> Vec<serde_json::Value> {
-    v["findings"].as_array().cloned().unwrap_or_default()
-}
-
-fn find(v: &serde_json::Value, id: &str) -> Option<serde_json::Value> {
-    findings(v).into_iter().find(|f| f["id"] == id)
-}
-
-/// A fix as printed, up to the first " (" (an explanation in parentheses), split as a shell
-/// would.
-fn fix_argv(text: &str) -> Vec<String> {
-    let cmd = text.split(" (").next().unwrap();
-    shlex::split(cmd).unwrap_or_else(|| panic!("fix is not a command: {text}"))
-}
-
-/// Run a fix exactly as printed, whatever its program (`kip` is the test binary).
-fn run_fix(w: &World, cwd: &Path, text: &str) -> support::Out {
-    let argv = fix_argv(text);
-    let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
-    let program = if argv[0] == "kip" {
-        PathBuf::from(env!("CARGO_BIN_EXE_kip"))
-    } else if argv[0].contains('/') {
-        PathBuf::from(&argv[0])
-    } else {
-        w.bin().join(&argv[0])
-    };
-    w.run_in(cwd, &program, &args)
-}
 
 /// https://github.com/conda/conda-pack/issues/69 ("jupyter kernel.json file change") and
 /// https://github.com/conda/conda-pack/issues/189: an env packed with conda-pack and unpacked

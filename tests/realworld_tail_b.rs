@@ -9,24 +9,13 @@ mod support;
 
 use std::path::Path;
 
+use support::realworld::{find, findings, notebook, s};
 use support::{toolbox, World};
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 fn doctor_in(w: &World, cwd: &Path, args: &[&str]) -> serde_json::Value {
     let mut full = vec!["doctor", "--json"];
     full.extend_from_slice(args);
     w.kip_in(cwd, &full).json()
-}
-
-fn findings(v: &serde_json::Value) -> Vec<serde_json::Value> {
-    v["findings"].as_array().cloned().unwrap_or_default()
-}
-
-fn find(v: &serde_json::Value, id: &str) -> Option<serde_json::Value> {
-    findings(v).into_iter().find(|f| f["id"] == id)
 }
 
 /// Run a fix exactly as printed: each `&&` step up to its first " (" (an explanation in
@@ -207,19 +196,6 @@ fn uninstalling_one_opencv_build_breaks_the_other() {
     assert!(after.stdout.contains("shown"), "{after:?}");
     let d = doctor_in(&w, &w.cwd(), &[]);
     assert!(find(&d, "env-shared-module").is_none(), "{d:#}");
-}
-
-fn notebook(path: &Path, kernel: &str, source: &str) {
-    std::fs::write(
-        path,
-        serde_json::json!({
-            "cells": [{"cell_type": "code", "execution_count": null, "id": "c1", "metadata": {}, "outputs": [], "source": [source]}],
-            "metadata": {"kernelspec": {"display_name": kernel, "language": "python", "name": kernel}},
-            "nbformat": 4, "nbformat_minor": 5
-        })
-        .to_string(),
-    )
-    .unwrap();
 }
 
 /// https://github.com/jupyterhub/jupyterhub/issues/4474 ("Kernel corresponding to a venv does

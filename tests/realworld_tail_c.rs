@@ -9,27 +9,9 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
+use support::realworld::{find, run_fix, s};
 use support::server::Server;
 use support::{toolbox, KernelOpts, World};
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// A fix as printed, up to the first " (" (an explanation in parentheses), split as a shell
-/// would.
-fn fix_argv(text: &str) -> Vec<String> {
-    let cmd = text.split(" (").next().unwrap();
-    shlex::split(cmd).unwrap_or_else(|| panic!("fix is not a command: {text}"))
-}
-
-/// Run a fix exactly as printed (`kip` is the test binary).
-fn run_fix(w: &World, text: &str) -> support::Out {
-    let argv = fix_argv(text);
-    assert_eq!(argv[0], "kip", "{text}");
-    let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
-    w.kip(&args)
-}
 
 fn kernel<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
     v["kernels"]
@@ -38,12 +20,6 @@ fn kernel<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
         .iter()
         .find(|k| k["name"] == name)
         .unwrap_or_else(|| panic!("no kernel {name}: {v:#}"))
-}
-
-fn find(v: &serde_json::Value, id: &str) -> Option<serde_json::Value> {
-    v["findings"]
-        .as_array()
-        .and_then(|a| a.iter().find(|f| f["id"] == id).cloned())
 }
 
 fn server_wheels() -> PathBuf {
@@ -162,7 +138,7 @@ fn activated_kernel_venv_does_not_hide_the_running_server() {
         Some(srv.python.as_path())
     );
     let fix = why["install"].as_str().unwrap().to_string();
-    let out = run_fix(&w, &fix);
+    let out = run_fix(&w, &w.cwd(), &fix);
     assert!(out.success(), "{fix}: {}", out.show());
     let after = w.run_kernel_with("python3", "import fitkit; print(fitkit.V)", &opts);
     assert!(after.error.is_none(), "{after:?}");
@@ -276,7 +252,7 @@ fn uv_tool_jupyterlab_is_found_through_jupyter_lab() {
         fix.starts_with("kip install fitkit --kernel python3"),
         "{fix}"
     );
-    let out = run_fix(&w, &fix);
+    let out = run_fix(&w, &w.cwd(), &fix);
     assert!(out.success(), "{fix}: {}", out.show());
     let after = w.run_kernel_with("python3", "import fitkit; print(fitkit.V)", &opts);
     assert!(after.error.is_none(), "{after:?}");

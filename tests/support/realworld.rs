@@ -23,14 +23,34 @@ pub fn find(v: &serde_json::Value, id: &str) -> Option<serde_json::Value> {
     findings(v).into_iter().find(|f| f["id"] == id)
 }
 
-/// Run a fix exactly as printed: the text up to the first " (" (an explanation in
-/// parentheses), split as a shell would; `kip` is the test binary.
-pub fn run_fix(w: &World, cwd: &Path, text: &str) -> Out {
+/// A fix as printed, up to the first " (" (an explanation in parentheses), split as a shell
+/// would.
+pub fn fix_argv(text: &str) -> Vec<String> {
     let cmd = text.split(" (").next().unwrap();
-    let argv = shlex::split(cmd).unwrap_or_else(|| panic!("fix is not a command: {text}"));
+    shlex::split(cmd).unwrap_or_else(|| panic!("fix is not a command: {text}"))
+}
+
+/// Run a kip fix exactly as printed ([`fix_argv`]); `kip` is the test binary.
+pub fn run_fix(w: &World, cwd: &Path, text: &str) -> Out {
+    let argv = fix_argv(text);
     assert_eq!(argv[0], "kip", "fix is not a kip command: {text}");
     let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
     w.kip_in(cwd, &args)
+}
+
+/// Run a fix exactly as printed, whatever its program (`conda-unpack`, `uv add`): `kip` is the
+/// test binary, a bare name is looked up in the world's `bin`.
+pub fn run_any_fix(w: &World, cwd: &Path, text: &str) -> Out {
+    let argv = fix_argv(text);
+    let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
+    let program = if argv[0] == "kip" {
+        PathBuf::from(env!("CARGO_BIN_EXE_kip"))
+    } else if argv[0].contains('/') {
+        PathBuf::from(&argv[0])
+    } else {
+        w.bin().join(&argv[0])
+    };
+    w.run_in(cwd, &program, &args)
 }
 
 /// A pyenv root whose `versions/X.Y.Z` is a directory of links to the real install (so
