@@ -7,8 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
-
 use super::{repo_root, run_command, toolbox, Venv, World};
 
 /// The toolbox's labbuild-venv: hatchling and jupyter-builder, the wheel's build.
@@ -39,19 +37,7 @@ fn source_key() -> String {
     let root = repo_root().join("jupyterlab-kip");
     let mut files = Vec::new();
     sources(&root, &mut files);
-    files.sort();
-    let mut h = Sha256::new();
-    for f in &files {
-        h.update(f.strip_prefix(&root).unwrap().to_string_lossy().as_bytes());
-        h.update([0]);
-        h.update(std::fs::read(f).unwrap_or_default());
-        h.update([0]);
-    }
-    h.finalize()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    super::wheel::files_key(&root, files)
 }
 
 /// The jupyterlab-kip wheel, built once per source state from an out-of-tree copy of the

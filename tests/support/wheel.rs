@@ -31,10 +31,15 @@ fn source_key() -> String {
     }
     walk(&root.join("src"), &mut files);
     walk(&root.join("python"), &mut files);
+    files_key(&root, files)
+}
+
+/// A short hash of `files`' names (relative to `root`) and contents: a build's cache key.
+pub fn files_key(root: &Path, mut files: Vec<PathBuf>) -> String {
     files.sort();
     let mut h = Sha256::new();
     for f in &files {
-        h.update(f.strip_prefix(&root).unwrap().to_string_lossy().as_bytes());
+        h.update(f.strip_prefix(root).unwrap().to_string_lossy().as_bytes());
         h.update([0]);
         h.update(std::fs::read(f).unwrap_or_default());
         h.update([0]);
