@@ -4,6 +4,7 @@
 mod support;
 
 use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
 
 use support::{toolbox, World};
 
@@ -24,13 +25,29 @@ fn a_running_kernel_no_kernelspec_names_is_a_target_by_pid_or_connection_file() 
     w.uv_install(&v.python, &["ipykernel==7.4.0"]).unwrap();
     let conn = w.root().join("kernel-adhoc.json");
     let mut c = w.command(&v.python);
+    let log = w.root().join("kernel-adhoc.log");
     c.args(["-m", "ipykernel_launcher", "-f"])
         .arg(&conn)
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    // spawn returns once the exec happened, so /proc shows the kernel's own command line.
-    let k = AdHocKernel(c.spawn().expect("start an ad-hoc kernel"));
+        .stderr(std::fs::File::create(&log).unwrap());
+    let mut k = AdHocKernel(c.spawn().expect("start an ad-hoc kernel"));
     let pid = k.0.id().to_string();
+    // A running kernel, as a user has one: up once it has written its connection file.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !conn.exists() {
+        if let Ok(Some(st)) = k.0.try_wait() {
+            panic!(
+                "the ad-hoc kernel exited ({st})\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {} after 60 s",
+            conn.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 
     let out = w.kip(&["why", "os", "--kernel-pid", &pid, "--json"]);
     out.ok();
