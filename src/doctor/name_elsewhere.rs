@@ -70,9 +70,19 @@ fn named_env(ctx: &Context, name: &str) -> Option<Environment> {
         .filter_map(|p| classify::classify_prefix(ctx, p))
         .find(named)
         .or_else(|| {
-            crate::python::discovery::discover(ctx, &[])
+            // Asked once per kernel: with hundreds of kernels, discovery runs once per pass.
+            let found: Vec<Environment> = crate::python::memo::remember(
+                "discovered environments",
+                (crate::python::memo::ContextKey(ctx), &ctx.cwd),
+                || {
+                    crate::python::discovery::discover(ctx, &[])
+                        .into_iter()
+                        .map(|f| f.env)
+                        .collect()
+                },
+            );
+            found
                 .into_iter()
-                .map(|f| f.env)
                 .find(|e| named(e) && (e.kind.is_conda_like() || is_env(&e.prefix)))
         })
 }
