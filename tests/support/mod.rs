@@ -1390,6 +1390,21 @@ impl World {
     }
 
     pub fn run_kernel_with(&self, kernel_name: &str, code: &str, o: &KernelOpts) -> KernelRun {
+        // jupyter_client picks free TCP ports before the kernel binds them; a test running
+        // beside it can take one in between, and the kernel dies at bind ("Address already in
+        // use") before running any code. That race is jupyter_client's, not what a test checks:
+        // start again with fresh ports, at most twice.
+        let mut run = self.run_kernel_once(kernel_name, code, o);
+        for _ in 0..2 {
+            if run.started || !run.log.contains("Address already in use") {
+                break;
+            }
+            run = self.run_kernel_once(kernel_name, code, o);
+        }
+        run
+    }
+
+    fn run_kernel_once(&self, kernel_name: &str, code: &str, o: &KernelOpts) -> KernelRun {
         let c = self.kernel_command(kernel_name, Some(code), o);
         let limit =
             Duration::from_secs(o.startup_timeout.unwrap_or(60) + o.timeout.unwrap_or(120) + 60);
