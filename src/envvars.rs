@@ -9,29 +9,39 @@
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct EnvVars {
     vars: BTreeMap<OsString, OsString>,
+    /// [`EnvVars::digest`], computed once: a pass over a thousand kernels asks for it per
+    /// kernel, and every change below forgets it.
+    digest: OnceLock<u64>,
 }
+
+impl PartialEq for EnvVars {
+    fn eq(&self, other: &Self) -> bool {
+        self.vars == other.vars
+    }
+}
+
+impl Eq for EnvVars {}
 
 impl EnvVars {
     /// The environment of this process.
     pub fn from_process() -> Self {
-        Self {
-            vars: std::env::vars_os().collect(),
-        }
+        Self::from_map(std::env::vars_os().collect())
     }
 
     pub fn from_pairs<K: Into<OsString>, V: Into<OsString>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
-        Self {
-            vars: pairs
+        Self::from_map(
+            pairs
                 .into_iter()
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect(),
-        }
+        )
     }
 
     /// Parse a NUL-separated `KEY=VALUE` block, as found in `/proc/<pid>/environ`.
@@ -48,7 +58,24 @@ impl EnvVars {
                 ))
             })
             .collect();
-        Self { vars }
+        Self::from_map(vars)
+    }
+
+    fn from_map(vars: BTreeMap<OsString, OsString>) -> Self {
+        Self {
+            vars,
+            digest: OnceLock::new(),
+        }
+    }
+
+    /// A hash of every variable: the part of a memo key that stands for this environment.
+    pub fn digest(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        *self.digest.get_or_init(|| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            self.vars.hash(&mut h);
+            h.finish()
+        })
     }
 
     pub fn get(&self, key: &str) -> Option<&OsStr> {
@@ -71,10 +98,13 @@ impl EnvVars {
 
     pub fn set(&mut self, key: impl Into<OsString>, value: impl Into<OsString>) {
         self.vars.insert(key.into(), value.into());
+        self.digest = OnceLock::new();
     }
 
     pub fn remove(&mut self, key: &str) {
-        self.vars.remove(OsStr::new(key));
+        if self.vars.remove(OsStr::new(key)).is_some() {
+            self.digest = OnceLock::new();
+        }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&OsStr, &OsStr)> {
@@ -146,6 +176,20 @@ impl EnvVars {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digest_follows_every_change() {
+        let mut e = EnvVars::from_pairs([("A", "1")]);
+        let first = e.digest();
+        e.set("B", "2");
+        let with_b = e.digest();
+        assert_ne!(first, with_b, "a new variable is another environment");
+        e.set("B", "3");
+        assert_ne!(with_b, e.digest(), "a changed value is another environment");
+        e.remove("B");
+        assert_eq!(first, e.digest(), "the same variables, the same digest");
+        assert_eq!(e.clone().digest(), first);
+    }
 
     #[test]
     fn envset_follows_jupyter_core() {

@@ -299,7 +299,7 @@ fn plan_spec(
     Ok(StartRequest {
         kernel_name: name.to_string(),
         argv,
-        env: launch::kernel_environment(&view.server_env, spec),
+        env: launch::kernel_environment(&view.server_env, spec).into_owned(),
         cwd: cwd.to_path_buf(),
         timeout: process::start_timeout(&ctx.vars),
     })

@@ -1,5 +1,6 @@
 //! `kip kernels`: kernelspecs as the chosen Jupyter sees them, and what each really runs.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -96,7 +97,7 @@ pub struct JsonKernel {
     pub shadows: Vec<PathBuf>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct JsonEnv {
     #[serde(serialize_with = "crate::pyjson::path_text::one")]
     pub prefix: PathBuf,
@@ -112,6 +113,16 @@ impl Kernels {
         listing: &KernelListing,
         kernels: &[ResolvedKernel],
     ) -> Self {
+        // One summary per interpreter, however many kernels run it.
+        let mut envs: HashMap<PathBuf, Option<JsonEnv>> = HashMap::new();
+        let mut env_of = |p: &Path| -> Option<JsonEnv> {
+            if let Some(known) = envs.get(p) {
+                return known.clone();
+            }
+            let summary = env_summary(ctx, p);
+            envs.insert(p.to_path_buf(), summary.clone());
+            summary
+        };
         Kernels {
             jupyter: JsonView {
                 how: view.how.clone(),
@@ -139,7 +150,7 @@ impl Kernels {
                         invalid_name: e.invalid_name,
                         problem: e.spec.as_ref().err().map(|p| p.to_string()),
                         argv: spec.map(|s| s.argv.iter().map(crate::pyjson::to_serde).collect()),
-                        environment: k.interpreter.python().and_then(|p| env_summary(ctx, p)),
+                        environment: k.interpreter.python().and_then(&mut env_of),
                         interpreter: k.interpreter.clone(),
                         shadows: e.shadows.iter().map(|s| s.resource_dir.clone()).collect(),
                     }

@@ -281,7 +281,7 @@ fn from_kernel(
             python.display()
         ))
     })?;
-    let kernel_env = launch::kernel_environment(&view.server_env, spec);
+    let kernel_env = launch::kernel_environment(&view.server_env, spec).into_owned();
     Ok(Target {
         python,
         env,
@@ -325,7 +325,7 @@ fn from_running_kernel(
     });
     let kernel_env = named
         .and_then(|rk| rk.entry.spec.as_ref().ok())
-        .map(|spec| launch::kernel_environment(&view.server_env, spec));
+        .map(|spec| launch::kernel_environment(&view.server_env, spec).into_owned());
     Ok(Target {
         python: k.interpreter.clone(),
         kernel: k.kernel_name.clone(),

@@ -232,14 +232,18 @@ pub fn is_valid_kernel_name(name: &PyStr) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
-/// `_list_kernels_in(dir)`: (key, path, disk path) in readdir order with dict semantics.
+/// One kernel dir of a listing: key, path, disk path, the case-collisions it replaced, and its
+/// kernel.json's bytes when the look that found it could read them.
+type Listed = (PyStr, PathBuf, PathBuf, Vec<PathBuf>, Option<Vec<u8>>);
+
+/// `_list_kernels_in(dir)`: [`Listed`] rows in readdir order with dict semantics.
 /// `read_from` is the directory actually read (see [`FoundSpec::disk_dir`]).
 fn list_kernels_in(
     dir: &Path,
     read_from: &Path,
     warnings: &mut Vec<String>,
     skipped: &mut Vec<(PathBuf, String)>,
-) -> Vec<(PyStr, PathBuf, PathBuf, Vec<PathBuf>)> {
+) -> Vec<Listed> {
     let effective = if read_from.as_os_str().is_empty() {
         Path::new(".")
     } else {
@@ -262,7 +266,7 @@ fn list_kernels_in(
         }
     };
     leftover_warnings(dir, warnings);
-    let mut out: Vec<(PyStr, PathBuf, PathBuf, Vec<PathBuf>)> = Vec::new();
+    let mut out: Vec<Listed> = Vec::new();
     let mut index: std::collections::HashMap<PyStr, usize> = std::collections::HashMap::new();
     for entry in rd {
         let Ok(entry) = entry else { continue };
@@ -277,7 +281,7 @@ fn list_kernels_in(
             dir.join(&fname)
         };
         let disk = effective.join(&fname);
-        if !is_kernel_dir(&disk) {
+        let Some(bytes) = kernel_json(&disk) else {
             if let Some(why) = unusable_kernel_json(&disk) {
                 // Jupyter skips such a directory without a word; the user meant a kernel.
                 warnings.push(format!(
@@ -287,7 +291,7 @@ fn list_kernels_in(
                 skipped.push((path, why));
             }
             continue;
-        }
+        };
         let key = PyStr::from_os_str(&fname).lower();
         if fname.to_str().is_none() {
             // Jupyter lists it (its key holds surrogate escapes) and warns only that the name
@@ -302,9 +306,10 @@ fn list_kernels_in(
             let old = std::mem::replace(&mut slot.1, path);
             slot.2 = disk;
             slot.3.push(old);
+            slot.4 = bytes;
         } else {
             index.insert(key.clone(), out.len());
-            out.push((key, path, disk, Vec::new()));
+            out.push((key, path, disk, Vec::new(), bytes));
         }
     }
     out
@@ -372,6 +377,22 @@ pub fn is_kernel_dir(path: &Path) -> bool {
     base.join("kernel.json").is_file()
 }
 
+/// [`is_kernel_dir`] and the file's bytes in one look: `None` when `dir` is not a kernel dir,
+/// `Some(None)` when it is but the bytes could not be read here ([`load_spec`] says why).
+/// Opening first spares a `stat` per kernel: a hub lists thousands.
+fn kernel_json(dir: &Path) -> Option<Option<Vec<u8>>> {
+    let base = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    match crate::files::read(base.join("kernel.json")) {
+        Ok(bytes) => Some(Some(bytes)),
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR)) => None,
+        Err(_) => is_kernel_dir(dir).then_some(None),
+    }
+}
+
 /// For a directory whose `kernel.json` exists as an entry but is not a regular file Jupyter
 /// could read (a directory, a FIFO, a dangling or looping symlink): why not.
 fn unusable_kernel_json(dir: &Path) -> Option<String> {
@@ -404,14 +425,14 @@ pub fn discover_with_overlay(
         dirs,
         ..Default::default()
     };
-    let mut found: Vec<(FoundSpec, Vec<FoundSpec>)> = Vec::new();
+    let mut found: Vec<(FoundSpec, Vec<FoundSpec>, Option<Vec<u8>>)> = Vec::new();
     let mut index: std::collections::HashMap<PyStr, usize> = std::collections::HashMap::new();
     for (i, d) in listing.dirs.iter().enumerate() {
         let read_from = match overlay {
             Some((dst, src)) if d.path == dst => src,
             _ => d.path.as_path(),
         };
-        for (key, path, disk, collisions) in list_kernels_in(
+        for (key, path, disk, collisions, bytes) in list_kernels_in(
             &d.path,
             read_from,
             &mut listing.warnings,
@@ -434,12 +455,12 @@ pub fn discover_with_overlay(
                 })
                 .collect();
             // By an index, not a scan: a hub's thousands of kernels made the scan quadratic.
-            if let Some((_, hidden)) = index.get(&key).and_then(|&i| found.get_mut(i)) {
+            if let Some((_, hidden, _)) = index.get(&key).and_then(|&i| found.get_mut(i)) {
                 hidden.push(fs);
                 hidden.extend(collided);
             } else {
                 index.insert(key, found.len());
-                found.push((fs, collided));
+                found.push((fs, collided, bytes));
             }
         }
     }
@@ -456,24 +477,29 @@ pub fn discover_with_overlay(
                     disk_dir: native.resources.clone(),
                 },
                 Vec::new(),
+                None,
             ));
         }
     }
     if !rules.allowed.is_empty() {
         let (keep, drop): (Vec<_>, Vec<_>) = found
             .into_iter()
-            .partition(|(f, _)| rules.allowed.iter().any(|a| PyStr::new(a) == f.name));
-        listing.filtered_out = drop.into_iter().map(|(f, _)| f.name).collect();
+            .partition(|(f, _, _)| rules.allowed.iter().any(|a| PyStr::new(a) == f.name));
+        listing.filtered_out = drop.into_iter().map(|(f, _, _)| f.name).collect();
         found = keep;
     }
-    for (fs, shadows) in found {
+    for (fs, shadows, bytes) in found {
+        let load = || match bytes {
+            Some(bytes) => parse_spec(&fs.disk_dir.join("kernel.json"), &bytes),
+            None => load_spec(&fs.disk_dir),
+        };
         let spec = if fs.native || is_native_resources(&fs, rules) {
             match &rules.native {
                 Some(n) => Ok(n.spec()),
-                None => load_spec(&fs.disk_dir),
+                None => load(),
             }
         } else {
-            load_spec(&fs.disk_dir)
+            load()
         };
         let spec = spec.and_then(|s| provisioner_gate(s, &fs.disk_dir, rules));
         listing.entries.push(KernelEntry {
@@ -502,11 +528,19 @@ pub fn load_spec(resource_dir: &Path) -> Result<KernelSpec, SpecProblem> {
         path: file.clone(),
         reason: e.to_string(),
     })?;
-    let value = pyjson::parse(&bytes).map_err(|e| SpecProblem::InvalidJson {
-        path: file.clone(),
+    parse_spec(&file, &bytes)
+}
+
+/// The part of [`load_spec`] after the read: `bytes` are `file`'s.
+fn parse_spec(file: &Path, bytes: &[u8]) -> Result<KernelSpec, SpecProblem> {
+    let value = pyjson::parse(bytes).map_err(|e| SpecProblem::InvalidJson {
+        path: file.to_path_buf(),
         reason: e.to_string(),
     })?;
-    validate(value).map_err(|reason| SpecProblem::InvalidSpec { path: file, reason })
+    validate(value).map_err(|reason| SpecProblem::InvalidSpec {
+        path: file.to_path_buf(),
+        reason,
+    })
 }
 
 /// The traitlets `KernelSpec(resource_dir=…, **obj)` checks (verified against jupyter_client

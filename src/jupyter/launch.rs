@@ -8,6 +8,7 @@
 //! found on the child env's PATH. The kernel env is the server's environ with each kernel.json
 //! `env` value run through `string.Template.safe_substitute` against the *server's* environ.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -145,19 +146,24 @@ fn utf8_len(first: u8) -> usize {
 
 /// The environment the kernel process starts with: `server` plus the spec's `env`, templated
 /// against `server` (values never see each other), minus `PYTHONEXECUTABLE` for Python kernels.
-pub fn kernel_environment(server: &EnvVars, spec: &KernelSpec) -> EnvVars {
-    let mut env = server.clone();
-    for (k, v) in spec.env_strings() {
-        env.set(k, template_substitute(&v, server));
-    }
-    if spec
+pub fn kernel_environment<'a>(server: &'a EnvVars, spec: &KernelSpec) -> Cow<'a, EnvVars> {
+    let env = spec.env_strings();
+    let python = spec
         .language
         .to_string_lossy()
-        .eq_ignore_ascii_case("python")
-    {
-        env.remove("PYTHONEXECUTABLE");
+        .eq_ignore_ascii_case("python");
+    if env.is_empty() && !(python && server.contains("PYTHONEXECUTABLE")) {
+        // Most kernels: the server's own environment, borrowed (a hub lists thousands).
+        return Cow::Borrowed(server);
     }
-    env
+    let mut out = server.clone();
+    for (k, v) in env {
+        out.set(k, template_substitute(&v, server));
+    }
+    if python {
+        out.remove("PYTHONEXECUTABLE");
+    }
+    Cow::Owned(out)
 }
 
 /// A program word: a path as is, else looked up on `env`'s PATH.
@@ -321,7 +327,8 @@ fn resolved(
     swapped: bool,
     wrapper: Option<String>,
 ) -> KernelInterpreter {
-    let exists = python.exists();
+    // Remembered in a read-only pass: a thousand kernels share a handful of interpreters.
+    let exists = crate::python::memo::identity(&python).is_some();
     KernelInterpreter::Resolved {
         python,
         how,

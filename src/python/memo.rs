@@ -104,10 +104,7 @@ pub struct VarsKey<'a>(pub &'a crate::envvars::EnvVars);
 
 impl Hash for VarsKey<'_> {
     fn hash<H: Hasher>(&self, h: &mut H) {
-        for (k, v) in self.0.iter() {
-            k.hash(h);
-            v.hash(h);
-        }
+        self.0.digest().hash(h);
     }
 }
 
