@@ -10,9 +10,9 @@ use crate::jupyter::launch::{self, KernelInterpreter};
 use crate::jupyter::paths::pathlib_str;
 use crate::jupyter::resolved::ResolvedKernel;
 use crate::jupyter::view::JupyterView;
-use crate::python::classify;
 use crate::python::environment::Environment;
 use crate::python::site;
+use crate::python::{classify, memo};
 use crate::shell::which;
 
 fn q(name: &str) -> String {
@@ -88,7 +88,6 @@ fn intended_by_env_path(ctx: &Context, view: &JupyterView, k: &ResolvedKernel) -
 /// Which interpreter a command name reaches on `env`'s PATH: a Python itself, a script's
 /// shebang interpreter, or a pyenv shim's resolution.
 pub fn command_interpreter(ctx: &Context, env: &EnvVars, name: &str) -> Option<PathBuf> {
-    use crate::python::memo;
     // Every kernel without an `env` block has the same PATH: looked up once per pass.
     let key = (memo::ContextKey(ctx), memo::VarsKey(env), &ctx.cwd, name);
     memo::remember("command", key, || {
@@ -310,8 +309,9 @@ fn conda_target(ctx: &Context, env: &EnvVars) -> Option<PathBuf> {
         .filter(|p| p.join("conda-meta").is_dir())
 }
 
+/// The same directory, symlinks resolved (two paths that do not exist are not the same).
 fn same_prefix(a: &Path, b: &Path) -> bool {
-    a == b || std::fs::canonicalize(a).ok() == std::fs::canonicalize(b).ok()
+    a == b || memo::canonical(a).is_some_and(|c| Some(c) == memo::canonical(b))
 }
 
 /// `kernel-shell-mismatch`: inside the kernel, `!pip` / `!python` run what the kernel's PATH

@@ -5,15 +5,18 @@
 //! venv never show up in the kernel; installing them into the kernel's env would change the
 //! environment every user shares. The fix registers the venv under that name.
 
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use crate::context::Context;
 use crate::doctor::finding::{Finding, FindingId};
 use crate::jupyter::paths::DirOrigin;
 use crate::jupyter::resolved::ResolvedKernel;
 use crate::jupyter::view::{self, JupyterView};
-use crate::python::classify;
 use crate::python::environment::Environment;
+use crate::python::{classify, memo};
 
 fn q(s: &str) -> String {
     shlex::try_quote(s)
@@ -54,7 +57,7 @@ fn named_env(ctx: &Context, name: &str) -> Option<Environment> {
     }
     bases.push(ctx.cwd.clone());
     let mut prefixes: Vec<PathBuf> = Vec::new();
-    for b in &bases {
+    for b in bases.iter().filter(|b| may_hold(b, name)) {
         prefixes.push(b.join(name));
         prefixes.push(b.join(name).join(".venv"));
         prefixes.push(b.join(name).join("venv"));
@@ -70,21 +73,48 @@ fn named_env(ctx: &Context, name: &str) -> Option<Environment> {
         .filter_map(|p| classify::classify_prefix(ctx, p))
         .find(named)
         .or_else(|| {
-            // Asked once per kernel: with hundreds of kernels, discovery runs once per pass.
-            let found: Vec<Environment> = crate::python::memo::remember(
-                "discovered environments",
-                (crate::python::memo::ContextKey(ctx), &ctx.cwd),
-                || {
-                    crate::python::discovery::discover(ctx, &[])
-                        .into_iter()
-                        .map(|f| f.env)
-                        .collect()
-                },
-            );
-            found
-                .into_iter()
-                .find(|e| named(e) && (e.kind.is_conda_like() || is_env(&e.prefix)))
+            by_name(ctx)
+                .get(&name.to_ascii_lowercase())?
+                .iter()
+                .find(|e| e.kind.is_conda_like() || is_env(&e.prefix))
+                .cloned()
         })
+}
+
+/// Could directory `base` hold an entry called `name`? Its listing is read once per pass (a hub
+/// asks for each of a thousand kernels); a directory that cannot be listed may still.
+fn may_hold(base: &Path, name: &str) -> bool {
+    let names: Option<Rc<HashSet<OsString>>> = memo::remember("entries", base, || {
+        match std::fs::read_dir(base) {
+            Ok(rd) => Some(Rc::new(
+                rd.filter_map(|e| Some(e.ok()?.file_name())).collect(),
+            )),
+            // No such directory holds nothing.
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR)) => {
+                Some(Rc::default())
+            }
+            Err(_) => None,
+        }
+    });
+    names.is_none_or(|n| n.contains(std::ffi::OsStr::new(name)))
+}
+
+/// Every discovered environment by its name, ASCII-lowercased (as the match is caseless): discovered once per pass, however
+/// many kernels ask.
+fn by_name(ctx: &Context) -> Rc<HashMap<String, Vec<Environment>>> {
+    memo::remember(
+        "environments by name",
+        (memo::ContextKey(ctx), &ctx.cwd),
+        || {
+            let mut index: HashMap<String, Vec<Environment>> = HashMap::new();
+            for f in crate::python::discovery::discover(ctx, &[]) {
+                if let Some(n) = env_name(&f.env) {
+                    index.entry(n.to_ascii_lowercase()).or_default().push(f.env);
+                }
+            }
+            Rc::new(index)
+        },
+    )
 }
 
 /// The environment kernel `k`'s name means, when the kernel runs another one.

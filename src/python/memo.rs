@@ -116,6 +116,11 @@ pub fn identity(path: &Path) -> Option<(u64, u64)> {
     })
 }
 
+/// `path` with every symlink resolved (`realpath`); `None` when it cannot be.
+pub fn canonical(path: &Path) -> Option<std::path::PathBuf> {
+    remember("canonical", path, || std::fs::canonicalize(path).ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
