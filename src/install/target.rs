@@ -140,6 +140,14 @@ pub fn resolve(
     if let Some(t) = direct(ctx, args) {
         return t;
     }
+    if let (Some(name), None) = (&args.kernel, &args.notebook) {
+        // `--kernel NAME`: read that kernel only, as Jupyter's `get_kernel_spec` does; all of
+        // them only to say which names there are when it is missing.
+        let kernels = resolve_all(ctx, view, &view::list_kernel_named(ctx, view, name));
+        if !kernels.is_empty() {
+            return from_kernel(ctx, view, &kernels, name, "--kernel");
+        }
+    }
     let listing = view::list_kernels(ctx, view);
     let kernels = resolve_all(ctx, view, &listing);
     from_kernels(ctx, view, reporter, args, &kernels)

@@ -148,6 +148,9 @@ pub struct DiscoveryRules {
     pub provisioners: Vec<String>,
     /// `JUPYTER_DEFAULT_PROVISIONER_NAME` or config, else `local-provisioner`.
     pub default_provisioner: String,
+    /// List only the kernel with this key (lowercased name), as `get_kernel_spec` finds one:
+    /// the other kernel.json files are not read (a hub has thousands).
+    pub only: Option<PyStr>,
 }
 
 /// One kernelspec directory found on the path (whether or not it wins).
@@ -241,6 +244,7 @@ type Listed = (PyStr, PathBuf, PathBuf, Vec<PathBuf>, Option<Vec<u8>>);
 fn list_kernels_in(
     dir: &Path,
     read_from: &Path,
+    only: Option<&PyStr>,
     warnings: &mut Vec<String>,
     skipped: &mut Vec<(PathBuf, String)>,
 ) -> Vec<Listed> {
@@ -280,6 +284,10 @@ fn list_kernels_in(
         } else {
             dir.join(&fname)
         };
+        let key = PyStr::from_os_str(&fname).lower();
+        if only.is_some_and(|o| *o != key) {
+            continue;
+        }
         let disk = effective.join(&fname);
         let Some(bytes) = kernel_json(&disk) else {
             if let Some(why) = unusable_kernel_json(&disk) {
@@ -292,7 +300,6 @@ fn list_kernels_in(
             }
             continue;
         };
-        let key = PyStr::from_os_str(&fname).lower();
         if fname.to_str().is_none() {
             // Jupyter lists it (its key holds surrogate escapes) and warns only that the name
             // is invalid; kip names the cause, since tools that want UTF-8 stumble on it.
@@ -435,6 +442,7 @@ pub fn discover_with_overlay(
         for (key, path, disk, collisions, bytes) in list_kernels_in(
             &d.path,
             read_from,
+            rules.only.as_ref(),
             &mut listing.warnings,
             &mut listing.skipped,
         ) {
@@ -465,7 +473,8 @@ pub fn discover_with_overlay(
         }
     }
     let native_key = PyStr::new(NATIVE_KERNEL_NAME);
-    if rules.ensure_native_kernel && !index.contains_key(&native_key) {
+    let native_wanted = rules.only.as_ref().is_none_or(|o| *o == native_key);
+    if rules.ensure_native_kernel && native_wanted && !index.contains_key(&native_key) {
         if let Some(native) = &rules.native {
             found.push((
                 FoundSpec {
@@ -749,6 +758,7 @@ mod tests {
             allowed: vec![],
             provisioners: vec!["local-provisioner".into()],
             default_provisioner: "local-provisioner".into(),
+            only: None,
         }
     }
 
@@ -804,13 +814,26 @@ mod tests {
                 origin: DirOrigin::System,
             },
         ];
-        let l = discover(dirs, &rules());
+        let l = discover(dirs.clone(), &rules());
         let names: Vec<String> = l.entries.iter().map(|e| e.found.name.to_string()).collect();
         assert_eq!(names.len(), 2);
         let mk = l.get("mykernel").unwrap();
         assert_eq!(mk.found.resource_dir, a.path().join("MyKernel"));
         assert_eq!(mk.shadows.len(), 1);
         assert!(l.get("other").is_some());
+        // Listing one name finds what the whole listing has under it, and nothing else.
+        for key in ["mykernel", "other", "absent"] {
+            let one = discover(
+                dirs.clone(),
+                &DiscoveryRules {
+                    only: Some(PyStr::new(key)),
+                    ..rules()
+                },
+            );
+            let want: Vec<String> = l.get(key).map(|e| format!("{e:?}")).into_iter().collect();
+            let got: Vec<String> = one.entries.iter().map(|e| format!("{e:?}")).collect();
+            assert_eq!(got, want, "only {key:?}");
+        }
     }
 
     #[test]

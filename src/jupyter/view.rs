@@ -16,6 +16,7 @@ use crate::jupyter::kernelspec::{self, DiscoveryRules, KernelListing, NativeKern
 use crate::jupyter::paths::{self, pjoin, DataDir, DirOrigin, JupyterPython};
 use crate::jupyter::{runtime, server_env, servers};
 use crate::platform;
+use crate::pyjson::PyStr;
 use crate::python::classify;
 use crate::python::probe::Prober;
 use crate::python::shebang::{self, ScriptInterpreter};
@@ -582,6 +583,16 @@ pub fn kernel_dirs(ctx: &Context, view: &JupyterView) -> Vec<DataDir> {
 
 /// Everything `jupyter kernelspec list --json` would list on its next run.
 pub fn list_kernels(ctx: &Context, view: &JupyterView) -> KernelListing {
+    list_kernels_only(ctx, view, None)
+}
+
+/// [`list_kernels`] for the one kernel Jupyter would find under `name` (any case), reading no
+/// other kernel.json; an empty listing when there is none.
+pub fn list_kernel_named(ctx: &Context, view: &JupyterView, name: &str) -> KernelListing {
+    list_kernels_only(ctx, view, Some(PyStr::new(name).lower()))
+}
+
+fn list_kernels_only(ctx: &Context, view: &JupyterView, only: Option<PyStr>) -> KernelListing {
     let dirs = kernel_dirs(ctx, view);
     let migrated = predict_migration(ctx, view);
     let native = view.lister.as_ref().and_then(|f| {
@@ -609,6 +620,7 @@ pub fn list_kernels(ctx: &Context, view: &JupyterView) -> KernelListing {
             .map(|v| v.to_string_lossy().into_owned())
             .or_else(|| view.config.default_provisioner_name.clone())
             .unwrap_or_else(|| "local-provisioner".to_string()),
+        only,
     };
     // Jupyter would copy <ipython dir>/kernels to <data dir>/kernels before listing: list the
     // copy from its source, under the destination's paths, without writing anything.
