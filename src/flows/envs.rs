@@ -14,7 +14,6 @@ use crate::python::classify;
 use crate::python::discovery::{self, Found, Source};
 use crate::python::environment::{EnvKind, Environment, Evidence, UserSite};
 use crate::python::interpreter::InterpreterInfo;
-use crate::python::layout::is_script;
 use crate::python::probe::Prober;
 
 #[derive(Clone, Debug, Default)]
@@ -53,7 +52,7 @@ pub struct Inventory {
 fn needs_probe(env: &Environment) -> bool {
     env.version.is_none_or(|v| v.patch.is_none())
         || env.site_packages.is_empty()
-        || is_script(&env.interpreter)
+        || crate::python::memo::is_script(&env.interpreter)
 }
 
 /// Discover, then probe where needed (in parallel), and merge the answers.

@@ -658,7 +658,7 @@ fn interpreter_in(
         if dangling_ok {
             std::fs::symlink_metadata(p).is_ok()
         } else {
-            p.is_file()
+            memo::is_file(p)
         }
     };
     candidates.iter().find(|p| ok(p)).cloned()

@@ -110,10 +110,29 @@ impl Hash for VarsKey<'_> {
 
 /// File identity `(dev, ino)` of a path, symlinks followed; `None` when it cannot be read.
 pub fn identity(path: &Path) -> Option<(u64, u64)> {
+    stat(path).map(|(dev, ino, _)| (dev, ino))
+}
+
+/// `Path::is_file`, from the same remembered `stat` as [`identity`].
+pub fn is_file(path: &Path) -> bool {
+    stat(path).is_some_and(|(_, _, file)| file)
+}
+
+/// `(dev, ino, is a regular file)` of a path, symlinks followed.
+fn stat(path: &Path) -> Option<(u64, u64, bool)> {
     use std::os::unix::fs::MetadataExt;
-    remember("identity", path, || {
-        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    remember("stat", path, || {
+        std::fs::metadata(path)
+            .ok()
+            .map(|m| (m.dev(), m.ino(), m.is_file()))
     })
+}
+
+/// [`crate::python::layout::is_script`], asked once per file: a hub's venvs link to a handful
+/// of base interpreters (one `stat` per path instead of an open and a read).
+pub fn is_script(path: &Path) -> bool {
+    identity(path)
+        .is_some_and(|id| remember("is a script", id, || crate::python::layout::is_script(path)))
 }
 
 /// `path` with every symlink resolved (`realpath`); `None` when it cannot be.
