@@ -263,11 +263,21 @@ pub fn site_packages_dirs(os: Os, prefix: &Path, major: u8, minor: u8) -> Vec<Pa
             let ver = format!("python{major}.{minor}");
             let mut v = vec![prefix.join("lib").join(&ver).join("site-packages")];
             let lib64 = prefix.join("lib64").join(&ver).join("site-packages");
-            if lib64.is_dir() && !same_dir(&lib64, &v[0]) {
+            if lib64_distinct(prefix) && lib64.is_dir() && !same_dir(&lib64, &v[0]) {
                 v.push(lib64);
             }
             v
         }
+    }
+}
+
+/// Could `<prefix>/lib64` be a directory other than `lib`? Not when it is absent, nor when it
+/// is the `lib64 -> lib` symlink venvs (uv's, CPython's on 64-bit Linux) make: one `readlink`
+/// answers both, where `stat`ing the paths beneath it costs three.
+pub fn lib64_distinct(prefix: &Path) -> bool {
+    match std::fs::read_link(prefix.join("lib64")) {
+        Ok(t) => t != Path::new("lib"),
+        Err(e) => e.kind() != std::io::ErrorKind::NotFound,
     }
 }
 

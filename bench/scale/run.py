@@ -1,10 +1,11 @@
 """kip at hub scale: time, syscalls and peak memory against N, side by side with Jupyter and uv.
 
 usage: <toolbox>/venv/bin/python bench/scale/run.py [--n 1,10,100,300,1000,3000] [--reps 9]
-       [--worlds DIR] [--out bench/scale/results.json] [--only kip]
+       [--env-n 300,1000] [--worlds DIR] [--out bench/scale/results.json] [--only kip]
 
 For each N it builds (once, see gen.py) a world of N kernels over 10 interpreters and N
-environments of mixed kinds, then runs each command: "cold" is the first run with kip's cache
+environments of mixed kinds; for each --env-n, a world of environments only (no kernels), where
+`kip envs --json` and `uv python list` are measured alone. Then it runs each command: "cold" is the first run with kip's cache
 emptied, "warm" the median of --reps runs after it. Syscalls are counted with `strace -f -c`
 (one warm run, every thread and child), peak RSS read from wait4's rusage (the largest of the
 process tree's members). Prints a table and writes --out; `plot.py` draws it. Not part of CI.
@@ -86,13 +87,14 @@ def main():
     worlds = opt("--worlds", "/tmp/kip-scale-worlds")
     out = opt("--out", os.path.join(HERE, "results.json"))
     only = opt("--only", "")
+    env_ns = [int(x) for x in opt("--env-n", "300,1000").split(",") if x]
     if not os.path.exists(KIP):
         subprocess.run(["cargo", "build", "--release"], cwd=REPO, check=True)
     if not shutil.which("strace"):
         sys.exit("run.py: strace is needed for syscall counts (apt-get install strace)")
     load = os.getloadavg()
     print("machine: %d cores, load %.2f %.2f %.2f; kip %s; %d warm reps" % (os.cpu_count(), *load, KIP, reps))
-    results = {"load": load, "reps": reps, "n": ns, "rows": {}}
+    results = {"load": load, "reps": reps, "n": ns, "env_n": env_ns, "rows": {}, "env_rows": {}}
     for n in ns:
         root = os.path.join(worlds, "n%d" % n)
         t = time.perf_counter()
@@ -107,6 +109,19 @@ def main():
             print("  %-40s cold %7.3fs  warm %7.3fs  warm cpu %7.3fs  rss %6.1f MiB%s" % (
                 label, r["cold"], r["warm"], r["warm_cpu"], r["rss_kib"] / 1024.0,
                 "  syscalls %d %s" % (r["syscalls"], r["top"]) if "syscalls" in r else ""))
+    for n in env_ns:
+        root = os.path.join(worlds, "e%d" % n)
+        gen.build(root, 0, n, 10)
+        env = gen.world_env(root)
+        print("envs only, N=%d: world %s" % (n, root))
+        for label, argv, kip in commands(0):
+            if "envs" not in label and "uv python" not in label or (only == "kip" and not kip):
+                continue
+            r = measure(argv, env, root, reps, kip, strace=kip)
+            results["env_rows"].setdefault(label, {})[str(n)] = r
+            print("  %-40s cold %7.3fs  warm %7.3fs  rss %6.1f MiB%s" % (
+                label, r["cold"], r["warm"], r["rss_kib"] / 1024.0,
+                "  syscalls %d" % r["syscalls"] if "syscalls" in r else ""))
     summarize(results)
     with open(out, "w") as f:
         json.dump(results, f, indent=1)
@@ -145,6 +160,20 @@ def summarize(results):
             k, j = warm("kip kernels --json", n, key), warm("jupyter kernelspec list --json", n, key)
             if k and j:
                 print("  N=%d: jupyter kernelspec list / kip kernels --json = %.1fx (%s)" % (n, j / k, key))
+    e = results.get("env_rows", {}).get("kip envs --json", {})
+    ens = sorted(int(n) for n in e)
+    for n in ens:
+        print("  envs only, N=%d: kip envs --json %.3fs warm, %.1f syscalls per env" % (
+            n, e[str(n)]["warm"], e[str(n)]["syscalls"] / float(n)))
+    if len(ens) >= 2:
+        a, b = ens[0], ens[-1]
+        print("  envs only, marginal %d→%d: %.1f syscalls per env" % (
+            a, b, (e[str(b)]["syscalls"] - e[str(a)]["syscalls"]) / float(b - a)))
+    k = rows.get("kip kernels --json", {})
+    kns = sorted(int(n) for n in k if "syscalls" in k[n])
+    for a, b in zip(kns, kns[1:]):
+        print("  kip kernels --json, marginal %d→%d: %.1f syscalls per kernel" % (
+            a, b, (k[str(b)]["syscalls"] - k[str(a)]["syscalls"]) / float(b - a)))
     for key in ("warm", "warm_cpu"):
         i1 = warm("kip install six --kernel k0000 (no-op)", 1, key)
         i1000 = warm("kip install six --kernel k0000 (no-op)", 1000, key)

@@ -142,14 +142,9 @@ fn version_from_exe_name(p: &Path) -> Option<(PythonVersion, bool)> {
 fn lib_versions(prefix: &Path, site_packages_ok: bool) -> Vec<(PythonVersion, bool)> {
     let mut out: Vec<(PythonVersion, bool)> = Vec::new();
     for lib in ["lib", "lib64"] {
-        // venvs (uv's, CPython's on 64-bit Linux) make `lib64` a symlink to `lib`: the same
-        // directory, already read.
-        if lib == "lib64" {
-            match std::fs::read_link(prefix.join(lib)) {
-                Ok(t) if t == Path::new("lib") => continue,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                _ => {}
-            }
+        // A `lib64 -> lib` symlink is the same directory, already read.
+        if lib == "lib64" && !platform::lib64_distinct(prefix) {
+            continue;
         }
         let Ok(rd) = std::fs::read_dir(prefix.join(lib)) else {
             continue;
@@ -484,7 +479,7 @@ fn own_site_dirs(ctx: &Context, prefix: &Path, v: PythonVersion, t: bool) -> Vec
     let name = stdlib_name(v, t);
     let mut dirs = vec![prefix.join("lib").join(&name).join("site-packages")];
     let lib64 = prefix.join("lib64").join(&name).join("site-packages");
-    if lib64.is_dir() && !same_file(&lib64, &dirs[0]) {
+    if platform::lib64_distinct(prefix) && lib64.is_dir() && !same_file(&lib64, &dirs[0]) {
         dirs.push(lib64);
     }
     dirs
