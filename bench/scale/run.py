@@ -5,8 +5,10 @@ usage: <toolbox>/venv/bin/python bench/scale/run.py [--n 1,10,100,300,1000,3000]
 
 For each N it builds (once, see gen.py) a world of N kernels over 10 interpreters and N
 environments of mixed kinds; for each --env-n, a world of environments only (no kernels), where
-`kip envs --json` and `uv python list` are measured alone. Then it runs each command: "cold" is the first run with kip's cache
-emptied, "warm" the median of --reps runs after it. Syscalls are counted with `strace -f -c`
+`kip envs --json` and `uv python list` are measured alone. Then it runs each command:
+"cold_os" is a run after the OS's page, dentry and inode caches are dropped (when run as root)
+and kip's cache emptied, "cold" a run with only kip's cache emptied, "warm" the median of
+--reps runs after it. Syscalls are counted with `strace -f -c`
 (one warm run, every thread and child), peak RSS read from wait4's rusage (the largest of the
 process tree's members). Prints a table and writes --out; `plot.py` draws it. Not part of CI.
 """
@@ -66,14 +68,32 @@ def syscalls(argv, env, cwd):
         return total, top
 
 
+def drop_os_caches():
+    """Empty the kernel's page, dentry and inode caches (root only): True when it could."""
+    try:
+        os.sync()
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3\n")
+        return True
+    except OSError:
+        return False
+
+
 def measure(argv, env, cwd, reps, kip, strace):
     cache = env["KIP_CACHE_DIR"]
+    r = {}
+    if drop_os_caches():
+        # Coldest: nothing of the world in memory, kip's probe cache empty.
+        if kip:
+            shutil.rmtree(cache, ignore_errors=True)
+        r["cold_os"], _, _ = run_once(argv, env, cwd)
     if kip:
         shutil.rmtree(cache, ignore_errors=True)
     cold, cold_cpu, _ = run_once(argv, env, cwd)
     runs = [run_once(argv, env, cwd) for _ in range(reps)]
-    r = {"cold": cold, "cold_cpu": cold_cpu, "warm": statistics.median(w for w, _, _ in runs),
-         "warm_cpu": statistics.median(c for _, c, _ in runs), "rss_kib": max(m for _, _, m in runs)}
+    r.update({"cold": cold, "cold_cpu": cold_cpu, "warm": statistics.median(w for w, _, _ in runs),
+              "warm_cpu": statistics.median(c for _, c, _ in runs),
+              "rss_kib": max(m for _, _, m in runs)})
     if strace:
         r["syscalls"], r["top"] = syscalls(argv, env, cwd)
     return r
@@ -106,8 +126,8 @@ def main():
                 continue
             r = measure(argv, env, root, reps, kip, strace=kip)
             results["rows"].setdefault(label, {})[str(n)] = r
-            print("  %-40s cold %7.3fs  warm %7.3fs  warm cpu %7.3fs  rss %6.1f MiB%s" % (
-                label, r["cold"], r["warm"], r["warm_cpu"], r["rss_kib"] / 1024.0,
+            print("  %-40s cold(os) %7.3fs  cold %7.3fs  warm %7.3fs  warm cpu %7.3fs  rss %6.1f MiB%s" % (
+                label, r.get("cold_os", float("nan")), r["cold"], r["warm"], r["warm_cpu"], r["rss_kib"] / 1024.0,
                 "  syscalls %d %s" % (r["syscalls"], r["top"]) if "syscalls" in r else ""))
     for n in env_ns:
         root = os.path.join(worlds, "e%d" % n)
@@ -119,8 +139,8 @@ def main():
                 continue
             r = measure(argv, env, root, reps, kip, strace=kip)
             results["env_rows"].setdefault(label, {})[str(n)] = r
-            print("  %-40s cold %7.3fs  warm %7.3fs  rss %6.1f MiB%s" % (
-                label, r["cold"], r["warm"], r["rss_kib"] / 1024.0,
+            print("  %-40s cold(os) %7.3fs  cold %7.3fs  warm %7.3fs  rss %6.1f MiB%s" % (
+                label, r.get("cold_os", float("nan")), r["cold"], r["warm"], r["rss_kib"] / 1024.0,
                 "  syscalls %d" % r["syscalls"] if "syscalls" in r else ""))
     summarize(results)
     with open(out, "w") as f:
@@ -174,6 +194,16 @@ def summarize(results):
     for a, b in zip(kns, kns[1:]):
         print("  kip kernels --json, marginal %d→%d: %.1f syscalls per kernel" % (
             a, b, (k[str(b)]["syscalls"] - k[str(a)]["syscalls"]) / float(b - a)))
+    top = max(results["n"])
+    peaks = [r[str(top)]["rss_kib"] for label, r in rows.items() if label.startswith("kip ") and str(top) in r]
+    if peaks:
+        print("  N=%d: peak RSS of any kip command %.1f MiB" % (top, max(peaks) / 1024.0))
+    for n in results["n"]:
+        d = warm("kip doctor --json --no-start", n)
+        if d:
+            print("  N=%d: kip doctor --json --no-start %.3fs warm (%s cold with the OS caches dropped)" % (
+                n, d, "%.3fs" % warm("kip doctor --json --no-start", n, "cold_os")
+                if warm("kip doctor --json --no-start", n, "cold_os") else "not measured"))
     for key in ("warm", "warm_cpu"):
         i1 = warm("kip install six --kernel k0000 (no-op)", 1, key)
         i1000 = warm("kip install six --kernel k0000 (no-op)", 1000, key)
