@@ -16,11 +16,11 @@ pub mod stale;
 pub mod start;
 pub mod unknown;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::doctor::finding::{Finding, FixOutcome, Severity};
+use crate::doctor::finding::{Finding, FindingId, FixOutcome, Severity};
 
 /// `kip doctor --json`.
 #[derive(Debug, Serialize)]
@@ -95,21 +95,29 @@ fn quote(s: &str) -> String {
 /// names them, and the fix (a command naming the first subject) names exactly them.
 fn merge_same_cause(findings: Vec<Finding>) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::new();
+    // By an index, not a scan: on a hub one cause can span thousands of kernels.
+    let mut index: HashMap<(FindingId, String), usize> = HashMap::new();
+    let mut named: HashSet<(usize, String)> = HashSet::new();
     for f in findings {
-        let same = f.cause.as_ref().and_then(|c| {
-            out.iter_mut()
-                .find(|o| o.id == f.id && o.cause.as_ref() == Some(c))
-        });
-        match same {
-            Some(o) => {
+        let Some(cause) = f.cause.clone() else {
+            out.push(f);
+            continue;
+        };
+        match index.get(&(f.id, cause.clone())) {
+            Some(&i) => {
+                let o = &mut out[i];
                 if o.subjects.is_empty() {
                     o.subjects.push(o.subject.clone());
                 }
-                if !o.subjects.contains(&f.subject) {
+                if named.insert((i, f.subject.clone())) {
                     o.subjects.push(f.subject.clone());
                 }
             }
-            None => out.push(f),
+            None => {
+                index.insert((f.id, cause), out.len());
+                named.insert((out.len(), f.subject.clone()));
+                out.push(f);
+            }
         }
     }
     for o in out.iter_mut().filter(|o| o.subjects.len() > 1) {
@@ -137,4 +145,51 @@ fn merge_same_cause(findings: Vec<Finding>) -> Vec<Finding> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shell(kernel: &str, cause: &str) -> Finding {
+        Finding::new(
+            FindingId::KernelShellMismatch,
+            kernel,
+            format!("inside kernel {kernel}: {cause}"),
+            "why",
+            format!("kip kernel fix {kernel} --yes"),
+        )
+        .with_cause(cause)
+    }
+
+    #[test]
+    fn one_cause_is_one_finding_naming_each_kernel_once() {
+        let mut many: Vec<Finding> = (0..3000)
+            .map(|i| shell(&format!("k{i:04}"), "!pip reaches /usr/bin/pip"))
+            .collect();
+        many.push(shell("k0001", "!pip reaches /usr/bin/pip"));
+        many.push(shell("other", "!python reaches /opt/python"));
+        let mut plain = shell("lone", "x");
+        plain.cause = None;
+        many.push(plain.clone());
+        let out = merge_same_cause(many);
+        assert_eq!(out.len(), 3);
+        let merged = &out[0];
+        assert_eq!(merged.subjects.len(), 3000, "each kernel once");
+        assert_eq!(merged.subjects[1], "k0001");
+        assert!(merged
+            .message
+            .starts_with("inside kernels \"k0000\", \"k0001\""));
+        assert!(merged
+            .fix
+            .text
+            .starts_with("kip kernel fix k0000 k0001 k0002 "));
+        assert!(
+            merged.fix.text.ends_with(" k2999 --yes"),
+            "{}",
+            merged.fix.text
+        );
+        assert!(out[1].subjects.is_empty(), "another cause stays apart");
+        assert_eq!(out[2], plain, "a finding without a cause is kept as it is");
+    }
 }
