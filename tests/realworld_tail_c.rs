@@ -265,3 +265,89 @@ fn uv_tool_jupyterlab_is_found_through_jupyter_lab() {
         "{again:#}"
     );
 }
+
+/// https://github.com/jupyter/notebook/issues/5383 ("first i import pandas ... then `!pip
+/// install -U pandas` ... when i import pandas, it is still the old version ... if i restart
+/// the kernel, then the latest version comes") and https://github.com/numpy/numpy/issues/25725
+/// (`pip install numpy~=1.26` in a notebook that had imported numpy 1.23: "this will still be
+/// the previous one"). A compiled module loaded before the upgrade stays in the kernel; pip
+/// removes its file, which the kernel's memory map then marks `(deleted)`. kip must say
+/// "restart the kernel", never "install".
+#[test]
+fn distribution_upgraded_after_the_kernel_imported_it_needs_a_restart() {
+    let w = World::with_tools();
+    let venv = w.uv_venv(&w.root().join("an"), &toolbox().base_python, true);
+    w.uv_install(&venv.python, &["ipykernel==7.4.0"]).unwrap();
+    w.run(
+        &venv.python,
+        &["-m", "ipykernel", "install", "--user", "--name", "an"],
+    )
+    .ok();
+    // A package that loads a shared library of its own, as numpy and pandas load theirs.
+    let lib = "@file:/lib/x86_64-linux-gnu/libz.so.1";
+    let init = |v: &str| {
+        format!(
+            "import ctypes, os\n_lib = ctypes.CDLL(os.path.join(os.path.dirname(__file__), '_native.so'))\nV = {v:?}\n"
+        )
+    };
+    for v in ["1.0", "2.0"] {
+        w.wheel(
+            "natpkg",
+            v,
+            &[("natpkg/__init__.py", &init(v)), ("natpkg/_native.so", lib)],
+        );
+    }
+    let wheels = s(&w.root().join("wheels")).to_string();
+    let pip = |spec: &str| {
+        format!(
+            "import subprocess, sys\nr = subprocess.run([sys.executable, '-m', 'pip', 'install', '-U', '--no-index', '--find-links', {wheels:?}, {spec:?}], capture_output=True, text=True)\nprint(r.returncode, r.stderr[-300:])"
+        )
+    };
+    let mut k = w.start_kernel("an");
+    let pid = k.kernel_pid().unwrap().to_string();
+    let first = k.execute(&format!(
+        "{}\nimport natpkg; print(natpkg.V)",
+        pip("natpkg==1.0")
+    ));
+    assert!(first.stdout.contains("1.0"), "{first:?}");
+    let quiet = w
+        .kip(&["doctor", "--kernel-pid", &pid, "--json", "--no-start"])
+        .json();
+    assert!(find(&quiet, "kernel-state-stale").is_none(), "{quiet:#}");
+
+    // `!pip install -U natpkg`, then the import still hands back 1.0.
+    let up = k.execute(&pip("natpkg==2.0"));
+    assert!(up.stdout.starts_with('0'), "{up:?}");
+    let still = k.execute("import natpkg; print(natpkg.V)");
+    assert!(
+        still.stdout.contains("1.0"),
+        "the failure is real: {still:?}"
+    );
+
+    let v = w
+        .kip(&["doctor", "--kernel-pid", &pid, "--json", "--no-start"])
+        .json();
+    let f = find(&v, "kernel-state-stale").unwrap_or_else(|| panic!("{v:#}"));
+    let msg = f["message"].as_str().unwrap();
+    assert!(
+        msg.contains("\"natpkg\"") && msg.contains("_native.so") && msg.contains("natpkg 2.0"),
+        "{msg}"
+    );
+    let fix = f["fix"]["text"].as_str().unwrap();
+    assert!(fix.starts_with("restart kernel \"an\""), "{fix}");
+    assert!(!fix.contains("kip install"), "{fix}");
+    // The same from inside the kernel (`!kip doctor`), where kip finds its kernel itself.
+    let inside = k.execute("import subprocess\nprint(subprocess.run(['kip', 'doctor', '--json', '--no-start'], capture_output=True, text=True).stdout)");
+    assert!(
+        inside.stdout.contains("still runs the old \\\"natpkg\\\""),
+        "{inside:?}"
+    );
+
+    // The fix: restart the kernel.
+    drop(k);
+    let after = w.run_kernel("an", "import natpkg; print(natpkg.V)");
+    assert!(
+        after.error.is_none() && after.stdout.contains("2.0"),
+        "{after:?}"
+    );
+}

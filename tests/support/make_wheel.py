@@ -8,7 +8,8 @@ SPEC_JSON: {"out": DIR, "dist": NAME, "version": V,
 
 A file entry named like a module ("demo") becomes the package "demo/__init__.py"; an entry that
 ends in ".py" or ".pth" or contains "/" is taken as a path inside the wheel ("demo.py",
-"pkg/sub.py", "demo.pth"; a .pth is not a top-level module).
+"pkg/sub.py", "demo.pth"; a .pth is not a top-level module). A SOURCE of the form "@file:PATH" is
+that file's bytes (a shared library a package loads, say).
 The wheel is reproducible (fixed timestamps, sorted members) and its RECORD carries sha256
 hashes, so pip and uv both accept it, and `pip uninstall` can remove it.
 """
@@ -21,6 +22,10 @@ import sys
 import zipfile
 
 
+def as_bytes(src):
+    return src if isinstance(src, bytes) else src.encode("utf-8")
+
+
 def main():
     spec = json.loads(sys.argv[1])
     dist, version = spec["dist"], spec["version"]
@@ -30,6 +35,9 @@ def main():
     files = {}
     top = []
     for name, src in spec.get("files", []):
+        if src.startswith("@file:"):
+            with open(src[len("@file:"):], "rb") as f:
+                src = f.read()
         path = name if (name.endswith((".py", ".pth")) or "/" in name) else name + "/__init__.py"
         files[path] = src
         if path.endswith(".pth") and "/" not in path:
@@ -55,7 +63,7 @@ def main():
 
     record = []
     for name in sorted(files):
-        data = files[name].encode("utf-8")
+        data = as_bytes(files[name])
         digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
         record.append("%s,sha256=%s,%d" % (name, digest, len(data)))
     record.append(info + "/RECORD,,")
@@ -70,7 +78,7 @@ def main():
             zi = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             zi.external_attr = 0o644 << 16
             zi.compress_type = zipfile.ZIP_DEFLATED
-            z.writestr(zi, files[name].encode("utf-8"))
+            z.writestr(zi, as_bytes(files[name]))
     os.replace(tmp, path)
     print(path)
 
