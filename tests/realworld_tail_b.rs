@@ -347,6 +347,74 @@ fn editable_install_whose_project_folder_was_renamed() {
     assert!(find(&d, "env-editable-missing").is_none(), "{d:#}");
 }
 
+/// https://github.com/karlicoss/HPI/issues/316 (switching the project to a `src/` layout "will
+/// break existing editable installations ... unless the user reinstalls it") and
+/// https://github.com/karlicoss/HPI/pull/414: after `pip install -e .` of a flat project,
+/// setuptools' import hook maps `mylib` to `<project>/mylib`; the user moves the package into
+/// `src/`. The project folder is still there, the metadata says installed, and the kernel
+/// cannot import it. kip names the stale mapping and reinstalls from the same folder.
+#[test]
+fn editable_install_whose_package_moved_into_src() {
+    let w = World::with_tools();
+    let embed = setuptools_wheels();
+    w.set_var(
+        "PIP_FIND_LINKS",
+        &format!("{} {}", s(&toolbox().wheels), s(&embed)),
+    );
+    let v = kernel_venv(&w, &w.root().join("labenv"), "lab");
+    let proj = w.root().join("projects/mylib");
+    std::fs::create_dir_all(proj.join("mylib")).unwrap();
+    let pyproject = |extra: &str| {
+        format!("[build-system]\nrequires = [\"setuptools>=64\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"mylib\"\nversion = \"0.1\"\n{extra}")
+    };
+    std::fs::write(proj.join("pyproject.toml"), pyproject("")).unwrap();
+    std::fs::write(proj.join("mylib/__init__.py"), "WHERE = __file__\n").unwrap();
+    w.uv_install_from(&v.python, &["-e", s(&proj)], &[&embed])
+        .unwrap();
+    let code = "import mylib; print(mylib.WHERE)";
+    let first = w.run_kernel("lab", code);
+    assert!(first.error.is_none(), "{first:?}");
+    assert!(
+        find(&doctor_in(&w, &w.root(), &[]), "env-editable-missing").is_none(),
+        "a working editable install is not a finding"
+    );
+    // The move to a src/ layout.
+    std::fs::create_dir_all(proj.join("src")).unwrap();
+    std::fs::rename(proj.join("mylib"), proj.join("src/mylib")).unwrap();
+    std::fs::write(
+        proj.join("pyproject.toml"),
+        pyproject("\n[tool.setuptools.packages.find]\nwhere = [\"src\"]\n"),
+    )
+    .unwrap();
+    let before = w.run_kernel("lab", code);
+    assert!(
+        before
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("ModuleNotFoundError")),
+        "the failure is real: {before:?}"
+    );
+    let d = doctor_in(&w, &w.root(), &[]);
+    let f = find(&d, "env-editable-missing").unwrap_or_else(|| panic!("{d:#}"));
+    let msg = f["message"].as_str().unwrap();
+    assert!(
+        msg.contains(&format!("\"mylib\" to \"{}\"", s(&proj.join("mylib"))))
+            && msg.contains("is still there"),
+        "{msg}"
+    );
+    let fix = f["fix"]["text"].as_str().unwrap();
+    assert!(
+        fix.starts_with(&format!("kip install -e {}", s(&proj))),
+        "{fix}"
+    );
+    run_fix(&w, &w.root(), fix);
+    let after = w.run_kernel("lab", code);
+    assert!(after.error.is_none(), "{after:?}");
+    assert!(after.stdout.contains("src/mylib"), "{after:?}");
+    let d = doctor_in(&w, &w.root(), &[]);
+    assert!(find(&d, "env-editable-missing").is_none(), "{d:#}");
+}
+
 /// https://github.com/jianxu305/nCov2019_analysis/issues/9 (`pip install utils` succeeded, the
 /// notebook still says "No module named 'utils'": the repo's own `utils.py` was meant) and
 /// https://github.com/MrinalJain17/Human-Activity-Recognition/issues/11 (the notebook was

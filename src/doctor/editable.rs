@@ -23,6 +23,69 @@ fn q(s: &str) -> String {
 pub struct Editable {
     pub name: String,
     pub folder: PathBuf,
+    /// Where its import hook sends each top-level name (setuptools' `__editable___*_finder.py`
+    /// `MAPPING`; `None` for a path line of its `__editable__.*.pth`): what `import` really
+    /// follows, fixed when it was installed.
+    pub pointers: Vec<(Option<String>, PathBuf)>,
+}
+
+/// The pointers of the editable install whose `RECORD` lists `files`: the `MAPPING` of
+/// setuptools' finder module, and the directory lines of its `.pth` (its `import` lines load
+/// the finder).
+fn pointers(site_dir: &Path, files: &[(String, Option<u64>)]) -> Vec<(Option<String>, PathBuf)> {
+    let mut out = Vec::new();
+    for (f, _) in files
+        .iter()
+        .filter(|(f, _)| f.starts_with("__editable__") && !f.contains('/'))
+    {
+        let Ok(text) = crate::files::read_to_string(site_dir.join(f)) else {
+            continue;
+        };
+        if f.ends_with("_finder.py") {
+            let Some(line) = text.lines().find(|l| l.starts_with("MAPPING")) else {
+                continue;
+            };
+            let Some((_, dict)) = line.split_once('=') else {
+                continue;
+            };
+            let strings = python_strings(dict);
+            out.extend(
+                strings
+                    .chunks_exact(2)
+                    .map(|kv| (Some(kv[0].clone()), PathBuf::from(&kv[1]))),
+            );
+        } else if f.ends_with(".pth") {
+            out.extend(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("import"))
+                    .map(|l| (None, site_dir.join(l))),
+            );
+        }
+    }
+    out
+}
+
+/// The string literals of a Python expression written by `repr` (`{'a': '/x/a'}`), in order,
+/// their backslash escapes undone.
+fn python_strings(expr: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = expr.chars();
+    while let Some(c) = chars.next() {
+        if c != '\'' && c != '"' {
+            continue;
+        }
+        let mut s = String::new();
+        while let Some(d) = chars.next() {
+            match d {
+                '\\' => s.extend(chars.next()),
+                d if d == c => break,
+                d => s.push(d),
+            }
+        }
+        out.push(s);
+    }
+    out
 }
 
 /// `%XX` escapes of a `file://` URL decoded (PEP 610 URLs are percent-encoded).
@@ -67,6 +130,7 @@ pub fn editables(site_dir: &Path) -> Vec<Editable> {
         out.push(Editable {
             name: d.name,
             folder,
+            pointers: pointers(site_dir, &site::record_entries(&d.dist_info)),
         });
     }
     for e in std::fs::read_dir(site_dir).into_iter().flatten().flatten() {
@@ -87,6 +151,7 @@ pub fn editables(site_dir: &Path) -> Vec<Editable> {
             out.push(Editable {
                 name: stem.to_string(),
                 folder: site_dir.join(line),
+                pointers: Vec::new(),
             });
         }
     }
@@ -157,6 +222,7 @@ pub fn check(ctx: &Context, env: &Environment, prefix: &str, out: &mut Vec<Findi
     for sp in &env.site_packages {
         for e in editables(sp) {
             if e.folder.exists() {
+                out.extend(reorganised(&e, prefix));
                 continue;
             }
             let fix = match moved_to(ctx, &e.name, &e.folder) {
@@ -191,6 +257,38 @@ pub fn check(ctx: &Context, env: &Environment, prefix: &str, out: &mut Vec<Findi
     }
 }
 
+/// The project folder is still there but what the install's hook points at is not: the project
+/// was reorganised after `pip install -e` (a package moved into `src/`, renamed). Installing
+/// it again from the same folder writes the hook anew.
+fn reorganised(e: &Editable, prefix: &str) -> Option<Finding> {
+    let gone: Vec<String> = e
+        .pointers
+        .iter()
+        .filter(|(_, p)| !p.exists())
+        .map(|(m, p)| match m {
+            Some(m) => format!("\"{m}\" to \"{}\"", p.display()),
+            None => format!("\"{}\" (a path it adds to sys.path)", p.display()),
+        })
+        .collect();
+    if gone.is_empty() {
+        return None;
+    }
+    let folder = crate::pyjson::os_text(&e.folder);
+    let mut f = Finding::new(
+        FindingId::EnvEditableMissing,
+        prefix,
+        format!(
+            "the editable install of \"{}\" maps {}, which no longer exists; the project \"{folder}\" is still there",
+            e.name,
+            gone.join(" and ")
+        ),
+        "An editable install fixes, when it is made, where each of its packages lives (setuptools writes the paths into an import hook in site-packages). Moving a package inside the project afterwards (into src/, under a new name) leaves the hook pointing at nothing, so `import` fails though the project and its metadata are there, and a plain install reports \"already satisfied\". Installing it again in editable mode from the same folder writes the hook anew.",
+        format!("kip install -e {} --prefix {}", q(&folder), q(prefix)),
+    );
+    f.distribution = Some(e.name.clone());
+    Some(f)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,13 +312,53 @@ mod tests {
             vec![
                 Editable {
                     name: "my-pkg".into(),
-                    folder: "/home/u/my proj".into()
+                    folder: "/home/u/my proj".into(),
+                    pointers: Vec::new(),
                 },
                 Editable {
                     name: "legacy".into(),
-                    folder: "/home/u/legacy".into()
+                    folder: "/home/u/legacy".into(),
+                    pointers: Vec::new(),
                 }
             ]
+        );
+    }
+
+    #[test]
+    fn setuptools_finder_mapping_and_pth_paths_are_pointers() {
+        let d = tempfile::tempdir().unwrap();
+        let sp = d.path();
+        std::fs::write(
+            sp.join("__editable___mylib_0_1_finder.py"),
+            "import sys\nMAPPING: dict[str, str] = {'mylib': '/p/mylib', 'it\\'s': \"/p/q\\\\x\"}\nNAMESPACES: dict[str, list[str]] = {}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            sp.join("__editable__.mylib-0.1.pth"),
+            "import __editable___mylib_0_1_finder; __editable___mylib_0_1_finder.install()\n",
+        )
+        .unwrap();
+        std::fs::write(sp.join("__editable__.other-1.0.pth"), "/p/src\n").unwrap();
+        let files = |names: &[&str]| -> Vec<(String, Option<u64>)> {
+            names.iter().map(|n| (n.to_string(), None)).collect()
+        };
+        assert_eq!(
+            pointers(
+                sp,
+                &files(&[
+                    "__editable__.mylib-0.1.pth",
+                    "__editable___mylib_0_1_finder.py",
+                    "mylib-0.1.dist-info/RECORD"
+                ])
+            ),
+            vec![
+                (Some("mylib".to_string()), PathBuf::from("/p/mylib")),
+                (Some("it's".to_string()), PathBuf::from("/p/q\\x")),
+            ]
+        );
+        assert_eq!(
+            pointers(sp, &files(&["__editable__.other-1.0.pth"])),
+            vec![(None, PathBuf::from("/p/src"))]
         );
     }
 
