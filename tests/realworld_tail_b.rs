@@ -294,6 +294,34 @@ fn setuptools_wheels() -> std::path::PathBuf {
     embed
 }
 
+/// A flat setuptools project `projects/mylib` (package `mylib/`), installed editable (PEP 660,
+/// offline) into the venv of kernel "lab", and imported there once: the world both editable
+/// tests start from. Returns the project folder.
+fn editable_mylib(w: &World) -> std::path::PathBuf {
+    let embed = setuptools_wheels();
+    w.set_var(
+        "PIP_FIND_LINKS",
+        &format!("{} {}", s(&toolbox().wheels), s(&embed)),
+    );
+    let v = kernel_venv(w, &w.root().join("labenv"), "lab");
+    let proj = w.root().join("projects/mylib");
+    std::fs::create_dir_all(proj.join("mylib")).unwrap();
+    std::fs::write(proj.join("pyproject.toml"), mylib_pyproject("")).unwrap();
+    std::fs::write(proj.join("mylib/__init__.py"), "WHERE = __file__\n").unwrap();
+    w.uv_install_from(&v.python, &["-e", s(&proj)], &[&embed])
+        .unwrap();
+    let first = w.run_kernel("lab", MYLIB_IMPORT);
+    assert!(first.error.is_none(), "{first:?}");
+    proj
+}
+
+/// Code that imports `mylib` and prints where it came from.
+const MYLIB_IMPORT: &str = "import mylib; print(mylib.WHERE)";
+
+fn mylib_pyproject(extra: &str) -> String {
+    format!("[build-system]\nrequires = [\"setuptools>=64\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"mylib\"\nversion = \"0.1\"\n{extra}")
+}
+
 /// https://github.com/pdm-project/pdm/issues/649 ("Broken editable install of the project
 /// itself": the editable's pointer leads to nothing, `ModuleNotFoundError`) and
 /// https://geowatch.readthedocs.io/en/latest/manual/environment/understanding_editable_installs.html
@@ -304,25 +332,8 @@ fn setuptools_wheels() -> std::path::PathBuf {
 #[test]
 fn editable_install_whose_project_folder_was_renamed() {
     let w = World::with_tools();
-    let embed = setuptools_wheels();
-    w.set_var(
-        "PIP_FIND_LINKS",
-        &format!("{} {}", s(&toolbox().wheels), s(&embed)),
-    );
-    let v = kernel_venv(&w, &w.root().join("labenv"), "lab");
-    let proj = w.root().join("projects/mylib");
-    std::fs::create_dir_all(proj.join("mylib")).unwrap();
-    std::fs::write(
-        proj.join("pyproject.toml"),
-        "[build-system]\nrequires = [\"setuptools>=64\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"mylib\"\nversion = \"0.1\"\n",
-    )
-    .unwrap();
-    std::fs::write(proj.join("mylib/__init__.py"), "WHERE = __file__\n").unwrap();
-    w.uv_install_from(&v.python, &["-e", s(&proj)], &[&embed])
-        .unwrap();
-    let code = "import mylib; print(mylib.WHERE)";
-    let first = w.run_kernel("lab", code);
-    assert!(first.error.is_none(), "{first:?}");
+    let proj = editable_mylib(&w);
+    let code = MYLIB_IMPORT;
     let renamed = w.root().join("projects/mylib-v2");
     std::fs::rename(&proj, &renamed).unwrap();
     let before = w.run_kernel("lab", code);
@@ -356,24 +367,8 @@ fn editable_install_whose_project_folder_was_renamed() {
 #[test]
 fn editable_install_whose_package_moved_into_src() {
     let w = World::with_tools();
-    let embed = setuptools_wheels();
-    w.set_var(
-        "PIP_FIND_LINKS",
-        &format!("{} {}", s(&toolbox().wheels), s(&embed)),
-    );
-    let v = kernel_venv(&w, &w.root().join("labenv"), "lab");
-    let proj = w.root().join("projects/mylib");
-    std::fs::create_dir_all(proj.join("mylib")).unwrap();
-    let pyproject = |extra: &str| {
-        format!("[build-system]\nrequires = [\"setuptools>=64\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"mylib\"\nversion = \"0.1\"\n{extra}")
-    };
-    std::fs::write(proj.join("pyproject.toml"), pyproject("")).unwrap();
-    std::fs::write(proj.join("mylib/__init__.py"), "WHERE = __file__\n").unwrap();
-    w.uv_install_from(&v.python, &["-e", s(&proj)], &[&embed])
-        .unwrap();
-    let code = "import mylib; print(mylib.WHERE)";
-    let first = w.run_kernel("lab", code);
-    assert!(first.error.is_none(), "{first:?}");
+    let proj = editable_mylib(&w);
+    let code = MYLIB_IMPORT;
     assert!(
         find(&doctor_in(&w, &w.root(), &[]), "env-editable-missing").is_none(),
         "a working editable install is not a finding"
@@ -383,7 +378,7 @@ fn editable_install_whose_package_moved_into_src() {
     std::fs::rename(proj.join("mylib"), proj.join("src/mylib")).unwrap();
     std::fs::write(
         proj.join("pyproject.toml"),
-        pyproject("\n[tool.setuptools.packages.find]\nwhere = [\"src\"]\n"),
+        mylib_pyproject("\n[tool.setuptools.packages.find]\nwhere = [\"src\"]\n"),
     )
     .unwrap();
     let before = w.run_kernel("lab", code);
