@@ -322,6 +322,33 @@ fn mylib_pyproject(extra: &str) -> String {
     format!("[build-system]\nrequires = [\"setuptools>=64\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"mylib\"\nversion = \"0.1\"\n{extra}")
 }
 
+/// The user's failure and kip's way out, for both editable tests: `mylib` no longer imports in
+/// kernel "lab"; `doctor` reports `env-editable-missing` (returned), whose printed fix contains
+/// `in_fix`; run as printed, it makes the import work from a path containing `now_at`, and
+/// `doctor` is quiet again.
+fn editable_broken_then_fixed(w: &World, in_fix: &str, now_at: &str) -> serde_json::Value {
+    let before = w.run_kernel("lab", MYLIB_IMPORT);
+    assert!(
+        before
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("ModuleNotFoundError")),
+        "the failure is real: {before:?}"
+    );
+    let d = doctor_in(w, &w.root(), &[]);
+    let f = find(&d, "env-editable-missing").unwrap_or_else(|| panic!("{d:#}"));
+    assert_eq!(f["severity"], "error");
+    let fix = f["fix"]["text"].as_str().unwrap();
+    assert!(fix.contains(in_fix), "{fix}");
+    run_fix(w, &w.root(), fix);
+    let after = w.run_kernel("lab", MYLIB_IMPORT);
+    assert!(after.error.is_none(), "{after:?}");
+    assert!(after.stdout.contains(now_at), "{after:?}");
+    let d = doctor_in(w, &w.root(), &[]);
+    assert!(find(&d, "env-editable-missing").is_none(), "{d:#}");
+    f.clone()
+}
+
 /// https://github.com/pdm-project/pdm/issues/649 ("Broken editable install of the project
 /// itself": the editable's pointer leads to nothing, `ModuleNotFoundError`) and
 /// https://geowatch.readthedocs.io/en/latest/manual/environment/understanding_editable_installs.html
@@ -333,29 +360,10 @@ fn mylib_pyproject(extra: &str) -> String {
 fn editable_install_whose_project_folder_was_renamed() {
     let w = World::with_tools();
     let proj = editable_mylib(&w);
-    let code = MYLIB_IMPORT;
     let renamed = w.root().join("projects/mylib-v2");
     std::fs::rename(&proj, &renamed).unwrap();
-    let before = w.run_kernel("lab", code);
-    assert!(
-        before
-            .error
-            .as_deref()
-            .is_some_and(|e| e.contains("ModuleNotFoundError")),
-        "{before:?}"
-    );
-    let d = doctor_in(&w, &w.root(), &[]);
-    let f = find(&d, "env-editable-missing").unwrap_or_else(|| panic!("{d:#}"));
-    assert_eq!(f["severity"], "error");
+    let f = editable_broken_then_fixed(&w, &format!("-e {}", s(&renamed)), "mylib-v2");
     assert!(f["message"].as_str().unwrap().contains(s(&proj)), "{f}");
-    let fix = f["fix"]["text"].as_str().unwrap();
-    assert!(fix.contains(&format!("-e {}", s(&renamed))), "{fix}");
-    run_fix(&w, &w.root(), fix);
-    let after = w.run_kernel("lab", code);
-    assert!(after.error.is_none(), "{after:?}");
-    assert!(after.stdout.contains("mylib-v2"), "{after:?}");
-    let d = doctor_in(&w, &w.root(), &[]);
-    assert!(find(&d, "env-editable-missing").is_none(), "{d:#}");
 }
 
 /// https://github.com/karlicoss/HPI/issues/316 (switching the project to a `src/` layout "will
@@ -368,7 +376,6 @@ fn editable_install_whose_project_folder_was_renamed() {
 fn editable_install_whose_package_moved_into_src() {
     let w = World::with_tools();
     let proj = editable_mylib(&w);
-    let code = MYLIB_IMPORT;
     assert!(
         find(&doctor_in(&w, &w.root(), &[]), "env-editable-missing").is_none(),
         "a working editable install is not a finding"
@@ -381,33 +388,13 @@ fn editable_install_whose_package_moved_into_src() {
         mylib_pyproject("\n[tool.setuptools.packages.find]\nwhere = [\"src\"]\n"),
     )
     .unwrap();
-    let before = w.run_kernel("lab", code);
-    assert!(
-        before
-            .error
-            .as_deref()
-            .is_some_and(|e| e.contains("ModuleNotFoundError")),
-        "the failure is real: {before:?}"
-    );
-    let d = doctor_in(&w, &w.root(), &[]);
-    let f = find(&d, "env-editable-missing").unwrap_or_else(|| panic!("{d:#}"));
+    let f = editable_broken_then_fixed(&w, &format!("kip install -e {}", s(&proj)), "src/mylib");
     let msg = f["message"].as_str().unwrap();
     assert!(
         msg.contains(&format!("\"mylib\" to \"{}\"", s(&proj.join("mylib"))))
             && msg.contains("is still there"),
         "{msg}"
     );
-    let fix = f["fix"]["text"].as_str().unwrap();
-    assert!(
-        fix.starts_with(&format!("kip install -e {}", s(&proj))),
-        "{fix}"
-    );
-    run_fix(&w, &w.root(), fix);
-    let after = w.run_kernel("lab", code);
-    assert!(after.error.is_none(), "{after:?}");
-    assert!(after.stdout.contains("src/mylib"), "{after:?}");
-    let d = doctor_in(&w, &w.root(), &[]);
-    assert!(find(&d, "env-editable-missing").is_none(), "{d:#}");
 }
 
 /// https://github.com/jianxu305/nCov2019_analysis/issues/9 (`pip install utils` succeeded, the
