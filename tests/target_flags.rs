@@ -82,3 +82,61 @@ fn a_running_kernel_no_kernelspec_names_is_a_target_by_pid_or_connection_file() 
         out.stderr
     );
 }
+
+/// Spyder's IPython console runs `python -m spyder_kernels.console -f FILE`, a subclass of
+/// ipykernel's kernel: `%kip` there passes `--kernel-pid`, which must find it like any kernel.
+/// A real spyder-kernels 3.1.6 kernel, started through jupyter_client.
+#[test]
+fn a_spyder_kernel_is_a_target_by_pid() {
+    let w = World::new();
+    w.use_toolbox_jupyter();
+    let v = w.uv_venv(&w.root().join("spyenv"), &toolbox().base_python, false);
+    w.uv_install_from(
+        &v.python,
+        &["spyder-kernels==3.1.6", "ipykernel==6.29.5"],
+        &[&toolbox().root.join("wheels-spyder")],
+    )
+    .unwrap();
+    let spec = serde_json::json!({
+        "argv": [v.python, "-m", "spyder_kernels.console", "-f", "{connection_file}"],
+        "display_name": "Spyder",
+        "language": "python",
+    });
+    w.kernelspec(
+        &w.root().join("xdg/data/jupyter/kernels"),
+        "spy",
+        &spec.to_string(),
+    );
+    w.wheel("demo", "1.0", &[("demo", "WHERE = __file__\n")]);
+    let mut k = w.start_kernel("spy");
+    let pid = k.kernel_pid().unwrap().to_string();
+    let before = k.execute("import demo");
+    assert!(before.error.is_some(), "{before:?}");
+
+    let out = w.kip(&[
+        "install",
+        "demo",
+        "--kernel-pid",
+        &pid,
+        "--find-links",
+        w.root().join("wheels").to_str().unwrap(),
+        "--json",
+    ]);
+    out.ok();
+    assert!(
+        out.stderr
+            .contains(&format!("--kernel-pid {pid} → kernel spy (pid {pid})")),
+        "{}",
+        out.stderr
+    );
+    let after = k.execute("import demo; print(demo.WHERE)");
+    assert!(after.error.is_none(), "{after:?}");
+    assert!(after.stdout.contains("spyenv"), "{after:?}");
+    let ps = w.kip(&["ps", "--json"]);
+    ps.ok();
+    assert!(
+        ps.stdout.contains(&format!("\"pid\": {pid}")),
+        "{}",
+        ps.stdout
+    );
+}

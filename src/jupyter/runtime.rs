@@ -28,11 +28,16 @@ pub struct KernelProcess {
     pub server_pid: Option<i32>,
 }
 
-/// Is this command line an ipykernel kernel (`-m ipykernel_launcher`, `-m ipykernel`, or the
+/// Modules that run an ipykernel kernel with `python -m`: ipykernel's own, and Spyder's
+/// console kernel (a subclass of ipykernel's; checked with spyder-kernels 3.1.6, whose
+/// processes run `python -m spyder_kernels.console -f FILE` under `JPY_PARENT_PID`).
+const KERNEL_MODULES: [&str; 3] = ["ipykernel_launcher", "ipykernel", "spyder_kernels.console"];
+
+/// Is this command line an ipykernel kernel (`-m` one of [`KERNEL_MODULES`], or the
 /// `ipykernel_launcher.py` script)?
 pub fn is_ipykernel_argv(argv: &[String]) -> bool {
     argv.windows(2)
-        .any(|w| w[0] == "-m" && (w[1] == "ipykernel_launcher" || w[1] == "ipykernel"))
+        .any(|w| w[0] == "-m" && KERNEL_MODULES.contains(&w[1].as_str()))
         || argv.iter().any(|a| a.ends_with("ipykernel_launcher.py"))
 }
 
@@ -244,7 +249,15 @@ mod tests {
             "-f",
             "x"
         ])));
+        assert!(is_ipykernel_argv(&s(&[
+            "/v/bin/python",
+            "-m",
+            "spyder_kernels.console",
+            "-f",
+            "/r/k.json"
+        ])));
         assert!(!is_ipykernel_argv(&s(&["python", "-m", "pip"])));
+        assert!(!is_ipykernel_argv(&s(&["python", "-m", "spyder_kernels"])));
         assert_eq!(
             connection_file_arg(&s(&["p", "-m", "ipykernel_launcher", "-f", "/r/k.json"])),
             Some(PathBuf::from("/r/k.json"))

@@ -38,6 +38,8 @@
 #   wheels-labtool/      jupyterlab 4.6.6 with jupyter_server 2.21.1 and the toolbox's pins, as
 #                        wheels: `uv tool install jupyterlab` offline (realworld_tail_c)
 #                                                                         READY-labtool-wheels
+#   wheels-spyder/       spyder-kernels 3.1.6 on ipykernel 6.29.5 as wheels: Spyder's kernel
+#                        as a `--kernel-pid` target (target_flags)        READY-spyder-wheels
 #
 # Idempotent and safe to run concurrently (flock on DIR.lock).
 set -euo pipefail
@@ -221,3 +223,11 @@ labtool_wheels() {
     "jupyter_core==5.9.1" "ipykernel==7.4.0"
 }
 script_step READY-labtool-wheels labtool_wheels
+# Spyder's kernel (`python -m spyder_kernels.console`, an ipykernel subclass), offline.
+spyder_wheels() {
+  log "wheels-spyder: spyder-kernels 3.1.6 on ipykernel 6.29.5"
+  rm -rf "$TB/wheels-spyder"
+  "$TB/venv/bin/python" -m pip download -q --only-binary=:all: -d "$TB/wheels-spyder" \
+    "spyder-kernels==3.1.6" "ipykernel==6.29.5" "jupyter_client==8.10.0" "jupyter_core==5.9.1"
+}
+script_step READY-spyder-wheels spyder_wheels
