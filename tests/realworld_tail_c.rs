@@ -336,6 +336,23 @@ fn distribution_upgraded_after_the_kernel_imported_it_needs_a_restart() {
     let fix = f["fix"]["text"].as_str().unwrap();
     assert!(fix.starts_with("restart kernel \"an\""), "{fix}");
     assert!(!fix.contains("kip install"), "{fix}");
+    // `kip why` calls it importable (it is, the old one) and says to restart.
+    let why = w.kip(&["why", "natpkg", "--kernel-pid", &pid, "--json"]);
+    why.ok();
+    let wv = why.json();
+    assert_eq!(wv["importable"], true, "{wv:#}");
+    assert!(
+        wv["warning"]
+            .as_str()
+            .is_some_and(|x| x.contains("still runs the \"natpkg\"")),
+        "{wv:#}"
+    );
+    assert!(
+        wv["restart"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("restart kernel \"an\"")),
+        "{wv:#}"
+    );
     // The same from inside the kernel (`!kip doctor`), where kip finds its kernel itself.
     let inside = k.execute("import subprocess\nprint(subprocess.run(['kip', 'doctor', '--json', '--no-start'], capture_output=True, text=True).stdout)");
     assert!(

@@ -198,6 +198,9 @@ pub fn run(
             _ => None,
         };
         w.location = Some(loc);
+        if let Some(pid) = t.pid {
+            replaced_in_kernel(&mut w, &t.env, t.kernel.as_deref(), pid, &top);
+        }
     } else if stdlib && !through_namespace {
         w.importable = true;
         w.from = Some("stdlib");
@@ -270,4 +273,30 @@ pub fn run(
         Status::Failure
     };
     Ok((Report { why: Some(w) }, status))
+}
+
+/// The running kernel `pid` imported `top` before disk replaced it (an upgrade while it ran):
+/// importable, but the kernel keeps the old one until it restarts.
+fn replaced_in_kernel(
+    w: &mut Why,
+    env: &crate::python::environment::Environment,
+    kernel: Option<&str>,
+    pid: i32,
+    top: &str,
+) {
+    let Some(r) = crate::doctor::stale::replaced(env, pid)
+        .into_iter()
+        .find(|r| r.module == top)
+    else {
+        return;
+    };
+    let note = format!(
+        "the running kernel (pid {pid}) still runs the \"{top}\" it imported before disk replaced it (\"{}\" is gone); importing again hands back that old one",
+        r.files[0].display()
+    );
+    w.warning = Some(match w.warning.take() {
+        Some(other) => format!("{other}; {note}"),
+        None => note,
+    });
+    w.restart = Some(crate::doctor::stale::restart_fix(kernel, pid));
 }

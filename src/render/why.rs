@@ -44,6 +44,9 @@ fn write_why(out: &mut String, w: &Why) -> std::fmt::Result {
         if let Some(warn) = &w.warning {
             writeln!(out, "warning: {warn}")?;
         }
+        if let Some(restart) = &w.restart {
+            writeln!(out, "  fix: {restart}")?;
+        }
         return Ok(());
     }
     if let (Some(stale), Some(restart)) = (&w.stale, &w.restart) {
