@@ -353,6 +353,21 @@ fn distribution_upgraded_after_the_kernel_imported_it_needs_a_restart() {
             .is_some_and(|r| r.starts_with("restart kernel \"an\"")),
         "{wv:#}"
     );
+    // `kip ps` advises the restart, naming the package rather than pip's stash path.
+    let ps = w.kip(&["ps", "--json"]).json();
+    let mine = ps["kernels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["pid"].as_i64() == pid.parse().ok())
+        .unwrap_or_else(|| panic!("{ps:#}"));
+    assert_eq!(mine["restart_advised"], true, "{mine:#}");
+    assert!(
+        mine["restart_reasons"].to_string().contains(
+            "natpkg: its compiled files were replaced or removed on disk after the kernel imported it"
+        ),
+        "{mine:#}"
+    );
     // The same from inside the kernel (`!kip doctor`), where kip finds its kernel itself.
     let inside = k.execute("import subprocess\nprint(subprocess.run(['kip', 'doctor', '--json', '--no-start'], capture_output=True, text=True).stdout)");
     assert!(

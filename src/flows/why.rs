@@ -284,7 +284,7 @@ fn replaced_in_kernel(
     pid: i32,
     top: &str,
 ) {
-    let Some(r) = crate::doctor::stale::replaced(env, pid)
+    let Some(r) = crate::jupyter::runtime::replaced(env, pid)
         .into_iter()
         .find(|r| r.module == top)
     else {

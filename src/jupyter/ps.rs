@@ -276,7 +276,7 @@ fn kernel_entry(
         root.map_or_else(|| PathBuf::from(&x.path), |r| r.join(&x.path))
     });
     let (restart_reasons, changed_since_start) = match (&env, started) {
-        (Some(e), Some(t)) => staleness(cache, k.pid, &e.prefix, &e.site_packages, t),
+        (Some(e), Some(t)) => staleness(cache, k.pid, e, t),
         _ => (Vec::new(), Vec::new()),
     };
     KernelEntry {
@@ -328,10 +328,10 @@ fn launched_interpreter(k: &KernelProcess) -> PathBuf {
 fn staleness(
     cache: Option<&Path>,
     pid: i32,
-    prefix: &Path,
-    site_dirs: &[PathBuf],
+    env: &crate::python::environment::Environment,
     started: SystemTime,
 ) -> (Vec<String>, Vec<String>) {
+    let (prefix, site_dirs) = (env.prefix.as_path(), env.site_packages.as_slice());
     let mut reasons: Vec<String> = Vec::new();
     for c in journal::since(cache, prefix, started) {
         let why = match (&c, c.touches_existing()) {
@@ -347,7 +347,24 @@ fn staleness(
             reasons.push(line);
         }
     }
-    for f in runtime::deleted_mappings(pid, prefix) {
+    // Compiled modules it still runs, by package (pip first moves a package it removes to a
+    // `~`-name, which the memory map then shows); any other deleted file of the env as it is.
+    let replaced = runtime::replaced(env, pid);
+    for r in &replaced {
+        reasons.push(format!(
+            "{}: its compiled files were replaced or removed on disk after the kernel imported it ({}){}",
+            r.module,
+            r.files[0].display(),
+            r.now
+                .as_ref()
+                .map(|d| format!("; disk now has {d}"))
+                .unwrap_or_default()
+        ));
+    }
+    for f in runtime::deleted_mappings(pid, prefix)
+        .into_iter()
+        .filter(|f| !replaced.iter().any(|r| r.files.contains(f)))
+    {
         reasons.push(format!("{} was deleted or replaced on disk", f.display()));
     }
     let mut changed: Vec<String> = site_dirs

@@ -183,6 +183,100 @@ pub fn deleted_mappings(pid: i32, prefix: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// A distribution whose compiled files the kernel still runs though they were replaced or
+/// removed on disk after it imported them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replaced {
+    /// The top-level import name the files belong to (`numpy`).
+    pub module: String,
+    /// The distribution that has it on disk now, with its version (`numpy 2.1.3`), if any.
+    pub now: Option<String>,
+    /// The files, as the kernel's memory map names them.
+    pub files: Vec<PathBuf>,
+}
+
+/// What the kernel `pid` (running `env`) imported and disk has since replaced or removed.
+pub fn replaced(env: &crate::python::environment::Environment, pid: i32) -> Vec<Replaced> {
+    let user = env.user_site.path.iter().filter(|_| env.user_site.enabled);
+    let sites: Vec<&PathBuf> = env.site_packages.iter().chain(user).collect();
+    let dists: Vec<crate::python::site::Distribution> = sites
+        .iter()
+        .flat_map(|sp| crate::python::site::installed_distributions(sp))
+        .collect();
+    let now = |module: &str| {
+        dists
+            .iter()
+            .find(|d| d.top_level.iter().any(|t| t == module))
+            .map(|d| format!("{} {}", d.name, d.version))
+    };
+    let mut out: Vec<Replaced> = Vec::new();
+    for f in deleted_mappings(pid, Path::new("/")) {
+        let Some(first) = top_component(&sites, &f) else {
+            continue;
+        };
+        // A package folder, or a top-level extension module (`_cffi_backend.cpython-….so`).
+        let name = first.split('.').next().unwrap_or(&first).to_string();
+        let module = unstash(&name, dists.iter().flat_map(|d| &d.top_level))
+            .map(str::to_string)
+            .unwrap_or(name);
+        match out.iter_mut().find(|r| r.module == module) {
+            Some(r) => r.files.push(f),
+            None => out.push(Replaced {
+                now: now(&module),
+                module,
+                files: vec![f],
+            }),
+        }
+    }
+    out
+}
+
+/// The first component below the site dir that held `file`: below one of `sites`, or below
+/// the temporary folder pip moves a removed file to (`…/pip-uninstall-XXXX/`) before deleting
+/// it. `None` for files of anything else (a system library an OS update replaced).
+fn top_component(sites: &[&PathBuf], file: &Path) -> Option<String> {
+    let first = |rest: &Path| -> Option<String> {
+        Some(
+            rest.components()
+                .next()?
+                .as_os_str()
+                .to_string_lossy()
+                .into_owned(),
+        )
+    };
+    if let Some(sp) = sites.iter().find(|sp| file.starts_with(sp)) {
+        return first(file.strip_prefix(sp).ok()?);
+    }
+    let mut parts = file.components();
+    while let Some(c) = parts.next() {
+        if c.as_os_str()
+            .to_string_lossy()
+            .starts_with("pip-uninstall-")
+        {
+            return first(parts.as_path());
+        }
+    }
+    None
+}
+
+/// pip moves a folder it uninstalls to an adjacent `~`-name before deleting it (its
+/// `AdjacentTempDirectory`: the first `i` characters become `~` and `i - 1` of `-~.=%0-9`), and
+/// the kernel's memory map names the files there. Which of `names` was `stashed`?
+fn unstash<'a>(stashed: &str, mut names: impl Iterator<Item = &'a String>) -> Option<&'a str> {
+    let s = stashed.as_bytes();
+    if s.first() != Some(&b'~') {
+        return None;
+    }
+    let pip_char = |b: &u8| b"-~.=%0123456789".contains(b);
+    names
+        .find(|n| {
+            let n = n.as_bytes();
+            n.len() == s.len()
+                && (1..=s.len()).any(|i| s[1..i].iter().all(pip_char) && n[i..] == s[i..])
+        })
+        .map(String::as_str)
+}
+
 /// Every ipykernel process on this machine that we can see.
 pub fn running_kernels() -> Vec<KernelProcess> {
     let Ok(rd) = std::fs::read_dir("/proc") else {
@@ -286,5 +380,42 @@ mod tests {
             .unwrap();
         assert!(age < std::time::Duration::from_secs(3600), "{age:?}");
         assert!(process_environ(me).is_some());
+    }
+
+    #[test]
+    fn pips_stash_names_lead_back_to_the_package() {
+        let names: Vec<String> = ["natpkg", "numpy", "np", "pandas"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        // pip's first choices, then ones it takes when those exist.
+        for (stashed, want) in [
+            ("~atpkg", Some("natpkg")),
+            ("~umpy", Some("numpy")),
+            ("~-mpy", Some("numpy")),
+            ("~~0py", Some("numpy")),
+            ("~p", Some("np")),
+            ("~andas", Some("pandas")),
+            ("numpy", None),
+            ("~xyz", None),
+        ] {
+            assert_eq!(unstash(stashed, names.iter()), want, "{stashed}");
+        }
+    }
+
+    #[test]
+    fn files_of_site_dirs_and_pips_temporary_folders_count() {
+        let sp = PathBuf::from("/v/lib/python3.11/site-packages");
+        let sites = [&sp];
+        let top = |f: &str| top_component(&sites, Path::new(f));
+        assert_eq!(
+            top("/v/lib/python3.11/site-packages/~umpy/core/_m.so").as_deref(),
+            Some("~umpy")
+        );
+        assert_eq!(
+            top("/tmp/pip-uninstall-a1b2/_cffi_backend.cpython-311-x86_64-linux-gnu.so").as_deref(),
+            Some("_cffi_backend.cpython-311-x86_64-linux-gnu.so")
+        );
+        assert_eq!(top("/usr/lib/x86_64-linux-gnu/libssl.so.3"), None);
     }
 }
