@@ -22,6 +22,11 @@ fn open_regular_sized(path: &Path) -> io::Result<(File, u64)> {
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(path)?;
+    regular_sized(f)
+}
+
+/// `f` and its size if it is a regular file; what it is otherwise.
+fn regular_sized(f: File) -> io::Result<(File, u64)> {
     let m = f.metadata()?;
     let t = m.file_type();
     if t.is_file() {
@@ -48,6 +53,30 @@ fn open_regular_sized(path: &Path) -> io::Result<(File, u64)> {
 pub fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
     let (f, len) = open_regular_sized(path.as_ref())?;
     read_sized(f, len, u64::MAX)
+}
+
+/// The whole of `rel` below the open directory `dir` (`openat`: no walk from `/`, which a
+/// thousand reads in one deep directory feel), with [`read`]'s checks.
+pub fn read_at(dir: &std::os::fd::OwnedFd, rel: &Path) -> io::Result<Vec<u8>> {
+    use rustix::fs::{Mode, OFlags};
+    let fd = rustix::fs::openat(
+        dir,
+        rel,
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let (f, len) = regular_sized(File::from(fd))?;
+    read_sized(f, len, u64::MAX)
+}
+
+/// An open directory, to read below with [`read_at`].
+pub fn open_dir(path: &Path) -> io::Result<std::os::fd::OwnedFd> {
+    use rustix::fs::{Mode, OFlags};
+    Ok(rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?)
 }
 
 /// The whole file as UTF-8 text (an error otherwise, as `std::fs::read_to_string`).

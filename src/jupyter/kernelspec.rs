@@ -270,6 +270,7 @@ fn list_kernels_in(
         }
     };
     leftover_warnings(dir, warnings);
+    let parent = crate::files::open_dir(effective).ok();
     let mut out: Vec<Listed> = Vec::new();
     let mut index: std::collections::HashMap<PyStr, usize> = std::collections::HashMap::new();
     for entry in rd {
@@ -289,7 +290,7 @@ fn list_kernels_in(
             continue;
         }
         let disk = effective.join(&fname);
-        let Some(bytes) = kernel_json(&disk) else {
+        let Some(bytes) = kernel_json(parent.as_ref(), &disk) else {
             if let Some(why) = unusable_kernel_json(&disk) {
                 // Jupyter skips such a directory without a word; the user meant a kernel.
                 warnings.push(format!(
@@ -386,14 +387,19 @@ pub fn is_kernel_dir(path: &Path) -> bool {
 
 /// [`is_kernel_dir`] and the file's bytes in one look: `None` when `dir` is not a kernel dir,
 /// `Some(None)` when it is but the bytes could not be read here ([`load_spec`] says why).
-/// Opening first spares a `stat` per kernel: a hub lists thousands.
-fn kernel_json(dir: &Path) -> Option<Option<Vec<u8>>> {
+/// Opening first spares a `stat` per kernel, and opening below `parent` (the open kernels dir
+/// `dir` is in) a walk from `/`: a hub lists thousands.
+fn kernel_json(parent: Option<&std::os::fd::OwnedFd>, dir: &Path) -> Option<Option<Vec<u8>>> {
     let base = if dir.as_os_str().is_empty() {
         Path::new(".")
     } else {
         dir
     };
-    match crate::files::read(base.join("kernel.json")) {
+    let read = match (parent, base.file_name()) {
+        (Some(fd), Some(name)) => crate::files::read_at(fd, &Path::new(name).join("kernel.json")),
+        _ => crate::files::read(base.join("kernel.json")),
+    };
+    match read {
         Ok(bytes) => Some(Some(bytes)),
         Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR)) => None,
         Err(_) => is_kernel_dir(dir).then_some(None),
